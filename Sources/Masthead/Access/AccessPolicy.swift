@@ -1,0 +1,72 @@
+import Foundation
+
+/// Who is looking at a page, as far as access is concerned.
+public enum Viewer: Sendable, Equatable {
+    case anonymous
+    case freeMember
+    case paidMember
+
+    /// The variant of a cached page this viewer may be served: pages are cached per access
+    /// level, never per person.
+    public var accessLevel: AccessLevel {
+        switch self {
+        case .anonymous: .anonymous
+        case .freeMember: .member
+        case .paidMember: .paid
+        }
+    }
+}
+
+public enum AccessLevel: String, Sendable, Hashable {
+    case anonymous, member, paid
+}
+
+/// How many gated articles a viewer may still open for free in the current window.
+/// Counted on the server by the caller; zero means no metering.
+public struct Meter: Sendable, Equatable {
+    public var remaining: Int
+    public static let none = Meter(remaining: 0)
+    public init(remaining: Int) { self.remaining = remaining }
+}
+
+/// Proof that a viewer may read an article's gated text. Only `AccessPolicy` can make one.
+public struct FullTextGrant: Sendable {
+    let articleID: UUID?
+    fileprivate init(articleID: UUID?) { self.articleID = articleID }
+}
+
+/// What a viewer gets of an article.
+public enum Access: Sendable {
+    case full(FullTextGrant)
+    /// The preview only, and why: so the page can invite the reader to join or to upgrade.
+    case preview(PaywallReason)
+
+    public var isFull: Bool {
+        if case .full = self { return true }
+        return false
+    }
+}
+
+public enum PaywallReason: Sendable, Equatable {
+    /// Members-only or paid text seen by someone not signed in.
+    case signInOrJoin
+    /// Paid text seen by a free member.
+    case upgrade
+}
+
+/// The one place that decides whether a viewer reads an article in full.
+public enum AccessPolicy {
+    public static func decide(article: Article, viewer: Viewer, meter: Meter) -> Access {
+        let grant = FullTextGrant(articleID: article.id)
+        switch (article.visibility, viewer) {
+        case (.public, _), (.members, .freeMember), (.members, .paidMember), (.paid, .paidMember):
+            return .full(grant)
+        case (_, _) where meter.remaining > 0:
+            return .full(grant)
+        case (.members, .anonymous), (.paid, .anonymous):
+            return .preview(.signInOrJoin)
+        case (.paid, .freeMember):
+            return .preview(.upgrade)
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import Fluent
+import FluentPostgresDriver
+import FluentSQLiteDriver
+import Foundation
+import SQLKit
+import Vapor
+
+enum DatabaseSetup {
+    static func configure(_ app: Application, settings: Settings) throws {
+        switch settings.database {
+        case .sqlite(let path):
+            let folder = (path as NSString).deletingLastPathComponent
+            if !folder.isEmpty {
+                do {
+                    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                } catch {
+                    throw StartupError("cannot create the database folder \(folder): \(error.localizedDescription)")
+                }
+            }
+            guard FileManager.default.isWritableFile(atPath: folder.isEmpty ? "." : folder) else {
+                throw StartupError("the database folder \(folder) is not writable")
+            }
+            app.databases.use(.sqlite(.file(path), sqlLogLevel: .debug), as: .sqlite)
+        case .postgres(let url):
+            let configuration: SQLPostgresConfiguration
+            do {
+                configuration = try SQLPostgresConfiguration(url: url)
+            } catch {
+                throw StartupError("MASTHEAD_DATABASE_URL is not a valid PostgreSQL URL")
+            }
+            app.databases.use(.postgres(configuration: configuration, sqlLogLevel: .debug), as: .psql)
+        }
+        app.migrations.add(MastheadMigrations.all)
+    }
+
+    /// Answers once the database does; used at start-up and by `/healthz`.
+    static func ping(_ database: any Database) async throws {
+        _ = try await (database as! any SQLDatabase).raw("SELECT 1").all()
+    }
+
+    /// Start-up check with a readable failure instead of a driver's stack of errors.
+    static func verifyReachable(_ app: Application, settings: Settings) async throws {
+        do {
+            if case .sqlite = settings.database {
+                // WAL lets readers carry on while a writer commits (https://sqlite.org/wal.html).
+                _ = try await (app.db as! any SQLDatabase).raw("PRAGMA journal_mode=WAL").all()
+            }
+            try await ping(app.db)
+        } catch {
+            throw StartupError("cannot reach the database (\(settings.database)): \(String(reflecting: error).prefix(300))")
+        }
+    }
+}
+
+extension Settings.DatabaseLocation: CustomStringConvertible {
+    /// The location without any password, for messages and logs.
+    public var description: String {
+        switch self {
+        case .sqlite(let path):
+            return "sqlite \(path)"
+        case .postgres(let url):
+            guard var components = URLComponents(string: url) else { return "postgres" }
+            if components.password != nil { components.password = "•••" }
+            return components.string ?? "postgres"
+        }
+    }
+}
+
+/// A reason Masthead cannot start, said in one line to whoever started it.
+public struct StartupError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

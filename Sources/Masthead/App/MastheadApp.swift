@@ -1,0 +1,64 @@
+import Fluent
+import Foundation
+import Logging
+import Vapor
+
+/// Builds the whole application from settings: database, theme, page cache, middleware, routes.
+/// The CLI and the tests both start Masthead through here.
+public enum MastheadApp {
+    public static func make(settings: Settings) async throws -> Application {
+        var environment = Environment.production
+        environment.arguments = ["masthead"]
+        var logger = Logger(label: "masthead")
+        logger.logLevel = settings.logLevel
+        let app = try await Application.make(environment, logger: logger)
+        do {
+            try configure(app, settings: settings)
+        } catch {
+            try? await app.asyncShutdown()
+            throw error
+        }
+        return app
+    }
+
+    static func configure(_ app: Application, settings: Settings) throws {
+        app.http.server.configuration.hostname = settings.hostname
+        app.http.server.configuration.port = settings.port
+        try DatabaseSetup.configure(app, settings: settings)
+
+        let theme = try Theme.load(directory: settings.themeDirectory, editionCodes: settings.editionCodes)
+        let pages = SitePages(theme: theme, settings: settings)
+        let cache = PageCache()
+        app.storage[PageCacheKey.self] = cache
+        app.lifecycle.use(GenerationWatcher(cache: cache, interval: settings.generationPollInterval))
+
+        app.middleware = Middlewares()
+        app.middleware.use(SecurityHeadersMiddleware())
+        app.middleware.use(SiteErrorMiddleware(pages: pages, editions: theme.editions))
+
+        app.get("healthz") { req async throws -> String in
+            try await DatabaseSetup.ping(req.db)
+            return "ok\n"
+        }
+        StaticController(theme: theme, mediaDirectory: settings.mediaDirectory).register(on: app)
+        SiteController(pages: pages, cache: cache, settings: settings).register(on: app, editions: theme.editions)
+    }
+
+    /// Brings the schema up to date and checks the database answers.
+    public static func migrate(_ app: Application, settings: Settings) async throws {
+        try await DatabaseSetup.verifyReachable(app, settings: settings)
+        try await app.autoMigrate()
+    }
+}
+
+struct PageCacheKey: StorageKey {
+    typealias Value = PageCache
+}
+
+extension Application {
+    public var pageCache: PageCache? { storage[PageCacheKey.self] }
+}
+
+extension Settings {
+    public var mediaDirectory: String { (dataDirectory as NSString).appendingPathComponent("media") }
+}

@@ -1,0 +1,15 @@
+import Vapor
+
+/// Errors a reader can cause, each with the status it answers with and a message safe to show.
+public enum SiteError: Error, Equatable {
+    case notFound
+    /// The key of a message in the edition's translation file, so the reader gets it in their language.
+    case badRequest(messageKey: String)
+
+    public var status: HTTPResponseStatus {
+        switch self {
+        case .notFound: .notFound
+        case .badRequest: .badRequest
+        }
+    }
+}

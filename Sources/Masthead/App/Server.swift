@@ -1,0 +1,53 @@
+import Dispatch
+import Foundation
+import Vapor
+
+extension MastheadApp {
+    /// Starts listening and returns the address actually bound (port 0 picks a free port).
+    public static func start(_ app: Application, hostname: String, port: Int) async throws -> (host: String, port: Int) {
+        try await app.asyncBoot()
+        do {
+            try await app.server.start(address: .hostname(hostname, port: port))
+        } catch {
+            throw StartupError("cannot listen on \(hostname):\(port): \(error)")
+        }
+        let bound = app.http.server.shared.localAddress
+        return (bound?.ipAddress ?? hostname, bound?.port ?? port)
+    }
+
+    public static func stop(_ app: Application) async {
+        await app.server.shutdown()
+        try? await app.asyncShutdown()
+    }
+
+    /// Waits for SIGINT or SIGTERM, so `masthead serve` stops cleanly under a terminal or a supervisor.
+    public static func waitForTerminationSignal() async {
+        let queue = DispatchQueue(label: "masthead.signals")
+        let sources = [SIGINT, SIGTERM].map { signalNumber in
+            signal(signalNumber, SIG_IGN)
+            return DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
+        }
+        let once = OnceFlag()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            for source in sources {
+                source.setEventHandler {
+                    if once.claim() { continuation.resume() }
+                }
+                source.resume()
+            }
+        }
+        sources.forEach { $0.cancel() }
+    }
+}
+
+private final class OnceFlag: @unchecked Sendable {
+    private var claimed = false
+    private let lock = NSLock()
+    func claim() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if claimed { return false }
+        claimed = true
+        return true
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import Logging
+
+/// Everything Masthead reads from its environment, read once at start-up.
+/// Nothing else in the code base looks at environment variables.
+public struct Settings: Sendable {
+    public enum DatabaseLocation: Sendable, Equatable {
+        case sqlite(path: String)
+        case postgres(url: String)
+    }
+
+    public var database: DatabaseLocation
+    public var dataDirectory: String
+    public var publicURL: String
+    public var hostname: String
+    public var port: Int
+    public var themeDirectory: String
+    public var editionCodes: [String]
+    public var siteName: String
+    public var pageSize: Int
+    public var previewParagraphs: Int
+    public var membershipPrice: String
+    public var generationPollInterval: Duration
+    public var logLevel: Logger.Level
+
+    public init(
+        database: DatabaseLocation,
+        dataDirectory: String,
+        publicURL: String,
+        hostname: String = "127.0.0.1",
+        port: Int = 8080,
+        themeDirectory: String = Settings.defaultThemeDirectory(),
+        editionCodes: [String] = ["en", "ar"],
+        siteName: String = "Masthead",
+        pageSize: Int = 12,
+        previewParagraphs: Int = 3,
+        membershipPrice: String = "$100",
+        generationPollInterval: Duration = .seconds(2),
+        logLevel: Logger.Level = .notice
+    ) {
+        self.database = database
+        self.dataDirectory = dataDirectory
+        self.publicURL = publicURL
+        self.hostname = hostname
+        self.port = port
+        self.themeDirectory = themeDirectory
+        self.editionCodes = editionCodes
+        self.siteName = siteName
+        self.pageSize = pageSize
+        self.previewParagraphs = previewParagraphs
+        self.membershipPrice = membershipPrice
+        self.generationPollInterval = generationPollInterval
+        self.logLevel = logLevel
+    }
+
+    /// Builds settings from `MASTHEAD_*` variables. Command-line flags (hostname, port, data folder)
+    /// override the environment; the public URL defaults to the address the server listens on.
+    public static func fromEnvironment(
+        _ environment: [String: String] = ProcessInfo.processInfo.environment,
+        hostname: String? = nil,
+        port: Int? = nil,
+        dataDirectory: String? = nil
+    ) throws -> Settings {
+        let host = hostname ?? environment["MASTHEAD_HOSTNAME"] ?? "127.0.0.1"
+        let listenPort = try port ?? environment["MASTHEAD_PORT"].map { try parseInteger($0, name: "MASTHEAD_PORT", range: 1...65535) } ?? 8080
+        let data = dataDirectory ?? environment["MASTHEAD_DATA"] ?? "./data"
+        let database = try parseDatabaseURL(environment["MASTHEAD_DATABASE_URL"], dataDirectory: data)
+        let editions = (environment["MASTHEAD_EDITIONS"] ?? "en,ar")
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !editions.isEmpty else { throw SettingsError("MASTHEAD_EDITIONS names no edition") }
+        let displayHost = host == "0.0.0.0" ? "127.0.0.1" : host
+        var publicURL = environment["MASTHEAD_PUBLIC_URL"] ?? "http://\(displayHost):\(listenPort)"
+        while publicURL.hasSuffix("/") { publicURL.removeLast() }
+        guard let scheme = URL(string: publicURL)?.scheme, ["http", "https"].contains(scheme) else {
+            throw SettingsError("MASTHEAD_PUBLIC_URL must be an http or https URL, got '\(publicURL)'")
+        }
+        return Settings(
+            database: database,
+            dataDirectory: data,
+            publicURL: publicURL,
+            hostname: host,
+            port: listenPort,
+            themeDirectory: environment["MASTHEAD_THEME"] ?? defaultThemeDirectory(),
+            editionCodes: editions,
+            siteName: environment["MASTHEAD_SITE_NAME"] ?? "Masthead",
+            pageSize: try environment["MASTHEAD_PAGE_SIZE"].map { try parseInteger($0, name: "MASTHEAD_PAGE_SIZE", range: 1...100) } ?? 12,
+            previewParagraphs: try environment["MASTHEAD_PREVIEW_PARAGRAPHS"].map { try parseInteger($0, name: "MASTHEAD_PREVIEW_PARAGRAPHS", range: 1...20) } ?? 3,
+            membershipPrice: environment["MASTHEAD_MEMBERSHIP_PRICE"] ?? "$100",
+            logLevel: try parseLogLevel(environment["MASTHEAD_LOG_LEVEL"] ?? "notice")
+        )
+    }
+
+    static func parseDatabaseURL(_ value: String?, dataDirectory: String) throws -> DatabaseLocation {
+        guard let value, !value.isEmpty else {
+            return .sqlite(path: (dataDirectory as NSString).appendingPathComponent("masthead.sqlite"))
+        }
+        if value.hasPrefix("postgres://") || value.hasPrefix("postgresql://") {
+            return .postgres(url: value)
+        }
+        if value.hasPrefix("sqlite://") {
+            let path = String(value.dropFirst("sqlite://".count))
+            guard !path.isEmpty else { throw SettingsError("MASTHEAD_DATABASE_URL names no SQLite file") }
+            return .sqlite(path: path)
+        }
+        if !value.contains("://") { return .sqlite(path: value) }
+        throw SettingsError("MASTHEAD_DATABASE_URL must be an SQLite path, sqlite:// or postgres:// URL")
+    }
+
+    /// The theme shipped in the repository, found from the working directory (as `swift run` uses it).
+    public static func defaultThemeDirectory() -> String {
+        "Themes/default"
+    }
+
+    private static func parseLogLevel(_ text: String) throws -> Logger.Level {
+        guard let level = Logger.Level(rawValue: text.lowercased()) else {
+            throw SettingsError("MASTHEAD_LOG_LEVEL must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), got '\(text)'")
+        }
+        return level
+    }
+
+    private static func parseInteger(_ text: String, name: String, range: ClosedRange<Int>) throws -> Int {
+        guard let value = Int(text), range.contains(value) else {
+            throw SettingsError("\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
+        }
+        return value
+    }
+}
+
+public struct SettingsError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}

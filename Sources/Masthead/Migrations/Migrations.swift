@@ -1,0 +1,9 @@
+import Fluent
+
+/// The one, append-only sequence of migrations. New ones go at the end, in a new numbered folder.
+enum MastheadMigrations {
+    static let all: [any Migration] = [
+        CreatePublishing(),
+        IndexPublishing(),
+    ]
+}

@@ -1,0 +1,118 @@
+import Fluent
+import Foundation
+
+/// The queries behind every public page: only published articles whose time has come,
+/// newest first, with what a card or a page shows already loaded.
+public struct PublishedArticles: Sendable {
+    public struct Page: Sendable {
+        public let articles: [Article]
+        public let page: Int
+        public let pageCount: Int
+    }
+
+    let database: any Database
+    let now: Date
+
+    public init(database: any Database, now: Date = Date()) {
+        self.database = database
+        self.now = now
+    }
+
+    public func article(edition: String, slug: String) async throws -> Article? {
+        try await visible(edition: edition)
+            .filter(\.$slug == slug)
+            .with(\.$topicLinks) { $0.with(\.$topic) { $0.with(\.$names) } }
+            .first()
+    }
+
+    public func latest(edition: String, kind: ArticleKind? = nil, limit: Int, excluding: [UUID] = []) async throws -> [Article] {
+        var query = visible(edition: edition)
+        if let kind { query = query.filter(\.$kind == kind) }
+        if !excluding.isEmpty { query = query.filter(\.$id !~ excluding) }
+        return try await query.sort(\.$publishedAt, .descending).limit(limit).all()
+    }
+
+    public func listing(edition: String, kind: ArticleKind, page: Int, per: Int) async throws -> Page {
+        try await paginate(visible(edition: edition).filter(\.$kind == kind), page: page, per: per)
+    }
+
+    public func listing(edition: String, topicID: UUID, page: Int, per: Int) async throws -> Page {
+        let query = visible(edition: edition)
+            .join(ArticleTopic.self, on: \Article.$id == \ArticleTopic.$article.$id)
+            .filter(ArticleTopic.self, \.$topic.$id == topicID)
+        return try await paginate(query, page: page, per: per)
+    }
+
+    public func listing(edition: String, authorID: UUID, page: Int, per: Int) async throws -> Page {
+        let query = visible(edition: edition)
+            .join(ArticleAuthor.self, on: \Article.$id == \ArticleAuthor.$article.$id)
+            .filter(ArticleAuthor.self, \.$author.$id == authorID)
+        return try await paginate(query, page: page, per: per)
+    }
+
+    /// Articles sharing a topic with this one, newest first.
+    public func related(to article: Article, limit: Int) async throws -> [Article] {
+        let topicIDs = article.topicLinks.map { $0.$topic.id }
+        guard !topicIDs.isEmpty, let id = article.id else { return [] }
+        let links = try await ArticleTopic.query(on: database)
+            .filter(\.$topic.$id ~~ topicIDs)
+            .filter(\.$article.$id != id)
+            .all()
+        let candidates = Array(Set(links.map { $0.$article.id }))
+        guard !candidates.isEmpty else { return [] }
+        return try await visible(edition: article.edition)
+            .filter(\.$id ~~ candidates)
+            .sort(\.$publishedAt, .descending)
+            .limit(limit)
+            .all()
+    }
+
+    /// The other editions' versions of an article.
+    public func translations(of article: Article) async throws -> [Article] {
+        guard let group = article.translationGroup else { return [] }
+        return try await Article.query(on: database)
+            .filter(\.$translationGroup == group)
+            .filter(\.$edition != article.edition)
+            .filter(\.$status == .published)
+            .filter(\.$publishedAt <= now)
+            .all()
+    }
+
+    public func topic(slug: String) async throws -> Topic? {
+        try await Topic.query(on: database).filter(\.$slug == slug).with(\.$names).first()
+    }
+
+    public func author(slug: String) async throws -> Author? {
+        try await Author.query(on: database).filter(\.$slug == slug).first()
+    }
+
+    private func visible(edition: String) -> QueryBuilder<Article> {
+        Article.query(on: database)
+            .filter(\.$edition == edition)
+            .filter(\.$status == .published)
+            .filter(\.$publishedAt <= now)
+            .with(\.$authorCredits) { $0.with(\.$author) }
+    }
+
+    private func paginate(_ query: QueryBuilder<Article>, page: Int, per: Int) async throws -> Page {
+        let total = try await query.copy().count()
+        let pageCount = max(1, (total + per - 1) / per)
+        guard page <= pageCount else { throw SiteError.notFound }
+        let articles = try await query
+            .sort(\.$publishedAt, .descending)
+            .range(((page - 1) * per)..<(page * per))
+            .all()
+        return Page(articles: articles, page: page, pageCount: pageCount)
+    }
+}
+
+extension Article {
+    /// Authors in byline order (requires `authorCredits` with their authors loaded).
+    public var bylineAuthors: [Author] {
+        authorCredits.sorted { $0.position < $1.position }.map(\.author)
+    }
+
+    public var topics: [Topic] {
+        topicLinks.map(\.topic)
+    }
+}

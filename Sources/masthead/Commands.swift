@@ -1,0 +1,125 @@
+import ArgumentParser
+import Foundation
+import Masthead
+import Vapor
+
+struct MastheadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "masthead",
+        abstract: "A publishing platform for independent news outlets.",
+        subcommands: [Demo.self, Serve.self, Migrate.self, Export.self]
+    )
+}
+
+struct ServerOptions: ParsableArguments {
+    @ArgumentParser.Option(help: "The address to listen on.") var hostname: String?
+    @ArgumentParser.Option(help: "The port to listen on.") var port: Int?
+}
+
+struct Demo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run Masthead with demo content (SQLite in the data folder unless MASTHEAD_DATABASE_URL is set)."
+    )
+
+    @OptionGroup var server: ServerOptions
+    @ArgumentParser.Option(help: "The folder for the SQLite database and media.") var data: String = "./data"
+
+    func run() async throws {
+        let settings = try Settings.fromEnvironment(hostname: server.hostname, port: server.port, dataDirectory: data)
+        try DataFolder.prepare(settings.dataDirectory)
+        let app = try await MastheadApp.make(settings: settings)
+        do {
+            try await MastheadApp.migrate(app, settings: settings)
+            let added = try await DemoContent.loadIfEmpty(on: app.db, settings: settings)
+            if added > 0 { Terminal.say("Loaded \(added) demo articles.") }
+            try await serve(app, settings: settings)
+        } catch {
+            await MastheadApp.stop(app)
+            throw error
+        }
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the database named by MASTHEAD_DATABASE_URL, migrating it first."
+    )
+
+    @OptionGroup var server: ServerOptions
+
+    func run() async throws {
+        let settings = try Settings.fromEnvironment(hostname: server.hostname, port: server.port)
+        try DataFolder.prepare(settings.dataDirectory)
+        let app = try await MastheadApp.make(settings: settings)
+        do {
+            try await MastheadApp.migrate(app, settings: settings)
+            try await serve(app, settings: settings)
+        } catch {
+            await MastheadApp.stop(app)
+            throw error
+        }
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Bring the database schema up to date.")
+
+    func run() async throws {
+        let settings = try Settings.fromEnvironment()
+        let app = try await MastheadApp.make(settings: settings)
+        do {
+            try await MastheadApp.migrate(app, settings: settings)
+        } catch {
+            await MastheadApp.stop(app)
+            throw error
+        }
+        await MastheadApp.stop(app)
+        Terminal.say("The database is up to date (\(settings.database)).")
+    }
+}
+
+struct Export: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write all content, full article bodies included, as one JSON document to standard output."
+    )
+
+    func run() async throws {
+        let settings = try Settings.fromEnvironment()
+        let app = try await MastheadApp.make(settings: settings)
+        do {
+            try await MastheadApp.migrate(app, settings: settings)
+            let export = try await ContentExport.make(from: app.db)
+            Terminal.write(try export.json())
+            Terminal.say("")
+        } catch {
+            await MastheadApp.stop(app)
+            throw error
+        }
+        await MastheadApp.stop(app)
+    }
+}
+
+private func serve(_ app: Application, settings: Settings) async throws {
+    let bound = try await MastheadApp.start(app, hostname: settings.hostname, port: settings.port)
+    let host = bound.host.contains(":") ? "[\(bound.host)]" : bound.host
+    Terminal.say("Masthead is serving \(settings.database) at http://\(host):\(bound.port)/")
+    if settings.publicURL != "http://\(host):\(bound.port)" {
+        Terminal.say("Public URL: \(settings.publicURL)/")
+    }
+    await MastheadApp.waitForTerminationSignal()
+    Terminal.say("Stopping.")
+    await MastheadApp.stop(app)
+}
+
+enum DataFolder {
+    static func prepare(_ path: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw StartupError("cannot create the data folder \(path): \(error.localizedDescription)")
+        }
+        guard FileManager.default.isWritableFile(atPath: path) else {
+            throw StartupError("the data folder \(path) is not writable")
+        }
+    }
+}
