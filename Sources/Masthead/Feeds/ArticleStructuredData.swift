@@ -1,0 +1,97 @@
+import Foundation
+
+/// schema.org NewsArticle for an article page (JSON-LD), including Google's markup for paywalled
+/// content: `isAccessibleForFree: false` and a `hasPart` naming the gated section by CSS selector.
+/// It carries only the headline and dek, never body text, so it is the same for every viewer.
+struct ArticleStructuredData: Encodable {
+    struct Person: Encodable {
+        let type = "Person"
+        let name: String
+        let url: String
+        enum CodingKeys: String, CodingKey { case type = "@type", name, url }
+    }
+
+    struct Organization: Encodable {
+        let type = "Organization"
+        let name: String
+        let url: String
+        enum CodingKeys: String, CodingKey { case type = "@type", name, url }
+    }
+
+    struct GatedPart: Encodable {
+        let type = "WebPageElement"
+        let isAccessibleForFree = false
+        let cssSelector = ".article__gated"
+        enum CodingKeys: String, CodingKey { case type = "@type", isAccessibleForFree, cssSelector }
+    }
+
+    let context = "https://schema.org"
+    let type = "NewsArticle"
+    let headline: String
+    let description: String
+    let inLanguage: String
+    let mainEntityOfPage: String
+    let url: String
+    let image: [String]
+    let datePublished: String
+    let dateModified: String
+    let articleSection: String
+    let keywords: [String]
+    let author: [Person]
+    let publisher: Organization
+    let isAccessibleForFree: Bool
+    let hasPart: GatedPart?
+
+    enum CodingKeys: String, CodingKey {
+        case context = "@context", type = "@type", headline, description, inLanguage, mainEntityOfPage, url,
+             image, datePublished, dateModified, articleSection, keywords, author, publisher,
+             isAccessibleForFree, hasPart
+    }
+
+    /// The JSON text, safe inside `<script type="application/ld+json">`: slashes are escaped by
+    /// the encoder and `<` becomes `\u003c`, so no `</script>` or `<!--` can end the element early.
+    func scriptText() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = (try? encoder.encode(self)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
+        return json.replacingOccurrences(of: "<", with: "\\u003c")
+    }
+}
+
+/// Open Graph (ogp.me) and Twitter card tags for an article.
+enum SocialMeta {
+    static func article(
+        title: String, description: String, url: String, imageURL: String?, imageAlt: String,
+        siteName: String, locale: String, published: String, modified: String, section: String, tags: [String]
+    ) -> [LayoutModel.MetaTag] {
+        var tags = [
+            og("og:type", "article"), og("og:title", title), og("og:description", description), og("og:url", url),
+            og("og:site_name", siteName), og("og:locale", locale),
+            og("article:published_time", published), og("article:modified_time", modified),
+            og("article:section", section),
+        ] + tags.map { og("article:tag", $0) }
+        if let imageURL {
+            tags += [og("og:image", imageURL), og("og:image:alt", imageAlt)]
+        }
+        tags += [
+            named("twitter:card", imageURL == nil ? "summary" : "summary_large_image"),
+            named("twitter:title", title), named("twitter:description", description),
+        ]
+        return tags
+    }
+
+    static func website(title: String, description: String, url: String, siteName: String, locale: String) -> [LayoutModel.MetaTag] {
+        [
+            og("og:type", "website"), og("og:title", title), og("og:description", description), og("og:url", url),
+            og("og:site_name", siteName), og("og:locale", locale), named("twitter:card", "summary"),
+        ]
+    }
+
+    private static func og(_ property: String, _ content: String) -> LayoutModel.MetaTag {
+        .init(attribute: "property", name: property, content: content)
+    }
+
+    private static func named(_ name: String, _ content: String) -> LayoutModel.MetaTag {
+        .init(attribute: "name", name: name, content: content)
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import Synchronization
+import Vapor
+
+/// Rendered public pages, kept in memory per instance (DESIGN.md, "Speed").
+///
+/// A key names a page and the access level it was rendered for, never a person, so the cache
+/// stays small and one viewer can never be served another's page. Every entry remembers the
+/// content generation it was rendered under; publishing bumps the generation, which makes every
+/// older entry stale at once.
+public final class PageCache: Sendable {
+    public struct Key: Hashable, Sendable {
+        public let page: String
+        public let access: AccessLevel
+        public init(page: String, access: AccessLevel) {
+            self.page = page
+            self.access = access
+        }
+    }
+
+    public struct Page: Sendable {
+        let body: PreparedBody
+        let lastModified: Date?
+    }
+
+    private struct Entry: Sendable {
+        let generation: Int64
+        let page: Page
+    }
+
+    private let entries = Mutex<[Key: Entry]>([:])
+    private let generation = Atomic<Int64>(0)
+    private let capacity: Int
+
+    public init(capacity: Int = 5_000) {
+        self.capacity = capacity
+    }
+
+    public var currentGeneration: Int64 { generation.load(ordering: .acquiring) }
+
+    /// Adopts a generation read from the database; a change drops every entry.
+    public func adopt(generation newValue: Int64) {
+        let old = generation.exchange(newValue, ordering: .acquiringAndReleasing)
+        if old != newValue { entries.withLock { $0.removeAll(keepingCapacity: true) } }
+    }
+
+    public func page(for key: Key, render: () async throws -> (html: String, lastModified: Date?)) async throws -> Page {
+        let generationAtStart = currentGeneration
+        if let entry = entries.withLock({ $0[key] }), entry.generation == generationAtStart {
+            return entry.page
+        }
+        let rendered = try await render()
+        let page = Page(body: PreparedBody(html: rendered.html), lastModified: rendered.lastModified)
+        entries.withLock { entries in
+            // A full cache is emptied rather than tracked per entry: pages are cheap to rebuild,
+            // and the bound only guards memory against crawls over endless page numbers.
+            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+            entries[key] = Entry(generation: generationAtStart, page: page)
+        }
+        return page
+    }
+}

@@ -1,0 +1,108 @@
+import CompressNIO
+import Crypto
+import Foundation
+import Vapor
+
+/// A response body made ready once and served many times: its bytes, a gzip form when that is
+/// smaller, and a strong ETag per form (RFC 9110 §8.8.3: each content coding is its own
+/// representation, so each gets its own tag).
+struct PreparedBody: Sendable {
+    let identity: ByteBuffer
+    let gzip: ByteBuffer?
+    let etag: String
+    let contentType: String
+
+    init(bytes: ByteBuffer, contentType: String) {
+        identity = bytes
+        self.contentType = contentType
+        let digest = SHA256.hash(data: Data(bytes.readableBytesView))
+        etag = digest.prefix(12).map { String(format: "%02x", $0) }.joined()
+        gzip = Self.compressed(bytes, contentType: contentType)
+    }
+
+    init(html: String) {
+        self.init(bytes: ByteBuffer(string: html), contentType: "text/html; charset=utf-8")
+    }
+
+    /// Answers a GET or HEAD: 304 when the client already holds this representation,
+    /// else the gzip form when the client accepts it, else the bytes as they are.
+    func response(
+        to request: Request, status: HTTPResponseStatus = .ok, cacheControl: String, lastModified: Date? = nil,
+        extraHeaders: HTTPHeaders = [:]
+    ) -> Response {
+        let useGzip = gzip != nil && Self.acceptsGzip(request.headers)
+        let tag = useGzip ? "\"\(etag)-gz\"" : "\"\(etag)\""
+        var headers = extraHeaders
+        headers.replaceOrAdd(name: .eTag, value: tag)
+        headers.replaceOrAdd(name: .cacheControl, value: cacheControl)
+        headers.replaceOrAdd(name: .vary, value: "Accept-Encoding")
+        if let lastModified {
+            headers.replaceOrAdd(name: .lastModified, value: HTTPDate.format(lastModified))
+        }
+        if status == .ok, Self.isNotModified(request.headers, etag: tag, lastModified: lastModified) {
+            return Response(status: .notModified, headers: headers)
+        }
+        headers.replaceOrAdd(name: .contentType, value: contentType)
+        if useGzip, let gzip {
+            headers.replaceOrAdd(name: .contentEncoding, value: "gzip")
+            return Response(status: status, headers: headers, body: .init(buffer: gzip))
+        }
+        return Response(status: status, headers: headers, body: .init(buffer: identity))
+    }
+
+    private static func compressed(_ bytes: ByteBuffer, contentType: String) -> ByteBuffer? {
+        guard contentType.hasPrefix("text/") || contentType.contains("svg") || contentType.contains("json")
+            || contentType.contains("xml") else { return nil }
+        var input = bytes
+        guard let output = try? input.compress(with: .gzip()), output.readableBytes < bytes.readableBytes else {
+            return nil
+        }
+        return output
+    }
+
+    /// RFC 9110 §12.5.3: a coding is acceptable when listed (or `*`) without `q=0`.
+    static func acceptsGzip(_ headers: HTTPHeaders) -> Bool {
+        for value in headers[.acceptEncoding] {
+            for item in value.split(separator: ",") {
+                let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+                guard let coding = parts.first, coding == "gzip" || coding == "*" else { continue }
+                let quality = parts.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) }
+                if quality != 0 { return true }
+            }
+        }
+        return false
+    }
+
+    /// RFC 9110 §13.1.2 and §13.1.3: If-None-Match wins; If-Modified-Since counts only without it.
+    static func isNotModified(_ headers: HTTPHeaders, etag: String, lastModified: Date?) -> Bool {
+        let noneMatch = headers[.ifNoneMatch]
+        if !noneMatch.isEmpty {
+            let tags = noneMatch.flatMap { $0.split(separator: ",") }.map {
+                $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "W/", with: "")
+            }
+            return tags.contains("*") || tags.contains(etag)
+        }
+        if let lastModified, let since = headers.first(name: .ifModifiedSince).flatMap(HTTPDate.parse) {
+            return lastModified.timeIntervalSince1970.rounded(.down) <= since.timeIntervalSince1970
+        }
+        return false
+    }
+}
+
+/// IMF-fixdate, the one date format HTTP sends (RFC 9110 §5.6.7).
+enum HTTPDate {
+    private static let format: Date.FormatString = "\(weekday: .abbreviated), \(day: .twoDigits) \(month: .abbreviated) \(year: .defaultDigits) \(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits):\(second: .twoDigits) GMT"
+    private static let posix = Locale(identifier: "en_US_POSIX")
+    private static let formatStyle = Date.VerbatimFormatStyle(
+        format: format, locale: posix, timeZone: .gmt, calendar: Calendar(identifier: .gregorian)
+    )
+    private static let parseStrategy = Date.ParseStrategy(format: format, locale: posix, timeZone: .gmt)
+
+    static func format(_ date: Date) -> String {
+        date.formatted(formatStyle)
+    }
+
+    static func parse(_ text: String) -> Date? {
+        try? Date(text, strategy: parseStrategy)
+    }
+}

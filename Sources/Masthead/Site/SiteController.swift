@@ -1,0 +1,134 @@
+import Fluent
+import Foundation
+import Vapor
+
+/// The reader's pages. Each handler parses the request, asks the page cache, and on a miss
+/// fetches published content and renders it.
+struct SiteController: Sendable {
+    let pages: SitePages
+    let cache: PageCache
+    let settings: Settings
+
+    func register(on routes: any RoutesBuilder, editions: EditionCatalog) {
+        for edition in editions.all {
+            let group = edition.isDefault ? routes : routes.grouped(.constant(edition.code))
+            group.get { try await home($0, edition: edition) }
+            group.get(.constant(SiteURL.articles), ":slug") { try await article($0, edition: edition) }
+            group.get(.constant(SiteURL.topics), ":slug") { try await topic($0, edition: edition) }
+            group.get(.constant(SiteURL.authors), ":slug") { try await author($0, edition: edition) }
+            for kind in ArticleKind.allCases {
+                group.get(.constant(kind.pathSegment)) { try await kindListing($0, kind: kind, edition: edition) }
+            }
+        }
+    }
+
+    func home(_ req: Request, edition: Edition) async throws -> Response {
+        try await cached(req, page: "home/\(edition.code)", viewer: .anonymous) {
+            let published = PublishedArticles(database: req.db)
+            let lead = try await published.latest(edition: edition.code, limit: 1).first
+            let exclude = lead.flatMap(\.id).map { [$0] } ?? []
+            var sections: [(ArticleKind, [Article])] = []
+            for kind in [ArticleKind.news, .report, .memo] {
+                sections.append((kind, try await published.latest(edition: edition.code, kind: kind, limit: kind == .news ? 6 : 3, excluding: exclude)))
+            }
+            let analyses = try await published.latest(edition: edition.code, kind: .analysis, limit: 5, excluding: exclude)
+            let html = try pages.homePage(.init(lead: lead, sections: sections, analyses: analyses), edition: edition)
+            return (html, lead?.lastModified)
+        }
+    }
+
+    func article(_ req: Request, edition: Edition) async throws -> Response {
+        let slug = try Self.slug(req)
+        let viewer = Viewer.anonymous
+        return try await cached(req, page: "article/\(edition.code)/\(slug)", viewer: viewer) {
+            let published = PublishedArticles(database: req.db)
+            guard let article = try await published.article(edition: edition.code, slug: slug) else {
+                throw SiteError.notFound
+            }
+            let access = AccessPolicy.decide(article: article, viewer: viewer, meter: .none)
+            let related = try await published.related(to: article, limit: 4)
+            let translations = try await published.translations(of: article)
+            let html = try pages.articlePage(article, edition: edition, access: access, related: related, translations: translations)
+            return (html, article.lastModified)
+        }
+    }
+
+    func kindListing(_ req: Request, kind: ArticleKind, edition: Edition) async throws -> Response {
+        let page = try Self.pageNumber(req)
+        return try await cached(req, page: "kind/\(edition.code)/\(kind.rawValue)/\(page)", viewer: .anonymous) {
+            let urls = SiteURL(edition: edition)
+            let result = try await PublishedArticles(database: req.db)
+                .listing(edition: edition.code, kind: kind, page: page, per: settings.pageSize)
+            let listing = SitePages.Listing(
+                label: edition.text("listing_kind_label"), title: edition.text("kinds_\(kind.rawValue)"),
+                description: edition.text("kinds_\(kind.rawValue)_description", ["site": settings.siteName]), photo: nil,
+                path: urls.kind(kind), navPath: urls.kind(kind), url: { urls.kind(kind, page: $0) }
+            )
+            return (try pages.listingPage(listing, page: result, edition: edition), result.articles.first?.lastModified)
+        }
+    }
+
+    func topic(_ req: Request, edition: Edition) async throws -> Response {
+        let slug = try Self.slug(req)
+        let page = try Self.pageNumber(req)
+        return try await cached(req, page: "topic/\(edition.code)/\(slug)/\(page)", viewer: .anonymous) {
+            let published = PublishedArticles(database: req.db)
+            guard let topic = try await published.topic(slug: slug), let topicID = topic.id else { throw SiteError.notFound }
+            let urls = SiteURL(edition: edition)
+            let result = try await published.listing(edition: edition.code, topicID: topicID, page: page, per: settings.pageSize)
+            let listing = SitePages.Listing(
+                label: edition.text("topic_kind_\(topic.kind.rawValue)"), title: topic.name(in: edition.code),
+                description: topic.description(in: edition.code), photo: nil,
+                path: urls.topic(slug), navPath: nil, url: { urls.topic(slug, page: $0) }
+            )
+            return (try pages.listingPage(listing, page: result, edition: edition), result.articles.first?.lastModified)
+        }
+    }
+
+    func author(_ req: Request, edition: Edition) async throws -> Response {
+        let slug = try Self.slug(req)
+        let page = try Self.pageNumber(req)
+        return try await cached(req, page: "author/\(edition.code)/\(slug)/\(page)", viewer: .anonymous) {
+            let published = PublishedArticles(database: req.db)
+            guard let author = try await published.author(slug: slug), let authorID = author.id else { throw SiteError.notFound }
+            let urls = SiteURL(edition: edition)
+            let result = try await published.listing(edition: edition.code, authorID: authorID, page: page, per: settings.pageSize)
+            let listing = SitePages.Listing(
+                label: edition.text("listing_author_label"), title: author.name, description: author.bio,
+                photo: author.photoPath.map { .init(src: SiteURL.media($0), alt: author.name) },
+                path: urls.author(slug), navPath: nil, url: { urls.author(slug, page: $0) }
+            )
+            return (try pages.listingPage(listing, page: result, edition: edition), result.articles.first?.lastModified)
+        }
+    }
+
+    private func cached(
+        _ req: Request, page: String, viewer: Viewer,
+        render: () async throws -> (html: String, lastModified: Date?)
+    ) async throws -> Response {
+        let entry = try await cache.page(for: .init(page: page, access: viewer.accessLevel), render: render)
+        let cacheControl = viewer == .anonymous ? "public, max-age=60" : "private, no-cache"
+        return entry.body.response(to: req, cacheControl: cacheControl, lastModified: entry.lastModified)
+    }
+
+    /// Slugs are lowercase ASCII words joined by hyphens; anything else cannot name an article.
+    static func slug(_ req: Request) throws -> String {
+        guard let slug = req.parameters.get("slug"), Slug.isValid(slug) else { throw SiteError.notFound }
+        return slug
+    }
+
+    static func pageNumber(_ req: Request) throws -> Int {
+        guard let text = req.query[String.self, at: "page"] else { return 1 }
+        guard let page = Int(text), page >= 1, page <= 100_000 else {
+            throw SiteError.badRequest(messageKey: "error_bad_page")
+        }
+        return page
+    }
+}
+
+enum Slug {
+    static func isValid(_ text: String) -> Bool {
+        !text.isEmpty && text.count <= 120
+            && text.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 45 }
+    }
+}

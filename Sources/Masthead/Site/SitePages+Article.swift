@@ -1,0 +1,110 @@
+import Foundation
+
+extension SitePages {
+    func articlePage(
+        _ article: Article, edition: Edition, access: Access, related: [Article], translations: [Article]
+    ) throws -> String {
+        let urls = SiteURL(edition: edition)
+        let dates = EditionDates(edition: edition)
+        let path = urls.article(article.slug)
+        let published = article.publishedAt ?? Date()
+        let modified = article.lastModified ?? published
+        let authors = article.bylineAuthors
+        let topics = article.topics
+        let imageURL = article.imagePath.map { settings.publicURL + SiteURL.media($0) }
+        let kindLabel = edition.text("kind_\(article.kind.rawValue)")
+
+        var alternates: [String: String] = [edition.code: path]
+        for translation in translations {
+            if let other = theme.editions[translation.edition] {
+                alternates[other.code] = SiteURL(edition: other).article(translation.slug)
+            }
+        }
+        let structuredData = ArticleStructuredData(
+            headline: article.title, description: article.dek, inLanguage: edition.code,
+            mainEntityOfPage: settings.publicURL + path, url: settings.publicURL + path,
+            image: imageURL.map { [$0] } ?? [],
+            datePublished: EditionDates.iso(published), dateModified: EditionDates.iso(modified),
+            articleSection: kindLabel, keywords: topics.map { $0.name(in: edition.code) },
+            author: authors.map { .init(name: $0.name, url: settings.publicURL + urls.author($0.slug)) },
+            publisher: .init(name: settings.siteName, url: settings.publicURL + "/"),
+            isAccessibleForFree: article.visibility == .public,
+            hasPart: article.visibility == .public ? nil : .init()
+        )
+        let head = PageHead(
+            title: "\(article.title) | \(settings.siteName)",
+            description: article.dek,
+            path: path,
+            bodyClass: "page-article",
+            alternates: alternates.count > 1 ? alternates : [:],
+            meta: SocialMeta.article(
+                title: article.title, description: article.dek, url: settings.publicURL + path,
+                imageURL: imageURL, imageAlt: article.imageAlt, siteName: settings.siteName,
+                locale: edition.openGraphLocale, published: EditionDates.iso(published),
+                modified: EditionDates.iso(modified), section: kindLabel,
+                tags: topics.map { $0.name(in: edition.code) }
+            ),
+            jsonLD: structuredData.scriptText()
+        )
+
+        var gated: ArticlePageModel.Gated?
+        var paywall: ArticlePageModel.Paywall?
+        switch access {
+        case .full(let grant):
+            let rest = article.restHTML(grant)
+            gated = rest.isEmpty ? nil : .init(html: rest)
+        case .preview(let reason):
+            paywall = paywallModel(reason: reason, visibility: article.visibility, edition: edition)
+        }
+
+        let model = ArticlePageModel(
+            layout: layout(edition: edition, head: head),
+            kindLabel: kindLabel,
+            kindURL: urls.kind(article.kind),
+            title: article.title,
+            dek: article.dek,
+            authors: authors.enumerated().map { index, author in
+                .init(
+                    separator: index == 0 ? "" : (index == authors.count - 1 ? edition.text("list_last_separator") : edition.text("list_separator")),
+                    name: author.name, url: urls.author(author.slug)
+                )
+            },
+            publishedISO: EditionDates.iso(published),
+            publishedText: dates.dayAndTime(published),
+            updatedISO: article.contentUpdatedAt.map(EditionDates.iso),
+            updatedText: article.contentUpdatedAt.map(dates.dayAndTime),
+            badge: badge(for: article.visibility, edition: edition),
+            figure: article.imagePath.map {
+                .init(
+                    src: SiteURL.media($0), width: article.imageWidth ?? 1200, height: article.imageHeight ?? 675,
+                    alt: article.imageAlt, caption: article.imageCaption, credit: article.imageCredit
+                )
+            },
+            previewHTML: article.previewHTML,
+            gated: gated,
+            paywall: paywall,
+            topics: topics.map { .init(name: $0.name(in: edition.code), url: urls.topic($0.slug)) },
+            translations: translations.compactMap { translation in
+                theme.editions[translation.edition].map {
+                    .init(name: $0.name, lang: $0.code, dir: $0.direction.rawValue, url: SiteURL(edition: $0).article(translation.slug))
+                }
+            },
+            related: related.map { card($0, edition: edition, headingTag: "h3", compact: true) },
+            hasTopics: !topics.isEmpty,
+            hasRelated: !related.isEmpty
+        )
+        return try theme.render("article", model)
+    }
+
+    private func paywallModel(reason: PaywallReason, visibility: Visibility, edition: Edition) -> ArticlePageModel.Paywall {
+        let values = ["site": settings.siteName, "price": settings.membershipPrice]
+        switch (reason, visibility) {
+        case (.signInOrJoin, .members):
+            return .init(title: edition.text("paywall_members_title"), text: edition.text("paywall_members_text", values), price: nil)
+        case (.upgrade, _):
+            return .init(title: edition.text("paywall_upgrade_title"), text: edition.text("paywall_upgrade_text", values), price: edition.text("paywall_price", values))
+        default:
+            return .init(title: edition.text("paywall_title"), text: edition.text("paywall_text", values), price: edition.text("paywall_price", values))
+        }
+    }
+}

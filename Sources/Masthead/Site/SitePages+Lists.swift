@@ -1,0 +1,95 @@
+import Foundation
+
+extension SitePages {
+    struct HomeContent {
+        let lead: Article?
+        let sections: [(kind: ArticleKind, articles: [Article])]
+        let analyses: [Article]
+    }
+
+    func homePage(_ content: HomeContent, edition: Edition) throws -> String {
+        let urls = SiteURL(edition: edition)
+        let title = "\(settings.siteName): \(edition.text("site_tagline"))"
+        let head = PageHead(
+            title: title, description: edition.text("site_description", ["site": settings.siteName]),
+            path: urls.home, bodyClass: "page-home",
+            alternates: Dictionary(uniqueKeysWithValues: theme.editions.all.map { ($0.code, SiteURL(edition: $0).home) }),
+            meta: SocialMeta.website(
+                title: title, description: edition.text("site_description", ["site": settings.siteName]),
+                url: settings.publicURL + urls.home, siteName: settings.siteName, locale: edition.openGraphLocale
+            )
+        )
+        let model = HomePageModel(
+            layout: layout(edition: edition, head: head),
+            heading: title,
+            leadLabel: edition.text("home_lead"),
+            lead: content.lead.map { card($0, edition: edition, lead: true) },
+            sections: content.sections.filter { !$0.articles.isEmpty }.map { section in
+                .init(
+                    id: "section-\(section.kind.rawValue)",
+                    title: edition.text("home_latest_\(section.kind.rawValue)"),
+                    url: urls.kind(section.kind),
+                    cards: section.articles.map { card($0, edition: edition, headingTag: "h3") }
+                )
+            },
+            aside: content.analyses.isEmpty ? nil : .init(
+                id: "section-recent-analysis",
+                title: edition.text("home_recent_analysis"),
+                url: urls.kind(.analysis),
+                cards: content.analyses.map { card($0, edition: edition, headingTag: "h3", compact: true) }
+            )
+        )
+        return try theme.render("home", model)
+    }
+
+    struct Listing {
+        let label: String
+        let title: String
+        let description: String
+        let photo: ListingPageModel.Photo?
+        let path: String
+        let navPath: String?
+        let url: (Int) -> String
+    }
+
+    func listingPage(_ listing: Listing, page: PublishedArticles.Page, edition: Edition) throws -> String {
+        let pageSuffix = page.page > 1
+            ? " (\(edition.text("pagination_status", ["page": String(page.page), "pages": String(page.pageCount)])))" : ""
+        let head = PageHead(
+            title: "\(listing.title)\(pageSuffix) | \(settings.siteName)",
+            description: listing.description.isEmpty ? listing.title : listing.description,
+            path: listing.url(page.page), bodyClass: "page-listing", currentNavPath: listing.navPath,
+            meta: SocialMeta.website(
+                title: listing.title, description: listing.description.isEmpty ? listing.title : listing.description,
+                url: settings.publicURL + listing.url(page.page), siteName: settings.siteName, locale: edition.openGraphLocale
+            )
+        )
+        let model = ListingPageModel(
+            layout: layout(edition: edition, head: head),
+            label: listing.label,
+            title: listing.title,
+            description: listing.description,
+            photo: listing.photo,
+            cards: page.articles.map { card($0, edition: edition) },
+            pagination: pagination(page: page.page, pageCount: page.pageCount, edition: edition, url: listing.url),
+            hasCards: !page.articles.isEmpty
+        )
+        return try theme.render("listing", model)
+    }
+
+    func errorPage(status: Int, messageKey: String?, edition: Edition) throws -> String {
+        let key = [400, 404].contains(status) ? String(status) : "500"
+        let title = edition.text("error_\(key)_title")
+        let head = PageHead(
+            title: "\(title) | \(settings.siteName)", description: title, path: "", bodyClass: "page-error"
+        )
+        let model = ErrorPageModel(
+            layout: layout(edition: edition, head: head),
+            code: status,
+            title: title,
+            message: edition.text(messageKey ?? "error_\(key)_text"),
+            homeLabel: edition.text("error_home")
+        )
+        return try theme.render("error", model)
+    }
+}

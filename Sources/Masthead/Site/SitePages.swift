@@ -1,0 +1,102 @@
+import Foundation
+
+/// Turns published content into page view models and HTML through the theme.
+/// It never touches the database: handlers fetch, this shapes, the theme renders.
+struct SitePages: Sendable {
+    let theme: Theme
+    let settings: Settings
+
+    func layout(edition: Edition, head: PageHead) -> LayoutModel {
+        let urls = SiteURL(edition: edition)
+        let navPaths = ArticleKind.allCases.map { urls.kind($0) }
+        return LayoutModel(
+            lang: edition.code,
+            dir: edition.direction.rawValue,
+            documentTitle: head.title,
+            description: head.description,
+            canonicalURL: head.path.isEmpty ? nil : settings.publicURL + head.path,
+            noindex: head.path.isEmpty,
+            siteName: settings.siteName,
+            homeURL: urls.home,
+            stylesheet: theme.assetPath("site.css"),
+            bodyClass: head.bodyClass,
+            nav: zip(ArticleKind.allCases, navPaths).map { kind, path in
+                .init(label: edition.text("kinds_\(kind.rawValue)"), url: path, current: head.currentNavPath == path)
+            },
+            editions: theme.editions.all.map { other in
+                .init(
+                    name: other.name, code: other.code,
+                    url: head.alternates[other.code] ?? SiteURL(edition: other).home,
+                    current: other == edition
+                )
+            },
+            alternates: head.alternates.sorted { $0.key < $1.key }.map {
+                .init(hreflang: $0.key, url: settings.publicURL + $0.value)
+            },
+            meta: head.meta,
+            jsonLD: head.jsonLD,
+            t: edition.strings,
+            copyright: edition.text("footer_copyright", [
+                "year": String(Calendar(identifier: .gregorian).component(.year, from: Date())),
+                "site": settings.siteName,
+            ])
+        )
+    }
+
+    func card(_ article: Article, edition: Edition, headingTag: String = "h2", lead: Bool = false, compact: Bool = false) -> CardModel {
+        let dates = EditionDates(edition: edition)
+        let image: CardModel.Image? = compact ? nil : article.imagePath.map {
+            .init(src: SiteURL.media($0), width: article.imageWidth ?? 1200, height: article.imageHeight ?? 675)
+        }
+        return CardModel(
+            url: SiteURL(edition: edition).article(article.slug),
+            title: article.title,
+            dek: article.dek,
+            kindLabel: edition.text("kind_\(article.kind.rawValue)"),
+            byline: article.bylineAuthors.map(\.name).joined(separator: edition.text("list_separator")),
+            datetime: article.publishedAt.map(EditionDates.iso) ?? "",
+            dateText: article.publishedAt.map(dates.day) ?? "",
+            badge: badge(for: article.visibility, edition: edition),
+            image: image,
+            headingTag: headingTag,
+            lead: lead,
+            compact: compact
+        )
+    }
+
+    func badge(for visibility: Visibility, edition: Edition) -> CardModel.Badge? {
+        switch visibility {
+        case .public: nil
+        case .members: .init(label: edition.text("badge_members"), modifier: "members")
+        case .paid: .init(label: edition.text("badge_paid"), modifier: "paid")
+        }
+    }
+
+    func pagination(page: Int, pageCount: Int, edition: Edition, url: (Int) -> String) -> ListingPageModel.Pagination? {
+        guard pageCount > 1 else { return nil }
+        return .init(
+            newerURL: page > 1 ? url(page - 1) : nil,
+            olderURL: page < pageCount ? url(page + 1) : nil,
+            status: edition.text("pagination_status", ["page": String(page), "pages": String(pageCount)])
+        )
+    }
+}
+
+/// Dates as an edition's readers write them, always in UTC so every instance renders the same page.
+struct EditionDates {
+    let edition: Edition
+
+    private var locale: Locale { Locale(identifier: edition.locale) }
+
+    func day(_ date: Date) -> String {
+        date.formatted(Date.FormatStyle(date: .long, time: .omitted, locale: locale, timeZone: .gmt))
+    }
+
+    func dayAndTime(_ date: Date) -> String {
+        date.formatted(Date.FormatStyle(date: .long, time: .shortened, locale: locale, timeZone: .gmt)) + " GMT"
+    }
+
+    static func iso(_ date: Date) -> String {
+        date.formatted(.iso8601)
+    }
+}

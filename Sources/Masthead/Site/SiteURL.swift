@@ -1,0 +1,36 @@
+/// Every public URL of an edition, built from the same segments the router registers,
+/// so that a renamed route cannot leave a dead link behind.
+public struct SiteURL: Sendable {
+    static let articles = "articles"
+    static let topics = "topics"
+    static let authors = "authors"
+    static let media = "media"
+
+    public let edition: Edition
+
+    public var home: String { edition.pathPrefix + "/" }
+
+    public func article(_ slug: String) -> String {
+        "\(edition.pathPrefix)/\(Self.articles)/\(slug)"
+    }
+
+    public func kind(_ kind: ArticleKind, page: Int = 1) -> String {
+        paged("\(edition.pathPrefix)/\(kind.pathSegment)", page: page)
+    }
+
+    public func topic(_ slug: String, page: Int = 1) -> String {
+        paged("\(edition.pathPrefix)/\(Self.topics)/\(slug)", page: page)
+    }
+
+    public func author(_ slug: String, page: Int = 1) -> String {
+        paged("\(edition.pathPrefix)/\(Self.authors)/\(slug)", page: page)
+    }
+
+    public static func media(_ path: String) -> String {
+        "/\(media)/\(path)"
+    }
+
+    private func paged(_ path: String, page: Int) -> String {
+        page > 1 ? "\(path)?page=\(page)" : path
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+
+/// What the shared layout needs: document language and direction, head metadata,
+/// navigation and editions. Templates see it as `layout`.
+struct LayoutModel {
+    struct Link {
+        let label: String
+        let url: String
+        let current: Bool
+    }
+
+    struct EditionLink {
+        let name: String
+        let code: String
+        let url: String
+        let current: Bool
+    }
+
+    struct Alternate {
+        let hreflang: String
+        let url: String
+    }
+
+    struct MetaTag {
+        let attribute: String
+        let name: String
+        let content: String
+    }
+
+    let lang: String
+    let dir: String
+    let documentTitle: String
+    let description: String
+    let canonicalURL: String?
+    let noindex: Bool
+    let siteName: String
+    let homeURL: String
+    let stylesheet: String
+    let bodyClass: String
+    let nav: [Link]
+    let editions: [EditionLink]
+    let alternates: [Alternate]
+    let meta: [MetaTag]
+    let jsonLD: String?
+    let t: [String: String]
+    let copyright: String
+}
+
+/// Head metadata a page adds to the layout.
+struct PageHead {
+    var title: String
+    var description: String
+    var path: String
+    var bodyClass: String
+    var currentNavPath: String? = nil
+    /// Same page in other editions, by edition code, for `hreflang` links and the edition switch.
+    var alternates: [String: String] = [:]
+    var meta: [LayoutModel.MetaTag] = []
+    var jsonLD: String? = nil
+}
