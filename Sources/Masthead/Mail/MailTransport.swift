@@ -1,0 +1,50 @@
+import Foundation
+import Logging
+
+/// Hands a finished message to whatever delivers mail.
+public protocol MailTransport: Sendable {
+    /// Returns the receiving server's answer to the message (for the record); throws `MailError`.
+    func send(_ message: EmailMessage) async throws -> String
+}
+
+public enum MailError: Error, CustomStringConvertible, Equatable {
+    /// A 4xx answer or a broken connection: worth trying again later.
+    case transient(String)
+    /// A 5xx answer: this message will never be accepted as it is.
+    case permanent(String)
+
+    public var description: String {
+        switch self {
+        case .transient(let reason): "temporary mail failure: \(reason)"
+        case .permanent(let reason): "permanent mail failure: \(reason)"
+        }
+    }
+}
+
+/// Development mail: without an SMTP server configured, each message is written as an `.eml`
+/// file under the data folder and announced in the log, clearly labelled as not sent.
+public struct MailDropTransport: MailTransport {
+    let directory: String
+    let logger: Logger
+
+    public init(directory: String, logger: Logger) {
+        self.directory = directory
+        self.logger = logger
+    }
+
+    public func send(_ message: EmailMessage) async throws -> String {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let name = "\(Int(message.date.timeIntervalSince1970))-\(UUID().uuidString.prefix(8)).eml"
+            let path = (directory as NSString).appendingPathComponent(name)
+            try Data(message.rendered().utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+            logger.notice("mail.development.written", metadata: [
+                "to": "\(message.to.email)", "subject": "\(message.subject)", "file": "\(path)",
+                "note": "development mail: not sent, set MASTHEAD_SMTP_URL to send",
+            ])
+            return "written to \(path)"
+        } catch {
+            throw MailError.transient("cannot write development mail: \(error.localizedDescription)")
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+
+/// Where and how to hand mail to an SMTP server, from `MASTHEAD_SMTP_URL`:
+/// - `smtp://host:587`: plain connection upgraded with STARTTLS (RFC 3207) whenever the server
+///   offers it; credentials are only ever sent over TLS or to a loopback server;
+/// - `smtp://host:587?starttls=required`: refuse a server that does not offer STARTTLS;
+/// - `smtps://host:465`: TLS from the first byte (RFC 8314);
+/// - `user:password@` in either form enables AUTH PLAIN or LOGIN (RFC 4954).
+public struct SMTPConfiguration: Sendable, Equatable {
+    public enum Security: Sendable, Equatable {
+        case opportunisticSTARTTLS
+        case requiredSTARTTLS
+        case implicitTLS
+    }
+
+    public var host: String
+    public var port: Int
+    public var security: Security
+    public var username: String?
+    public var password: String?
+
+    public init(host: String, port: Int, security: Security, username: String? = nil, password: String? = nil) {
+        self.host = host
+        self.port = port
+        self.security = security
+        self.username = username
+        self.password = password
+    }
+
+    public init(url text: String) throws {
+        guard let components = URLComponents(string: text), let scheme = components.scheme,
+              let host = components.host, !host.isEmpty else {
+            throw SettingsError("MASTHEAD_SMTP_URL must look like smtp://user:password@host:587")
+        }
+        switch scheme {
+        case "smtp":
+            let required = components.queryItems?.contains { $0.name == "starttls" && $0.value == "required" } ?? false
+            security = required ? .requiredSTARTTLS : .opportunisticSTARTTLS
+            port = components.port ?? 587
+        case "smtps":
+            security = .implicitTLS
+            port = components.port ?? 465
+        default:
+            throw SettingsError("MASTHEAD_SMTP_URL must start with smtp:// or smtps://")
+        }
+        self.host = host
+        username = components.user?.removingPercentEncoding
+        password = components.password?.removingPercentEncoding
+    }
+
+    var isLoopback: Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+}
