@@ -43,8 +43,11 @@ let package = Package(
             name: "MastheadTests",
             dependencies: [
                 "Masthead",
+                // Built for the tests that run the real command line.
+                "masthead",
                 .product(name: "VaporTesting", package: "vapor"),
-            ]
+            ],
+            exclude: ["Support/smtp_sink.py"]
         ),
     ]
 )

@@ -38,6 +38,23 @@ enum DatabaseSetup {
         _ = try await (database as! any SQLDatabase).raw("SELECT 1").all()
     }
 
+    /// Opens and closes one PostgreSQL connection with a silent logger before the connection
+    /// pool exists, so an unreachable server is reported once, in one line, not logged by the pool.
+    static func preflight(_ settings: Settings) async throws {
+        guard case .postgres(let url) = settings.database else { return }
+        var quiet = Logger(label: "masthead.preflight")
+        quiet.logLevel = .critical
+        do {
+            let configuration = try SQLPostgresConfiguration(url: url).coreConfiguration
+            let connection = try await PostgresConnection.connect(
+                on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: 0, logger: quiet
+            ).get()
+            try await connection.close()
+        } catch {
+            throw StartupError("cannot reach the database (\(settings.database)): \(String(reflecting: error).prefix(300))")
+        }
+    }
+
     /// Start-up check with a readable failure instead of a driver's stack of errors.
     static func verifyReachable(_ app: Application, settings: Settings) async throws {
         do {
@@ -60,7 +77,7 @@ extension Settings.DatabaseLocation: CustomStringConvertible {
             return "sqlite \(path)"
         case .postgres(let url):
             guard var components = URLComponents(string: url) else { return "postgres" }
-            if components.password != nil { components.password = "•••" }
+            if components.password != nil { components.password = "redacted" }
             return components.string ?? "postgres"
         }
     }

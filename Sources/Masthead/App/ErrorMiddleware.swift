@@ -37,8 +37,10 @@ struct SiteErrorMiddleware: AsyncMiddleware {
     private func classify(_ error: any Error) -> (HTTPResponseStatus, String?) {
         switch error {
         case let error as SiteError:
-            if case .badRequest(let key) = error { return (.badRequest, key) }
-            return (error.status, nil)
+            switch error {
+            case .badRequest(let key), .forbidden(let key): return (error.status, key)
+            case .notFound: return (error.status, nil)
+            }
         case let abort as any AbortError where abort.status.code < 500:
             return (abort.status, nil)
         case is DecodingError:

@@ -7,6 +7,7 @@ import Vapor
 /// The CLI and the tests both start Masthead through here.
 public enum MastheadApp {
     public static func make(settings: Settings) async throws -> Application {
+        try await DatabaseSetup.preflight(settings)
         var environment = Environment.production
         environment.arguments = ["masthead"]
         var logger = Logger(label: "masthead")
@@ -35,13 +36,22 @@ public enum MastheadApp {
         app.middleware = Middlewares()
         app.middleware.use(SecurityHeadersMiddleware())
         app.middleware.use(SiteErrorMiddleware(pages: pages, editions: theme.editions))
+        app.middleware.use(ViewerMiddleware())
+
+        let transport: any MailTransport = settings.smtp.map {
+            SMTPTransport(configuration: $0, group: app.eventLoopGroup, heloName: URL(string: settings.publicURL)?.host ?? "localhost")
+        } ?? MailDropTransport(directory: settings.mailDropDirectory, logger: app.logger)
+        let csrf = CSRF(key: try SiteSecret.load(settings), siteOrigin: settings.publicOrigin)
 
         app.get("healthz") { req async throws -> String in
             try await DatabaseSetup.ping(req.db)
             return "ok\n"
         }
         StaticController(theme: theme, mediaDirectory: settings.mediaDirectory).register(on: app)
+        RobotsController().register(on: app)
         SiteController(pages: pages, cache: cache, settings: settings).register(on: app, editions: theme.editions)
+        MembersController(pages: pages, csrf: csrf, mail: MemberMail(transport: transport, settings: settings), settings: settings)
+            .register(on: app, editions: theme.editions)
     }
 
     /// Brings the schema up to date and checks the database answers.
@@ -61,4 +71,12 @@ extension Application {
 
 extension Settings {
     public var mediaDirectory: String { (dataDirectory as NSString).appendingPathComponent("media") }
+    /// Where development mail is written when no SMTP server is configured.
+    public var mailDropDirectory: String { (dataDirectory as NSString).appendingPathComponent("mail") }
+
+    /// `scheme://host[:port]` of the public URL, as browsers send it in `Origin`.
+    var publicOrigin: String {
+        guard let url = URLComponents(string: publicURL), let scheme = url.scheme, let host = url.host else { return publicURL }
+        return url.port.map { "\(scheme)://\(host):\($0)" } ?? "\(scheme)://\(host)"
+    }
 }

@@ -5,11 +5,13 @@ public enum SiteError: Error, Equatable {
     case notFound
     /// The key of a message in the edition's translation file, so the reader gets it in their language.
     case badRequest(messageKey: String)
+    case forbidden(messageKey: String)
 
     public var status: HTTPResponseStatus {
         switch self {
         case .notFound: .notFound
         case .badRequest: .badRequest
+        case .forbidden: .forbidden
         }
     }
 }

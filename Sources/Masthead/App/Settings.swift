@@ -22,6 +22,15 @@ public struct Settings: Sendable {
     public var membershipPrice: String
     public var generationPollInterval: Duration
     public var logLevel: Logger.Level
+    /// Where mail goes; without it, mail is written to the data folder as development mail.
+    public var smtp: SMTPConfiguration?
+    public var mailFrom: EmailMessage.Address
+    /// The key that signs CSRF tokens and links; generated into the data folder when unset.
+    public var secret: String?
+    /// Gated articles a signed-in free member may open per 30 days (0: no metering).
+    public var memberMeter: Int
+    /// Gated articles an anonymous reader may open per 30 days (0: no metering).
+    public var anonymousMeter: Int
 
     public init(
         database: DatabaseLocation,
@@ -36,7 +45,12 @@ public struct Settings: Sendable {
         previewParagraphs: Int = 3,
         membershipPrice: String = "$100",
         generationPollInterval: Duration = .seconds(2),
-        logLevel: Logger.Level = .notice
+        logLevel: Logger.Level = .notice,
+        smtp: SMTPConfiguration? = nil,
+        mailFrom: EmailMessage.Address? = nil,
+        secret: String? = nil,
+        memberMeter: Int = 0,
+        anonymousMeter: Int = 0
     ) {
         self.database = database
         self.dataDirectory = dataDirectory
@@ -51,6 +65,12 @@ public struct Settings: Sendable {
         self.membershipPrice = membershipPrice
         self.generationPollInterval = generationPollInterval
         self.logLevel = logLevel
+        self.smtp = smtp
+        let host = URL(string: publicURL)?.host ?? "localhost"
+        self.mailFrom = mailFrom ?? .init(email: "noreply@\(host.contains(".") ? host : "\(host).localdomain")", name: siteName)
+        self.secret = secret
+        self.memberMeter = memberMeter
+        self.anonymousMeter = anonymousMeter
     }
 
     /// Builds settings from `MASTHEAD_*` variables. Command-line flags (hostname, port, data folder)
@@ -86,7 +106,12 @@ public struct Settings: Sendable {
             pageSize: try environment["MASTHEAD_PAGE_SIZE"].map { try parseInteger($0, name: "MASTHEAD_PAGE_SIZE", range: 1...100) } ?? 12,
             previewParagraphs: try environment["MASTHEAD_PREVIEW_PARAGRAPHS"].map { try parseInteger($0, name: "MASTHEAD_PREVIEW_PARAGRAPHS", range: 1...20) } ?? 3,
             membershipPrice: environment["MASTHEAD_MEMBERSHIP_PRICE"] ?? "$100",
-            logLevel: try parseLogLevel(environment["MASTHEAD_LOG_LEVEL"] ?? "notice")
+            logLevel: try parseLogLevel(environment["MASTHEAD_LOG_LEVEL"] ?? "notice"),
+            smtp: try environment["MASTHEAD_SMTP_URL"].flatMap { $0.isEmpty ? nil : try SMTPConfiguration(url: $0) },
+            mailFrom: try environment["MASTHEAD_MAIL_FROM"].map(parseMailFrom),
+            secret: environment["MASTHEAD_SECRET"].flatMap { $0.isEmpty ? nil : $0 },
+            memberMeter: try environment["MASTHEAD_METER_MEMBERS"].map { try parseInteger($0, name: "MASTHEAD_METER_MEMBERS", range: 0...100) } ?? 0,
+            anonymousMeter: try environment["MASTHEAD_METER_ANONYMOUS"].map { try parseInteger($0, name: "MASTHEAD_METER_ANONYMOUS", range: 0...100) } ?? 0
         )
     }
 
@@ -109,6 +134,18 @@ public struct Settings: Sendable {
     /// The theme shipped in the repository, found from the working directory (as `swift run` uses it).
     public static func defaultThemeDirectory() -> String {
         "Themes/default"
+    }
+
+    /// `Name <address>` or a bare address.
+    private static func parseMailFrom(_ text: String) throws -> EmailMessage.Address {
+        if let open = text.lastIndex(of: "<"), text.hasSuffix(">") {
+            let name = text[..<open].trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            let address = String(text[text.index(after: open)..<text.index(before: text.endIndex)])
+            if let email = EmailAddress.normalized(address) { return .init(email: email, name: name.isEmpty ? nil : name) }
+        } else if let email = EmailAddress.normalized(text) {
+            return .init(email: email)
+        }
+        throw SettingsError("MASTHEAD_MAIL_FROM must be an address such as 'Newsroom <news@example.com>', got '\(text)'")
     }
 
     private static func parseLogLevel(_ text: String) throws -> Logger.Level {

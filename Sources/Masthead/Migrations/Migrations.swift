@@ -5,5 +5,6 @@ enum MastheadMigrations {
     static let all: [any Migration] = [
         CreatePublishing(),
         IndexPublishing(),
+        CreateMembers(),
     ]
 }

@@ -27,7 +27,8 @@ struct PreparedBody: Sendable {
     /// Answers a GET or HEAD: 304 when the client already holds this representation,
     /// else the gzip form when the client accepts it, else the bytes as they are.
     func response(
-        to request: Request, status: HTTPResponseStatus = .ok, cacheControl: String, lastModified: Date? = nil,
+        to request: Request, status: HTTPResponseStatus = .ok, cacheControl: String, vary: String = "Accept-Encoding",
+        lastModified: Date? = nil,
         extraHeaders: HTTPHeaders = [:]
     ) -> Response {
         let useGzip = gzip != nil && Self.acceptsGzip(request.headers)
@@ -35,7 +36,7 @@ struct PreparedBody: Sendable {
         var headers = extraHeaders
         headers.replaceOrAdd(name: .eTag, value: tag)
         headers.replaceOrAdd(name: .cacheControl, value: cacheControl)
-        headers.replaceOrAdd(name: .vary, value: "Accept-Encoding")
+        headers.replaceOrAdd(name: .vary, value: vary)
         if let lastModified {
             headers.replaceOrAdd(name: .lastModified, value: HTTPDate.format(lastModified))
         }

@@ -23,7 +23,7 @@ struct SiteController: Sendable {
     }
 
     func home(_ req: Request, edition: Edition) async throws -> Response {
-        try await cached(req, page: "home/\(edition.code)", viewer: .anonymous) {
+        try await cached(req, page: "home/\(edition.code)") { viewer in
             let published = PublishedArticles(database: req.db)
             let lead = try await published.latest(edition: edition.code, limit: 1).first
             let exclude = lead.flatMap(\.id).map { [$0] } ?? []
@@ -32,15 +32,14 @@ struct SiteController: Sendable {
                 sections.append((kind, try await published.latest(edition: edition.code, kind: kind, limit: kind == .news ? 6 : 3, excluding: exclude)))
             }
             let analyses = try await published.latest(edition: edition.code, kind: .analysis, limit: 5, excluding: exclude)
-            let html = try pages.homePage(.init(lead: lead, sections: sections, analyses: analyses), edition: edition)
+            let html = try pages.homePage(.init(lead: lead, sections: sections, analyses: analyses), edition: edition, viewerLevel: viewer.accessLevel)
             return (html, lead?.lastModified)
         }
     }
 
     func article(_ req: Request, edition: Edition) async throws -> Response {
         let slug = try Self.slug(req)
-        let viewer = Viewer.anonymous
-        return try await cached(req, page: "article/\(edition.code)/\(slug)", viewer: viewer) {
+        return try await cached(req, page: "article/\(edition.code)/\(slug)") { viewer in
             let published = PublishedArticles(database: req.db)
             guard let article = try await published.article(edition: edition.code, slug: slug) else {
                 throw SiteError.notFound
@@ -48,14 +47,14 @@ struct SiteController: Sendable {
             let access = AccessPolicy.decide(article: article, viewer: viewer, meter: .none)
             let related = try await published.related(to: article, limit: 4)
             let translations = try await published.translations(of: article)
-            let html = try pages.articlePage(article, edition: edition, access: access, related: related, translations: translations)
+            let html = try pages.articlePage(article, edition: edition, access: access, viewerLevel: viewer.accessLevel, related: related, translations: translations)
             return (html, article.lastModified)
         }
     }
 
     func kindListing(_ req: Request, kind: ArticleKind, edition: Edition) async throws -> Response {
         let page = try Self.pageNumber(req)
-        return try await cached(req, page: "kind/\(edition.code)/\(kind.rawValue)/\(page)", viewer: .anonymous) {
+        return try await cached(req, page: "kind/\(edition.code)/\(kind.rawValue)/\(page)") { viewer in
             let urls = SiteURL(edition: edition)
             let result = try await PublishedArticles(database: req.db)
                 .listing(edition: edition.code, kind: kind, page: page, per: settings.pageSize)
@@ -64,14 +63,14 @@ struct SiteController: Sendable {
                 description: edition.text("kinds_\(kind.rawValue)_description", ["site": settings.siteName]), photo: nil,
                 path: urls.kind(kind), navPath: urls.kind(kind), url: { urls.kind(kind, page: $0) }
             )
-            return (try pages.listingPage(listing, page: result, edition: edition), result.articles.first?.lastModified)
+            return (try pages.listingPage(listing, page: result, edition: edition, viewerLevel: viewer.accessLevel), result.articles.first?.lastModified)
         }
     }
 
     func topic(_ req: Request, edition: Edition) async throws -> Response {
         let slug = try Self.slug(req)
         let page = try Self.pageNumber(req)
-        return try await cached(req, page: "topic/\(edition.code)/\(slug)/\(page)", viewer: .anonymous) {
+        return try await cached(req, page: "topic/\(edition.code)/\(slug)/\(page)") { viewer in
             let published = PublishedArticles(database: req.db)
             guard let topic = try await published.topic(slug: slug), let topicID = topic.id else { throw SiteError.notFound }
             let urls = SiteURL(edition: edition)
@@ -81,14 +80,14 @@ struct SiteController: Sendable {
                 description: topic.description(in: edition.code), photo: nil,
                 path: urls.topic(slug), navPath: nil, url: { urls.topic(slug, page: $0) }
             )
-            return (try pages.listingPage(listing, page: result, edition: edition), result.articles.first?.lastModified)
+            return (try pages.listingPage(listing, page: result, edition: edition, viewerLevel: viewer.accessLevel), result.articles.first?.lastModified)
         }
     }
 
     func author(_ req: Request, edition: Edition) async throws -> Response {
         let slug = try Self.slug(req)
         let page = try Self.pageNumber(req)
-        return try await cached(req, page: "author/\(edition.code)/\(slug)/\(page)", viewer: .anonymous) {
+        return try await cached(req, page: "author/\(edition.code)/\(slug)/\(page)") { viewer in
             let published = PublishedArticles(database: req.db)
             guard let author = try await published.author(slug: slug), let authorID = author.id else { throw SiteError.notFound }
             let urls = SiteURL(edition: edition)
@@ -98,17 +97,20 @@ struct SiteController: Sendable {
                 photo: author.photoPath.map { .init(src: SiteURL.media($0), alt: author.name) },
                 path: urls.author(slug), navPath: nil, url: { urls.author(slug, page: $0) }
             )
-            return (try pages.listingPage(listing, page: result, edition: edition), result.articles.first?.lastModified)
+            return (try pages.listingPage(listing, page: result, edition: edition, viewerLevel: viewer.accessLevel), result.articles.first?.lastModified)
         }
     }
 
+    /// A page for the requester's access level, from the cache or rendered for it. Pages for
+    /// signed-in readers may only be kept by their own browser.
     private func cached(
-        _ req: Request, page: String, viewer: Viewer,
-        render: () async throws -> (html: String, lastModified: Date?)
+        _ req: Request, page: String,
+        render: (Viewer) async throws -> (html: String, lastModified: Date?)
     ) async throws -> Response {
-        let entry = try await cache.page(for: .init(page: page, access: viewer.accessLevel), render: render)
+        let viewer = req.viewer
+        let entry = try await cache.page(for: .init(page: page, access: viewer.accessLevel)) { try await render(viewer) }
         let cacheControl = viewer == .anonymous ? "public, max-age=60" : "private, no-cache"
-        return entry.body.response(to: req, cacheControl: cacheControl, lastModified: entry.lastModified)
+        return entry.body.response(to: req, cacheControl: cacheControl, vary: "Accept-Encoding, Cookie", lastModified: entry.lastModified)
     }
 
     /// Slugs are lowercase ASCII words joined by hyphens; anything else cannot name an article.

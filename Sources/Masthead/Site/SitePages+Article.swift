@@ -2,7 +2,7 @@ import Foundation
 
 extension SitePages {
     func articlePage(
-        _ article: Article, edition: Edition, access: Access, related: [Article], translations: [Article]
+        _ article: Article, edition: Edition, access: Access, viewerLevel: AccessLevel, related: [Article], translations: [Article]
     ) throws -> String {
         let urls = SiteURL(edition: edition)
         let dates = EditionDates(edition: edition)
@@ -54,11 +54,11 @@ extension SitePages {
             let rest = article.restHTML(grant)
             gated = rest.isEmpty ? nil : .init(html: rest)
         case .preview(let reason):
-            paywall = paywallModel(reason: reason, visibility: article.visibility, edition: edition)
+            paywall = paywallModel(reason: reason, visibility: article.visibility, edition: edition, returnPath: path)
         }
 
         let model = ArticlePageModel(
-            layout: layout(edition: edition, head: head),
+            layout: layout(edition: edition, head: head, access: viewerLevel),
             kindLabel: kindLabel,
             kindURL: urls.kind(article.kind),
             title: article.title,
@@ -96,15 +96,22 @@ extension SitePages {
         return try theme.render("article", model)
     }
 
-    private func paywallModel(reason: PaywallReason, visibility: Visibility, edition: Edition) -> ArticlePageModel.Paywall {
+    private func paywallModel(reason: PaywallReason, visibility: Visibility, edition: Edition, returnPath: String) -> ArticlePageModel.Paywall {
         let values = ["site": settings.siteName, "price": settings.membershipPrice]
+        let urls = MemberURL(edition: edition)
+        let join = ArticlePageModel.Link(label: edition.text("paywall_join"), url: urls.join(returningTo: returnPath))
+        let signIn = ArticlePageModel.Link(label: edition.text("paywall_signin"), url: urls.signIn(returningTo: returnPath))
         switch (reason, visibility) {
         case (.signInOrJoin, .members):
-            return .init(title: edition.text("paywall_members_title"), text: edition.text("paywall_members_text", values), price: nil)
+            return .init(title: edition.text("paywall_members_title"), text: edition.text("paywall_members_text", values), price: nil, primary: join, secondary: signIn)
         case (.upgrade, _):
-            return .init(title: edition.text("paywall_upgrade_title"), text: edition.text("paywall_upgrade_text", values), price: edition.text("paywall_price", values))
+            return .init(
+                title: edition.text("paywall_upgrade_title"), text: edition.text("paywall_upgrade_text", values),
+                price: edition.text("paywall_price", values),
+                primary: .init(label: edition.text("paywall_upgrade"), url: urls.account), secondary: nil
+            )
         default:
-            return .init(title: edition.text("paywall_title"), text: edition.text("paywall_text", values), price: edition.text("paywall_price", values))
+            return .init(title: edition.text("paywall_title"), text: edition.text("paywall_text", values), price: edition.text("paywall_price", values), primary: join, secondary: signIn)
         }
     }
 }

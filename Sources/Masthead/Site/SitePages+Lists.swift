@@ -7,7 +7,7 @@ extension SitePages {
         let analyses: [Article]
     }
 
-    func homePage(_ content: HomeContent, edition: Edition) throws -> String {
+    func homePage(_ content: HomeContent, edition: Edition, viewerLevel: AccessLevel) throws -> String {
         let urls = SiteURL(edition: edition)
         let title = "\(settings.siteName): \(edition.text("site_tagline"))"
         let head = PageHead(
@@ -20,7 +20,7 @@ extension SitePages {
             )
         )
         let model = HomePageModel(
-            layout: layout(edition: edition, head: head),
+            layout: layout(edition: edition, head: head, access: viewerLevel),
             heading: title,
             leadLabel: edition.text("home_lead"),
             lead: content.lead.map { card($0, edition: edition, lead: true) },
@@ -52,7 +52,7 @@ extension SitePages {
         let url: (Int) -> String
     }
 
-    func listingPage(_ listing: Listing, page: PublishedArticles.Page, edition: Edition) throws -> String {
+    func listingPage(_ listing: Listing, page: PublishedArticles.Page, edition: Edition, viewerLevel: AccessLevel) throws -> String {
         let pageSuffix = page.page > 1
             ? " (\(edition.text("pagination_status", ["page": String(page.page), "pages": String(page.pageCount)])))" : ""
         let head = PageHead(
@@ -65,7 +65,7 @@ extension SitePages {
             )
         )
         let model = ListingPageModel(
-            layout: layout(edition: edition, head: head),
+            layout: layout(edition: edition, head: head, access: viewerLevel),
             label: listing.label,
             title: listing.title,
             description: listing.description,
@@ -78,7 +78,7 @@ extension SitePages {
     }
 
     func errorPage(status: Int, messageKey: String?, edition: Edition) throws -> String {
-        let key = [400, 404].contains(status) ? String(status) : "500"
+        let key = [400, 403, 404].contains(status) ? String(status) : "500"
         let title = edition.text("error_\(key)_title")
         let head = PageHead(
             title: "\(title) | \(settings.siteName)", description: title, path: "", bodyClass: "page-error"

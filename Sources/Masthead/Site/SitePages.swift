@@ -6,7 +6,7 @@ struct SitePages: Sendable {
     let theme: Theme
     let settings: Settings
 
-    func layout(edition: Edition, head: PageHead) -> LayoutModel {
+    func layout(edition: Edition, head: PageHead, access: AccessLevel = .anonymous) -> LayoutModel {
         let urls = SiteURL(edition: edition)
         let navPaths = ArticleKind.allCases.map { urls.kind($0) }
         return LayoutModel(
@@ -19,10 +19,14 @@ struct SitePages: Sendable {
             siteName: settings.siteName,
             homeURL: urls.home,
             stylesheet: theme.assetPath("site.css"),
+            favicon: theme.assetPath("favicon.svg"),
             bodyClass: head.bodyClass,
             nav: zip(ArticleKind.allCases, navPaths).map { kind, path in
                 .init(label: edition.text("kinds_\(kind.rawValue)"), url: path, current: head.currentNavPath == path)
             },
+            account: access == .anonymous
+                ? .init(label: edition.text("header_signin"), url: MemberURL(edition: edition).signIn, current: false)
+                : .init(label: edition.text("header_account"), url: MemberURL(edition: edition).account, current: false),
             editions: theme.editions.all.map { other in
                 .init(
                     name: other.name, code: other.code,

@@ -31,10 +31,17 @@ struct ArticlePageModel {
         let html: String
     }
 
+    struct Link {
+        let label: String
+        let url: String
+    }
+
     struct Paywall {
         let title: String
         let text: String
         let price: String?
+        let primary: Link
+        let secondary: Link?
     }
 
     let layout: LayoutModel

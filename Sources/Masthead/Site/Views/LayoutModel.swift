@@ -36,8 +36,11 @@ struct LayoutModel {
     let siteName: String
     let homeURL: String
     let stylesheet: String
+    let favicon: String
     let bodyClass: String
     let nav: [Link]
+    /// "Sign in" or "Account": by access level only, so a cached page names nobody.
+    let account: Link
     let editions: [EditionLink]
     let alternates: [Alternate]
     let meta: [MetaTag]

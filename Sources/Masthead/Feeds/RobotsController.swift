@@ -1,0 +1,11 @@
+import Vapor
+
+/// `/robots.txt` (RFC 9309): the whole public site may be crawled.
+struct RobotsController: Sendable {
+    func register(on routes: any RoutesBuilder) {
+        let body = PreparedBody(bytes: ByteBuffer(string: "User-agent: *\nAllow: /\n"), contentType: "text/plain; charset=utf-8")
+        routes.get("robots.txt") { req in
+            body.response(to: req, cacheControl: "public, max-age=3600")
+        }
+    }
+}

@@ -1,0 +1,58 @@
+/// A page with one form: sign in, join, confirm a link.
+struct FormPageModel {
+    struct Field {
+        let label: String
+        let name: String
+        let type: String
+        let autocomplete: String
+        let value: String
+        let required: Bool
+        let hint: String?
+    }
+
+    struct Hidden {
+        let name: String
+        let value: String
+    }
+
+    struct Link {
+        let label: String
+        let url: String
+    }
+
+    let layout: LayoutModel
+    let title: String
+    let intro: [String]
+    let error: String?
+    let action: String
+    let fields: [Field]
+    let hidden: [Hidden]
+    let submitLabel: String
+    let links: [Link]
+}
+
+/// A page that tells the reader what happened: email sent, link expired, account deleted.
+struct MessagePageModel {
+    let layout: LayoutModel
+    let title: String
+    let paragraphs: [String]
+    let link: FormPageModel.Link?
+}
+
+struct AccountPageModel {
+    struct Action {
+        let action: String
+        let label: String
+        let description: String
+        let danger: Bool
+    }
+
+    let layout: LayoutModel
+    let title: String
+    let email: String
+    let name: String
+    let plan: String
+    let renewal: String?
+    let csrf: String
+    let actions: [Action]
+}

@@ -1,0 +1,70 @@
+import Fluent
+import Foundation
+
+/// Signed-in browsers. Each session is a random token in an HttpOnly cookie and a hashed row
+/// here; signing out deletes the row, signing out everywhere deletes all of a member's rows.
+public struct MemberSessions: Sendable {
+    public static let cookieName = "mh_session"
+    public static let lifetime: TimeInterval = 30 * 24 * 3600
+
+    let database: any Database
+    let now: Date
+
+    func create(for member: Member) async throws -> String {
+        let token = SecretToken.generate()
+        try await MemberSession(
+            tokenHash: SecretToken.digest(token), memberID: try member.requireID(),
+            createdAt: now, expiresAt: now.addingTimeInterval(Self.lifetime)
+        ).create(on: database)
+        return token
+    }
+
+    func member(forToken token: String) async throws -> Member? {
+        try await MemberSession.query(on: database)
+            .filter(\.$tokenHash == SecretToken.digest(token))
+            .filter(\.$expiresAt > now)
+            .with(\.$member)
+            .first()?
+            .member
+    }
+
+    func revoke(token: String) async throws {
+        try await MemberSession.query(on: database).filter(\.$tokenHash == SecretToken.digest(token)).delete()
+    }
+
+    func revokeAll(memberID: UUID) async throws {
+        try await MemberSession.query(on: database).filter(\.$member.$id == memberID).delete()
+    }
+}
+
+/// Finding, creating and removing member accounts.
+public struct MemberAccounts: Sendable {
+    let database: any Database
+
+    public func find(email: String) async throws -> Member? {
+        try await Member.query(on: database).filter(\.$email == email).first()
+    }
+
+    /// The member with this address, created on first sign-in.
+    func findOrCreate(email: String, name: String) async throws -> Member {
+        if let member = try await find(email: email) { return member }
+        let member = Member(email: email, name: name)
+        do {
+            try await member.create(on: database)
+            return member
+        } catch {
+            // Two first sign-ins raced; the other one created the account.
+            guard (error as? any DatabaseError)?.isConstraintFailure == true,
+                  let member = try await find(email: email) else { throw error }
+            return member
+        }
+    }
+
+    /// Deletes the account and, by cascade, its sessions; unused links for it go too.
+    func delete(_ member: Member) async throws {
+        try await database.transaction { db in
+            try await LoginToken.query(on: db).filter(\.$email == member.email).delete()
+            try await member.delete(on: db)
+        }
+    }
+}

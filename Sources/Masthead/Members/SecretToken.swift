@@ -1,0 +1,37 @@
+import Crypto
+import Foundation
+
+/// Random bearer tokens and their stored digests.
+enum SecretToken {
+    /// 32 random bytes from the system's CSPRNG, base64url without padding (RFC 4648 §5).
+    static func generate() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        return Data(bytes).base64URLEncoded()
+    }
+
+    static func digest(_ token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+extension Data {
+    func base64URLEncoded() -> String {
+        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}
+
+/// Email addresses as Masthead keys accounts by them: trimmed and lower-cased, so that
+/// `Reader@Example.com` and `reader@example.com` are one member.
+enum EmailAddress {
+    static func normalized(_ text: String) -> String? {
+        let email = text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        guard email.utf8.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64,
+              parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
+              email.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 32 && !"<>()[]\\,;:\"".unicodeScalars.contains($0) })
+        else { return nil }
+        return email
+    }
+}
