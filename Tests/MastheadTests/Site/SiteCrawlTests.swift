@@ -54,20 +54,26 @@ struct SiteCrawlTests {
 }
 
 enum SiteCrawler {
-    /// Every site-internal page, asset and image reachable from the editions' home pages.
     static func crawl(_ site: TestSite) async throws -> [String: TestSite.Page] {
-        var queue = ["/", "/ar/"]
+        try await crawl(TestBrowser(site: site))
+    }
+
+    /// Every site-internal page, asset and image reachable from the editions' home pages and the
+    /// machine-readable indexes, as the browser's reader sees them.
+    static func crawl(_ browser: TestBrowser) async throws -> [String: TestSite.Page] {
+        var queue = ["/", "/ar/", "/robots.txt"]
         var seen = Set(queue)
         var pages: [String: TestSite.Page] = [:]
         while !queue.isEmpty {
             let path = queue.removeFirst()
-            let page = try await site.get(path)
+            let page = try await browser.get(path)
             pages[path] = page
             guard page.headers.first(name: .contentType)?.hasPrefix("text/html") == true else { continue }
             let links = HTML.internalLinks(in: page.body)
                 + HTML.attributeValues("src", of: "img", in: page.body)
                 + HTML.attributeValues("href", of: "link rel=\"stylesheet\"", in: page.body)
-            for link in links where link.hasPrefix("/") && !seen.contains(link) {
+            // Posting forms and signing out are not reading; everything else is followed.
+            for link in links where link.hasPrefix("/") && !seen.contains(link) && !link.contains("/signout") {
                 seen.insert(link)
                 queue.append(link)
             }

@@ -17,9 +17,13 @@ final class TestSite: @unchecked Sendable {
         self.baseURL = baseURL
     }
 
-    static func start(on database: TestDatabase, withDemo: Bool = true) async throws -> TestSite {
-        let settings = try await database.freshSettings()
+    static func start(
+        on database: TestDatabase, withDemo: Bool = true, configure: (inout Settings) throws -> Void = { _ in }
+    ) async throws -> TestSite {
+        var settings = try await database.freshSettings()
+        try configure(&settings)
         let app = try await MastheadApp.make(settings: settings)
+        app.http.client.configuration.redirectConfiguration = .disallow
         do {
             if database == .postgres {
                 // One PostgreSQL database serves the whole run: start each site from an empty schema.
@@ -58,11 +62,12 @@ final class TestSite: @unchecked Sendable {
 /// Runs a body against a fresh site, stopping it whatever happens. Sites on PostgreSQL share
 /// one test database, so they take turns; SQLite sites each have their own file and run at once.
 func withSite(
-    on database: TestDatabase, withDemo: Bool = true, _ body: (TestSite) async throws -> Void
+    on database: TestDatabase, withDemo: Bool = true, configure: (inout Settings) throws -> Void = { _ in },
+    _ body: (TestSite) async throws -> Void
 ) async throws {
     if database == .postgres { await SharedDatabaseTurn.shared.acquire() }
     do {
-        let site = try await TestSite.start(on: database, withDemo: withDemo)
+        let site = try await TestSite.start(on: database, withDemo: withDemo, configure: configure)
         do {
             try await body(site)
         } catch {

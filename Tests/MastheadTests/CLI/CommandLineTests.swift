@@ -1,0 +1,81 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+@testable import Masthead
+
+/// The `masthead` binary, run as an operator would run it.
+@Suite("The command line")
+struct CommandLineTests {
+    @Test("an unknown flag fails with one line and a non-zero exit")
+    func unknownFlag() throws {
+        let result = try MastheadProcess.run(["demo", "--colour", "red"])
+        #expect(result.status != 0)
+        #expect(result.standardError.split(separator: "\n").count == 1)
+        #expect(result.standardError.contains("--colour"))
+    }
+
+    @Test("a data folder that cannot be created fails with one line")
+    func unwritableDataFolder() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("masthead-file-\(UUID().uuidString)")
+        try Data("not a folder".utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+
+        let result = try MastheadProcess.run(["demo", "--data", file.appendingPathComponent("data").path])
+        #expect(result.status == 1)
+        #expect(result.standardError.split(separator: "\n").count == 1)
+        #expect(result.standardError.hasPrefix("masthead: cannot create the data folder"))
+    }
+
+    @Test("an unreachable database fails with one line naming it, without its password")
+    func unreachableDatabase() throws {
+        let result = try MastheadProcess.run(
+            ["migrate"], environment: ["MASTHEAD_DATABASE_URL": "postgres://editor:hunter2@127.0.0.1:1/masthead"]
+        )
+        #expect(result.status == 1)
+        #expect(result.standardError.split(separator: "\n").count == 1)
+        #expect(result.standardError.contains("cannot reach the database"))
+        #expect(!result.standardError.contains("hunter2"))
+    }
+
+    @Test("a malformed setting fails with one line naming the variable")
+    func malformedSetting() throws {
+        let result = try MastheadProcess.run(["migrate"], environment: ["MASTHEAD_PORT": "eighty"])
+        #expect(result.status == 1)
+        #expect(result.standardError == "masthead: MASTHEAD_PORT must be a whole number from 1 to 65535, got 'eighty'\n")
+    }
+
+    @Test("export writes the whole content as JSON")
+    func export() async throws {
+        let settings = try await TestDatabase.sqlite.freshSettings()
+        let app = try await MastheadApp.make(settings: settings)
+        try await MastheadApp.migrate(app, settings: settings)
+        let loaded = try await DemoContent.loadIfEmpty(on: app.db, settings: settings)
+        await MastheadApp.stop(app)
+        guard case .sqlite(let path) = settings.database else { return }
+
+        let result = try MastheadProcess.run(["export"], environment: ["MASTHEAD_DATABASE_URL": path])
+        #expect(result.status == 0)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any])
+        #expect((document["articles"] as? [Any])?.count == loaded)
+    }
+
+    @Test("demo creates its data folder, loads the demo and serves it until stopped")
+    func demoServes() async throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("masthead-demo-\(UUID().uuidString)").path
+        let server = try MastheadProcess.start(["demo", "--data", data, "--port", "0"])
+        defer { server.terminate() }
+
+        let line = try #require(try await server.waitForLine(containing: "http://127.0.0.1:"))
+        let url = try #require(line.range(of: #"http://127\.0\.0\.1:\d+/"#, options: .regularExpression).map { String(line[$0]) })
+        let (body, response) = try await URLSession.shared.data(from: URL(string: url + "healthz")!)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        #expect(String(decoding: body, as: UTF8.self) == "ok\n")
+        #expect(FileManager.default.fileExists(atPath: "\(data)/masthead.sqlite"))
+
+        server.process.terminate()
+        server.process.waitUntilExit()
+        #expect(server.process.terminationStatus == 0)
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import Synchronization
+
+/// The built `masthead` executable, run from the repository root like the README does.
+enum MastheadProcess {
+    static var executable: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("masthead")
+    }
+
+    struct Result {
+        let status: Int32
+        let standardOutput: String
+        let standardError: String
+    }
+
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+        let process = make(arguments, environment: environment)
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
+        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus,
+            standardOutput: String(decoding: outputData, as: UTF8.self),
+            standardError: String(decoding: errorData, as: UTF8.self)
+        )
+    }
+
+    static func start(_ arguments: [String], environment: [String: String] = [:]) throws -> Running {
+        let process = make(arguments, environment: environment)
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        let running = Running(process: process)
+        output.fileHandleForReading.readabilityHandler = { handle in
+            running.append(handle.availableData)
+        }
+        try process.run()
+        return running
+    }
+
+    private static func make(_ arguments: [String], environment: [String: String]) -> Process {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.currentDirectoryURL = TestSettings.repositoryRoot
+        var inherited = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("MASTHEAD_") }
+        inherited["MASTHEAD_LOG_LEVEL"] = "error"
+        process.environment = inherited.merging(environment) { $1 }
+        return process
+    }
+
+    final class Running: @unchecked Sendable {
+        let process: Process
+        private let output = Mutex(Data())
+
+        init(process: Process) { self.process = process }
+
+        func append(_ data: Data) { output.withLock { $0.append(data) } }
+
+        /// The first line of standard output containing `text`, waiting up to two minutes for it.
+        func waitForLine(containing text: String) async throws -> String? {
+            for _ in 0..<1200 {
+                let lines = output.withLock { String(decoding: $0, as: UTF8.self) }.split(separator: "\n")
+                if let line = lines.first(where: { $0.contains(text) }) { return String(line) }
+                if !process.isRunning { return nil }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            return nil
+        }
+
+        func terminate() {
+            if process.isRunning { process.terminate() }
+        }
+    }
+}
