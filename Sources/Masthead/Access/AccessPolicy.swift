@@ -57,16 +57,19 @@ public enum PaywallReason: Sendable, Equatable {
 /// The one place that decides whether a viewer reads an article in full.
 public enum AccessPolicy {
     public static func decide(article: Article, viewer: Viewer, meter: Meter) -> Access {
-        let grant = FullTextGrant(articleID: article.id)
-        switch (article.visibility, viewer) {
-        case (.public, _), (.members, .freeMember), (.members, .paidMember), (.paid, .paidMember):
-            return .full(grant)
-        case (_, _) where meter.remaining > 0:
-            return .full(grant)
-        case (.members, .anonymous), (.paid, .anonymous):
-            return .preview(.signInOrJoin)
-        case (.paid, .freeMember):
-            return .preview(.upgrade)
+        if let reason = paywallReason(visibility: article.visibility, viewer: viewer), meter.remaining == 0 {
+            return .preview(reason)
+        }
+        return .full(FullTextGrant(articleID: article.id))
+    }
+
+    /// Why a viewer may not read text of this visibility outright, or nil when they may.
+    /// Asked before the page cache, to know whether the meter has a say.
+    public static func paywallReason(visibility: Visibility, viewer: Viewer) -> PaywallReason? {
+        switch (visibility, viewer) {
+        case (.public, _), (.members, .freeMember), (.members, .paidMember), (.paid, .paidMember): nil
+        case (.members, .anonymous), (.paid, .anonymous): .signInOrJoin
+        case (.paid, .freeMember): .upgrade
         }
     }
 }

@@ -6,5 +6,6 @@ enum MastheadMigrations {
         CreatePublishing(),
         IndexPublishing(),
         CreateMembers(),
+        CreateMeterReads(),
     ]
 }

@@ -25,6 +25,16 @@ public struct PublishedArticles: Sendable {
             .first()
     }
 
+    /// Just enough to decide access before the page cache is asked: id and visibility.
+    public func gate(edition: String, slug: String) async throws -> (id: UUID, visibility: Visibility)? {
+        guard let article = try await Article.query(on: database)
+            .filter(\.$edition == edition).filter(\.$slug == slug)
+            .filter(\.$status == .published).filter(\.$publishedAt <= now)
+            .field(\.$id).field(\.$visibility)
+            .first(), let id = article.id else { return nil }
+        return (id, article.visibility)
+    }
+
     public func latest(edition: String, kind: ArticleKind? = nil, limit: Int, excluding: [UUID] = []) async throws -> [Article] {
         var query = visible(edition: edition)
         if let kind { query = query.filter(\.$kind == kind) }

@@ -39,17 +39,53 @@ struct SiteController: Sendable {
 
     func article(_ req: Request, edition: Edition) async throws -> Response {
         let slug = try Self.slug(req)
-        return try await cached(req, page: "article/\(edition.code)/\(slug)") { viewer in
+        let meter = try await meterDecision(req, edition: edition, slug: slug)
+        let response = try await cached(req, page: "article/\(edition.code)/\(slug)", metered: meter.opens) { viewer in
             let published = PublishedArticles(database: req.db)
             guard let article = try await published.article(edition: edition.code, slug: slug) else {
                 throw SiteError.notFound
             }
-            let access = AccessPolicy.decide(article: article, viewer: viewer, meter: .none)
+            let access = AccessPolicy.decide(article: article, viewer: viewer, meter: Meter(remaining: meter.opens ? 1 : 0))
             let related = try await published.related(to: article, limit: 4)
             let translations = try await published.translations(of: article)
             let html = try pages.articlePage(article, edition: edition, access: access, viewerLevel: viewer.accessLevel, related: related, translations: translations)
             return (html, article.lastModified)
         }
+        if let readerID = meter.newReaderID {
+            response.cookies[Metering.readerCookie] = .init(
+                string: readerID, maxAge: Int(Metering.window), path: "/",
+                isSecure: settings.publicURL.hasPrefix("https://"), isHTTPOnly: true, sameSite: .lax
+            )
+        }
+        return response
+    }
+
+    /// Decided before the cache is asked, as the decision picks the cached variant: whether the
+    /// reader's metered allowance opens this gated article, and a reader id to set if they had none.
+    private func meterDecision(_ req: Request, edition: Edition, slug: String) async throws -> (opens: Bool, newReaderID: String?) {
+        let viewer = req.viewer
+        let allowance = switch viewer {
+        case .anonymous: settings.anonymousMeter
+        case .freeMember: settings.memberMeter
+        case .paidMember: 0
+        }
+        guard allowance > 0,
+              let gate = try await PublishedArticles(database: req.db).gate(edition: edition.code, slug: slug),
+              AccessPolicy.paywallReason(visibility: gate.visibility, viewer: viewer) != nil
+        else { return (false, nil) }
+        var newReaderID: String?
+        let readerKey: String
+        if let member = req.signedIn?.member, let id = member.id {
+            readerKey = "member:\(id.uuidString)"
+        } else if let cookie = req.cookies[Metering.readerCookie]?.string, cookie.count >= 32, cookie.count < 100 {
+            readerKey = "reader:\(cookie)"
+        } else {
+            let fresh = SecretToken.generate()
+            newReaderID = fresh
+            readerKey = "reader:\(fresh)"
+        }
+        let opens = try await Metering(database: req.db, now: Date()).allows(readerKey: readerKey, articleID: gate.id, allowance: allowance)
+        return (opens, newReaderID)
     }
 
     func kindListing(_ req: Request, kind: ArticleKind, edition: Edition) async throws -> Response {
@@ -104,12 +140,14 @@ struct SiteController: Sendable {
     /// A page for the requester's access level, from the cache or rendered for it. Pages for
     /// signed-in readers may only be kept by their own browser.
     private func cached(
-        _ req: Request, page: String,
+        _ req: Request, page: String, metered: Bool = false,
         render: (Viewer) async throws -> (html: String, lastModified: Date?)
     ) async throws -> Response {
         let viewer = req.viewer
-        let entry = try await cache.page(for: .init(page: page, access: viewer.accessLevel)) { try await render(viewer) }
-        let cacheControl = viewer == .anonymous ? "public, max-age=60" : "private, no-cache"
+        let key = PageCache.Key(page: metered ? page + "#metered" : page, access: viewer.accessLevel)
+        let entry = try await cache.page(for: key) { try await render(viewer) }
+        // A metered page is opened for this reader alone: no shared cache may keep it.
+        let cacheControl = viewer == .anonymous && !metered ? "public, max-age=60" : "private, no-cache"
         return entry.body.response(to: req, cacheControl: cacheControl, vary: "Accept-Encoding, Cookie", lastModified: entry.lastModified)
     }
 

@@ -1,0 +1,50 @@
+import Fluent
+import Foundation
+
+/// The metered allowance: a reader may open a set number of gated articles per 30 days.
+/// Reads are counted here, on the server, keyed by member or by an anonymous reader id; the
+/// reader's cookie only says who they are, so editing it can at most start a new count.
+struct Metering: Sendable {
+    static let window: TimeInterval = 30 * 24 * 3600
+    static let readerCookie = "mh_reader"
+
+    let database: any Database
+    let now: Date
+
+    /// Whether this reader may open this article on their allowance, recording the read if so.
+    /// An article already opened in the window stays open without counting twice.
+    func allows(readerKey: String, articleID: UUID, allowance: Int) async throws -> Bool {
+        guard allowance > 0 else { return false }
+        let since = now.addingTimeInterval(-Self.window)
+        let reads = try await MeterRead.query(on: database)
+            .filter(\.$readerKey == readerKey).filter(\.$readAt > since).all()
+        if reads.contains(where: { $0.$article.id == articleID }) { return true }
+        guard reads.count < allowance else { return false }
+        try await MeterRead.query(on: database)
+            .filter(\.$readerKey == readerKey).filter(\.$article.$id == articleID).delete()
+        do {
+            try await MeterRead(readerKey: readerKey, articleID: articleID, readAt: now).create(on: database)
+        } catch {
+            // The same reader opened it twice at once: the other request counted it.
+            guard (error as? any DatabaseError)?.isConstraintFailure == true else { throw error }
+        }
+        return true
+    }
+}
+
+final class MeterRead: Model, @unchecked Sendable {
+    static let schema = "meter_reads"
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "reader_key") var readerKey: String
+    @Parent(key: "article_id") var article: Article
+    @Field(key: "read_at") var readAt: Date
+
+    init() {}
+
+    init(readerKey: String, articleID: UUID, readAt: Date) {
+        self.readerKey = readerKey
+        self.$article.id = articleID
+        self.readAt = readAt
+    }
+}
