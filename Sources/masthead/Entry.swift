@@ -5,6 +5,7 @@ import Masthead
 @main
 enum Entry {
     static func main() async {
+        MastheadApp.runConcurrencyOnEventLoops()
         do {
             var command = try MastheadCommand.parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

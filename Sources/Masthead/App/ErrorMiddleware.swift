@@ -3,15 +3,16 @@ import Vapor
 
 /// The one place errors become responses: a readable page in the reader's edition with the right
 /// status, details in the log only. Unknown errors are a 500 whose text reveals nothing.
-struct SiteErrorMiddleware: AsyncMiddleware {
+///
+/// Written against futures rather than async/await, like the other middleware on every request,
+/// so that a cached page passes through without a task being started for it.
+struct SiteErrorMiddleware: Middleware {
     let pages: SitePages
     let editions: EditionCatalog
 
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        do {
-            return try await next.respond(to: request)
-        } catch {
-            return response(for: error, request: request)
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        next.respond(to: request).flatMapErrorThrowing { error in
+            response(for: error, request: request)
         }
     }
 
@@ -53,7 +54,7 @@ struct SiteErrorMiddleware: AsyncMiddleware {
 
 /// Headers every response carries (OWASP secure headers): no sniffing, no framing, no inline
 /// script, and referrers trimmed to the origin when leaving the site.
-struct SecurityHeadersMiddleware: AsyncMiddleware {
+struct SecurityHeadersMiddleware: Middleware {
     private static let headers: [(HTTPHeaders.Name, String)] = [
         (.contentSecurityPolicy, "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"),
         (.xContentTypeOptions, "nosniff"),
@@ -61,11 +62,13 @@ struct SecurityHeadersMiddleware: AsyncMiddleware {
         (HTTPHeaders.Name("Referrer-Policy"), "strict-origin-when-cross-origin"),
     ]
 
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        let response = try await next.respond(to: request)
-        for (name, value) in Self.headers {
-            response.headers.replaceOrAdd(name: name, value: value)
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        next.respond(to: request).map { response in
+            // Appended without a search: nothing else in Masthead sets these headers.
+            for (name, value) in Self.headers {
+                response.headers.add(name: name, value: value)
+            }
+            return response
         }
-        return response
     }
 }

@@ -1,8 +1,17 @@
 import Dispatch
 import Foundation
+import NIOCore
+import NIOPosix
 import Vapor
 
 extension MastheadApp {
+    /// Runs Swift concurrency on NIO's event loops, as Vapor's own template does, so that a
+    /// request's work does not hop between the event loop and the global executor's threads.
+    /// Must be called first thing in `main`, before any task starts.
+    public static func runConcurrencyOnEventLoops() {
+        _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+    }
+
     /// Starts listening and returns the address actually bound (port 0 picks a free port).
     public static func start(_ app: Application, hostname: String, port: Int) async throws -> (host: String, port: Int) {
         try await app.asyncBoot()

@@ -20,7 +20,7 @@ public final class PageCache: Sendable {
 
     public struct Page: Sendable {
         let body: PreparedBody
-        let lastModified: Date?
+        let lastModified: LastModified?
     }
 
     private struct Entry: Sendable {
@@ -44,13 +44,21 @@ public final class PageCache: Sendable {
         if old != newValue { entries.withLock { $0.removeAll(keepingCapacity: true) } }
     }
 
+    /// The cached page, when there is a current one: answered without suspending, so a hit
+    /// costs a lock and a dictionary lookup on the event loop.
+    public func hit(_ key: Key) -> Page? {
+        let generation = currentGeneration
+        guard let entry = entries.withLock({ $0[key] }), entry.generation == generation else { return nil }
+        return entry.page
+    }
+
     public func page(for key: Key, render: () async throws -> (html: String, lastModified: Date?)) async throws -> Page {
         let generationAtStart = currentGeneration
         if let entry = entries.withLock({ $0[key] }), entry.generation == generationAtStart {
             return entry.page
         }
         let rendered = try await render()
-        let page = Page(body: PreparedBody(html: rendered.html), lastModified: rendered.lastModified)
+        let page = Page(body: PreparedBody(html: rendered.html), lastModified: rendered.lastModified.map(LastModified.init))
         entries.withLock { entries in
             // A full cache is emptied rather than tracked per entry: pages are cheap to rebuild,
             // and the bound only guards memory against crawls over endless page numbers.

@@ -26,30 +26,34 @@ struct PreparedBody: Sendable {
 
     /// Answers a GET or HEAD: 304 when the client already holds this representation,
     /// else the gzip form when the client accepts it, else the bytes as they are.
+    /// Answers a GET or HEAD: 304 when the client already holds this representation,
+    /// else the gzip form when the client accepts it, else the bytes as they are.
+    /// On the hot path of every cached page: headers are appended, never searched.
     func response(
-        to request: Request, status: HTTPResponseStatus = .ok, cacheControl: String, vary: String = "Accept-Encoding",
-        lastModified: Date? = nil,
-        extraHeaders: HTTPHeaders = [:]
+        to request: Request, cacheControl: String, vary: String = "Accept-Encoding", lastModified: LastModified? = nil
     ) -> Response {
         let useGzip = gzip != nil && Self.acceptsGzip(request.headers)
-        let tag = useGzip ? "\"\(etag)-gz\"" : "\"\(etag)\""
-        var headers = extraHeaders
-        headers.replaceOrAdd(name: .eTag, value: tag)
-        headers.replaceOrAdd(name: .cacheControl, value: cacheControl)
-        headers.replaceOrAdd(name: .vary, value: vary)
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(8)
+        headers.add(name: .eTag, value: useGzip ? gzipTag : identityTag)
+        headers.add(name: .cacheControl, value: cacheControl)
+        headers.add(name: .vary, value: vary)
         if let lastModified {
-            headers.replaceOrAdd(name: .lastModified, value: HTTPDate.format(lastModified))
+            headers.add(name: .lastModified, value: lastModified.text)
         }
-        if status == .ok, Self.isNotModified(request.headers, etag: tag, lastModified: lastModified) {
+        if Self.isNotModified(request.headers, etag: useGzip ? gzipTag : identityTag, lastModified: lastModified?.date) {
             return Response(status: .notModified, headers: headers)
         }
-        headers.replaceOrAdd(name: .contentType, value: contentType)
+        headers.add(name: .contentType, value: contentType)
         if useGzip, let gzip {
-            headers.replaceOrAdd(name: .contentEncoding, value: "gzip")
-            return Response(status: status, headers: headers, body: .init(buffer: gzip))
+            headers.add(name: .contentEncoding, value: "gzip")
+            return Response(status: .ok, headers: headers, body: .init(buffer: gzip))
         }
-        return Response(status: status, headers: headers, body: .init(buffer: identity))
+        return Response(status: .ok, headers: headers, body: .init(buffer: identity))
     }
+
+    private var identityTag: String { "\"\(etag)\"" }
+    private var gzipTag: String { "\"\(etag)-gz\"" }
 
     private static func compressed(_ bytes: ByteBuffer, contentType: String) -> ByteBuffer? {
         guard contentType.hasPrefix("text/") || contentType.contains("svg") || contentType.contains("json")
@@ -87,6 +91,17 @@ struct PreparedBody: Sendable {
             return lastModified.timeIntervalSince1970.rounded(.down) <= since.timeIntervalSince1970
         }
         return false
+    }
+}
+
+/// A Last-Modified time with its header text, formatted once when a page is cached.
+struct LastModified: Sendable {
+    let date: Date
+    let text: String
+
+    init(_ date: Date) {
+        self.date = date
+        text = HTTPDate.format(date)
     }
 }
 

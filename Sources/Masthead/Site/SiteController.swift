@@ -12,18 +12,18 @@ struct SiteController: Sendable {
     func register(on routes: any RoutesBuilder, editions: EditionCatalog) {
         for edition in editions.all {
             let group = edition.isDefault ? routes : routes.grouped(.constant(edition.code))
-            group.get { try await home($0, edition: edition) }
-            group.get(.constant(SiteURL.articles), ":slug") { try await article($0, edition: edition) }
-            group.get(.constant(SiteURL.topics), ":slug") { try await topic($0, edition: edition) }
-            group.get(.constant(SiteURL.authors), ":slug") { try await author($0, edition: edition) }
+            group.get { home($0, edition: edition) }
+            group.get(.constant(SiteURL.articles), ":slug") { try article($0, edition: edition) }
+            group.get(.constant(SiteURL.topics), ":slug") { try topic($0, edition: edition) }
+            group.get(.constant(SiteURL.authors), ":slug") { try author($0, edition: edition) }
             for kind in ArticleKind.allCases {
-                group.get(.constant(kind.pathSegment)) { try await kindListing($0, kind: kind, edition: edition) }
+                group.get(.constant(kind.pathSegment)) { try kindListing($0, kind: kind, edition: edition) }
             }
         }
     }
 
-    func home(_ req: Request, edition: Edition) async throws -> Response {
-        try await cached(req, page: "home/\(edition.code)") { viewer in
+    func home(_ req: Request, edition: Edition) -> EventLoopFuture<Response> {
+        cached(req, page: "home/\(edition.code)") { viewer in
             let published = PublishedArticles(database: req.db)
             let lead = try await published.latest(edition: edition.code, limit: 1).first
             let exclude = lead.flatMap(\.id).map { [$0] } ?? []
@@ -37,10 +37,20 @@ struct SiteController: Sendable {
         }
     }
 
-    func article(_ req: Request, edition: Edition) async throws -> Response {
+    func article(_ req: Request, edition: Edition) throws -> EventLoopFuture<Response> {
         let slug = try Self.slug(req)
-        let meter = try await meterDecision(req, edition: edition, slug: slug)
-        let response = try await cached(req, page: "article/\(edition.code)/\(slug)", metered: meter.opens) { viewer in
+        guard meterAllowance(for: req.viewer) > 0 else {
+            return articlePage(req, edition: edition, slug: slug, meter: (false, nil))
+        }
+        return req.eventLoop.makeFutureWithTask {
+            try await meterDecision(req, edition: edition, slug: slug)
+        }.flatMap { meter in
+            articlePage(req, edition: edition, slug: slug, meter: meter)
+        }
+    }
+
+    private func articlePage(_ req: Request, edition: Edition, slug: String, meter: (opens: Bool, newReaderID: String?)) -> EventLoopFuture<Response> {
+        cached(req, page: "article/\(edition.code)/\(slug)", metered: meter.opens) { viewer in
             let published = PublishedArticles(database: req.db)
             guard let article = try await published.article(edition: edition.code, slug: slug) else {
                 throw SiteError.notFound
@@ -51,24 +61,30 @@ struct SiteController: Sendable {
             let html = try pages.articlePage(article, edition: edition, access: access, viewerLevel: viewer.accessLevel, related: related, translations: translations)
             return (html, article.lastModified)
         }
-        if let readerID = meter.newReaderID {
-            response.cookies[Metering.readerCookie] = .init(
-                string: readerID, maxAge: Int(Metering.window), path: "/",
-                isSecure: settings.publicURL.hasPrefix("https://"), isHTTPOnly: true, sameSite: .lax
-            )
+        .map { response in
+            if let readerID = meter.newReaderID {
+                response.cookies[Metering.readerCookie] = .init(
+                    string: readerID, maxAge: Int(Metering.window), path: "/",
+                    isSecure: settings.publicURL.hasPrefix("https://"), isHTTPOnly: true, sameSite: .lax
+                )
+            }
+            return response
         }
-        return response
+    }
+
+    private func meterAllowance(for viewer: Viewer) -> Int {
+        switch viewer {
+        case .anonymous: settings.anonymousMeter
+        case .freeMember: settings.memberMeter
+        case .paidMember: 0
+        }
     }
 
     /// Decided before the cache is asked, as the decision picks the cached variant: whether the
     /// reader's metered allowance opens this gated article, and a reader id to set if they had none.
     private func meterDecision(_ req: Request, edition: Edition, slug: String) async throws -> (opens: Bool, newReaderID: String?) {
         let viewer = req.viewer
-        let allowance = switch viewer {
-        case .anonymous: settings.anonymousMeter
-        case .freeMember: settings.memberMeter
-        case .paidMember: 0
-        }
+        let allowance = meterAllowance(for: viewer)
         guard allowance > 0,
               let gate = try await PublishedArticles(database: req.db).gate(edition: edition.code, slug: slug),
               AccessPolicy.paywallReason(visibility: gate.visibility, viewer: viewer) != nil
@@ -88,9 +104,9 @@ struct SiteController: Sendable {
         return (opens, newReaderID)
     }
 
-    func kindListing(_ req: Request, kind: ArticleKind, edition: Edition) async throws -> Response {
+    func kindListing(_ req: Request, kind: ArticleKind, edition: Edition) throws -> EventLoopFuture<Response> {
         let page = try Self.pageNumber(req)
-        return try await cached(req, page: "kind/\(edition.code)/\(kind.rawValue)/\(page)") { viewer in
+        return cached(req, page: "kind/\(edition.code)/\(kind.rawValue)/\(page)") { viewer in
             let urls = SiteURL(edition: edition)
             let result = try await PublishedArticles(database: req.db)
                 .listing(edition: edition.code, kind: kind, page: page, per: settings.pageSize)
@@ -103,10 +119,10 @@ struct SiteController: Sendable {
         }
     }
 
-    func topic(_ req: Request, edition: Edition) async throws -> Response {
+    func topic(_ req: Request, edition: Edition) throws -> EventLoopFuture<Response> {
         let slug = try Self.slug(req)
         let page = try Self.pageNumber(req)
-        return try await cached(req, page: "topic/\(edition.code)/\(slug)/\(page)") { viewer in
+        return cached(req, page: "topic/\(edition.code)/\(slug)/\(page)") { viewer in
             let published = PublishedArticles(database: req.db)
             guard let topic = try await published.topic(slug: slug), let topicID = topic.id else { throw SiteError.notFound }
             let urls = SiteURL(edition: edition)
@@ -120,10 +136,10 @@ struct SiteController: Sendable {
         }
     }
 
-    func author(_ req: Request, edition: Edition) async throws -> Response {
+    func author(_ req: Request, edition: Edition) throws -> EventLoopFuture<Response> {
         let slug = try Self.slug(req)
         let page = try Self.pageNumber(req)
-        return try await cached(req, page: "author/\(edition.code)/\(slug)/\(page)") { viewer in
+        return cached(req, page: "author/\(edition.code)/\(slug)/\(page)") { viewer in
             let published = PublishedArticles(database: req.db)
             guard let author = try await published.author(slug: slug), let authorID = author.id else { throw SiteError.notFound }
             let urls = SiteURL(edition: edition)
@@ -139,16 +155,25 @@ struct SiteController: Sendable {
 
     /// A page for the requester's access level, from the cache or rendered for it. Pages for
     /// signed-in readers may only be kept by their own browser.
+    /// A hit is answered on the event loop without starting a task; only a miss renders.
     private func cached(
         _ req: Request, page: String, metered: Bool = false,
-        render: (Viewer) async throws -> (html: String, lastModified: Date?)
-    ) async throws -> Response {
+        render: @escaping @Sendable (Viewer) async throws -> (html: String, lastModified: Date?)
+    ) -> EventLoopFuture<Response> {
         let viewer = req.viewer
         let key = PageCache.Key(page: metered ? page + "#metered" : page, access: viewer.accessLevel)
-        let entry = try await cache.page(for: key) { try await render(viewer) }
         // A metered page is opened for this reader alone: no shared cache may keep it.
         let cacheControl = viewer == .anonymous && !metered ? "public, max-age=60" : "private, no-cache"
-        return entry.body.response(to: req, cacheControl: cacheControl, vary: "Accept-Encoding, Cookie", lastModified: entry.lastModified)
+        let respond = { @Sendable (entry: PageCache.Page) in
+            entry.body.response(to: req, cacheControl: cacheControl, vary: "Accept-Encoding, Cookie", lastModified: entry.lastModified)
+        }
+        if let entry = cache.hit(key) {
+            return req.eventLoop.makeSucceededFuture(respond(entry))
+        }
+        let cache = cache
+        return req.eventLoop.makeFutureWithTask {
+            respond(try await cache.page(for: key) { try await render(viewer) })
+        }
     }
 
     /// Slugs are lowercase ASCII words joined by hyphens; anything else cannot name an article.
@@ -158,7 +183,8 @@ struct SiteController: Sendable {
     }
 
     static func pageNumber(_ req: Request) throws -> Int {
-        guard let text = req.query[String.self, at: "page"] else { return 1 }
+        // Most requests have no query at all: skip the form decoder for them.
+        guard req.url.query != nil, let text = req.query[String.self, at: "page"] else { return 1 }
         guard let page = Int(text), page >= 1, page <= 100_000 else {
             throw SiteError.badRequest(messageKey: "error_bad_page")
         }
