@@ -38,8 +38,11 @@ public struct MailDropTransport: MailTransport {
             let name = "\(Int(message.date.timeIntervalSince1970))-\(UUID().uuidString.prefix(8)).eml"
             let path = (directory as NSString).appendingPathComponent(name)
             try Data(message.rendered().utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+            // The links are what a developer needs from a sign-in email, so they go in the log too.
+            let links = message.text.split(whereSeparator: \.isWhitespace).filter { $0.hasPrefix("http") }
             logger.notice("mail.development.written", metadata: [
                 "to": "\(message.to.email)", "subject": "\(message.subject)", "file": "\(path)",
+                "links": "\(links.joined(separator: " "))",
                 "note": "development mail: not sent, set MASTHEAD_SMTP_URL to send",
             ])
             return "written to \(path)"

