@@ -64,11 +64,15 @@ struct SecurityHeadersMiddleware: Middleware {
 
     func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         next.respond(to: request).map { response in
-            // Appended without a search: nothing else in Masthead sets these headers.
-            for (name, value) in Self.headers {
-                response.headers.add(name: name, value: value)
-            }
+            Self.apply(to: &response.headers)
             return response
+        }
+    }
+
+    /// Appended without a search: nothing else in Masthead sets these headers.
+    static func apply(to headers: inout HTTPHeaders) {
+        for (name, value) in Self.headers {
+            headers.add(name: name, value: value)
         }
     }
 }

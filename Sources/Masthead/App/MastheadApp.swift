@@ -31,6 +31,9 @@ public enum MastheadApp {
         let pages = SitePages(theme: theme, settings: settings)
         let cache = PageCache()
         app.storage[PageCacheKey.self] = cache
+        let server = FrontServer(application: app, cache: cache, fastPathEnabled: settings.anonymousMeter == 0)
+        app.storage[FrontServerKey.self] = server
+        app.servers.use { _ in server }
         app.lifecycle.use(GenerationWatcher(cache: cache, interval: settings.generationPollInterval))
 
         app.middleware = Middlewares()
@@ -63,6 +66,10 @@ public enum MastheadApp {
 
 struct PageCacheKey: StorageKey {
     typealias Value = PageCache
+}
+
+struct FrontServerKey: StorageKey {
+    typealias Value = FrontServer
 }
 
 extension Application {

@@ -20,7 +20,7 @@ extension MastheadApp {
         } catch {
             throw StartupError("cannot listen on \(hostname):\(port): \(error)")
         }
-        let bound = app.http.server.shared.localAddress
+        let bound = app.storage[FrontServerKey.self]?.localAddress
         return (bound?.ipAddress ?? hostname, bound?.port ?? port)
     }
 

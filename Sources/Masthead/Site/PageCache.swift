@@ -29,6 +29,8 @@ public final class PageCache: Sendable {
     }
 
     private let entries = Mutex<[Key: Entry]>([:])
+    /// Anonymous pages by the exact request URI, for the front server's lookup before routing.
+    private let byURI = Mutex<[String: Entry]>([:])
     private let generation = Atomic<Int64>(0)
     private let capacity: Int
 
@@ -41,7 +43,10 @@ public final class PageCache: Sendable {
     /// Adopts a generation read from the database; a change drops every entry.
     public func adopt(generation newValue: Int64) {
         let old = generation.exchange(newValue, ordering: .acquiringAndReleasing)
-        if old != newValue { entries.withLock { $0.removeAll(keepingCapacity: true) } }
+        if old != newValue {
+            entries.withLock { $0.removeAll(keepingCapacity: true) }
+            byURI.withLock { $0.removeAll(keepingCapacity: true) }
+        }
     }
 
     /// The cached page, when there is a current one: answered without suspending, so a hit
@@ -50,6 +55,23 @@ public final class PageCache: Sendable {
         let generation = currentGeneration
         guard let entry = entries.withLock({ $0[key] }), entry.generation == generation else { return nil }
         return entry.page
+    }
+
+    /// The anonymous page last served for exactly this URI, if still current.
+    func hit(uri: String) -> Page? {
+        let generation = currentGeneration
+        guard let entry = byURI.withLock({ $0[uri] }), entry.generation == generation else { return nil }
+        return entry.page
+    }
+
+    /// Records that this URI, asked anonymously, is answered with this page. Only the site's
+    /// page handlers call it, for pages every anonymous reader gets alike.
+    func remember(uri: String, page: Page) {
+        let entry = Entry(generation: currentGeneration, page: page)
+        byURI.withLock { entries in
+            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+            entries[uri] = entry
+        }
     }
 
     public func page(for key: Key, render: () async throws -> (html: String, lastModified: Date?)) async throws -> Page {

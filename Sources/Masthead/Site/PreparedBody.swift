@@ -29,27 +29,34 @@ struct PreparedBody: Sendable {
     /// Answers a GET or HEAD: 304 when the client already holds this representation,
     /// else the gzip form when the client accepts it, else the bytes as they are.
     /// On the hot path of every cached page: headers are appended, never searched.
-    func response(
-        to request: Request, cacheControl: String, vary: String = "Accept-Encoding", lastModified: LastModified? = nil
-    ) -> Response {
-        let useGzip = gzip != nil && Self.acceptsGzip(request.headers)
+    func answer(
+        to requestHeaders: HTTPHeaders, cacheControl: String, vary: String = "Accept-Encoding", lastModified: LastModified? = nil
+    ) -> (status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer?) {
+        let useGzip = gzip != nil && Self.acceptsGzip(requestHeaders)
         var headers = HTTPHeaders()
-        headers.reserveCapacity(8)
+        headers.reserveCapacity(12)
         headers.add(name: .eTag, value: useGzip ? gzipTag : identityTag)
         headers.add(name: .cacheControl, value: cacheControl)
         headers.add(name: .vary, value: vary)
         if let lastModified {
             headers.add(name: .lastModified, value: lastModified.text)
         }
-        if Self.isNotModified(request.headers, etag: useGzip ? gzipTag : identityTag, lastModified: lastModified?.date) {
-            return Response(status: .notModified, headers: headers)
+        if Self.isNotModified(requestHeaders, etag: useGzip ? gzipTag : identityTag, lastModified: lastModified?.date) {
+            return (.notModified, headers, nil)
         }
         headers.add(name: .contentType, value: contentType)
         if useGzip, let gzip {
             headers.add(name: .contentEncoding, value: "gzip")
-            return Response(status: .ok, headers: headers, body: .init(buffer: gzip))
+            return (.ok, headers, gzip)
         }
-        return Response(status: .ok, headers: headers, body: .init(buffer: identity))
+        return (.ok, headers, identity)
+    }
+
+    func response(
+        to request: Request, cacheControl: String, vary: String = "Accept-Encoding", lastModified: LastModified? = nil
+    ) -> Response {
+        let answer = answer(to: request.headers, cacheControl: cacheControl, vary: vary, lastModified: lastModified)
+        return Response(status: answer.status, headers: answer.headers, body: answer.body.map { .init(buffer: $0) } ?? .empty)
     }
 
     private var identityTag: String { "\"\(etag)\"" }

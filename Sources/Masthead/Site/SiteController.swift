@@ -5,6 +5,9 @@ import Vapor
 /// The reader's pages. Each handler parses the request, asks the page cache, and on a miss
 /// fetches published content and renders it.
 struct SiteController: Sendable {
+    static let anonymousCacheControl = "public, max-age=60"
+    static let pageVary = "Accept-Encoding, Cookie"
+
     let pages: SitePages
     let cache: PageCache
     let settings: Settings
@@ -163,14 +166,17 @@ struct SiteController: Sendable {
         let viewer = req.viewer
         let key = PageCache.Key(page: metered ? page + "#metered" : page, access: viewer.accessLevel)
         // A metered page is opened for this reader alone: no shared cache may keep it.
-        let cacheControl = viewer == .anonymous && !metered ? "public, max-age=60" : "private, no-cache"
+        let shared = viewer == .anonymous && !metered
+        let cacheControl = shared ? Self.anonymousCacheControl : "private, no-cache"
+        let cache = cache
         let respond = { @Sendable (entry: PageCache.Page) in
-            entry.body.response(to: req, cacheControl: cacheControl, vary: "Accept-Encoding, Cookie", lastModified: entry.lastModified)
+            // What every anonymous reader gets for this URI may be served before routing next time.
+            if shared, settings.anonymousMeter == 0 { cache.remember(uri: req.url.string, page: entry) }
+            return entry.body.response(to: req, cacheControl: cacheControl, vary: Self.pageVary, lastModified: entry.lastModified)
         }
         if let entry = cache.hit(key) {
             return req.eventLoop.makeSucceededFuture(respond(entry))
         }
-        let cache = cache
         return req.eventLoop.makeFutureWithTask {
             respond(try await cache.page(for: key) { try await render(viewer) })
         }

@@ -21,10 +21,10 @@ struct StaticController: Sendable {
               let contentType = MediaType.forFileName(name) else { throw SiteError.notFound }
         let path = "\(mediaDirectory)/\(name)"
         guard FileManager.default.fileExists(atPath: path) else { throw SiteError.notFound }
-        let response = try await req.fileio.asyncStreamFile(at: path, advancedETagComparison: true)
-        response.headers.replaceOrAdd(name: .contentType, value: contentType)
-        response.headers.replaceOrAdd(name: .cacheControl, value: "public, max-age=86400")
-        return response
+        // Read whole (media are images of a few hundred kilobytes at most) so the response has
+        // an ETag and, for SVG, a gzip form like every other.
+        let bytes = try await req.fileio.collectFile(at: path)
+        return PreparedBody(bytes: bytes, contentType: contentType).response(to: req, cacheControl: "public, max-age=86400")
     }
 }
 
