@@ -60,6 +60,9 @@ final class FrontServer: Server, Sendable {
                 channel.closeFuture.whenComplete { _ in connections.withLockedValue { _ = $0.removeValue(forKey: id) } }
                 return channel.pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
                     .flatMapThrowing {
+                        // A connection silent for a minute and a quarter is closed, so idle or
+                        // trickling clients cannot hold connections open indefinitely.
+                        try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: .seconds(75)), position: .first)
                         try channel.pipeline.syncOperations.addHandler(
                             FrontHandler(application: application, cache: cache, fastPathEnabled: fastPath)
                         )
@@ -208,6 +211,14 @@ final class FrontHandler: ChannelInboundHandler, RemovableChannelHandler, @unche
         let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if !keepAlive {
             done.whenComplete { _ in context.close(promise: nil) }
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
         }
     }
 

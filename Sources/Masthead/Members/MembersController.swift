@@ -41,7 +41,7 @@ struct MembersController: Sendable {
         }
         fields.append(.init(label: edition.text("form_email"), name: "email", type: "email", autocomplete: "email", value: email, required: true, hint: edition.text("form_email_hint")))
         let model = FormPageModel(
-            layout: pages.layout(edition: edition, head: personalHead(edition.text(joining ? "join_title" : "signin_title", values), path: joining ? urls.join : urls.signIn)),
+            layout: pages.layout(edition: edition, head: personalHead(edition.text(joining ? "join_title" : "signin_title", values))),
             title: edition.text(joining ? "join_title" : "signin_title", values),
             intro: [edition.text(joining ? "join_intro" : "signin_intro", values)],
             error: error,
@@ -86,7 +86,7 @@ struct MembersController: Sendable {
         }
         let (binding, newCookie) = anonymousBinding(req)
         let model = FormPageModel(
-            layout: pages.layout(edition: edition, head: personalHead(edition.text("verify_title", ["site": settings.siteName]), path: MemberURL(edition: edition).verifySignIn)),
+            layout: pages.layout(edition: edition, head: personalHead(edition.text("verify_title", ["site": settings.siteName]))),
             title: edition.text("verify_title", ["site": settings.siteName]),
             intro: [edition.text("verify_intro", ["site": settings.siteName])],
             error: nil, action: MemberURL(edition: edition).verifySignIn, fields: [],
@@ -127,7 +127,7 @@ struct MembersController: Sendable {
         let member = signedIn.member
         let paid = signedIn.viewer == .paidMember
         let model = AccountPageModel(
-            layout: pages.layout(edition: edition, head: personalHead(edition.text("account_title"), path: urls.account), access: signedIn.viewer.accessLevel),
+            layout: pages.layout(edition: edition, head: personalHead(edition.text("account_title")), access: signedIn.viewer.accessLevel),
             title: edition.text("account_title"),
             email: member.email,
             name: member.name,
@@ -180,7 +180,7 @@ struct MembersController: Sendable {
         let (binding, newCookie) = anonymousBinding(req)
         let urls = MemberURL(edition: edition)
         let model = FormPageModel(
-            layout: pages.layout(edition: edition, head: personalHead(edition.text("delete_confirm_title"), path: urls.confirmDeletion)),
+            layout: pages.layout(edition: edition, head: personalHead(edition.text("delete_confirm_title"))),
             title: edition.text("delete_confirm_title"),
             intro: [edition.text("delete_confirm_text", ["email": email, "site": settings.siteName])],
             error: nil, action: urls.confirmDeletion, fields: [],
@@ -243,7 +243,7 @@ struct MembersController: Sendable {
         case .expired: "link_expired"
         }
         let model = MessagePageModel(
-            layout: pages.layout(edition: edition, head: personalHead(edition.text("\(key)_title"), path: "")),
+            layout: pages.layout(edition: edition, head: personalHead(edition.text("\(key)_title"))),
             title: edition.text("\(key)_title"),
             paragraphs: [edition.text("\(key)_text", ["minutes": "15"])],
             link: .init(label: edition.text("signin_again"), url: MemberURL(edition: edition).signIn)
@@ -255,7 +255,7 @@ struct MembersController: Sendable {
         var all = values
         all["site"] = settings.siteName
         let model = MessagePageModel(
-            layout: pages.layout(edition: edition, head: personalHead(edition.text(title, all), path: "")),
+            layout: pages.layout(edition: edition, head: personalHead(edition.text(title, all))),
             title: edition.text(title, all),
             paragraphs: paragraphs.map { edition.text($0, all) },
             link: .init(label: edition.text("error_home"), url: SiteURL(edition: edition).home)
@@ -263,7 +263,8 @@ struct MembersController: Sendable {
         return try render("message", model, status: status)
     }
 
-    private func personalHead(_ title: String, path: String) -> PageHead {
+    /// Personal pages have no canonical URL and are not for search engines (an empty path says so).
+    private func personalHead(_ title: String) -> PageHead {
         PageHead(title: "\(title) | \(settings.siteName)", description: title, path: "", bodyClass: "page-member")
     }
 

@@ -116,7 +116,7 @@ struct SiteController: Sendable {
             let listing = SitePages.Listing(
                 label: edition.text("listing_kind_label"), title: edition.text("kinds_\(kind.rawValue)"),
                 description: edition.text("kinds_\(kind.rawValue)_description", ["site": settings.siteName]), photo: nil,
-                path: urls.kind(kind), navPath: urls.kind(kind), url: { urls.kind(kind, page: $0) }
+                navPath: urls.kind(kind), url: { urls.kind(kind, page: $0) }
             )
             return (try pages.listingPage(listing, page: result, edition: edition, viewerLevel: viewer.accessLevel), result.articles.first?.lastModified)
         }
@@ -133,7 +133,7 @@ struct SiteController: Sendable {
             let listing = SitePages.Listing(
                 label: edition.text("topic_kind_\(topic.kind.rawValue)"), title: topic.name(in: edition.code),
                 description: topic.description(in: edition.code), photo: nil,
-                path: urls.topic(slug), navPath: nil, url: { urls.topic(slug, page: $0) }
+                navPath: nil, url: { urls.topic(slug, page: $0) }
             )
             return (try pages.listingPage(listing, page: result, edition: edition, viewerLevel: viewer.accessLevel), result.articles.first?.lastModified)
         }
@@ -150,7 +150,7 @@ struct SiteController: Sendable {
             let listing = SitePages.Listing(
                 label: edition.text("listing_author_label"), title: author.name, description: author.bio,
                 photo: author.photoPath.map { .init(src: SiteURL.media($0), alt: author.name) },
-                path: urls.author(slug), navPath: nil, url: { urls.author(slug, page: $0) }
+                navPath: nil, url: { urls.author(slug, page: $0) }
             )
             return (try pages.listingPage(listing, page: result, edition: edition, viewerLevel: viewer.accessLevel), result.articles.first?.lastModified)
         }

@@ -47,7 +47,6 @@ extension SitePages {
         let title: String
         let description: String
         let photo: ListingPageModel.Photo?
-        let path: String
         let navPath: String?
         let url: (Int) -> String
     }
