@@ -5,7 +5,8 @@ import Foundation
 ///   offers it; credentials are only ever sent over TLS or to a loopback server;
 /// - `smtp://host:587?starttls=required`: refuse a server that does not offer STARTTLS;
 /// - `smtps://host:465`: TLS from the first byte (RFC 8314);
-/// - `user:password@` in either form enables AUTH PLAIN or LOGIN (RFC 4954).
+/// - `user:password@` in either form enables AUTH PLAIN or LOGIN (RFC 4954);
+/// - `?ca=/path/to/ca.pem` trusts a private certificate authority instead of the system's.
 public struct SMTPConfiguration: Sendable, Equatable {
     public enum Security: Sendable, Equatable {
         case opportunisticSTARTTLS
@@ -18,13 +19,19 @@ public struct SMTPConfiguration: Sendable, Equatable {
     public var security: Security
     public var username: String?
     public var password: String?
+    /// PEM file of the certificate authorities to trust; the system's when nil.
+    public var trustRootsPath: String?
 
-    public init(host: String, port: Int, security: Security, username: String? = nil, password: String? = nil) {
+    public init(
+        host: String, port: Int, security: Security, username: String? = nil, password: String? = nil,
+        trustRootsPath: String? = nil
+    ) {
         self.host = host
         self.port = port
         self.security = security
         self.username = username
         self.password = password
+        self.trustRootsPath = trustRootsPath
     }
 
     public init(url text: String) throws {
@@ -46,6 +53,13 @@ public struct SMTPConfiguration: Sendable, Equatable {
         self.host = host
         username = components.user?.removingPercentEncoding
         password = components.password?.removingPercentEncoding
+        trustRootsPath = components.queryItems?.first { $0.name == "ca" }?.value
+    }
+
+    /// The name sent in TLS SNI and checked against the certificate; RFC 6066 §3 forbids
+    /// IP literals in SNI, so an address is verified without one.
+    var serverNameIndication: String? {
+        host.contains(":") || host.split(separator: ".").allSatisfy({ Int($0) != nil }) ? nil : host
     }
 
     var isLoopback: Bool {

@@ -42,7 +42,7 @@ final class SMTPSession: Sendable {
 
     static func open(_ configuration: SMTPConfiguration, group: any EventLoopGroup, heloName: String) async throws -> SMTPSession {
         let replies = SMTPReplyHandler()
-        let tlsContext = configuration.security == .implicitTLS ? try makeTLSContext() : nil
+        let tlsContext = configuration.security == .implicitTLS ? try makeTLSContext(configuration) : nil
         let channel: any Channel
         do {
             channel = try await ClientBootstrap(group: group)
@@ -50,7 +50,7 @@ final class SMTPSession: Sendable {
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         if let tlsContext {
-                            let tls = try NIOSSLClientHandler(context: tlsContext, serverHostname: configuration.host)
+                            let tls = try NIOSSLClientHandler(context: tlsContext, serverHostname: configuration.serverNameIndication)
                             try channel.pipeline.syncOperations.addHandler(tls)
                         }
                         try channel.pipeline.syncOperations.addHandler(replies)
@@ -77,7 +77,7 @@ final class SMTPSession: Sendable {
         var encrypted = configuration.security == .implicitTLS
         if !encrypted, extensions.contains(where: { $0.uppercased() == "STARTTLS" }) {
             try expect(try await command("STARTTLS"), 220)
-            let tls = try NIOSSLClientHandler(context: try Self.makeTLSContext(), serverHostname: configuration.host)
+            let tls = try NIOSSLClientHandler(context: try Self.makeTLSContext(configuration), serverHostname: configuration.serverNameIndication)
             try await channel.pipeline.addHandler(tls, position: .first).get()
             encrypted = true
             // RFC 3207 §4.2: forget what was learnt before TLS and ask again.
@@ -166,8 +166,17 @@ final class SMTPSession: Sendable {
         throw reply.code >= 500 ? MailError.permanent(text) : MailError.transient(text)
     }
 
-    private static func makeTLSContext() throws -> NIOSSLContext {
-        try NIOSSLContext(configuration: .makeClientConfiguration())
+    /// Certificates are verified against the system's roots, or the configured private ones.
+    private static func makeTLSContext(_ configuration: SMTPConfiguration) throws -> NIOSSLContext {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let path = configuration.trustRootsPath {
+            tls.trustRoots = .file(path)
+        }
+        do {
+            return try NIOSSLContext(configuration: tls)
+        } catch {
+            throw MailError.permanent("cannot set up TLS for \(configuration.host): \(error)")
+        }
     }
 }
 
@@ -182,6 +191,7 @@ final class SMTPReplyHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
 
     private var buffer = ByteBuffer()
+    private var closed = false
     private var lines: [String] = []
     private var ready: [SMTPReply] = []
     private var waiting: [EventLoopPromise<SMTPReply>] = []
@@ -189,6 +199,8 @@ final class SMTPReplyHandler: ChannelInboundHandler, @unchecked Sendable {
     func nextReply(on eventLoop: any EventLoop) -> EventLoopFuture<SMTPReply> {
         eventLoop.flatSubmit {
             if !self.ready.isEmpty { return eventLoop.makeSucceededFuture(self.ready.removeFirst()) }
+            // The server may hang up before the next command's promise is even registered.
+            if self.closed { return eventLoop.makeFailedFuture(MailError.transient("the server closed the connection")) }
             let promise = eventLoop.makePromise(of: SMTPReply.self)
             self.waiting.append(promise)
             return promise.futureResult
@@ -209,6 +221,7 @@ final class SMTPReplyHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        closed = true
         let pending = waiting
         waiting = []
         pending.forEach { $0.fail(MailError.transient("the server closed the connection")) }
@@ -225,9 +238,8 @@ final class SMTPReplyHandler: ChannelInboundHandler, @unchecked Sendable {
     private func nextLine() -> String? {
         guard let view = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else { return nil }
         let length = view - buffer.readerIndex + 1
-        guard var line = buffer.readString(length: length) else { return nil }
-        while line.hasSuffix("\n") || line.hasSuffix("\r") { line.removeLast() }
-        return line
+        // CRLF is one Character in Swift, so trim by scalars rather than by suffix.
+        return buffer.readString(length: length)?.trimmingCharacters(in: .newlines)
     }
 
     private func deliver(_ reply: SMTPReply) {

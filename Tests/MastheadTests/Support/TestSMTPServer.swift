@@ -24,12 +24,12 @@ final class TestSMTPServer: @unchecked Sendable {
     private let process: Process
     private let input: Pipe
 
-    static func start() throws -> TestSMTPServer {
+    static func start(arguments: [String] = []) throws -> TestSMTPServer {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("masthead-smtp-\(UUID().uuidString)")
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("smtp_sink.py")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, folder.path]
+        process.arguments = ["python3", script.path, folder.path] + arguments
         let input = Pipe(), output = Pipe()
         process.standardInput = input
         process.standardOutput = output

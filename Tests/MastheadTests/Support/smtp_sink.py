@@ -7,7 +7,12 @@ into the folder given as the only argument. The chosen port is printed on stdout
 
 Recipients starting with `reject-` get a permanent 550, `tempfail-` a transient 451,
 so that tests can see how Masthead treats a server's refusals.
+
+Options: `--starttls CERT KEY` offers and requires STARTTLS with that certificate;
+`--auth USER:PASSWORD` requires AUTH (PLAIN or LOGIN) with those credentials.
 """
+import argparse
+import ssl
 import email
 import email.policy
 import json
@@ -17,6 +22,7 @@ import sys
 import threading
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 
 class Sink:
@@ -65,11 +71,34 @@ def free_port():
         return s.getsockname()[1]
 
 
+def authenticator_for(credentials):
+    user, password = credentials.split(":", 1)
+
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        ok = auth_data.login.decode() == user and auth_data.password.decode() == password
+        return AuthResult(success=ok)
+
+    return authenticate
+
+
 def main():
-    folder = sys.argv[1]
+    parser = argparse.ArgumentParser()
+    parser.add_argument("folder")
+    parser.add_argument("--starttls", nargs=2, metavar=("CERT", "KEY"))
+    parser.add_argument("--auth")
+    args = parser.parse_args()
+    folder = args.folder
     os.makedirs(folder, exist_ok=True)
     port = free_port()
-    controller = Controller(Sink(folder), hostname="127.0.0.1", port=port)
+    options = {}
+    if args.starttls:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(*args.starttls)
+        options.update(tls_context=context, require_starttls=True)
+    if args.auth:
+        options.update(authenticator=authenticator_for(args.auth), auth_required=True,
+                       auth_require_tls=bool(args.starttls))
+    controller = Controller(Sink(folder), hostname="127.0.0.1", port=port, **options)
     controller.start()
     print(port, flush=True)
     # Serve until the test suite closes our stdin (or ends the process).

@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+@testable import Masthead
+
+/// The SMTP client against a real server: TLS upgrade, authentication, refusals.
+@Suite("Sending over SMTP")
+struct SMTPTests {
+    let message = EmailMessage(
+        from: .init(email: "news@example.com", name: "Masthead"), to: .init(email: "reader@example.com", name: "Reader"),
+        subject: "Test", text: "Hello.", html: "<p>Hello.</p>"
+    )
+
+    @Test("upgrades with STARTTLS, verifies the certificate and authenticates")
+    func startTLSAndAuth() async throws {
+        let certificate = try SelfSignedCertificate.make()
+        let smtp = try TestSMTPServer.start(arguments: ["--starttls", certificate.cert, certificate.key, "--auth", "sender:s3cret"])
+        defer { smtp.stop() }
+        let configuration = try SMTPConfiguration(url: "smtp://sender:s3cret@localhost:\(smtp.port)?starttls=required&ca=\(certificate.cert)")
+
+        let receipt = try await SMTPTransport(configuration: configuration, heloName: "masthead.test").send(message)
+        #expect(receipt.hasPrefix("250"))
+        #expect(try smtp.messages(to: "reader@example.com").count == 1)
+    }
+
+    @Test("refuses a certificate it cannot verify")
+    func untrustedCertificate() async throws {
+        let certificate = try SelfSignedCertificate.make()
+        let smtp = try TestSMTPServer.start(arguments: ["--starttls", certificate.cert, certificate.key])
+        defer { smtp.stop() }
+        let configuration = try SMTPConfiguration(url: "smtp://localhost:\(smtp.port)?starttls=required")
+
+        await #expect(throws: MailError.self) {
+            _ = try await SMTPTransport(configuration: configuration, heloName: "masthead.test").send(message)
+        }
+        #expect(try smtp.messages().isEmpty)
+    }
+
+    @Test("a 550 for the recipient is permanent, a 451 transient")
+    func refusals() async throws {
+        let smtp = try TestSMTPServer.start()
+        defer { smtp.stop() }
+        let transport = SMTPTransport(configuration: smtp.configuration, heloName: "masthead.test")
+        let rejected = EmailMessage(from: message.from, to: .init(email: "reject-me@example.com"), subject: "x", text: "x", html: "x")
+        let deferred = EmailMessage(from: message.from, to: .init(email: "tempfail-me@example.com"), subject: "x", text: "x", html: "x")
+        await #expect { _ = try await transport.send(rejected) } throws: { error in
+            if case MailError.permanent = error { return true } else { return false }
+        }
+        await #expect { _ = try await transport.send(deferred) } throws: { error in
+            if case MailError.transient = error { return true } else { return false }
+        }
+    }
+}
+
+/// A throwaway certificate for `localhost`, made with the openssl command.
+enum SelfSignedCertificate {
+    static func make() throws -> (cert: String, key: String) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("masthead-tls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let cert = folder.appendingPathComponent("cert.pem").path, key = folder.appendingPathComponent("key.pem").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
+            "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw TestSupportError("openssl could not make a certificate") }
+        return (cert, key)
+    }
+}
