@@ -50,7 +50,7 @@ struct AccountPageModel {
     let layout: LayoutModel
     let title: String
     let email: String
-    let name: String
+    let name: String?
     let plan: String
     let renewal: String?
     let csrf: String

@@ -130,7 +130,7 @@ struct MembersController: Sendable {
             layout: pages.layout(edition: edition, head: personalHead(edition.text("account_title")), access: signedIn.viewer.accessLevel),
             title: edition.text("account_title"),
             email: member.email,
-            name: member.name,
+            name: member.name.isEmpty ? nil : member.name,
             plan: edition.text(paid ? "plan_paid" : "plan_free", ["price": settings.membershipPrice]),
             renewal: paid ? member.paidUntil.map { EditionDates(edition: edition).day($0) } : nil,
             csrf: csrf.token(for: signedIn.sessionToken),
