@@ -135,6 +135,21 @@ struct SignInTests {
         }
     }
 
+    @Test("one client asking for links to many addresses is refused after thirty an hour", arguments: [TestDatabase.sqlite])
+    func perClientRateLimit(database: TestDatabase) async throws {
+        try await withSite(on: database) { site in
+            let browser = TestBrowser(site: site)
+            let form = try await browser.get("/signin")
+            for number in 1...30 {
+                let page = try await browser.submit(form, action: "/signin", ["email": "reader\(number)@example.com"])
+                #expect(page.status == .ok)
+            }
+            let refused = try await browser.submit(form, action: "/signin", ["email": "one-more@example.com"])
+            #expect(refused.status == .tooManyRequests)
+            #expect(try await LoginToken.query(on: site.app.db).count() == 30)
+        }
+    }
+
     @Test("an invalid address is a 400 with the form and a readable message", arguments: [TestDatabase.sqlite])
     func invalidAddress(database: TestDatabase) async throws {
         try await withMailSite(on: database) { site, smtp in
