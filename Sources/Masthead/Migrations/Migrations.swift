@@ -7,5 +7,6 @@ enum MastheadMigrations {
         IndexPublishing(),
         CreateMembers(),
         CreateMeterReads(),
+        CreateStaff(),
     ]
 }

@@ -1,0 +1,81 @@
+import Fluent
+import Foundation
+import Vapor
+
+/// What a staff member may do, from least to most: contributors write drafts, authors publish
+/// their own, editors publish anyone's, admins manage staff and settings, the owner billing.
+public enum StaffRole: String, Codable, CaseIterable, Sendable {
+    case contributor, author, editor, admin, owner
+}
+
+/// A member of the newsroom's staff, who signs in to the admin with a password.
+public final class Staff: Model, @unchecked Sendable {
+    public static let schema = "staff"
+
+    @ID(key: .id) public var id: UUID?
+    @Field(key: "email") public var email: String
+    @Field(key: "name") public var name: String
+    @Enum(key: "role") public var role: StaffRole
+    @Field(key: "password_hash") var passwordHash: String
+    @OptionalField(key: "totp_secret") var totpSecret: String?
+    @Field(key: "failed_sign_ins") var failedSignIns: Int
+    @OptionalField(key: "locked_until") var lockedUntil: Date?
+    @Timestamp(key: "created_at", on: .create) public var createdAt: Date?
+    @Timestamp(key: "updated_at", on: .update) public var updatedAt: Date?
+
+    public init() {}
+
+    init(email: String, name: String, role: StaffRole, passwordHash: String) {
+        self.email = email
+        self.name = name
+        self.role = role
+        self.passwordHash = passwordHash
+        failedSignIns = 0
+    }
+}
+
+public enum StaffAccountError: Error, CustomStringConvertible, Equatable {
+    case invalidEmail(String)
+    case weakPassword
+    case alreadyExists(String)
+
+    public var description: String {
+        switch self {
+        case .invalidEmail(let email): "'\(email)' is not a valid email address"
+        case .weakPassword: "the password must be at least \(StaffAccounts.minimumPasswordLength) characters long"
+        case .alreadyExists(let email): "a staff account for \(email) already exists"
+        }
+    }
+}
+
+/// Creating staff accounts. Passwords are stored only as bcrypt hashes (cost 12).
+public struct StaffAccounts: Sendable {
+    public static let minimumPasswordLength = 12
+    let database: any Database
+
+    public init(database: any Database) {
+        self.database = database
+    }
+
+    @discardableResult
+    public func create(email text: String, name: String, role: StaffRole, password: String) async throws -> Staff {
+        guard let email = EmailAddress.normalized(text) else { throw StaffAccountError.invalidEmail(text) }
+        guard password.count >= Self.minimumPasswordLength else { throw StaffAccountError.weakPassword }
+        if try await Staff.query(on: database).filter(\.$email == email).first() != nil {
+            throw StaffAccountError.alreadyExists(email)
+        }
+        let staff = Staff(email: email, name: name.isEmpty ? email : name, role: role, passwordHash: try Bcrypt.hash(password, cost: 12))
+        do {
+            try await staff.create(on: database)
+        } catch {
+            if (error as? any DatabaseError)?.isConstraintFailure == true { throw StaffAccountError.alreadyExists(email) }
+            throw error
+        }
+        return staff
+    }
+
+    /// Whether the password is this staff member's (used by the admin's sign-in).
+    public func verify(_ password: String, for staff: Staff) throws -> Bool {
+        try Bcrypt.verify(password, created: staff.passwordHash)
+    }
+}

@@ -1,0 +1,58 @@
+import Fluent
+import Foundation
+import Testing
+@testable import Masthead
+
+@Suite("Creating staff from the command line")
+struct UserCommandTests {
+    @Test("creates the first owner with the password from standard input, stored as bcrypt")
+    func createOwner() async throws {
+        let settings = try await TestDatabase.sqlite.freshSettings()
+        guard case .sqlite(let path) = settings.database else { return }
+        let environment = ["MASTHEAD_DATABASE_URL": path, "MASTHEAD_DATA": settings.dataDirectory]
+
+        let created = try MastheadProcess.run(["user", "create", "--email", "Editor@Example.com", "--role", "owner"], environment: environment, input: "correct horse battery\n")
+        #expect(created.status == 0, "\(created.standardError)")
+        #expect(created.standardOutput == "Created owner editor@example.com.\n")
+
+        let again = try MastheadProcess.run(["user", "create", "--email", "editor@example.com", "--role", "editor"], environment: environment, input: "another long password\n")
+        #expect(again.status == 1)
+        #expect(again.standardError == "masthead: a staff account for editor@example.com already exists\n")
+
+        let app = try await MastheadApp.make(settings: settings)
+        let staff = try await Staff.query(on: app.db).all()
+        let accounts = StaffAccounts(database: app.db)
+        await MastheadApp.stop(app)
+        #expect(staff.count == 1)
+        #expect(staff.first?.role == .owner)
+        #expect(staff.first?.passwordHash.hasPrefix("$2") == true)
+        #expect(try accounts.verify("correct horse battery", for: try #require(staff.first)))
+        #expect(try !accounts.verify("wrong horse battery", for: try #require(staff.first)))
+    }
+
+    @Test("a short password, a bad address or an unknown role is refused in one line, and nothing is written")
+    func refusals() async throws {
+        let settings = try await TestDatabase.sqlite.freshSettings()
+        guard case .sqlite(let path) = settings.database else { return }
+        let environment = ["MASTHEAD_DATABASE_URL": path, "MASTHEAD_DATA": settings.dataDirectory]
+
+        let short = try MastheadProcess.run(["user", "create", "--email", "a@example.com", "--role", "owner"], environment: environment, input: "short\n")
+        #expect(short.status == 1)
+        #expect(short.standardError == "masthead: the password must be at least 12 characters long\n")
+        let address = try MastheadProcess.run(["user", "create", "--email", "not-an-address", "--role", "owner"], environment: environment, input: "long enough password\n")
+        #expect(address.status == 1)
+        #expect(address.standardError.split(separator: "\n").count == 1)
+        let role = try MastheadProcess.run(["user", "create", "--email", "a@example.com", "--role", "emperor"], environment: environment, input: "long enough password\n")
+        #expect(role.status != 0)
+        #expect(role.standardError.split(separator: "\n").count == 1)
+        let empty = try MastheadProcess.run(["user", "create", "--email", "a@example.com", "--role", "owner"], environment: environment, input: "")
+        #expect(empty.status != 0)
+        #expect(empty.standardError.contains("no password given"))
+
+        let app = try await MastheadApp.make(settings: settings)
+        try await MastheadApp.migrate(app, settings: settings)
+        let count = try await Staff.query(on: app.db).count()
+        await MastheadApp.stop(app)
+        #expect(count == 0)
+    }
+}
