@@ -55,6 +55,7 @@ public enum MastheadApp {
         SiteController(pages: pages, cache: cache, settings: settings).register(on: app, editions: theme.editions)
         MembersController(pages: pages, csrf: csrf, mail: MemberMail(transport: transport, settings: settings), settings: settings)
             .register(on: app, editions: theme.editions)
+        AdminController(pages: pages, csrf: csrf, settings: settings).register(on: app)
     }
 
     /// Brings the schema up to date and checks the database answers.

@@ -8,5 +8,6 @@ enum MastheadMigrations {
         CreateMembers(),
         CreateMeterReads(),
         CreateStaff(),
+        CreateStaffSessions(),
     ]
 }

@@ -34,6 +34,13 @@ struct SiteCrawlTests {
             let session = try await MemberSessions(database: site.app.db, now: Date()).create(for: member)
             pagesToValidate["/account"] = try await site.get("/account", headers: [("Cookie", "mh_session=\(session)")])
             pagesToValidate["/ar/account"] = try await site.get("/ar/account", headers: [("Cookie", "mh_session=\(session)")])
+            try await StaffAccounts(database: site.app.db).create(email: "staff@example.com", name: "Staff", role: .editor, password: "a long staff password")
+            guard case .signedIn(let staffToken) = try await StaffSignIn(database: site.app.db, now: Date())
+                .signIn(email: "staff@example.com", password: "a long staff password", verify: { _, _ in true }) else {
+                Issue.record("staff could not sign in"); return
+            }
+            pagesToValidate["/admin/signin"] = try await site.get("/admin/signin")
+            pagesToValidate["/admin"] = try await site.get("/admin?kind=news", headers: [("Cookie", "mh_staff=\(staffToken)")])
             for (index, entry) in pagesToValidate.enumerated() {
                 try entry.value.body.write(to: folder.appendingPathComponent("page-\(index).html"), atomically: true, encoding: .utf8)
             }
@@ -52,7 +59,7 @@ struct SiteCrawlTests {
             let author = HTML.internalLinks(in: try await site.get("/articles/\(publicArticle.slug)").body).first { $0.hasPrefix("/authors/") }
             let paths = [
                 "/", "/ar/", "/articles/\(publicArticle.slug)", "/articles/\(paid.slug)", "/ar/articles/\(arabic.slug)",
-                "/news", "/ar/analysis", "/news?page=2", topic ?? "/", author ?? "/", "/signin", "/ar/join", "404:/no-such-page", "404:/ar/no-such-page",
+                "/news", "/ar/analysis", "/news?page=2", topic ?? "/", author ?? "/", "/signin", "/ar/join", "/admin/signin", "404:/no-such-page", "404:/ar/no-such-page",
             ]
             let script = TestSettings.repositoryRoot.appendingPathComponent("scripts/a11y-check").path
             let result = try await ExternalTool.run("python3", [script, site.baseURL] + paths)
