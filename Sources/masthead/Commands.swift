@@ -32,6 +32,9 @@ struct Demo: AsyncParsableCommand {
             try await MastheadApp.migrate(app, settings: settings)
             let added = try await DemoContent.loadIfEmpty(on: app.db, settings: settings)
             if added > 0 { Terminal.say("Loaded \(added) demo articles.") }
+            if let owner = try await StaffAccounts(database: app.db).createDemoOwner() {
+                Terminal.say("Demo admin: sign in at /admin/signin as \(owner.email) with password \(owner.password)")
+            }
             try await serve(app, settings: settings)
         } catch {
             await MastheadApp.stop(app)

@@ -74,6 +74,14 @@ public struct StaffAccounts: Sendable {
         return staff
     }
 
+    /// The demo's owner, created once with a random password that is returned to be shown.
+    public func createDemoOwner() async throws -> (email: String, password: String)? {
+        guard try await Staff.query(on: database).count() == 0 else { return nil }
+        let password = SecretToken.generate().prefix(20)
+        let owner = try await create(email: "owner@demo.masthead.test", name: "Demo Owner", role: .owner, password: String(password))
+        return (owner.email, String(password))
+    }
+
     /// Whether the password is this staff member's (used by the admin's sign-in).
     public func verify(_ password: String, for staff: Staff) throws -> Bool {
         try Bcrypt.verify(password, created: staff.passwordHash)

@@ -68,6 +68,8 @@ struct CommandLineTests {
         defer { server.terminate() }
 
         let line = try #require(try await server.waitForLine(containing: "http://127.0.0.1:"))
+        let admin = try #require(try await server.waitForLine(containing: "Demo admin:"))
+        #expect(admin.contains("owner@demo.masthead.test with password "))
         let url = try #require(line.range(of: #"http://127\.0\.0\.1:\d+/"#, options: .regularExpression).map { String(line[$0]) })
         let (body, response) = try await URLSession.shared.data(from: URL(string: url + "healthz")!)
         #expect((response as? HTTPURLResponse)?.statusCode == 200)
