@@ -52,6 +52,8 @@ struct AdminController: Sendable {
         let error: String?
     }
 
+    /// Admin cookies are SameSite=Strict and scoped to /admin: the admin is never entered
+    /// with a session from another site's link.
     func register(on routes: any RoutesBuilder) {
         let admin = routes.grouped("admin")
         admin.get("signin") { try signInForm($0) }
@@ -61,11 +63,11 @@ struct AdminController: Sendable {
     }
 
     func signInForm(_ req: Request, email: String = "", error: String? = nil, status: HTTPResponseStatus = .ok) throws -> Response {
-        let (binding, fresh) = binding(req)
+        let (binding, fresh) = csrf.binding(for: req, session: nil)
         let response = try render("admin/signin", SignInPage(
             layout: layout("Sign in to the admin"), csrf: csrf.token(for: binding), email: email, error: error
         ), status: status)
-        if let fresh { response.cookies[CSRF.cookieName] = cookie(fresh, path: "/", maxAge: nil) }
+        if let fresh { response.cookies[CSRF.cookieName] = settings.cookie(fresh, maxAge: nil) }
         return response
     }
 
@@ -80,7 +82,7 @@ struct AdminController: Sendable {
         switch outcome {
         case .signedIn(let token):
             let response = req.redirect(to: "/admin", redirectType: .normal)
-            response.cookies[StaffSignIn.cookieName] = cookie(token, path: "/admin", maxAge: Int(StaffSignIn.sessionLifetime))
+            response.cookies[StaffSignIn.cookieName] = settings.cookie(token, path: "/admin", maxAge: Int(StaffSignIn.sessionLifetime), sameSite: .strict)
             return response
         case .refused:
             return try signInForm(req, email: form.email ?? "", error: "That email address and password do not match an account.", status: .unauthorized)
@@ -95,7 +97,7 @@ struct AdminController: Sendable {
         guard csrf.originIsAcceptable(req), csrf.isValid(form.csrf, binding: token) else { throw SiteError.forbidden(messageKey: "error_csrf") }
         try await StaffSignIn(database: req.db, now: Date()).signOut(token: token)
         let response = req.redirect(to: "/admin/signin", redirectType: .normal)
-        response.cookies[StaffSignIn.cookieName] = cookie("", path: "/admin", maxAge: 0)
+        response.cookies[StaffSignIn.cookieName] = settings.cookie("", path: "/admin", maxAge: 0, sameSite: .strict)
         return response
     }
 
@@ -147,25 +149,10 @@ struct AdminController: Sendable {
         ))
     }
 
-    private func binding(_ req: Request) -> (String, String?) {
-        if let existing = req.cookies[CSRF.cookieName]?.string, existing.count >= 32, existing.count < 100 { return (existing, nil) }
-        let fresh = SecretToken.generate()
-        return (fresh, fresh)
-    }
-
     private func render(_ template: String, _ model: Any, status: HTTPResponseStatus = .ok) throws -> Response {
         var headers = HTTPHeaders()
         headers.add(name: .contentType, value: "text/html; charset=utf-8")
         headers.add(name: .cacheControl, value: "no-store")
         return Response(status: status, headers: headers, body: .init(string: try pages.theme.render(template, model)))
-    }
-
-    /// SameSite=Strict: the admin is never entered from another site's link with a session.
-    private func cookie(_ value: String, path: String, maxAge: Int?) -> HTTPCookies.Value {
-        HTTPCookies.Value(
-            string: value, expires: maxAge == 0 ? Date(timeIntervalSince1970: 0) : nil, maxAge: maxAge, path: path,
-            isSecure: settings.publicURL.hasPrefix("https://"), isHTTPOnly: true,
-            sameSite: path == "/admin" ? .strict : .lax
-        )
     }
 }

@@ -32,3 +32,14 @@ struct CSRF: Sendable {
             || origin == "https://\(request.headers.first(name: .host) ?? "")"
     }
 }
+
+extension CSRF {
+    /// What a new form's token is bound to: the session when signed in, else the browser's
+    /// pre-session cookie, with a fresh one to set when it has none yet.
+    func binding(for req: Request, session: String?) -> (binding: String, newCookie: String?) {
+        if let session { return (session, nil) }
+        if let existing = req.cookies[Self.cookieName]?.string, existing.count >= 32, existing.count < 100 { return (existing, nil) }
+        let fresh = SecretToken.generate()
+        return (fresh, fresh)
+    }
+}

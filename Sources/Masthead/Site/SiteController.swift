@@ -66,10 +66,7 @@ struct SiteController: Sendable {
         }
         .map { response in
             if let readerID = meter.newReaderID {
-                response.cookies[Metering.readerCookie] = .init(
-                    string: readerID, maxAge: Int(Metering.window), path: "/",
-                    isSecure: settings.publicURL.hasPrefix("https://"), isHTTPOnly: true, sameSite: .lax
-                )
+                response.cookies[Metering.readerCookie] = settings.cookie(readerID, maxAge: Int(Metering.window))
             }
             return response
         }
