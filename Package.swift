@@ -47,7 +47,7 @@ let package = Package(
                 "masthead",
                 .product(name: "VaporTesting", package: "vapor"),
             ],
-            exclude: ["Support/smtp_sink.py"]
+            exclude: ["Support/smtp_sink.py", "Support/lead-image.png"]
         ),
     ]
 )

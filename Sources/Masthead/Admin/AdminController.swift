@@ -2,16 +2,16 @@ import Fluent
 import Foundation
 import Vapor
 
-/// The editors' admin: sign-in and the article list. Every page needs a staff session, every
-/// form a CSRF token, and nothing here is cached.
+/// The admin's front door: sign-in, sign-out and the article list with its filters.
 struct AdminController: Sendable {
-    let pages: SitePages
+    let admin: AdminPages
     let csrf: CSRF
     let settings: Settings
 
     struct SignInForm: Content {
         let email: String?
         let password: String?
+        let code: String?
         let csrf: String?
     }
 
@@ -23,49 +23,46 @@ struct AdminController: Sendable {
         let visibility: String
         let authors: String
         let date: String
-        let url: String?
-    }
-
-    struct Option {
-        let value: String
-        let label: String
-        let selected: Bool
+        let editURL: String
+        let publicURL: String?
     }
 
     struct ArticlesPage {
-        let layout: LayoutModel
-        let staffName: String
-        let role: String
-        let csrf: String
+        let layout: AdminPages.Layout
         let query: String
         let statuses: [Option]
         let kinds: [Option]
         let editions: [Option]
+        let authors: [Option]
+        let topics: [Option]
         let rows: [ArticleRow]
         let count: Int
     }
 
     struct SignInPage {
-        let layout: LayoutModel
+        let layout: AdminPages.Layout
         let csrf: String
         let email: String
         let error: String?
+        let notice: String?
+        let askForCode: Bool
     }
 
     /// Admin cookies are SameSite=Strict and scoped to /admin: the admin is never entered
     /// with a session from another site's link.
-    func register(on routes: any RoutesBuilder) {
-        let admin = routes.grouped("admin")
-        admin.get("signin") { try signInForm($0) }
-        admin.post("signin") { try await signIn($0) }
-        admin.post("signout") { try await signOut($0) }
-        admin.get { try await articles($0) }
+    func register(public routes: any RoutesBuilder, signedIn: any RoutesBuilder) {
+        routes.get("signin") { try signInForm($0) }
+        routes.post("signin") { try await signIn($0) }
+        signedIn.post("signout") { try await signOut($0) }
+        signedIn.get { try await articles($0) }
     }
 
-    func signInForm(_ req: Request, email: String = "", error: String? = nil, status: HTTPResponseStatus = .ok) throws -> Response {
+    func signInForm(_ req: Request, email: String = "", error: String? = nil, askForCode: Bool = false, status: HTTPResponseStatus = .ok) throws -> Response {
         let (binding, fresh) = csrf.binding(for: req, session: nil)
-        let response = try render("admin/signin", SignInPage(
-            layout: layout("Sign in to the admin"), csrf: csrf.token(for: binding), email: email, error: error
+        let notice = req.query[String.self, at: "notice"] == "password-set" ? "Your password is set. Sign in with it now." : nil
+        let response = try admin.render("admin/signin", SignInPage(
+            layout: admin.layout("Sign in", for: req), csrf: csrf.token(for: binding), email: email,
+            error: error, notice: notice, askForCode: askForCode
         ), status: status)
         if let fresh { response.cookies[CSRF.cookieName] = settings.cookie(fresh, maxAge: nil) }
         return response
@@ -76,7 +73,8 @@ struct AdminController: Sendable {
         guard csrf.originIsAcceptable(req), csrf.isValid(form.csrf, binding: req.cookies[CSRF.cookieName]?.string) else {
             throw SiteError.forbidden(messageKey: "error_csrf")
         }
-        let outcome = try await StaffSignIn(database: req.db, now: Date()).signIn(email: form.email ?? "", password: form.password ?? "") {
+        let email = form.email ?? ""
+        let outcome = try await StaffSignIn(database: req.db, now: Date()).signIn(email: email, password: form.password ?? "", code: form.code) {
             try await req.password.async.verify($0, created: $1)
         }
         switch outcome {
@@ -84,75 +82,72 @@ struct AdminController: Sendable {
             let response = req.redirect(to: "/admin", redirectType: .normal)
             response.cookies[StaffSignIn.cookieName] = settings.cookie(token, path: "/admin", maxAge: Int(StaffSignIn.sessionLifetime), sameSite: .strict)
             return response
+        case .needsCode:
+            return try signInForm(req, email: email, error: form.code == nil ? nil : "That code is not right, or has expired. Enter the current code from your app.", askForCode: true, status: form.code == nil ? .ok : .unauthorized)
         case .refused:
-            return try signInForm(req, email: form.email ?? "", error: "That email address and password do not match an account.", status: .unauthorized)
+            return try signInForm(req, email: email, error: "That email address and password do not match an account.", status: .unauthorized)
         case .locked:
-            return try signInForm(req, email: form.email ?? "", error: "Too many failed attempts: this account is locked for 15 minutes.", status: .tooManyRequests)
+            return try signInForm(req, email: email, error: "Too many failed attempts: this account is locked for 15 minutes.", status: .tooManyRequests)
         }
     }
 
     func signOut(_ req: Request) async throws -> Response {
-        guard let token = req.cookies[StaffSignIn.cookieName]?.string else { return req.redirect(to: "/admin/signin", redirectType: .normal) }
-        let form = try req.content.decode(SignInForm.self)
-        guard csrf.originIsAcceptable(req), csrf.isValid(form.csrf, binding: token) else { throw SiteError.forbidden(messageKey: "error_csrf") }
-        try await StaffSignIn(database: req.db, now: Date()).signOut(token: token)
+        if let token = req.staffSessionToken {
+            try await StaffSignIn(database: req.db, now: Date()).signOut(token: token)
+        }
         let response = req.redirect(to: "/admin/signin", redirectType: .normal)
         response.cookies[StaffSignIn.cookieName] = settings.cookie("", path: "/admin", maxAge: 0, sameSite: .strict)
         return response
     }
 
     func articles(_ req: Request) async throws -> Response {
-        guard let token = req.cookies[StaffSignIn.cookieName]?.string, token.count < 100,
-              let staff = try await StaffSignIn(database: req.db, now: Date()).staff(forToken: token)
-        else { return req.redirect(to: "/admin/signin", redirectType: .normal) }
+        _ = try req.requireStaff(.writeArticles)
         let status = req.query[String.self, at: "status"].flatMap(ArticleStatus.init(rawValue:))
         let kind = req.query[String.self, at: "kind"].flatMap(ArticleKind.init(rawValue:))
-        let edition = req.query[String.self, at: "edition"].flatMap { pages.theme.editions[$0]?.code }
+        let edition = req.query[String.self, at: "edition"].flatMap { admin.theme.editions[$0]?.code }
+        let authorID = req.query[String.self, at: "author"].flatMap(UUID.init(uuidString:))
+        let topicID = req.query[String.self, at: "topic"].flatMap(UUID.init(uuidString:))
         let text = String((req.query[String.self, at: "q"] ?? "").trimmingCharacters(in: .whitespaces).prefix(200))
 
         var query = Article.query(on: req.db).with(\.$authorCredits) { $0.with(\.$author) }
         if let status { query = query.filter(\.$status == status) }
         if let kind { query = query.filter(\.$kind == kind) }
         if let edition { query = query.filter(\.$edition == edition) }
-        let candidates = try await query.sort(\.$publishedAt, .descending).all()
+        if let authorID {
+            query = query.join(ArticleAuthor.self, on: \Article.$id == \ArticleAuthor.$article.$id)
+                .filter(ArticleAuthor.self, \.$author.$id == authorID)
+        }
+        if let topicID {
+            query = query.join(ArticleTopic.self, on: \Article.$id == \ArticleTopic.$article.$id)
+                .filter(ArticleTopic.self, \.$topic.$id == topicID)
+        }
+        let candidates = try await query.sort(\.$updatedAt, .descending).all()
         // Titles are searched here rather than in SQL, so the match ignores case the same way
         // for Arabic on SQLite and PostgreSQL; full-text search replaces this with the Search issue.
         let matching = text.isEmpty ? candidates : candidates.filter { $0.title.localizedCaseInsensitiveContains(text) }
-        let dates = EditionDates(edition: pages.theme.editions.defaultEdition)
+        let dates = EditionDates(edition: admin.theme.editions.defaultEdition)
+        let authors = try await Author.query(on: req.db).sort(\.$name).all()
+        let topics = try await Topic.query(on: req.db).with(\.$names).sort(\.$slug).all()
         let page = ArticlesPage(
-            layout: layout("Articles"),
-            staffName: staff.name, role: staff.role.rawValue, csrf: csrf.token(for: token), query: text,
-            statuses: options(ArticleStatus.allCases.map(\.rawValue), selected: status?.rawValue),
-            kinds: options(ArticleKind.allCases.map(\.rawValue), selected: kind?.rawValue),
-            editions: options(pages.theme.editions.all.map(\.code), selected: edition),
+            layout: admin.layout("Articles", for: req, current: "/admin"),
+            query: text,
+            statuses: AdminPages.options(ArticleStatus.allCases.map(\.rawValue), selected: status?.rawValue),
+            kinds: AdminPages.options(ArticleKind.allCases.map(\.rawValue), selected: kind?.rawValue),
+            editions: AdminPages.options(admin.theme.editions.all.map(\.code), selected: edition),
+            authors: authors.map { Option(value: $0.id?.uuidString ?? "", label: $0.name, selected: $0.id == authorID) },
+            topics: topics.map { Option(value: $0.id?.uuidString ?? "", label: $0.name(in: "en"), selected: $0.id == topicID) },
             rows: matching.prefix(200).map { article in
                 ArticleRow(
                     title: article.title, edition: article.edition, kind: article.kind.rawValue,
                     status: article.status.rawValue, visibility: article.visibility.rawValue,
                     authors: article.bylineAuthors.map(\.name).joined(separator: ", "),
-                    date: article.publishedAt.map(dates.day) ?? "",
-                    url: article.status == .published ? pages.theme.editions[article.edition].map { SiteURL(edition: $0).article(article.slug) } : nil
+                    date: article.publishedAt.map(dates.dayAndTime) ?? "",
+                    editURL: "/admin/articles/\(article.id?.uuidString ?? "")",
+                    publicURL: article.status == .published ? admin.theme.editions[article.edition].map { SiteURL(edition: $0).article(article.slug) } : nil
                 )
             },
             count: matching.count
         )
-        return try render("admin/articles", page)
-    }
-
-    private func options(_ values: [String], selected: String?) -> [Option] {
-        values.map { Option(value: $0, label: $0.capitalized, selected: $0 == selected) }
-    }
-
-    private func layout(_ title: String) -> LayoutModel {
-        pages.layout(edition: pages.theme.editions.defaultEdition, head: PageHead(
-            title: "\(title) | \(settings.siteName) admin", description: title, path: "", bodyClass: "page-admin"
-        ))
-    }
-
-    private func render(_ template: String, _ model: Any, status: HTTPResponseStatus = .ok) throws -> Response {
-        var headers = HTTPHeaders()
-        headers.add(name: .contentType, value: "text/html; charset=utf-8")
-        headers.add(name: .cacheControl, value: "no-store")
-        return Response(status: status, headers: headers, body: .init(string: try pages.theme.render(template, model)))
+        return try admin.render("admin/articles", page)
     }
 }

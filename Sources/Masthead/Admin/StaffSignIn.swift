@@ -31,6 +31,8 @@ struct StaffSignIn: Sendable {
 
     enum Outcome: Equatable {
         case signedIn(token: String)
+        /// The password was right, but the account has two-step sign-in and the code was missing or wrong.
+        case needsCode
         case refused
         case locked
     }
@@ -38,19 +40,22 @@ struct StaffSignIn: Sendable {
     let database: any Database
     let now: Date
 
-    func signIn(email text: String, password: String, verify: (String, String) async throws -> Bool) async throws -> Outcome {
+    func signIn(email text: String, password: String, code: String? = nil, verify: (String, String) async throws -> Bool) async throws -> Outcome {
         guard let email = EmailAddress.normalized(text),
               let staff = try await Staff.query(on: database).filter(\.$email == email).first()
         else { return .refused }
         if let lockedUntil = staff.lockedUntil, lockedUntil > now { return .locked }
-        guard try await verify(password, staff.passwordHash) else {
-            staff.failedSignIns += 1
-            if staff.failedSignIns >= Self.maximumFailures {
-                staff.lockedUntil = now.addingTimeInterval(Self.lockout)
-                staff.failedSignIns = 0
+        // An invited account has no password until its owner sets one.
+        guard !staff.passwordHash.isEmpty, try await verify(password, staff.passwordHash) else {
+            return try await fail(staff)
+        }
+        if let secret = staff.totpSecret.flatMap(TOTP.init(base32:)) {
+            guard let code, !code.isEmpty else { return .needsCode }
+            guard let counter = secret.matchingCounter(for: code, at: now), counter > staff.totpLastCounter ?? -1 else {
+                let outcome = try await fail(staff)
+                return outcome == .locked ? .locked : .needsCode
             }
-            try await staff.save(on: database)
-            return staff.lockedUntil.map { $0 > now } == true ? .locked : .refused
+            staff.totpLastCounter = counter
         }
         staff.failedSignIns = 0
         staff.lockedUntil = nil
@@ -61,6 +66,16 @@ struct StaffSignIn: Sendable {
             createdAt: now, expiresAt: now.addingTimeInterval(Self.sessionLifetime)
         ).create(on: database)
         return .signedIn(token: token)
+    }
+
+    private func fail(_ staff: Staff) async throws -> Outcome {
+        staff.failedSignIns += 1
+        if staff.failedSignIns >= Self.maximumFailures {
+            staff.lockedUntil = now.addingTimeInterval(Self.lockout)
+            staff.failedSignIns = 0
+        }
+        try await staff.save(on: database)
+        return staff.lockedUntil.map { $0 > now } == true ? .locked : .refused
     }
 
     func staff(forToken token: String) async throws -> Staff? {

@@ -17,6 +17,9 @@ struct SiteErrorMiddleware: Middleware {
     }
 
     private func response(for error: any Error, request: Request) -> Response {
+        if case SiteError.movedPermanently(let location) = error {
+            return request.redirect(to: location, redirectType: .permanent)
+        }
         let (status, message) = classify(error)
         if status.code >= 500 {
             request.logger.error("request.failed", metadata: ["path": "\(request.url.path)", "error": "\(String(reflecting: error))"])
@@ -40,8 +43,10 @@ struct SiteErrorMiddleware: Middleware {
         case let error as SiteError:
             switch error {
             case .badRequest(let key), .forbidden(let key): return (error.status, key)
-            case .notFound: return (error.status, nil)
+            case .notFound, .movedPermanently: return (error.status, nil)
             }
+        case let error as EditorialError:
+            return (error.status, error.messageKey)
         case let abort as any AbortError where abort.status.code < 500:
             return (abort.status, nil)
         case is DecodingError:

@@ -15,14 +15,14 @@ import Vapor
 final class FrontServer: Server, Sendable {
     private let application: Application
     private let cache: PageCache
-    private let fastPathEnabled: Bool
+    private let fastPathEnabled: @Sendable () -> Bool
     private let channel = NIOLockedValueBox<(any Channel)?>(nil)
     /// Open connections, closed on shutdown so no request reaches an application that has stopped.
     private let connections = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
     private let stopped = NIOLockedValueBox(false)
     private let shutdownPromise: EventLoopPromise<Void>
 
-    init(application: Application, cache: PageCache, fastPathEnabled: Bool) {
+    init(application: Application, cache: PageCache, fastPathEnabled: @escaping @Sendable () -> Bool) {
         self.application = application
         self.cache = cache
         self.fastPathEnabled = fastPathEnabled
@@ -109,15 +109,17 @@ final class FrontHandler: ChannelInboundHandler, RemovableChannelHandler, @unche
     typealias OutboundOut = HTTPServerResponsePart
 
     private static let maxBodySize = 2 * 1024 * 1024
+    /// The admin takes image uploads; only its article forms are allowed this much.
+    private static let maxAdminBodySize = MediaLibrary.maximumBytes + 1024 * 1024
 
     private let application: Application
     private let cache: PageCache
-    private let fastPathEnabled: Bool
+    private let fastPathEnabled: @Sendable () -> Bool
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
     private var bodyTooLarge = false
 
-    init(application: Application, cache: PageCache, fastPathEnabled: Bool) {
+    init(application: Application, cache: PageCache, fastPathEnabled: @escaping @Sendable () -> Bool) {
         self.application = application
         self.cache = cache
         self.fastPathEnabled = fastPathEnabled
@@ -131,7 +133,8 @@ final class FrontHandler: ChannelInboundHandler, RemovableChannelHandler, @unche
             bodyTooLarge = false
         case .body(var chunk):
             guard !bodyTooLarge else { return }
-            if (body?.readableBytes ?? 0) + chunk.readableBytes > Self.maxBodySize {
+            let limit = head?.uri.hasPrefix("/admin/articles/") == true ? Self.maxAdminBodySize : Self.maxBodySize
+            if (body?.readableBytes ?? 0) + chunk.readableBytes > limit {
                 bodyTooLarge = true
                 body = nil
             } else if body == nil {
@@ -155,9 +158,9 @@ final class FrontHandler: ChannelInboundHandler, RemovableChannelHandler, @unche
 
     /// A cached page for an anonymous GET or HEAD, or nil to let Vapor answer.
     private func fastResponse(for head: HTTPRequestHead) -> (HTTPResponseStatus, HTTPHeaders, ByteBuffer?)? {
-        guard fastPathEnabled, head.method == .GET || head.method == .HEAD,
+        guard head.method == .GET || head.method == .HEAD,
               !head.headers[.cookie].contains(where: { $0.contains(MemberSessions.cookieName + "=") }),
-              let page = cache.hit(uri: head.uri)
+              let page = cache.hit(uri: head.uri), fastPathEnabled()
         else { return nil }
         var answer = page.body.answer(
             to: head.headers, cacheControl: SiteController.anonymousCacheControl,

@@ -2,27 +2,39 @@ import Fluent
 import Synchronization
 import Vapor
 
-/// Keeps this instance's page cache in step with the content generation in the database, so
-/// that a publish on any instance (or by the CLI) reaches every instance within one interval.
+/// Keeps this instance's page cache and site settings in step with the content generation in
+/// the database, so that a publish or a settings change on any instance (or by the CLI) reaches
+/// every instance within one interval.
 final class GenerationWatcher: LifecycleHandler, Sendable {
     private let cache: PageCache
+    private let settings: LiveSiteSettings
     private let interval: Duration
     private let task = Mutex<Task<Void, Never>?>(nil)
 
-    init(cache: PageCache, interval: Duration) {
+    init(cache: PageCache, settings: LiveSiteSettings, interval: Duration) {
         self.cache = cache
+        self.settings = settings
         self.interval = interval
     }
 
     func didBootAsync(_ application: Application) async throws {
-        cache.adopt(generation: try await ContentGeneration.current(on: application.db))
-        let cache = cache, interval = interval, database = application.db, logger = application.logger
+        let database = application.db
+        let first = try await ContentGeneration.current(on: database)
+        settings.adopt(try await SiteSettingsStore.load(on: database))
+        cache.adopt(generation: first)
+        let cache = cache, settings = settings, interval = interval, logger = application.logger
         task.withLock {
             $0 = Task {
+                var seen = first
                 while !Task.isCancelled {
                     try? await Task.sleep(for: interval)
                     do {
-                        cache.adopt(generation: try await ContentGeneration.current(on: database))
+                        let generation = try await ContentGeneration.current(on: database)
+                        guard generation != seen else { continue }
+                        // Settings first: pages rendered for the new generation must use them.
+                        settings.adopt(try await SiteSettingsStore.load(on: database))
+                        cache.adopt(generation: generation)
+                        seen = generation
                     } catch {
                         logger.warning("cache.generation.poll_failed", metadata: ["error": "\(error)"])
                     }

@@ -31,10 +31,11 @@ public enum MastheadApp {
         let pages = SitePages(theme: theme, settings: settings)
         let cache = PageCache()
         app.storage[PageCacheKey.self] = cache
-        let server = FrontServer(application: app, cache: cache, fastPathEnabled: settings.anonymousMeter == 0)
+        let server = FrontServer(application: app, cache: cache, fastPathEnabled: { settings.anonymousMeter == 0 })
         app.storage[FrontServerKey.self] = server
         app.servers.use { _ in server }
-        app.lifecycle.use(GenerationWatcher(cache: cache, interval: settings.generationPollInterval))
+        app.lifecycle.use(GenerationWatcher(cache: cache, settings: settings.live, interval: settings.generationPollInterval))
+        app.lifecycle.use(SchedulerLifecycle(interval: settings.generationPollInterval))
 
         app.middleware = Middlewares()
         app.middleware.use(SecurityHeadersMiddleware())
@@ -55,7 +56,24 @@ public enum MastheadApp {
         SiteController(pages: pages, cache: cache, settings: settings).register(on: app, editions: theme.editions)
         MembersController(pages: pages, csrf: csrf, mail: MemberMail(transport: transport, settings: settings), settings: settings)
             .register(on: app, editions: theme.editions)
-        AdminController(pages: pages, csrf: csrf, settings: settings).register(on: app)
+        registerAdmin(on: app, theme: theme, csrf: csrf, mail: StaffMail(transport: transport, settings: settings), settings: settings)
+    }
+
+    /// The admin: a few pages reached signed out (sign-in, passwords), the rest behind a staff session.
+    private static func registerAdmin(on app: Application, theme: Theme, csrf: CSRF, mail: StaffMail, settings: Settings) {
+        let admin = AdminPages(theme: theme, settings: settings, csrf: csrf)
+        let open = app.grouped("admin")
+        let signedIn = open.grouped(StaffAuthenticator(csrf: csrf))
+        AdminController(admin: admin, csrf: csrf, settings: settings).register(public: open, signedIn: signedIn)
+        PasswordController(admin: admin, csrf: csrf, mail: mail, settings: settings).register(on: open)
+        ArticleEditorController(admin: admin, settings: settings).register(on: signedIn)
+        RevisionsController(admin: admin, settings: settings).register(on: signedIn)
+        StaffController(admin: admin, mail: mail).register(on: signedIn)
+        SecurityController(admin: admin, settings: settings).register(on: signedIn)
+        AuditController(admin: admin).register(on: signedIn)
+        MembersAdminController(admin: admin).register(on: signedIn)
+        SettingsController(admin: admin, settings: settings).register(on: signedIn)
+        TaxonomyController(admin: admin, settings: settings).register(on: signedIn)
     }
 
     /// Brings the schema up to date and checks the database answers.

@@ -6,12 +6,15 @@ public enum SiteError: Error, Equatable {
     /// The key of a message in the edition's translation file, so the reader gets it in their language.
     case badRequest(messageKey: String)
     case forbidden(messageKey: String)
+    /// The page lives at another address for good (an article whose slug changed).
+    case movedPermanently(to: String)
 
     public var status: HTTPResponseStatus {
         switch self {
         case .notFound: .notFound
         case .badRequest: .badRequest
         case .forbidden: .forbidden
+        case .movedPermanently: .movedPermanently
         }
     }
 }

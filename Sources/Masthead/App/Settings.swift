@@ -16,10 +16,7 @@ public struct Settings: Sendable {
     public var port: Int
     public var themeDirectory: String
     public var editionCodes: [String]
-    public var siteName: String
     public var pageSize: Int
-    public var previewParagraphs: Int
-    public var membershipPrice: String
     public var generationPollInterval: Duration
     public var logLevel: Logger.Level
     /// Where mail goes; without it, mail is written to the data folder as development mail.
@@ -27,10 +24,48 @@ public struct Settings: Sendable {
     public var mailFrom: EmailMessage.Address
     /// The key that signs CSRF tokens and links; generated into the data folder when unset.
     public var secret: String?
+    /// What admins changed on the settings page, shared by every copy of these settings and
+    /// kept in step with the database; each value falls back to the configured one.
+    let live = LiveSiteSettings()
+    private var configuredSiteName: String
+    private var configuredMembershipPrice: String
+    private var configuredPreviewParagraphs: Int
+    private var configuredMemberMeter: Int
+    private var configuredAnonymousMeter: Int
+
+    public var siteName: String {
+        get { live.current.siteName ?? configuredSiteName }
+        set { configuredSiteName = newValue }
+    }
+
+    public var membershipPrice: String {
+        get { live.current.membershipPrice ?? configuredMembershipPrice }
+        set { configuredMembershipPrice = newValue }
+    }
+
+    /// Top-level blocks anyone may read before the paywall, when the editor placed no marker.
+    public var previewParagraphs: Int {
+        get { live.current.previewParagraphs ?? configuredPreviewParagraphs }
+        set { configuredPreviewParagraphs = newValue }
+    }
+
     /// Gated articles a signed-in free member may open per 30 days (0: no metering).
-    public var memberMeter: Int
+    public var memberMeter: Int {
+        get { live.current.memberMeter ?? configuredMemberMeter }
+        set { configuredMemberMeter = newValue }
+    }
+
     /// Gated articles an anonymous reader may open per 30 days (0: no metering).
-    public var anonymousMeter: Int
+    public var anonymousMeter: Int {
+        get { live.current.anonymousMeter ?? configuredAnonymousMeter }
+        set { configuredAnonymousMeter = newValue }
+    }
+
+    /// The outlet's logo in the media folder, shown in place of its name in the header.
+    public var logoPath: String? { live.current.logoPath }
+
+    /// Links added to the sections in the site's navigation.
+    public var extraNavigation: [SiteSettingsValues.Link] { live.current.navigation ?? [] }
 
     public init(
         database: DatabaseLocation,
@@ -59,18 +94,18 @@ public struct Settings: Sendable {
         self.port = port
         self.themeDirectory = themeDirectory
         self.editionCodes = editionCodes
-        self.siteName = siteName
+        self.configuredSiteName = siteName
+        self.configuredMembershipPrice = membershipPrice
+        self.configuredPreviewParagraphs = previewParagraphs
+        self.configuredMemberMeter = memberMeter
+        self.configuredAnonymousMeter = anonymousMeter
         self.pageSize = pageSize
-        self.previewParagraphs = previewParagraphs
-        self.membershipPrice = membershipPrice
         self.generationPollInterval = generationPollInterval
         self.logLevel = logLevel
         self.smtp = smtp
         let host = URL(string: publicURL)?.host ?? "localhost"
         self.mailFrom = mailFrom ?? .init(email: "noreply@\(host.contains(".") ? host : "\(host).localdomain")", name: siteName)
         self.secret = secret
-        self.memberMeter = memberMeter
-        self.anonymousMeter = anonymousMeter
     }
 
     /// Builds settings from `MASTHEAD_*` variables. Command-line flags (hostname, port, data folder)

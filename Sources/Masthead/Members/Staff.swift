@@ -18,6 +18,7 @@ public final class Staff: Model, @unchecked Sendable {
     @Enum(key: "role") public var role: StaffRole
     @Field(key: "password_hash") var passwordHash: String
     @OptionalField(key: "totp_secret") var totpSecret: String?
+    @OptionalField(key: "totp_last_counter") var totpLastCounter: Int64?
     @Field(key: "failed_sign_ins") var failedSignIns: Int
     @OptionalField(key: "locked_until") var lockedUntil: Date?
     @Timestamp(key: "created_at", on: .create) public var createdAt: Date?

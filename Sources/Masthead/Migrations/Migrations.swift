@@ -9,5 +9,6 @@ enum MastheadMigrations {
         CreateMeterReads(),
         CreateStaff(),
         CreateStaffSessions(),
+        CreateEditorial(),
     ]
 }

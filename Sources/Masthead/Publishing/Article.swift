@@ -29,8 +29,13 @@ public final class Article: Model, @unchecked Sendable {
     @Field(key: "image_caption") public var imageCaption: String
     @Field(key: "image_credit") public var imageCredit: String
     @OptionalField(key: "translation_group") public var translationGroup: UUID?
+    @OptionalField(key: "seo_title") public var seoTitle: String?
+    @OptionalField(key: "seo_description") public var seoDescription: String?
+    /// The staff member who started the article: authors and contributors may edit only their own.
+    @OptionalField(key: "created_by") public var createdBy: UUID?
     @Children(for: \.$article) public var authorCredits: [ArticleAuthor]
     @Children(for: \.$article) public var topicLinks: [ArticleTopic]
+    @Children(for: \.$article) public var corrections: [Correction]
     @Timestamp(key: "created_at", on: .create) public var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) public var updatedAt: Date?
 

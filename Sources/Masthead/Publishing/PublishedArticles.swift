@@ -22,7 +22,18 @@ public struct PublishedArticles: Sendable {
         try await visible(edition: edition)
             .filter(\.$slug == slug)
             .with(\.$topicLinks) { $0.with(\.$topic) { $0.with(\.$names) } }
+            .with(\.$corrections)
             .first()
+    }
+
+    /// The current slug of a published article that used to live at `slug`, for a redirect.
+    public func movedSlug(edition: String, slug: String) async throws -> String? {
+        guard let redirect = try await SlugRedirect.query(on: database)
+            .filter(\.$edition == edition).filter(\.$slug == slug).with(\.$article).first()
+        else { return nil }
+        let article = redirect.article
+        guard article.edition == edition, article.status == .published, article.publishedAt.map({ $0 <= now }) == true else { return nil }
+        return article.slug
     }
 
     /// Just enough to decide access before the page cache is asked: id and visibility.

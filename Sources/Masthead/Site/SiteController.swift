@@ -56,6 +56,9 @@ struct SiteController: Sendable {
         cached(req, page: "article/\(edition.code)/\(slug)", metered: meter.opens) { viewer in
             let published = PublishedArticles(database: req.db)
             guard let article = try await published.article(edition: edition.code, slug: slug) else {
+                if let moved = try await published.movedSlug(edition: edition.code, slug: slug) {
+                    throw SiteError.movedPermanently(to: SiteURL(edition: edition).article(moved))
+                }
                 throw SiteError.notFound
             }
             let access = AccessPolicy.decide(article: article, viewer: viewer, meter: Meter(remaining: meter.opens ? 1 : 0))

@@ -13,6 +13,7 @@ extension SitePages {
         let topics = article.topics
         let imageURL = article.imagePath.map { settings.publicURL + SiteURL.media($0) }
         let kindLabel = edition.text("kind_\(article.kind.rawValue)")
+        let corrections = (article.$corrections.value ?? []).sorted { $0.createdAt < $1.createdAt }
 
         var alternates: [String: String] = [edition.code: path]
         for translation in translations {
@@ -32,8 +33,8 @@ extension SitePages {
             hasPart: article.visibility == .public ? nil : .init()
         )
         let head = PageHead(
-            title: "\(article.title) | \(settings.siteName)",
-            description: article.dek,
+            title: "\(article.seoTitle ?? article.title) | \(settings.siteName)",
+            description: article.seoDescription ?? article.dek,
             path: path,
             bodyClass: "page-article",
             alternates: alternates.count > 1 ? alternates : [:],
@@ -91,7 +92,9 @@ extension SitePages {
             },
             related: related.map { card($0, edition: edition, headingTag: "h3", compact: true) },
             hasTopics: !topics.isEmpty,
-            hasRelated: !related.isEmpty
+            hasRelated: !related.isEmpty,
+            corrections: corrections.map { .init(dateISO: EditionDates.iso($0.createdAt), dateText: dates.dayAndTime($0.createdAt), note: $0.note) },
+            hasCorrections: !corrections.isEmpty
         )
         return try theme.render("article", model)
     }

@@ -77,7 +77,7 @@ extension SitePages {
     }
 
     func errorPage(status: Int, messageKey: String?, edition: Edition) throws -> String {
-        let key = [400, 403, 404].contains(status) ? String(status) : "500"
+        let key = [400, 403, 404].contains(status) ? String(status) : (status >= 500 ? "500" : "400")
         let title = edition.text("error_\(key)_title")
         let head = PageHead(
             title: "\(title) | \(settings.siteName)", description: title, path: "", bodyClass: "page-error"

@@ -17,13 +17,14 @@ struct SitePages: Sendable {
             canonicalURL: head.path.isEmpty ? nil : settings.publicURL + head.path,
             noindex: head.path.isEmpty,
             siteName: settings.siteName,
+            logo: settings.logoPath.map(SiteURL.media),
             homeURL: urls.home,
             stylesheet: theme.assetPath("site.css"),
             favicon: theme.assetPath("favicon.svg"),
             bodyClass: head.bodyClass,
             nav: zip(ArticleKind.allCases, navPaths).map { kind, path in
                 .init(label: edition.text("kinds_\(kind.rawValue)"), url: path, current: head.currentNavPath == path)
-            },
+            } + settings.extraNavigation.map { .init(label: $0.label, url: $0.url, current: head.currentNavPath == $0.url) },
             account: access == .anonymous
                 ? .init(label: edition.text("header_signin"), url: MemberURL(edition: edition).signIn, current: false)
                 : .init(label: edition.text("header_account"), url: MemberURL(edition: edition).account, current: false),

@@ -42,6 +42,45 @@ final class TestBrowser: @unchecked Sendable {
         return try await post(action, form: values.merging(fields) { $1 })
     }
 
+    struct Upload {
+        let field: String
+        let filename: String
+        let contentType: String
+        let data: Data
+    }
+
+    /// Posts a multipart/form-data form (RFC 7578), as a browser does for a form with a file input:
+    /// the page's hidden fields, then `fields` (repeatable names allowed), then the files.
+    func submitMultipart(_ page: TestSite.Page, action: String, _ fields: [(String, String)], files: [Upload] = []) async throws -> TestSite.Page {
+        guard let form = HTML.section(of: page.body, from: "action=\"\(action)\"", to: "</form>") else {
+            throw TestSupportError("no form posting to \(action) on the page")
+        }
+        let names = HTML.attributeValues("name", of: "input type=\"hidden\"", in: form)
+        let hiddenValues = HTML.attributeValues("value", of: "input type=\"hidden\"", in: form)
+        let overridden = Set(fields.map(\.0))
+        let all = zip(names, hiddenValues).filter { !overridden.contains($0.0) }.map { ($0.0, $0.1) } + fields
+        let boundary = "----masthead-test-\(UUID().uuidString)"
+        var body = Data()
+        for (name, value) in all {
+            body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8))
+        }
+        for file in files {
+            body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(file.field)\"; filename=\"\(file.filename)\"\r\nContent-Type: \(file.contentType)\r\n\r\n".utf8))
+            body.append(file.data)
+            body.append(Data("\r\n".utf8))
+        }
+        body.append(Data("--\(boundary)--\r\n".utf8))
+        var headers = HTTPHeaders(cookieHeader())
+        headers.add(name: .contentType, value: "multipart/form-data; boundary=\(boundary)")
+        headers.add(name: .origin, value: site.baseURL)
+        let response = try await site.app.client.post(URI(string: site.baseURL + action), headers: headers) { request in
+            request.body = ByteBuffer(data: body)
+        }
+        let bytes = response.body ?? ByteBuffer()
+        remember(response.headers)
+        return TestSite.Page(status: response.status, headers: response.headers, body: String(buffer: bytes), bytes: bytes)
+    }
+
     private func cookieHeader() -> [(String, String)] {
         cookies.isEmpty ? [] : [("Cookie", cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; "))]
     }

@@ -2,6 +2,7 @@ import Fluent
 import Foundation
 import Masthead
 import SQLKit
+import Synchronization
 import Vapor
 
 /// A Masthead server running for real on a free port on 127.0.0.1, over an empty database
@@ -41,8 +42,28 @@ final class TestSite: @unchecked Sendable {
         }
     }
 
+    private let stopped = Mutex(false)
+
+    /// Stops the server once; later calls (after a restart, say) do nothing.
     func stop() async {
+        guard stopped.withLock({ state in defer { state = true }; return !state }) else { return }
         await MastheadApp.stop(app)
+    }
+
+    /// Stops this server and starts a new one on the same database and data folder, as an
+    /// operator's restart would; the returned site must be stopped by the caller.
+    func restarted() async throws -> TestSite {
+        await stop()
+        let app = try await MastheadApp.make(settings: settings)
+        app.http.client.configuration.redirectConfiguration = .disallow
+        do {
+            try await MastheadApp.migrate(app, settings: settings)
+            let bound = try await MastheadApp.start(app, hostname: "127.0.0.1", port: 0)
+            return TestSite(app: app, settings: settings, baseURL: "http://127.0.0.1:\(bound.port)")
+        } catch {
+            await MastheadApp.stop(app)
+            throw error
+        }
     }
 
     struct Page {

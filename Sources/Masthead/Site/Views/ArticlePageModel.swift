@@ -65,4 +65,12 @@ struct ArticlePageModel {
 
     let hasTopics: Bool
     let hasRelated: Bool
+    let corrections: [Correction]
+    let hasCorrections: Bool
+
+    struct Correction {
+        let dateISO: String
+        let dateText: String
+        let note: String
+    }
 }

@@ -34,6 +34,8 @@ struct LayoutModel {
     let canonicalURL: String?
     let noindex: Bool
     let siteName: String
+    /// The outlet's logo, when one was uploaded in the settings; the name is its alt text.
+    let logo: String?
     let homeURL: String
     let stylesheet: String
     let favicon: String

@@ -1,0 +1,69 @@
+import Foundation
+
+/// What a staff member may do in the admin: the one place each role's reach is decided.
+///
+/// Contributors write drafts of their own; authors also publish their own; editors publish and
+/// correct anyone's and manage topics and authors; admins manage staff, members and settings;
+/// the owner also manages billing and other owners.
+public enum StaffPolicy {
+    public enum Power: Sendable {
+        case writeArticles
+        case manageTopicsAndAuthors
+        case manageStaff
+        case viewMembers
+        case manageSettings
+        case manageBilling
+        case viewAuditLog
+    }
+
+    public static func may(_ role: StaffRole, _ power: Power) -> Bool {
+        switch power {
+        case .writeArticles: true
+        case .manageTopicsAndAuthors: role >= .editor
+        case .manageStaff, .viewMembers, .manageSettings, .viewAuditLog: role >= .admin
+        case .manageBilling: role == .owner
+        }
+    }
+
+    /// Editing an article's content. A contributor's piece is theirs only until it goes out.
+    public static func mayEdit(_ staff: Staff, _ article: Article) -> Bool {
+        switch staff.role {
+        case .contributor: isOwn(article, staff) && article.status == .draft
+        case .author: isOwn(article, staff)
+        case .editor, .admin, .owner: true
+        }
+    }
+
+    /// Publishing, scheduling, unpublishing and correcting.
+    public static func mayPublish(_ staff: Staff, _ article: Article) -> Bool {
+        switch staff.role {
+        case .contributor: false
+        case .author: isOwn(article, staff)
+        case .editor, .admin, .owner: true
+        }
+    }
+
+    /// Which roles a staff member may give others: never one above their own, and only an
+    /// owner makes owners.
+    public static func assignableRoles(by role: StaffRole) -> [StaffRole] {
+        guard may(role, .manageStaff) else { return [] }
+        return StaffRole.allCases.filter { $0 < role || role == .owner }
+    }
+
+    /// Whether one staff member may change another's role or remove them.
+    public static func mayManage(_ manager: Staff, _ other: Staff) -> Bool {
+        may(manager.role, .manageStaff) && manager.id != other.id && (other.role < manager.role || manager.role == .owner)
+    }
+
+    private static func isOwn(_ article: Article, _ staff: Staff) -> Bool {
+        article.createdBy != nil && article.createdBy == staff.id
+    }
+}
+
+extension StaffRole: Comparable {
+    private var rank: Int { Self.allCases.firstIndex(of: self) ?? 0 }
+
+    public static func < (lhs: StaffRole, rhs: StaffRole) -> Bool {
+        lhs.rank < rhs.rank
+    }
+}

@@ -1,0 +1,110 @@
+import Fluent
+import Foundation
+import Vapor
+
+/// The members list for admins: filter by plan and address, and export as CSV.
+struct MembersAdminController: Sendable {
+    static let pageSize = 100
+
+    let admin: AdminPages
+
+    struct Row {
+        let email: String
+        let name: String
+        let plan: String
+        let paidUntil: String
+        let joined: String
+    }
+
+    struct Page {
+        let layout: AdminPages.Layout
+        let query: String
+        let plans: [Option]
+        let rows: [Row]
+        let count: Int
+        let csvURL: String
+        let olderURL: String?
+        let newerURL: String?
+    }
+
+    enum Plan: String, CaseIterable {
+        case free, paid
+    }
+
+    func register(on routes: any RoutesBuilder) {
+        routes.get("members") { try await list($0) }
+        routes.get("members.csv") { try await csv($0) }
+    }
+
+    func list(_ req: Request) async throws -> Response {
+        _ = try req.requireStaff(.viewMembers)
+        let (members, plan, text) = try await matching(req)
+        let page = max(1, min(req.query[Int.self, at: "page"] ?? 1, 100_000))
+        let dates = EditionDates(edition: admin.theme.editions.defaultEdition)
+        let now = Date()
+        let shown = members.dropFirst((page - 1) * Self.pageSize).prefix(Self.pageSize)
+        let query = [("plan", plan?.rawValue), ("q", text.isEmpty ? nil : text)].compactMap { key, value in
+            value.map { "\(key)=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }
+        }.joined(separator: "&")
+        return try admin.render("admin/members", Page(
+            layout: admin.layout("Members", for: req, current: "/admin/members"),
+            query: text,
+            plans: AdminPages.options(Plan.allCases.map(\.rawValue), selected: plan?.rawValue),
+            rows: shown.map { member in
+                Row(
+                    email: member.email, name: member.name,
+                    plan: member.viewer(at: now) == .paidMember ? "paid" : "free",
+                    paidUntil: member.paidUntil.map(dates.day) ?? "",
+                    joined: member.createdAt.map(dates.day) ?? ""
+                )
+            },
+            count: members.count,
+            csvURL: "/admin/members.csv" + (query.isEmpty ? "" : "?\(query)"),
+            olderURL: members.count > page * Self.pageSize ? "/admin/members?\(query.isEmpty ? "" : query + "&")page=\(page + 1)" : nil,
+            newerURL: page > 1 ? "/admin/members?\(query.isEmpty ? "" : query + "&")page=\(page - 1)" : nil
+        ))
+    }
+
+    /// RFC 4180 CSV of the filtered members; the export itself is recorded in the audit log.
+    func csv(_ req: Request) async throws -> Response {
+        let staff = try req.requireStaff(.viewMembers)
+        let (members, _, _) = try await matching(req)
+        let now = Date()
+        var lines = ["email,name,plan,paid_until,joined"]
+        for member in members {
+            lines.append([
+                member.email, member.name, member.viewer(at: now) == .paidMember ? "paid" : "free",
+                member.paidUntil.map(EditionDates.iso) ?? "", member.createdAt.map(EditionDates.iso) ?? "",
+            ].map(Self.csvField).joined(separator: ","))
+        }
+        try await AuditLog(database: req.db, now: now).record(staff.email, "exported members", "\(members.count) members")
+        var headers = HTTPHeaders()
+        headers.add(name: .contentType, value: "text/csv; charset=utf-8")
+        headers.add(name: .contentDisposition, value: "attachment; filename=\"members.csv\"")
+        headers.add(name: .cacheControl, value: "no-store")
+        return Response(status: .ok, headers: headers, body: .init(string: lines.joined(separator: "\r\n") + "\r\n"))
+    }
+
+    /// Quotes a field when needed, and defuses values a spreadsheet would run as a formula.
+    static func csvField(_ value: String) -> String {
+        var text = value
+        if let first = text.first, "=+-@\t\r".contains(first) { text = "'" + text }
+        guard text.contains(where: { ",\"\r\n".contains($0) }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    private func matching(_ req: Request) async throws -> ([Member], Plan?, String) {
+        let plan = req.query[String.self, at: "plan"].flatMap(Plan.init(rawValue:))
+        let text = String((req.query[String.self, at: "q"] ?? "").trimmingCharacters(in: .whitespaces).lowercased().prefix(200))
+        var query = Member.query(on: req.db)
+        let now = Date()
+        switch plan {
+        case .paid: query = query.filter(\.$paidUntil > now)
+        case .free: query = query.group(.or) { $0.filter(\.$paidUntil == nil).filter(\.$paidUntil <= now) }
+        case nil: break
+        }
+        let members = try await query.sort(\.$createdAt, .descending).all()
+        let filtered = text.isEmpty ? members : members.filter { $0.email.contains(text) || $0.name.lowercased().contains(text) }
+        return (filtered, plan, text)
+    }
+}

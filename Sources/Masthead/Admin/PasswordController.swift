@@ -1,0 +1,103 @@
+import Fluent
+import Foundation
+import Vapor
+
+/// Choosing a password from an invitation or reset link, and asking for a reset link. These
+/// pages are reached signed out, so their forms are bound to the pre-session CSRF cookie.
+struct PasswordController: Sendable {
+    let admin: AdminPages
+    let csrf: CSRF
+    let mail: StaffMail
+    let settings: Settings
+
+    struct ResetPage {
+        let layout: AdminPages.Layout
+        let csrf: String
+        let sent: Bool
+    }
+
+    struct PasswordPage {
+        let layout: AdminPages.Layout
+        let csrf: String
+        let token: String
+        let heading: String
+        let email: String
+        let error: String?
+    }
+
+    struct ResetForm: Content {
+        let email: String?
+        let csrf: String?
+    }
+
+    struct PasswordForm: Content {
+        let token: String?
+        let password: String?
+        let csrf: String?
+    }
+
+    func register(on routes: any RoutesBuilder) {
+        routes.get("reset") { try resetForm($0, sent: false) }
+        routes.post("reset") { try await requestReset($0) }
+        routes.get("password") { try await passwordForm($0) }
+        routes.post("password") { try await setPassword($0) }
+    }
+
+    func resetForm(_ req: Request, sent: Bool) throws -> Response {
+        let (token, fresh) = formToken(req)
+        let response = try admin.render("admin/reset", ResetPage(layout: admin.layout("Reset your password", for: req), csrf: token, sent: sent))
+        if let fresh { response.cookies[CSRF.cookieName] = settings.cookie(fresh, maxAge: nil) }
+        return response
+    }
+
+    /// The answer is the same whether or not the address has an account.
+    func requestReset(_ req: Request) async throws -> Response {
+        let form = try req.content.decode(ResetForm.self)
+        try checkCSRF(req, form.csrf)
+        if let (staff, token) = try await StaffPasswords(database: req.db, now: Date()).requestReset(email: form.email ?? "") {
+            try await mail.sendReset(token: token, to: staff)
+        }
+        return try resetForm(req, sent: true)
+    }
+
+    func passwordForm(_ req: Request, token given: String? = nil, error: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
+        let token = given ?? req.query[String.self, at: "token"] ?? ""
+        guard token.count < 100, let (staff, purpose) = try await StaffPasswords(database: req.db, now: Date()).holder(of: token) else {
+            throw SiteError.badRequest(messageKey: "error_staff_link")
+        }
+        let (csrfToken, fresh) = formToken(req)
+        let response = try admin.render("admin/password", PasswordPage(
+            layout: admin.layout("Choose a password", for: req), csrf: csrfToken, token: token,
+            heading: purpose == .invitation ? "Welcome to the \(settings.siteName) admin" : "Choose a new password",
+            email: staff.email, error: error
+        ), status: status)
+        if let fresh { response.cookies[CSRF.cookieName] = settings.cookie(fresh, maxAge: nil) }
+        return response
+    }
+
+    func setPassword(_ req: Request) async throws -> Response {
+        let form = try req.content.decode(PasswordForm.self)
+        try checkCSRF(req, form.csrf)
+        let token = form.token ?? ""
+        do {
+            _ = try await StaffPasswords(database: req.db, now: Date()).setPassword(token: token, password: form.password ?? "") {
+                try await req.password.async.hash($0)
+            }
+        } catch EditorialError.invalid(let problems) {
+            if problems["token"] != nil { throw SiteError.badRequest(messageKey: "error_staff_link") }
+            return try await passwordForm(req, token: token, error: problems.values.first, status: .unprocessableEntity)
+        }
+        return req.redirect(to: "/admin/signin?notice=password-set", redirectType: .normal)
+    }
+
+    private func formToken(_ req: Request) -> (String, String?) {
+        let (binding, fresh) = csrf.binding(for: req, session: nil)
+        return (csrf.token(for: binding), fresh)
+    }
+
+    private func checkCSRF(_ req: Request, _ submitted: String?) throws {
+        guard csrf.originIsAcceptable(req), csrf.isValid(submitted, binding: req.cookies[CSRF.cookieName]?.string) else {
+            throw SiteError.forbidden(messageKey: "error_csrf")
+        }
+    }
+}

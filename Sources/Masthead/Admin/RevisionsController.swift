@@ -1,0 +1,138 @@
+import Fluent
+import Foundation
+import Vapor
+
+/// An article's revisions: the list, what each changed against the one before, and restore.
+struct RevisionsController: Sendable {
+    let admin: AdminPages
+    let settings: Settings
+
+    struct Row {
+        let number: Int
+        let date: String
+        let staffName: String
+        let action: String
+        let url: String
+    }
+
+    struct ListPage {
+        let layout: AdminPages.Layout
+        let title: String
+        let editURL: String
+        let rows: [Row]
+    }
+
+    struct DiffLine {
+        let marker: String
+        let text: String
+        let kind: String
+    }
+
+    struct FieldChange {
+        let field: String
+        let before: String
+        let after: String
+    }
+
+    struct DiffPage {
+        let layout: AdminPages.Layout
+        let title: String
+        let heading: String
+        let listURL: String
+        let restoreAction: String
+        let csrf: String
+        let mayRestore: Bool
+        let changes: [FieldChange]
+        let hasChanges: Bool
+        let lines: [DiffLine]
+        let bodyChanged: Bool
+    }
+
+    func register(on routes: any RoutesBuilder) {
+        routes.get("articles", ":id", "revisions") { try await list($0) }
+        routes.get("articles", ":id", "revisions", ":revision") { try await diff($0) }
+        routes.post("articles", ":id", "revisions", ":revision", "restore") { try await restore($0) }
+    }
+
+    func list(_ req: Request) async throws -> Response {
+        let (article, _) = try await editableArticle(req)
+        let revisions = try await ArticleRevision.query(on: req.db).filter(\.$article.$id == article.id!)
+            .sort(\.$number, .descending).all()
+        let dates = EditionDates(edition: admin.theme.editions.defaultEdition)
+        return try admin.render("admin/revisions", ListPage(
+            layout: admin.layout("Revisions: \(article.title)", for: req),
+            title: article.title, editURL: "/admin/articles/\(article.id!)",
+            rows: revisions.map {
+                Row(number: $0.number, date: dates.dayAndTime($0.createdAt), staffName: $0.staffName, action: $0.action,
+                    url: "/admin/articles/\(article.id!)/revisions/\($0.id!)")
+            }
+        ))
+    }
+
+    func diff(_ req: Request) async throws -> Response {
+        let (article, staff) = try await editableArticle(req)
+        let revision = try await revision(req, of: article)
+        let earlier = try await ArticleRevision.query(on: req.db).filter(\.$article.$id == article.id!)
+            .filter(\.$number == revision.number - 1).first()
+        let after = try revision.draft()
+        let before = try earlier?.draft() ?? .empty(edition: after.edition)
+        let dates = EditionDates(edition: admin.theme.editions.defaultEdition)
+        let changes = fieldChanges(before, after)
+        let lines = LineDiff.compare(before.body, after.body)
+        return try admin.render("admin/revision", DiffPage(
+            layout: admin.layout("Revision of \(article.title)", for: req),
+            title: article.title,
+            heading: "Revision \(revision.number): \(revision.action) by \(revision.staffName), \(dates.dayAndTime(revision.createdAt))",
+            listURL: "/admin/articles/\(article.id!)/revisions",
+            restoreAction: "/admin/articles/\(article.id!)/revisions/\(revision.id!)/restore",
+            csrf: admin.token(req),
+            mayRestore: StaffPolicy.mayEdit(staff, article),
+            changes: changes, hasChanges: !changes.isEmpty,
+            lines: lines.map {
+                switch $0 {
+                case .same(let text): DiffLine(marker: " ", text: text, kind: "same")
+                case .removed(let text): DiffLine(marker: "−", text: text, kind: "removed")
+                case .added(let text): DiffLine(marker: "+", text: text, kind: "added")
+                }
+            },
+            bodyChanged: before.body != after.body
+        ))
+    }
+
+    func restore(_ req: Request) async throws -> Response {
+        let (article, staff) = try await editableArticle(req)
+        let revision = try await revision(req, of: article)
+        let editor = ArticleEditor(database: req.db, previewParagraphs: settings.previewParagraphs, editionCodes: admin.theme.editions.all.map(\.code), now: Date())
+        _ = try await editor.restore(revision.id!, by: staff)
+        return req.redirect(to: "/admin/articles/\(article.id!)?done=restored", redirectType: .normal)
+    }
+
+    private func editableArticle(_ req: Request) async throws -> (Article, Staff) {
+        let staff = try req.requireStaff(.writeArticles)
+        guard let id = req.parameters.get("id", as: UUID.self), let article = try await Article.find(id, on: req.db) else {
+            throw SiteError.notFound
+        }
+        guard StaffPolicy.mayEdit(staff, article) else { throw EditorialError.forbidden }
+        return (article, staff)
+    }
+
+    private func revision(_ req: Request, of article: Article) async throws -> ArticleRevision {
+        guard let id = req.parameters.get("revision", as: UUID.self),
+              let revision = try await ArticleRevision.find(id, on: req.db), revision.$article.id == article.id
+        else { throw SiteError.notFound }
+        return revision
+    }
+
+    private func fieldChanges(_ before: ArticleDraft, _ after: ArticleDraft) -> [FieldChange] {
+        let fields: [(String, (ArticleDraft) -> String)] = [
+            ("Headline", \.title), ("Dek", \.dek), ("Slug", \.slug), ("Edition", \.edition),
+            ("Kind", { $0.kind.rawValue }), ("Visibility", { $0.visibility.rawValue }),
+            ("Image", { $0.image?.path ?? "" }), ("Image description", \.imageAlt), ("Caption", \.imageCaption),
+            ("Credit", \.imageCredit), ("SEO title", \.seoTitle), ("SEO description", \.seoDescription),
+            ("Authors", { "\($0.authorIDs.count) credited" }), ("Topics", { "\($0.topicIDs.count) chosen" }),
+        ]
+        return fields.compactMap { name, value in
+            value(before) == value(after) ? nil : FieldChange(field: name, before: value(before), after: value(after))
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import Fluent
+import Foundation
+import Vapor
+
+/// A staff member's own two-step sign-in (TOTP): turn it on by proving an authenticator app
+/// has the secret, or off with a current code.
+struct SecurityController: Sendable {
+    let admin: AdminPages
+    let settings: Settings
+
+    struct Page {
+        let layout: AdminPages.Layout
+        let csrf: String
+        let enabled: Bool
+        let secret: String
+        let uri: String
+        let notice: String?
+        let error: String?
+    }
+
+    struct CodeForm: Content {
+        let secret: String?
+        let code: String?
+    }
+
+    func register(on routes: any RoutesBuilder) {
+        routes.get("security") { try page($0) }
+        routes.post("security", "totp") { try await enable($0) }
+        routes.post("security", "totp", "disable") { try await disable($0) }
+    }
+
+    func page(_ req: Request, secret given: TOTP? = nil, error: String? = nil, status: HTTPResponseStatus = .ok) throws -> Response {
+        let staff = try req.requireStaff()
+        let secret = given ?? TOTP.generate()
+        let notice = req.query[String.self, at: "done"].flatMap { ["on": "Two-step sign-in is on.", "off": "Two-step sign-in is off."][$0] }
+        return try admin.render("admin/security", Page(
+            layout: admin.layout("Security", for: req), csrf: admin.token(req),
+            enabled: staff.totpSecret != nil, secret: secret.base32,
+            uri: secret.uri(account: staff.email, issuer: settings.siteName), notice: notice, error: error
+        ), status: status)
+    }
+
+    func enable(_ req: Request) async throws -> Response {
+        let staff = try req.requireStaff()
+        let form = try req.content.decode(CodeForm.self)
+        guard let secret = TOTP(base32: form.secret ?? "") else { throw SiteError.badRequest(messageKey: "error_400_text") }
+        guard let counter = secret.matchingCounter(for: form.code ?? "", at: Date()) else {
+            return try page(req, secret: secret, error: "That code does not match. Check the app's clock and enter the current code.", status: .unprocessableEntity)
+        }
+        try await req.db.transaction { db in
+            staff.totpSecret = secret.base32
+            staff.totpLastCounter = counter
+            try await staff.save(on: db)
+            try await AuditLog(database: db, now: Date()).record(staff.email, "turned on two-step sign-in", staff.email)
+        }
+        return req.redirect(to: "/admin/security?done=on", redirectType: .normal)
+    }
+
+    func disable(_ req: Request) async throws -> Response {
+        let staff = try req.requireStaff()
+        let form = try req.content.decode(CodeForm.self)
+        guard let secret = staff.totpSecret.flatMap(TOTP.init(base32:)),
+              let counter = secret.matchingCounter(for: form.code ?? "", at: Date()), counter > staff.totpLastCounter ?? -1
+        else {
+            return try page(req, error: "That code does not match; two-step sign-in stays on.", status: .unprocessableEntity)
+        }
+        try await req.db.transaction { db in
+            staff.totpSecret = nil
+            staff.totpLastCounter = nil
+            try await staff.save(on: db)
+            try await AuditLog(database: db, now: Date()).record(staff.email, "turned off two-step sign-in", staff.email)
+        }
+        return req.redirect(to: "/admin/security?done=off", redirectType: .normal)
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import Vapor
+
+/// Guards every admin page behind a staff session, and every admin post behind a CSRF token
+/// bound to that session and an acceptable `Origin`.
+struct StaffAuthenticator: AsyncMiddleware {
+    let csrf: CSRF
+
+    struct CSRFField: Content {
+        let csrf: String?
+    }
+
+    func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        guard let token = req.cookies[StaffSignIn.cookieName]?.string, token.count < 100,
+              let staff = try await StaffSignIn(database: req.db, now: Date()).staff(forToken: token)
+        else { return req.redirect(to: "/admin/signin", redirectType: .normal) }
+        if req.method != .GET && req.method != .HEAD {
+            let submitted = req.headers.first(name: "X-CSRF-Token") ?? (try? req.content.decode(CSRFField.self))?.csrf
+            guard csrf.originIsAcceptable(req), csrf.isValid(submitted, binding: token) else {
+                throw SiteError.forbidden(messageKey: "error_csrf")
+            }
+        }
+        req.storage[StaffKey.self] = .init(staff: staff, token: token)
+        return try await next.respond(to: req)
+    }
+}
+
+private struct StaffKey: StorageKey {
+    struct Value {
+        let staff: Staff
+        let token: String
+    }
+}
+
+extension Request {
+    /// The signed-in staff member, on pages behind `StaffAuthenticator`.
+    var staff: Staff? { storage[StaffKey.self]?.staff }
+
+    var staffSessionToken: String? { storage[StaffKey.self]?.token }
+
+    func requireStaff() throws -> Staff {
+        guard let staff else { throw SiteError.forbidden(messageKey: "error_staff_role") }
+        return staff
+    }
+
+    /// The staff member, if their role has the power; else the request is refused.
+    func requireStaff(_ power: StaffPolicy.Power) throws -> Staff {
+        let staff = try requireStaff()
+        guard StaffPolicy.may(staff.role, power) else { throw EditorialError.forbidden }
+        return staff
+    }
+}

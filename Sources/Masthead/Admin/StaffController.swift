@@ -1,0 +1,118 @@
+import Fluent
+import Foundation
+import Vapor
+
+/// Managing the newsroom's staff: the list, invitations by email, role changes and removal.
+struct StaffController: Sendable {
+    let admin: AdminPages
+    let mail: StaffMail
+
+    struct Row {
+        let name: String
+        let email: String
+        let role: String
+        let state: String
+        let roleAction: String?
+        let removeAction: String?
+        let roles: [Option]
+    }
+
+    struct ListPage {
+        let layout: AdminPages.Layout
+        let csrf: String
+        let notice: String?
+        let errors: [String: String]
+        let rows: [Row]
+        let roles: [Option]
+        let email: String
+        let name: String
+    }
+
+    struct InviteForm: Content {
+        let email: String?
+        let name: String?
+        let role: String?
+    }
+
+    struct RoleForm: Content {
+        let role: String?
+    }
+
+    func register(on routes: any RoutesBuilder) {
+        routes.get("staff") { try await list($0) }
+        routes.post("staff") { try await invite($0) }
+        routes.post("staff", ":id", "role") { try await changeRole($0) }
+        routes.post("staff", ":id", "remove") { try await remove($0) }
+    }
+
+    func list(_ req: Request, notice: String? = nil, errors: [String: String] = [:], form: InviteForm? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
+        let manager = try req.requireStaff(.manageStaff)
+        let staff = try await Staff.query(on: req.db).sort(\.$name).all()
+        let assignable = StaffPolicy.assignableRoles(by: manager.role)
+        let noticeText = notice ?? req.query[String.self, at: "done"].flatMap { ["invited": "Invitation sent.", "changed": "Role changed.", "removed": "Account removed."][$0] }
+        return try admin.render("admin/staff", ListPage(
+            layout: admin.layout("Staff", for: req, current: "/admin/staff"),
+            csrf: admin.token(req), notice: noticeText, errors: errors,
+            rows: staff.map { member in
+                let manageable = StaffPolicy.mayManage(manager, member)
+                return Row(
+                    name: member.name, email: member.email, role: member.role.rawValue,
+                    state: member.passwordHash.isEmpty ? "invited" : (member.totpSecret == nil ? "active" : "active, two-step"),
+                    roleAction: manageable ? "/admin/staff/\(member.id!)/role" : nil,
+                    removeAction: manageable ? "/admin/staff/\(member.id!)/remove" : nil,
+                    roles: assignable.map { Option(value: $0.rawValue, label: $0.rawValue.capitalized, selected: $0 == member.role) }
+                )
+            },
+            roles: assignable.map { Option(value: $0.rawValue, label: $0.rawValue.capitalized, selected: $0.rawValue == (form?.role ?? StaffRole.author.rawValue)) },
+            email: form?.email ?? "", name: form?.name ?? ""
+        ), status: status)
+    }
+
+    func invite(_ req: Request) async throws -> Response {
+        let manager = try req.requireStaff(.manageStaff)
+        let form = try req.content.decode(InviteForm.self)
+        guard let role = StaffRole(rawValue: form.role ?? "") else {
+            return try await list(req, errors: ["role": "Choose a role."], form: form, status: .unprocessableEntity)
+        }
+        do {
+            let (staff, token) = try await StaffPasswords(database: req.db, now: Date())
+                .invite(email: form.email ?? "", name: form.name ?? "", role: role, by: manager)
+            try await mail.sendInvitation(token: token, to: staff, from: manager)
+        } catch EditorialError.invalid(let problems) {
+            return try await list(req, errors: problems, form: form, status: .unprocessableEntity)
+        }
+        return req.redirect(to: "/admin/staff?done=invited", redirectType: .normal)
+    }
+
+    func changeRole(_ req: Request) async throws -> Response {
+        let (manager, member) = try await manageable(req)
+        guard let role = StaffRole(rawValue: try req.content.decode(RoleForm.self).role ?? ""),
+              StaffPolicy.assignableRoles(by: manager.role).contains(role)
+        else { throw EditorialError.forbidden }
+        try await req.db.transaction { db in
+            let before = member.role
+            member.role = role
+            try await member.save(on: db)
+            try await AuditLog(database: db, now: Date()).record(manager.email, "changed role \(before.rawValue) → \(role.rawValue)", member.email)
+        }
+        return req.redirect(to: "/admin/staff?done=changed", redirectType: .normal)
+    }
+
+    func remove(_ req: Request) async throws -> Response {
+        let (manager, member) = try await manageable(req)
+        try await req.db.transaction { db in
+            try await member.delete(on: db)
+            try await AuditLog(database: db, now: Date()).record(manager.email, "removed staff", member.email)
+        }
+        return req.redirect(to: "/admin/staff?done=removed", redirectType: .normal)
+    }
+
+    private func manageable(_ req: Request) async throws -> (Staff, Staff) {
+        let manager = try req.requireStaff(.manageStaff)
+        guard let id = req.parameters.get("id", as: UUID.self), let member = try await Staff.find(id, on: req.db) else {
+            throw SiteError.notFound
+        }
+        guard StaffPolicy.mayManage(manager, member) else { throw EditorialError.forbidden }
+        return (manager, member)
+    }
+}

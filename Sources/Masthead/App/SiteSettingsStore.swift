@@ -1,0 +1,53 @@
+import Fluent
+import Foundation
+import SQLKit
+import Synchronization
+
+/// The site settings admins change in the admin; nil means "as configured in the environment".
+public struct SiteSettingsValues: Codable, Equatable, Sendable {
+    public struct Link: Codable, Equatable, Sendable {
+        public var label: String
+        public var url: String
+    }
+
+    public var siteName: String?
+    public var membershipPrice: String?
+    public var previewParagraphs: Int?
+    public var memberMeter: Int?
+    public var anonymousMeter: Int?
+    public var logoPath: String?
+    public var navigation: [Link]?
+
+    public init() {}
+}
+
+/// This instance's copy of the stored site settings, refreshed whenever the content generation
+/// moves (saving settings bumps it), so every instance follows within one poll.
+public final class LiveSiteSettings: Sendable {
+    private let values = Mutex(SiteSettingsValues())
+
+    public var current: SiteSettingsValues { values.withLock { $0 } }
+
+    func adopt(_ new: SiteSettingsValues) {
+        values.withLock { $0 = new }
+    }
+}
+
+/// Reads and writes the site settings, stored as one JSON document in `site_settings`.
+enum SiteSettingsStore {
+    static let key = "site"
+
+    static func load(on database: any Database) async throws -> SiteSettingsValues {
+        let row = try await (database as! any SQLDatabase).select().column("value").from("site_settings")
+            .where("key", .equal, key).first()
+        guard let text = try row?.decode(column: "value", as: String.self) else { return SiteSettingsValues() }
+        return try JSONDecoder().decode(SiteSettingsValues.self, from: Data(text.utf8))
+    }
+
+    static func save(_ values: SiteSettingsValues, on database: any Database) async throws {
+        let json = String(decoding: try JSONEncoder().encode(values), as: UTF8.self)
+        let sql = database as! any SQLDatabase
+        try await sql.delete(from: "site_settings").where("key", .equal, key).run()
+        try await sql.insert(into: "site_settings").columns("key", "value").values(SQLBind(key), SQLBind(json)).run()
+    }
+}

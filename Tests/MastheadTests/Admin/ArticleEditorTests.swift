@@ -1,0 +1,219 @@
+import Fluent
+import Foundation
+import Testing
+@testable import Masthead
+
+/// Writing, publishing, scheduling and changing articles in the admin, seen on the public site.
+@Suite("The article editor", .serialized)
+struct ArticleEditorTests {
+    static let paidBody = """
+    The crossing reopened on Monday after eleven weeks.
+
+    Traders queued from dawn, and the first lorries crossed before noon.
+
+    <!-- paywall -->
+
+    The customs ledger shows a forty percent fall in declared cargo since the spring.
+    """
+
+    @Test("an editor publishes an analysis with an image and a paid section; readers see the preview, subscribers the rest", arguments: TestDatabase.available)
+    func publishWithImageAndPaidSection(database: TestDatabase) async throws {
+        try await withSite(on: database) { site in
+            let (browser, _) = try await Newsroom.signedIn(site, as: .editor)
+            let authors = try await Newsroom.authorIDs(site, count: 2)
+            let (response, editor) = try await Newsroom.create(browser, Newsroom.articleFields(
+                title: "Border trade resumes at Al-Qaim", body: Self.paidBody, authors: authors
+            ) + [("newTopics", "Iraq, Border crossings"), ("imageAlt", "Lorries queue at a border gate"), ("imageCaption", "The Al-Qaim gate on Monday"), ("imageCredit", "Photo: Test Agency")],
+                action: "publish", files: [Newsroom.leadImage])
+            #expect(response.status == .seeOther)
+            let editorPage = try await browser.get(try #require(response.headers.first(name: .location)))
+            #expect(editorPage.body.contains("Published: it is on the site now."))
+            #expect(editor?.hasPrefix("/admin/articles/") == true)
+
+            let page = try await site.get("/articles/border-trade-resumes-at-al-qaim")
+            #expect(page.status == .ok)
+            #expect(page.body.contains("<h1 class=\"article__title\">Border trade resumes at Al-Qaim</h1>"))
+            #expect(page.body.contains("Traders queued from dawn"))
+            #expect(page.body.contains("class=\"paywall\""))
+            #expect(!page.body.contains("customs ledger"))
+            #expect(page.body.contains("alt=\"Lorries queue at a border gate\""))
+            #expect(page.body.contains("width=\"160\" height=\"90\""))
+            #expect(page.body.contains("The Al-Qaim gate on Monday"))
+            #expect(page.body.contains("href=\"/topics/border-crossings\""))
+            let image = try #require(HTML.attributeValues("src", of: "img", in: page.body).first { $0.hasPrefix("/media/upload-") })
+            let served = try await site.get(image)
+            #expect(served.status == .ok && served.headers.first(name: .contentType) == "image/png")
+            #expect(Data(buffer: served.bytes) == Newsroom.leadImage.data)
+
+            let subscriber = Member(email: "subscriber@example.com", name: "Subscriber")
+            subscriber.paidUntil = Date().addingTimeInterval(30 * 24 * 3600)
+            try await subscriber.create(on: site.app.db)
+            let session = try await MemberSessions(database: site.app.db, now: Date()).create(for: subscriber)
+            let full = try await site.get("/articles/border-trade-resumes-at-al-qaim", headers: [("Cookie", "mh_session=\(session)")])
+            #expect(full.body.contains("customs ledger"))
+            #expect(try await eventually { try await site.get("/").body.contains("Border trade resumes at Al-Qaim") })
+        }
+    }
+
+    @Test("a draft stays off the site until it is published, and unpublishing takes it down")
+    func draftPublishUnpublish() async throws {
+        try await withSite(on: .sqlite) { site in
+            let (browser, _) = try await Newsroom.signedIn(site, as: .editor)
+            let fields = Newsroom.articleFields(title: "A memo still in draft", body: "One paragraph.", authors: try await Newsroom.authorIDs(site, count: 1), kind: "memo", visibility: "public")
+            let (_, path) = try await Newsroom.create(browser, fields, action: "save")
+            let editor = try #require(path)
+            #expect(try await Newsroom.article(site, title: "A memo still in draft")?.status == .draft)
+            #expect(try await site.get("/articles/a-memo-still-in-draft").status == .notFound)
+
+            #expect(try await Newsroom.edit(browser, editor, [], action: "publish").status == .seeOther)
+            #expect(try await site.get("/articles/a-memo-still-in-draft").status == .ok)
+
+            #expect(try await Newsroom.edit(browser, editor, [], action: "unpublish").status == .seeOther)
+            #expect(try await eventually { try await site.get("/articles/a-memo-still-in-draft").status == .notFound })
+        }
+    }
+
+    @Test("changing a published article's slug sends its old address to the new one for good")
+    func slugRedirect() async throws {
+        try await withSite(on: .sqlite) { site in
+            let (browser, _) = try await Newsroom.signedIn(site, as: .editor)
+            let fields = Newsroom.articleFields(title: "Oil talks stall", body: "Talks stalled.", authors: try await Newsroom.authorIDs(site, count: 1), kind: "news", visibility: "public")
+            let (_, path) = try await Newsroom.create(browser, fields, action: "publish")
+            #expect(try await Newsroom.edit(browser, try #require(path), [("slug", "oil-talks-stall-in-vienna")], action: "save").status == .seeOther)
+
+            let old = try await site.get("/articles/oil-talks-stall")
+            #expect(old.status == .movedPermanently)
+            #expect(old.headers.first(name: .location) == "/articles/oil-talks-stall-in-vienna")
+            #expect(try await site.get("/articles/oil-talks-stall-in-vienna").status == .ok)
+        }
+    }
+
+    @Test("an article scheduled for later is published by the scheduler, also when its time passed during a restart", arguments: TestDatabase.available)
+    func scheduledPublishingSurvivesRestart(database: TestDatabase) async throws {
+        try await withSite(on: database) { site in
+            let (browser, _) = try await Newsroom.signedIn(site, as: .editor)
+            let fields = Newsroom.articleFields(title: "Election results due", body: "Counting continues.", authors: try await Newsroom.authorIDs(site, count: 1), kind: "news", visibility: "public")
+            let (response, _) = try await Newsroom.create(browser, fields + [("scheduleAt", "2099-01-01T06:00")], action: "schedule")
+            #expect(response.status == .seeOther)
+            let article = try #require(try await Newsroom.article(site, title: "Election results due"))
+            #expect(article.status == .scheduled)
+            #expect(article.publishedAt == ISO8601DateFormatter().date(from: "2099-01-01T06:00:00Z"))
+            #expect(try await site.get("/articles/election-results-due").status == .notFound)
+
+            // The server goes down; while it is down, the scheduled time passes.
+            let restarted = try await site.restarted()
+            article.publishedAt = Date().addingTimeInterval(-60)
+            try await article.save(on: restarted.app.db)
+            let published = try await eventually { try await restarted.get("/articles/election-results-due").status == .ok }
+            #expect(published)
+            #expect(try await Article.find(article.id, on: restarted.app.db)?.status == .published)
+            let audit = try await AuditEvent.query(on: restarted.app.db).filter(\.$action == "published on schedule").all()
+            #expect(audit.map(\.subject) == ["Election results due"])
+            await restarted.stop()
+        }
+    }
+
+    @Test("a problem in the form is shown beside the fields kept as typed, and nothing is saved")
+    func invalidFormKeepsInput() async throws {
+        try await withSite(on: .sqlite, withDemo: false) { site in
+            let (browser, _) = try await Newsroom.signedIn(site, as: .editor)
+            let svg = TestBrowser.Upload(field: "image", filename: "x.svg", contentType: "image/svg+xml", data: Data("<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>".utf8))
+            let (response, _) = try await Newsroom.create(browser, [("title", ""), ("dek", "Kept dek"), ("edition", "en"), ("kind", "news"), ("visibility", "public"), ("body", "Kept body text.")], action: "publish", files: [svg])
+            #expect(response.status == .unprocessableEntity)
+            #expect(response.body.contains("Nothing was saved"))
+            #expect(response.body.contains("Upload a JPEG, PNG or WebP image."))
+            #expect(response.body.contains("Kept body text."))
+            #expect(response.body.contains(">Kept dek</textarea>"))
+            #expect(try await Article.query(on: site.app.db).count() == 0)
+            #expect(((try? FileManager.default.contentsOfDirectory(atPath: site.settings.mediaDirectory)) ?? []).isEmpty)
+
+            let (noHeadline, _) = try await Newsroom.create(browser, [("title", " "), ("edition", "en"), ("kind", "news"), ("visibility", "public"), ("body", "Text.")], action: "save")
+            #expect(noHeadline.status == .unprocessableEntity)
+            #expect(noHeadline.body.contains("Give the article a headline."))
+            #expect(try await Article.query(on: site.app.db).count() == 0)
+        }
+    }
+
+    @Test("the preview shows the body as readers get it, with the paywall's place marked")
+    func preview() async throws {
+        try await withSite(on: .sqlite, withDemo: false) { site in
+            let (browser, _) = try await Newsroom.signedIn(site, as: .contributor)
+            let form = try await browser.get("/admin/articles/new")
+            let token = try #require(HTML.attributeValues("value", of: "input type=\"hidden\" name=\"csrf\"", in: form.body).first)
+            let live = try await browser.post("/admin/preview", form: ["body": Self.paidBody, "csrf": token])
+            #expect(live.status == .ok)
+            #expect(live.body.contains("<p>Traders queued from dawn, and the first lorries crossed before noon.</p>\n<p class=\"preview-paywall\""))
+            #expect(live.body.contains("customs ledger"))
+            #expect(try await browser.post("/admin/preview", form: ["body": "x"]).status == .forbidden)
+
+            let (page, _) = try await Newsroom.create(browser, [("title", "Preview only"), ("edition", "en"), ("kind", "news"), ("visibility", "paid"), ("body", Self.paidBody)], action: "preview")
+            #expect(page.status == .ok)
+            #expect(page.body.contains("Paywall: readers without access stop here"))
+            #expect(try await Article.query(on: site.app.db).count() == 0)
+        }
+    }
+
+    @Test("every save keeps a revision; the diff shows what changed and a restore brings it back")
+    func revisions() async throws {
+        try await withSite(on: .sqlite) { site in
+            let (browser, _) = try await Newsroom.signedIn(site, as: .editor)
+            let fields = Newsroom.articleFields(title: "First headline", body: "Line one.\n\nLine two.", authors: try await Newsroom.authorIDs(site, count: 1))
+            let (_, path) = try await Newsroom.create(browser, fields, action: "save")
+            let editor = try #require(path)
+            _ = try await Newsroom.edit(browser, editor, [("title", "Second headline"), ("body", "Line one.\n\nLine two, rewritten.")], action: "save")
+
+            let list = try await browser.get(editor + "/revisions")
+            #expect(list.body.components(separatedBy: "See changes").count - 1 == 2)
+            let newest = try #require(HTML.internalLinks(in: list.body).first { $0.hasPrefix(editor + "/revisions/") })
+            let diff = try await browser.get(newest)
+            #expect(diff.body.contains("<span class=\"diff-removed\">− Line two.</span>"))
+            #expect(diff.body.contains("<span class=\"diff-added\">+ Line two, rewritten.</span>"))
+            #expect(diff.body.contains("<th scope=\"row\">Headline</th><td dir=\"auto\">First headline</td><td dir=\"auto\">Second headline</td>"))
+
+            let oldest = try #require(HTML.internalLinks(in: list.body).last { $0.hasPrefix(editor + "/revisions/") })
+            let restored = try await browser.submit(try await browser.get(oldest), action: oldest + "/restore")
+            #expect(restored.status == .seeOther)
+            let article = try #require(try await Article.query(on: site.app.db).filter(\.$title == "First headline").first())
+            #expect(article.bodyMarkdown == "Line one.\n\nLine two.")
+            #expect(try await ArticleRevision.query(on: site.app.db).filter(\.$article.$id == article.id!).count() == 3)
+        }
+    }
+
+    @Test("a correction is published under the article with its date, and the article shows it was updated")
+    func correction() async throws {
+        try await withSite(on: .sqlite) { site in
+            let (browser, _) = try await Newsroom.signedIn(site, as: .editor)
+            let fields = Newsroom.articleFields(title: "Dam level falls", body: "The level fell by 3 metres.", authors: try await Newsroom.authorIDs(site, count: 1), kind: "news", visibility: "public")
+            let (_, path) = try await Newsroom.create(browser, fields, action: "publish")
+            let editor = try #require(path)
+            _ = try await site.get("/articles/dam-level-falls")
+            let response = try await browser.submit(try await browser.get(editor), action: editor + "/correction", ["note": "An earlier version gave the fall as 30 metres."])
+            #expect(response.status == .seeOther)
+            let corrected = try await eventually {
+                try await site.get("/articles/dam-level-falls").body.contains("An earlier version gave the fall as 30 metres.")
+            }
+            #expect(corrected)
+            let page = try await site.get("/articles/dam-level-falls")
+            #expect(page.body.contains("<h2 class=\"corrections__title\" id=\"corrections-title\">Corrections</h2>"))
+            #expect(page.body.contains("class=\"article__updated\""))
+        }
+    }
+
+    @Test("linking an Arabic translation makes each version point at the other with hreflang")
+    func translationLink() async throws {
+        try await withSite(on: .sqlite) { site in
+            let (browser, _) = try await Newsroom.signedIn(site, as: .editor)
+            let authors = try await Newsroom.authorIDs(site, count: 1)
+            let (_, english) = try await Newsroom.create(browser, Newsroom.articleFields(title: "Water deal signed", body: "Text.", authors: authors, kind: "news", visibility: "public"), action: "publish")
+            let (_, arabic) = try await Newsroom.create(browser, Newsroom.articleFields(title: "توقيع اتفاق المياه", body: "نص.", authors: authors, edition: "ar", kind: "news", visibility: "public") + [("slug", "water-deal-signed")], action: "publish")
+            let englishID = try #require(english?.split(separator: "/").last.map(String.init))
+            let linked = try await browser.submit(try await browser.get(try #require(arabic)), action: try #require(arabic) + "/translation", ["translation": englishID])
+            #expect(linked.status == .seeOther)
+
+            let englishPage = try await site.get("/articles/water-deal-signed")
+            #expect(englishPage.body.contains("<link rel=\"alternate\" hreflang=\"ar\" href=\"https://news.example/ar/articles/water-deal-signed\">"))
+            let arabicPage = try await site.get("/ar/articles/water-deal-signed")
+            #expect(arabicPage.body.contains("<link rel=\"alternate\" hreflang=\"en\" href=\"https://news.example/articles/water-deal-signed\">"))
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import Fluent
+import Foundation
+import Testing
+@testable import Masthead
+
+/// The settings page, and the site following it.
+@Suite("Site settings", .serialized)
+struct SiteSettingsTests {
+    @Test("an admin renames the outlet, adds a navigation link and shortens the preview; readers see all three", arguments: TestDatabase.available)
+    func settingsReachTheSite(database: TestDatabase) async throws {
+        try await withSite(on: database) { site in
+            let paid = try #require(try await Article.query(on: site.app.db).filter(\.$edition == "en").filter(\.$visibility == .paid).all()
+                .first { $0.hasGatedText && !$0.bodyMarkdown.contains(ArticleBody.paywallMarker) })
+            let before = try await site.get("/articles/\(paid.slug)")
+            let (admin, _) = try await Newsroom.signedIn(site, as: .admin)
+            let saved = try await admin.submitMultipart(try await admin.get("/admin/settings"), action: "/admin/settings", [
+                ("siteName", "The Levant Ledger"), ("membershipPrice", "€90"), ("previewParagraphs", "1"),
+                ("memberMeter", "0"), ("anonymousMeter", "0"), ("navigation", "About us | /about"),
+            ])
+            #expect(saved.status == .seeOther)
+
+            let renamed = try await eventually { try await site.get("/").body.contains("<a class=\"site-brand\" href=\"/\">The Levant Ledger</a>") }
+            #expect(renamed)
+            let home = try await site.get("/")
+            #expect(home.body.contains("<a href=\"/about\">About us</a>"))
+            let after = try await site.get("/articles/\(paid.slug)")
+            #expect(HTML.count(of: "p", in: HTML.section(of: after.body, from: "class=\"article__body\"", to: "</div>") ?? "")
+                < HTML.count(of: "p", in: HTML.section(of: before.body, from: "class=\"article__body\"", to: "</div>") ?? ""))
+            #expect(after.body.contains("€90"))
+            let audit = try await admin.get("/admin/audit")
+            #expect(audit.body.contains("changed settings"))
+        }
+    }
+
+    @Test("a settings form with a bad number or link is refused with the reasons, and nothing changes")
+    func invalidSettings() async throws {
+        try await withSite(on: .sqlite, withDemo: false) { site in
+            let (admin, _) = try await Newsroom.signedIn(site, as: .owner)
+            let refused = try await admin.submitMultipart(try await admin.get("/admin/settings"), action: "/admin/settings", [
+                ("siteName", "Renamed"), ("membershipPrice", "$100"), ("previewParagraphs", "zero"),
+                ("memberMeter", "0"), ("anonymousMeter", "0"), ("navigation", "Evil | javascript:alert(1)"),
+            ])
+            #expect(refused.status == .unprocessableEntity)
+            #expect(refused.body.contains("The preview length is a number of paragraphs from 1 to 50."))
+            #expect(refused.body.contains("Write each link as: Label | /path"))
+            #expect(site.settings.siteName == "Masthead Test")
+            #expect(try await SiteSettingsStore.load(on: site.app.db) == SiteSettingsValues())
+        }
+    }
+}

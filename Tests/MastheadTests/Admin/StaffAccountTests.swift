@@ -1,0 +1,94 @@
+import Fluent
+import Foundation
+import Testing
+@testable import Masthead
+
+/// Joining the staff by invitation, resetting a password and two-step sign-in.
+@Suite("Staff accounts", .serialized)
+struct StaffAccountTests {
+    @Test("an invited author chooses a password from the emailed link and signs in with it")
+    func invitation() async throws {
+        try await withSite(on: .sqlite, withDemo: false) { site in
+            let (owner, _) = try await Newsroom.signedIn(site, as: .owner)
+            let invited = try await owner.submit(try await owner.get("/admin/staff"), action: "/admin/staff", ["email": "Layla@Newsroom.example", "name": "Layla Haddad", "role": "author"])
+            #expect(invited.status == .seeOther)
+            #expect(try await owner.get("/admin/staff").body.contains("<td>layla@newsroom.example</td><td>author</td><td>invited</td>"))
+
+            let link = try DevelopmentMail.latestPath(site, containing: "/admin/password?token=")
+            let newcomer = TestBrowser(site: site)
+            #expect(try await newcomer.submit(try await newcomer.get("/admin/signin"), action: "/admin/signin", ["email": "layla@newsroom.example", "password": ""]).status == .unauthorized)
+            let form = try await newcomer.get(link)
+            #expect(form.body.contains("Welcome to the"))
+            let short = try await newcomer.submit(form, action: "/admin/password", ["password": "short"])
+            #expect(short.status == .unprocessableEntity)
+            let set = try await newcomer.submit(form, action: "/admin/password", ["password": "layla's long password"])
+            #expect(set.status == .seeOther)
+            #expect(try await newcomer.get(link).status == .badRequest)
+
+            let signedIn = try await newcomer.submit(try await newcomer.get("/admin/signin"), action: "/admin/signin", ["email": "layla@newsroom.example", "password": "layla's long password"])
+            #expect(signedIn.status == .seeOther)
+            #expect(try await newcomer.get("/admin").body.contains("Signed in as Layla Haddad (author)"))
+        }
+    }
+
+    @Test("a forgotten password is reset by an emailed link that works once and signs out every old session")
+    func passwordReset() async throws {
+        try await withSite(on: .sqlite, withDemo: false) { site in
+            let (oldBrowser, staff) = try await Newsroom.signedIn(site, as: .editor)
+            let stranger = TestBrowser(site: site)
+            let unknown = try await stranger.submit(try await stranger.get("/admin/reset"), action: "/admin/reset", ["email": "nobody@newsroom.example"])
+            let known = try await stranger.submit(try await stranger.get("/admin/reset"), action: "/admin/reset", ["email": staff.email])
+            #expect(unknown.status == .ok && known.status == .ok)
+            #expect(HTML.text(of: unknown.body) == HTML.text(of: known.body).replacingOccurrences(of: staff.email, with: "nobody@newsroom.example"))
+            #expect(try DevelopmentMail.links(site, containing: "/admin/password?token=").count == 1)
+
+            let link = try DevelopmentMail.latestPath(site, containing: "/admin/password?token=")
+            let reset = try await stranger.submit(try await stranger.get(link), action: "/admin/password", ["password": "a brand new password"])
+            #expect(reset.status == .seeOther)
+            #expect(try await oldBrowser.get("/admin").status == .seeOther)
+            #expect(try await stranger.get(link).status == .badRequest)
+            let withOld = try await stranger.submit(try await stranger.get("/admin/signin"), action: "/admin/signin", ["email": staff.email, "password": Newsroom.password])
+            #expect(withOld.status == .unauthorized)
+            let withNew = try await stranger.submit(try await stranger.get("/admin/signin"), action: "/admin/signin", ["email": staff.email, "password": "a brand new password"])
+            #expect(withNew.status == .seeOther)
+        }
+    }
+
+    @Test("with two-step sign-in on, the password alone is not enough, and a code works only once")
+    func twoStepSignIn() async throws {
+        try await withSite(on: .sqlite, withDemo: false) { site in
+            let (browser, staff) = try await Newsroom.signedIn(site, as: .editor)
+            let setup = try await browser.get("/admin/security")
+            let secret = try #require(HTML.attributeValues("value", of: "input type=\"hidden\" name=\"secret\"", in: setup.body).first)
+            let totp = try #require(TOTP(base32: secret))
+            let wrong = try await browser.submit(setup, action: "/admin/security/totp", ["code": "000000" == totp.code(counter: TOTP.counter(at: Date())) ? "111111" : "000000"])
+            #expect(wrong.status == .unprocessableEntity)
+            let now = TOTP.counter(at: Date())
+            #expect(try await browser.submit(setup, action: "/admin/security/totp", ["code": totp.code(counter: now)]).status == .seeOther)
+
+            let other = TestBrowser(site: site)
+            let passwordOnly = try await other.submit(try await other.get("/admin/signin"), action: "/admin/signin", ["email": staff.email, "password": Newsroom.password])
+            #expect(passwordOnly.status == .ok)
+            #expect(passwordOnly.body.contains("Code from your authenticator app"))
+            #expect(try await other.get("/admin").status == .seeOther)
+            let replayed = try await other.submit(passwordOnly, action: "/admin/signin", ["email": staff.email, "password": Newsroom.password, "code": totp.code(counter: now)])
+            #expect(replayed.status == .unauthorized)
+            let next = try await other.submit(passwordOnly, action: "/admin/signin", ["email": staff.email, "password": Newsroom.password, "code": totp.code(counter: now + 1)])
+            #expect(next.status == .seeOther)
+            #expect(try await other.get("/admin").status == .ok)
+        }
+    }
+
+    @Test("TOTP codes match RFC 6238's SHA-1 test vectors")
+    func totpVectors() throws {
+        let totp = TOTP(secret: Data("12345678901234567890".utf8))
+        let vectors: [(TimeInterval, String)] = [(59, "94287082"), (1_111_111_109, "07081804"), (1_234_567_890, "89005924"), (2_000_000_000, "69279037")]
+        for (time, expected) in vectors {
+            #expect(totp.code(counter: TOTP.counter(at: Date(timeIntervalSince1970: time)), digits: 8) == expected)
+        }
+        #expect(TOTP(base32: totp.base32)?.secret == totp.secret)
+        #expect(totp.base32 == "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ")
+        #expect(totp.matchingCounter(for: totp.code(counter: 41), at: Date(timeIntervalSince1970: 41 * 30 + 10)) == 41)
+        #expect(totp.matchingCounter(for: totp.code(counter: 39), at: Date(timeIntervalSince1970: 41 * 30 + 10)) == nil)
+    }
+}
