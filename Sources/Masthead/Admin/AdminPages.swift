@@ -33,6 +33,7 @@ struct AdminPages: Sendable {
         ("New article", "/admin/articles/new", .writeArticles),
         ("Topics", "/admin/topics", .manageTopicsAndAuthors),
         ("Authors", "/admin/authors", .manageTopicsAndAuthors),
+        ("Editions", "/admin/editions", .manageTopicsAndAuthors),
         ("Staff", "/admin/staff", .manageStaff),
         ("Members", "/admin/members", .viewMembers),
         ("Audit log", "/admin/audit", .viewAuditLog),

@@ -74,6 +74,7 @@ public enum MastheadApp {
         MembersAdminController(admin: admin).register(on: signedIn)
         SettingsController(admin: admin, settings: settings).register(on: signedIn)
         TaxonomyController(admin: admin, settings: settings).register(on: signedIn)
+        EditionsController(admin: admin).register(on: signedIn)
     }
 
     /// Brings the schema up to date and checks the database answers.

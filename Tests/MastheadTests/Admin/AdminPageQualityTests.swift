@@ -20,6 +20,7 @@ struct AdminPageQualityTests {
         return (owner, [
             "list": "/admin", "new": "/admin/articles/new", "editor": path, "revisions": path + "/revisions", "revision": revision,
             "staff": "/admin/staff", "security": "/admin/security", "audit": "/admin/audit", "members": "/admin/members", "settings": "/admin/settings",
+            "topics": "/admin/topics", "authors": "/admin/authors", "editions": "/admin/editions",
         ])
     }
 

@@ -52,13 +52,24 @@ struct TaxonomyTests {
         }
     }
 
-    @Test("authors and contributors cannot reach the topics and authors pages")
+    @Test("an editor sees what each edition holds")
+    func editions() async throws {
+        try await withSite(on: .sqlite) { site in
+            let (editor, _) = try await Newsroom.signedIn(site, as: .editor)
+            let page = try await editor.get("/admin/editions")
+            let arabic = try await Article.query(on: site.app.db).filter(\.$edition == "ar").filter(\.$status == .published).count()
+            #expect(page.body.contains("<td lang=\"ar\">العربية</td><td>ar</td><td>right to left</td><td>\(arabic)</td>"))
+        }
+    }
+
+    @Test("authors and contributors cannot reach the topics, authors and editions pages")
     func onlyEditorsManageTaxonomy() async throws {
         try await withSite(on: .sqlite, withDemo: false) { site in
             for role in [StaffRole.contributor, .author] {
                 let (browser, _) = try await Newsroom.signedIn(site, as: role)
                 #expect(try await browser.get("/admin/topics").status == .forbidden)
                 #expect(try await browser.get("/admin/authors").status == .forbidden)
+                #expect(try await browser.get("/admin/editions").status == .forbidden)
             }
         }
     }
