@@ -37,7 +37,11 @@ struct AdminController: Sendable {
         let topics: [Option]
         let rows: [ArticleRow]
         let count: Int
+        let newerURL: String?
+        let olderURL: String?
     }
+
+    static let pageSize = 50
 
     struct SignInPage {
         let layout: AdminPages.Layout
@@ -108,6 +112,7 @@ struct AdminController: Sendable {
         let authorID = req.query[String.self, at: "author"].flatMap(UUID.init(uuidString:))
         let topicID = req.query[String.self, at: "topic"].flatMap(UUID.init(uuidString:))
         let text = String((req.query[String.self, at: "q"] ?? "").trimmingCharacters(in: .whitespaces).prefix(200))
+        let pageNumber = max(1, min(req.query[Int.self, at: "page"] ?? 1, 100_000))
 
         var query = Article.query(on: req.db).with(\.$authorCredits) { $0.with(\.$author) }
         if let status { query = query.filter(\.$status == status) }
@@ -136,7 +141,7 @@ struct AdminController: Sendable {
             editions: AdminPages.options(admin.theme.editions.all.map(\.code), selected: edition),
             authors: authors.map { Option(value: $0.id?.uuidString ?? "", label: $0.name, selected: $0.id == authorID) },
             topics: topics.map { Option(value: $0.id?.uuidString ?? "", label: $0.name(in: "en"), selected: $0.id == topicID) },
-            rows: matching.prefix(200).map { article in
+            rows: matching.dropFirst((pageNumber - 1) * Self.pageSize).prefix(Self.pageSize).map { article in
                 ArticleRow(
                     title: article.title, edition: article.edition, kind: article.kind.rawValue,
                     status: article.status.rawValue, visibility: article.visibility.rawValue,
@@ -146,8 +151,18 @@ struct AdminController: Sendable {
                     publicURL: article.status == .published ? admin.theme.editions[article.edition].map { SiteURL(edition: $0).article(article.slug) } : nil
                 )
             },
-            count: matching.count
+            count: matching.count,
+            newerURL: pageNumber > 1 ? pageURL(req, pageNumber - 1) : nil,
+            olderURL: matching.count > pageNumber * Self.pageSize ? pageURL(req, pageNumber + 1) : nil
         )
         return try admin.render("admin/articles", page)
+    }
+
+    /// This list's address with the same filters, at another page.
+    private func pageURL(_ req: Request, _ number: Int) -> String {
+        var components = URLComponents()
+        components.queryItems = (URLComponents(string: req.url.string)?.queryItems ?? []).filter { $0.name != "page" }
+            + [URLQueryItem(name: "page", value: String(number))]
+        return "/admin" + (components.string ?? "")
     }
 }

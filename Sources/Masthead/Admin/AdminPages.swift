@@ -72,6 +72,11 @@ struct AdminPages: Sendable {
         req.staffSessionToken.map(csrf.token(for:)) ?? ""
     }
 
+    /// The editing service for this request, with the site's editions and preview length.
+    func articleEditor(_ req: Request) -> ArticleEditor {
+        ArticleEditor(database: req.db, previewParagraphs: settings.previewParagraphs, editionCodes: theme.editions.all.map(\.code), now: Date())
+    }
+
     static func options(_ values: [String], selected: String?) -> [Option] {
         values.map { Option(value: $0, label: $0.capitalized, selected: $0 == selected) }
     }

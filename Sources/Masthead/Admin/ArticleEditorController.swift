@@ -52,7 +52,7 @@ struct ArticleEditorController: Sendable {
                 return try await page(req, article: existing, draft: draft, staff: staff, form: form, preview: preview)
             case .save(let action):
                 let article = if let id {
-                    try await editor(req).update(id, draft, newTopics: form.topicsToCreate, action: action, by: staff)
+                    try await editor(req).update(id, draft, newTopics: form.topicsToCreate, action: action, basedOn: form.baseRevision.flatMap { Int($0) }, by: staff)
                 } else {
                     try await editor(req).create(draft, newTopics: form.topicsToCreate, action: action, by: staff)
                 }
@@ -115,7 +115,7 @@ struct ArticleEditorController: Sendable {
     ]
 
     private func editor(_ req: Request) -> ArticleEditor {
-        ArticleEditor(database: req.db, previewParagraphs: settings.previewParagraphs, editionCodes: admin.theme.editions.all.map(\.code), now: Date())
+        admin.articleEditor(req)
     }
 
     private func articleID(_ req: Request) throws -> UUID {
@@ -149,13 +149,16 @@ struct ArticleEditorController: Sendable {
             }
         }
         let translations = try await translationsOf(article, on: req.db)
+        var baseRevision: Int?
+        if let articleID = article?.id { baseRevision = try await editor(req).latestRevision(of: articleID) }
         let candidates = try await translationCandidates(for: article, on: req.db)
         let mayPublish = article.map { StaffPolicy.mayPublish(staff, $0) } ?? (staff.role != .contributor)
-        let fieldOrder = ["title", "dek", "body", "edition", "kind", "visibility", "slug", "authors", "topics", "image", "imageAlt", "seoTitle", "seoDescription", "scheduleAt", "correction", "translation", "action"]
+        let fieldOrder = ["conflict", "title", "dek", "body", "edition", "kind", "visibility", "slug", "authors", "topics", "image", "imageAlt", "seoTitle", "seoDescription", "scheduleAt", "correction", "translation", "action"]
         let model = EditorPage(
             layout: admin.layout(article == nil ? "New article" : "Edit: \(draft.title)", for: req, current: article == nil ? "/admin/articles/new" : nil),
             heading: article == nil ? "New article" : "Edit article",
             formAction: id.map { "/admin/articles/\($0)" } ?? "/admin/articles/new",
+            baseRevision: baseRevision,
             csrf: admin.token(req),
             statusLine: statusLine,
             publicURL: published ? SiteURL(edition: edition).article(article!.slug) : nil,
@@ -163,7 +166,7 @@ struct ArticleEditorController: Sendable {
             notice: notice,
             errors: problems,
             problems: problems.sorted { (fieldOrder.firstIndex(of: $0.key) ?? 99) < (fieldOrder.firstIndex(of: $1.key) ?? 99) }
-                .map { .init(field: $0.key, message: $0.value) },
+                .map { .init(field: $0.key == "conflict" ? "body" : $0.key, message: $0.value) },
             hasProblems: !problems.isEmpty,
             title: draft.title, dek: draft.dek, slug: draft.slug, body: draft.body,
             editions: admin.theme.editions.all.map { Option(value: $0.code, label: $0.name, selected: $0.code == draft.edition) },

@@ -27,6 +27,7 @@ struct EditorForm: Content {
     var seoTitle: String?
     var seoDescription: String?
     var scheduleAt: String?
+    var baseRevision: String?
     var action: String?
 
     enum Intent: Equatable {

@@ -35,6 +35,8 @@ struct EditorPage {
     let layout: AdminPages.Layout
     let heading: String
     let formAction: String
+    /// The revision this form was opened at (see `ArticleEditor.update`).
+    let baseRevision: Int?
     let csrf: String
     let statusLine: String
     let publicURL: String?

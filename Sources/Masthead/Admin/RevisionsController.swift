@@ -5,7 +5,6 @@ import Vapor
 /// An article's revisions: the list, what each changed against the one before, and restore.
 struct RevisionsController: Sendable {
     let admin: AdminPages
-    let settings: Settings
 
     struct Row {
         let number: Int
@@ -102,8 +101,7 @@ struct RevisionsController: Sendable {
     func restore(_ req: Request) async throws -> Response {
         let (article, staff) = try await editableArticle(req)
         let revision = try await revision(req, of: article)
-        let editor = ArticleEditor(database: req.db, previewParagraphs: settings.previewParagraphs, editionCodes: admin.theme.editions.all.map(\.code), now: Date())
-        _ = try await editor.restore(revision.id!, by: staff)
+        _ = try await admin.articleEditor(req).restore(revision.id!, by: staff)
         return req.redirect(to: "/admin/articles/\(article.id!)?done=restored", redirectType: .normal)
     }
 

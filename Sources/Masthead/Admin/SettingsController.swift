@@ -74,7 +74,7 @@ struct SettingsController: Sendable {
             }
             return value
         }
-        let preview = number(form.previewParagraphs, "previewParagraphs", 1...50, "The preview length is a number of paragraphs from 1 to 50.")
+        let preview = number(form.previewParagraphs, "previewParagraphs", 1...20, "The preview length is a number of paragraphs from 1 to 20.")
         values.memberMeter = number(form.memberMeter, "memberMeter", 0...100, "The members' meter is a number from 0 to 100.") ?? values.memberMeter
         values.anonymousMeter = number(form.anonymousMeter, "anonymousMeter", 0...100, "The anonymous meter is a number from 0 to 100.") ?? values.anonymousMeter
         switch Self.navigation(form.navigation ?? "") {

@@ -67,7 +67,7 @@ public enum MastheadApp {
         AdminController(admin: admin, csrf: csrf, settings: settings).register(public: open, signedIn: signedIn)
         PasswordController(admin: admin, csrf: csrf, mail: mail, settings: settings).register(on: open)
         ArticleEditorController(admin: admin, settings: settings).register(on: signedIn)
-        RevisionsController(admin: admin, settings: settings).register(on: signedIn)
+        RevisionsController(admin: admin).register(on: signedIn)
         StaffController(admin: admin, mail: mail).register(on: signedIn)
         SecurityController(admin: admin, settings: settings).register(on: signedIn)
         AuditController(admin: admin).register(on: signedIn)
@@ -97,7 +97,6 @@ extension Application {
 }
 
 extension Settings {
-    public var mediaDirectory: String { (dataDirectory as NSString).appendingPathComponent("media") }
     /// Where development mail is written when no SMTP server is configured.
     public var mailDropDirectory: String { (dataDirectory as NSString).appendingPathComponent("mail") }
 

@@ -11,6 +11,8 @@ public struct Settings: Sendable {
 
     public var database: DatabaseLocation
     public var dataDirectory: String
+    /// Uploaded and demo images; a shared volume when several instances serve one site.
+    public var mediaDirectory: String
     public var publicURL: String
     public var hostname: String
     public var port: Int
@@ -70,6 +72,7 @@ public struct Settings: Sendable {
     public init(
         database: DatabaseLocation,
         dataDirectory: String,
+        mediaDirectory: String? = nil,
         publicURL: String,
         hostname: String = "127.0.0.1",
         port: Int = 8080,
@@ -89,6 +92,7 @@ public struct Settings: Sendable {
     ) {
         self.database = database
         self.dataDirectory = dataDirectory
+        self.mediaDirectory = mediaDirectory ?? (dataDirectory as NSString).appendingPathComponent("media")
         self.publicURL = publicURL
         self.hostname = hostname
         self.port = port
@@ -132,6 +136,7 @@ public struct Settings: Sendable {
         return Settings(
             database: database,
             dataDirectory: data,
+            mediaDirectory: environment["MASTHEAD_MEDIA"].flatMap { $0.isEmpty ? nil : $0 },
             publicURL: publicURL,
             hostname: host,
             port: listenPort,

@@ -37,10 +37,23 @@ struct ArticleEditor: Sendable {
         return try await write(article, draft, newTopics: newTopics, action: action, by: staff)
     }
 
-    func update(_ id: UUID, _ draft: ArticleDraft, newTopics: [NewTopic] = [], action: Action, by staff: Staff) async throws -> Article {
+    /// Saves over an existing article. `basedOn` is the revision the editor's form was opened at:
+    /// when someone has saved since, nothing is written and the editor is told, so that two
+    /// people editing at once do not silently overwrite each other.
+    func update(_ id: UUID, _ draft: ArticleDraft, newTopics: [NewTopic] = [], action: Action, basedOn revision: Int? = nil, by staff: Staff) async throws -> Article {
         let article = try await load(id)
         guard StaffPolicy.mayEdit(staff, article) else { throw EditorialError.forbidden }
+        if let revision, let latest = try await ArticleRevision.query(on: database).filter(\.$article.$id == id).sort(\.$number, .descending).first(),
+           latest.number != revision {
+            let time = latest.createdAt.formatted(Date.FormatStyle(date: .omitted, time: .shortened, timeZone: .gmt))
+            throw EditorialError.invalid(["conflict": "\(latest.staffName) saved this article at \(time) GMT, after you opened it. Your version is below and nothing was saved; saving again replaces theirs (their version stays in Revisions)."])
+        }
         return try await write(article, draft, newTopics: newTopics, action: action, by: staff)
+    }
+
+    /// The number of the article's latest revision, which an editor's form is based on.
+    func latestRevision(of id: UUID) async throws -> Int? {
+        try await ArticleRevision.query(on: database).filter(\.$article.$id == id).max(\.$number)
     }
 
     /// Brings back the content of an earlier revision as a new save (the status is kept).
@@ -127,6 +140,10 @@ struct ArticleEditor: Sendable {
             }
             try await SlugRedirect.query(on: db).filter(\.$edition == draft.edition).filter(\.$slug == draft.slug).delete()
             draft.apply(to: article, previewParagraphs: previewParagraphs)
+            if wasLive && target.status == .published && previous != draft {
+                // Readers see the change: the page says when, and caches revalidate.
+                article.contentUpdatedAt = now
+            }
             article.status = target.status
             article.publishedAt = target.publishedAt
             try await article.save(on: db)

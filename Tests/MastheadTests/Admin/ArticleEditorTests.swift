@@ -216,4 +216,47 @@ struct ArticleEditorTests {
             #expect(arabicPage.body.contains("<link rel=\"alternate\" hreflang=\"en\" href=\"https://news.example/articles/water-deal-signed\">"))
         }
     }
+
+    @Test("when a colleague saved since the form was opened, saving is stopped with their name, and a second save goes through")
+    func concurrentEdits() async throws {
+        try await withSite(on: .sqlite) { site in
+            let (nadia, _) = try await Newsroom.signedIn(site, as: .editor, email: "nadia@newsroom.example")
+            let (omar, _) = try await Newsroom.signedIn(site, as: .editor, email: "omar@newsroom.example")
+            let (_, path) = try await Newsroom.create(nadia, Newsroom.articleFields(title: "Budget vote delayed", body: "The vote was delayed.", authors: try await Newsroom.authorIDs(site, count: 1), kind: "news", visibility: "public"), action: "publish")
+            let editor = try #require(path)
+            let omarsForm = try await omar.get(editor)
+            #expect(try await Newsroom.edit(nadia, editor, [("title", "Budget vote delayed to Thursday")], action: "save").status == .seeOther)
+
+            let omarsVersion = Newsroom.articleFields(title: "Budget vote delayed again", body: "The vote was delayed again.", authors: try await Newsroom.authorIDs(site, count: 1), kind: "news", visibility: "public")
+                + [("slug", "budget-vote-delayed"), ("action", "save")]
+            let stale = try await omar.submitMultipart(omarsForm, action: editor, omarsVersion)
+            #expect(stale.status == .unprocessableEntity)
+            #expect(stale.body.contains("Test Editor saved this article at"))
+            #expect(stale.body.contains("The vote was delayed again."))
+            #expect(try await Newsroom.article(site, title: "Budget vote delayed to Thursday") != nil)
+
+            let second = try await omar.submitMultipart(stale, action: editor, omarsVersion)
+            #expect(second.status == .seeOther)
+            #expect(try await eventually { try await site.get("/articles/budget-vote-delayed").body.contains("class=\"article__updated\"") })
+        }
+    }
+
+    @Test("the article list pages through fifty at a time, keeping its filters")
+    func listPagination() async throws {
+        try await withSite(on: .sqlite, withDemo: false) { site in
+            for number in 1...55 {
+                let article = Article(slug: "memo-\(number)", edition: "en", kind: .memo, status: .draft, visibility: .public, title: "Memo \(number)", dek: "", publishedAt: nil)
+                article.setBody(markdown: "Text.", previewParagraphs: 3)
+                try await article.create(on: site.app.db)
+            }
+            let (browser, _) = try await Newsroom.signedIn(site, as: .editor)
+            let first = try await browser.get("/admin?kind=memo")
+            #expect(first.body.contains("55 articles"))
+            #expect(first.body.components(separatedBy: "<tr><td><a href=\"/admin/articles/").count - 1 == 50)
+            let older = try #require(HTML.internalLinks(in: first.body).first { $0.contains("page=2") })
+            #expect(older.contains("kind=memo"))
+            let second = try await browser.get(older.replacingOccurrences(of: "&amp;", with: "&"))
+            #expect(second.body.components(separatedBy: "<tr><td><a href=\"/admin/articles/").count - 1 == 5)
+        }
+    }
 }

@@ -41,7 +41,7 @@ struct SiteSettingsTests {
                 ("memberMeter", "0"), ("anonymousMeter", "0"), ("navigation", "Evil | javascript:alert(1)"),
             ])
             #expect(refused.status == .unprocessableEntity)
-            #expect(refused.body.contains("The preview length is a number of paragraphs from 1 to 50."))
+            #expect(refused.body.contains("The preview length is a number of paragraphs from 1 to 20."))
             #expect(refused.body.contains("Write each link as: Label | /path"))
             #expect(site.settings.siteName == "Masthead Test")
             #expect(try await SiteSettingsStore.load(on: site.app.db) == SiteSettingsValues())
