@@ -11,6 +11,14 @@ struct Metering: Sendable {
     let database: any Database
     let now: Date
 
+    static func readerKey(member id: UUID) -> String { "member:\(id.uuidString)" }
+
+    /// Gated articles a member has opened on their allowance in the current window.
+    func reads(member id: UUID) async throws -> Int {
+        try await MeterRead.query(on: database)
+            .filter(\.$readerKey == Self.readerKey(member: id)).filter(\.$readAt > now.addingTimeInterval(-Self.window)).count()
+    }
+
     /// Whether this reader may open this article on their allowance, recording the read if so.
     /// An article already opened in the window stays open without counting twice.
     func allows(readerKey: String, articleID: UUID, allowance: Int) async throws -> Bool {

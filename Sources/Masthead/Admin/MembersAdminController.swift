@@ -9,6 +9,7 @@ struct MembersAdminController: Sendable {
     let admin: AdminPages
 
     struct Row {
+        let url: String
         let email: String
         let name: String
         let plan: String
@@ -31,9 +32,67 @@ struct MembersAdminController: Sendable {
         case free, paid
     }
 
+    struct DetailPage {
+        let layout: AdminPages.Layout
+        let csrf: String
+        let notice: String?
+        let email: String
+        let name: String
+        let plan: String
+        let paidUntil: String?
+        let joined: String
+        let sessions: Int
+        let lastSignIn: String?
+        let gatedReads: Int
+        let signOutAction: String
+    }
+
     func register(on routes: any RoutesBuilder) {
         routes.get("members") { try await list($0) }
         routes.get("members.csv") { try await csv($0) }
+        routes.get("members", ":id") { try await detail($0) }
+        routes.post("members", ":id", "signout") { try await signOutEverywhere($0) }
+    }
+
+    /// One member's account as support sees it: plan, activity, and a way to end their sessions.
+    func detail(_ req: Request) async throws -> Response {
+        _ = try req.requireStaff(.viewMembers)
+        let member = try await member(req)
+        let id = try member.requireID()
+        let dates = EditionDates(edition: admin.theme.editions.defaultEdition)
+        let now = Date()
+        let sessions = try await MemberSession.query(on: req.db).filter(\.$member.$id == id).filter(\.$expiresAt > now).sort(\.$createdAt, .descending).all()
+        let reads = try await Metering(database: req.db, now: now).reads(member: id)
+        return try admin.render("admin/member", DetailPage(
+            layout: admin.layout(member.email, for: req, current: "/admin/members"),
+            csrf: admin.token(req),
+            notice: req.query[String.self, at: "done"] == "signedout" ? "Every session of this member has ended." : nil,
+            email: member.email, name: member.name,
+            plan: member.viewer(at: now) == .paidMember ? "paid" : "free",
+            paidUntil: member.paidUntil.map(dates.day),
+            joined: member.createdAt.map(dates.dayAndTime) ?? "",
+            sessions: sessions.count,
+            lastSignIn: sessions.first.map { dates.dayAndTime($0.createdAt) },
+            gatedReads: reads,
+            signOutAction: "/admin/members/\(id)/signout"
+        ))
+    }
+
+    func signOutEverywhere(_ req: Request) async throws -> Response {
+        let staff = try req.requireStaff(.viewMembers)
+        let member = try await member(req)
+        try await req.db.transaction { db in
+            try await MemberSessions(database: db, now: Date()).revokeAll(memberID: try member.requireID())
+            try await AuditLog(database: db, now: Date()).record(staff.email, "signed out member", member.email)
+        }
+        return req.redirect(to: "/admin/members/\(member.id!)?done=signedout", redirectType: .normal)
+    }
+
+    private func member(_ req: Request) async throws -> Member {
+        guard let id = req.parameters.get("id", as: UUID.self), let member = try await Member.find(id, on: req.db) else {
+            throw SiteError.notFound
+        }
+        return member
     }
 
     func list(_ req: Request) async throws -> Response {
@@ -52,7 +111,7 @@ struct MembersAdminController: Sendable {
             plans: AdminPages.options(Plan.allCases.map(\.rawValue), selected: plan?.rawValue),
             rows: shown.map { member in
                 Row(
-                    email: member.email, name: member.name,
+                    url: "/admin/members/\(member.id!)", email: member.email, name: member.name,
                     plan: member.viewer(at: now) == .paidMember ? "paid" : "free",
                     paidUntil: member.paidUntil.map(dates.day) ?? "",
                     joined: member.createdAt.map(dates.day) ?? ""

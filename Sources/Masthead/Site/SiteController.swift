@@ -95,7 +95,7 @@ struct SiteController: Sendable {
         var newReaderID: String?
         let readerKey: String
         if let member = req.signedIn?.member, let id = member.id {
-            readerKey = "member:\(id.uuidString)"
+            readerKey = Metering.readerKey(member: id)
         } else if let cookie = req.cookies[Metering.readerCookie]?.string, cookie.count >= 32, cookie.count < 100 {
             readerKey = "reader:\(cookie)"
         } else {

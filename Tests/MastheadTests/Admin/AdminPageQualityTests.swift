@@ -17,10 +17,12 @@ struct AdminPageQualityTests {
         _ = try await Newsroom.edit(owner, path, [("title", "Quality check, revised")], action: "save")
         let revision = try #require(HTML.internalLinks(in: try await owner.get(path + "/revisions").body).first { $0.hasPrefix(path + "/revisions/") })
         _ = try await owner.submit(try await owner.get("/admin/staff"), action: "/admin/staff", ["email": "invitee@newsroom.example", "role": "author"])
+        let member = Member(email: "member@example.com", name: "A Member")
+        try await member.create(on: site.app.db)
         return (owner, [
             "list": "/admin", "new": "/admin/articles/new", "editor": path, "revisions": path + "/revisions", "revision": revision,
             "staff": "/admin/staff", "security": "/admin/security", "audit": "/admin/audit", "members": "/admin/members", "settings": "/admin/settings",
-            "topics": "/admin/topics", "authors": "/admin/authors", "editions": "/admin/editions",
+            "topics": "/admin/topics", "authors": "/admin/authors", "editions": "/admin/editions", "member": "/admin/members/\(member.id!)",
         ])
     }
 

@@ -65,4 +65,12 @@ struct AdminSignInTests {
             #expect(try await StaffSession.query(on: site.app.db).count() == 0)
         }
     }
+
+    @Test("robots.txt keeps crawlers out of the admin and nothing else")
+    func robots() async throws {
+        try await withSite(on: .sqlite, withDemo: false) { site in
+            let robots = try await site.get("/robots.txt")
+            #expect(robots.body == "User-agent: *\nAllow: /\nDisallow: /admin\n")
+        }
+    }
 }

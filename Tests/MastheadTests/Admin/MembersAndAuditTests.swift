@@ -32,6 +32,25 @@ struct MembersAndAuditTests {
         }
     }
 
+    @Test("an admin opens a member's account and signs them out of every browser")
+    func memberDetail() async throws {
+        try await withSite(on: .sqlite, withDemo: false) { site in
+            let member = Member(email: "reader@example.com", name: "Reader")
+            try await member.create(on: site.app.db)
+            let session = try await MemberSessions(database: site.app.db, now: Date()).create(for: member)
+            #expect(try await site.get("/account", headers: [("Cookie", "mh_session=\(session)")]).status == .ok)
+
+            let (admin, _) = try await Newsroom.signedIn(site, as: .admin)
+            let list = try await admin.get("/admin/members")
+            let path = try #require(HTML.internalLinks(in: list.body).first { $0.hasPrefix("/admin/members/") })
+            let page = try await admin.get(path)
+            #expect(page.body.contains("<dt>Signed-in browsers</dt><dd>1, the latest signed in"))
+            #expect(try await admin.submit(page, action: path + "/signout").status == .seeOther)
+            #expect(try await site.get("/account", headers: [("Cookie", "mh_session=\(session)")]).status != .ok)
+            #expect(try await admin.get("/admin/audit").body.contains("<td>signed out member</td><td dir=\"auto\">reader@example.com</td>"))
+        }
+    }
+
     @Test("publishing, inviting and role changes each appear in the audit log with who did them")
     func auditLog() async throws {
         try await withSite(on: .sqlite) { site in
