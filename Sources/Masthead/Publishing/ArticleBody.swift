@@ -15,8 +15,8 @@ struct ArticleBody {
     init(markdown: String, previewParagraphs: Int) {
         let (preview, rest) = Self.split(markdown, previewParagraphs: previewParagraphs)
         let parser = MarkdownParser()
-        previewHTML = parser.html(from: preview)
-        restHTML = rest.isEmpty ? "" : parser.html(from: rest)
+        previewHTML = BodyHTML.sanitized(parser.html(from: preview))
+        restHTML = rest.isEmpty ? "" : BodyHTML.sanitized(parser.html(from: rest))
     }
 
     static func split(_ markdown: String, previewParagraphs: Int) -> (preview: String, rest: String) {
