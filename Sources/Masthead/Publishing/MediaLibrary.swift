@@ -5,7 +5,8 @@ import Foundation
 ///
 /// Only JPEG, PNG and WebP are taken, recognised by their bytes rather than the name or type
 /// the browser claims; SVG is refused because it can carry script. The pixel size is read from
-/// the file so pages can reserve the image's space before it loads.
+/// the file so pages can reserve the image's space before it loads, and the metadata cameras
+/// write (location, device) is removed before anything is stored.
 struct MediaLibrary: Sendable {
     static let maximumBytes = 10 * 1024 * 1024
 
@@ -31,7 +32,9 @@ struct MediaLibrary: Sendable {
         guard !data.isEmpty else { throw Problem.empty }
         guard data.count <= Self.maximumBytes else { throw Problem.tooLarge }
         guard let format = ImageFormat(data) else { throw Problem.unsupportedType }
-        guard let size = format.pixelSize(of: data), size.width > 0, size.height > 0 else { throw Problem.unreadableSize }
+        guard let size = format.pixelSize(of: data), size.width > 0, size.height > 0,
+              let data = ImageMetadata.stripped(data, format: format)
+        else { throw Problem.unreadableSize }
         let digest = SHA256.hash(data: data).prefix(12).map { String(format: "%02x", $0) }.joined()
         let name = "upload-\(digest).\(format.fileExtension)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
