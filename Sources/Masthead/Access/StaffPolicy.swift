@@ -8,6 +8,8 @@ import Foundation
 public enum StaffPolicy {
     public enum Power: Sendable {
         case writeArticles
+        /// Adding a topic while writing: it gets a public page, so not for contributors.
+        case createTopics
         case manageTopicsAndAuthors
         case manageStaff
         case viewMembers
@@ -19,6 +21,7 @@ public enum StaffPolicy {
     public static func may(_ role: StaffRole, _ power: Power) -> Bool {
         switch power {
         case .writeArticles: true
+        case .createTopics: role >= .author
         case .manageTopicsAndAuthors: role >= .editor
         case .manageStaff, .viewMembers, .manageSettings, .viewAuditLog: role >= .admin
         case .manageBilling: role == .owner

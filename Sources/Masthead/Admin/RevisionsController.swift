@@ -41,6 +41,7 @@ struct RevisionsController: Sendable {
         let restoreAction: String
         let csrf: String
         let mayRestore: Bool
+        let error: String?
         let changes: [FieldChange]
         let hasChanges: Bool
         let lines: [DiffLine]
@@ -68,7 +69,7 @@ struct RevisionsController: Sendable {
         ))
     }
 
-    func diff(_ req: Request) async throws -> Response {
+    func diff(_ req: Request, error: String? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
         let (article, staff) = try await editableArticle(req)
         let revision = try await revision(req, of: article)
         let earlier = try await ArticleRevision.query(on: req.db).filter(\.$article.$id == article.id!)
@@ -86,6 +87,7 @@ struct RevisionsController: Sendable {
             restoreAction: "/admin/articles/\(article.id!)/revisions/\(revision.id!)/restore",
             csrf: admin.token(req),
             mayRestore: StaffPolicy.mayEdit(staff, article),
+            error: error,
             changes: changes, hasChanges: !changes.isEmpty,
             lines: lines.map {
                 switch $0 {
@@ -95,13 +97,18 @@ struct RevisionsController: Sendable {
                 }
             },
             bodyChanged: before.body != after.body
-        ))
+        ), status: status)
     }
 
     func restore(_ req: Request) async throws -> Response {
         let (article, staff) = try await editableArticle(req)
         let revision = try await revision(req, of: article)
-        _ = try await admin.articleEditor(req).restore(revision.id!, by: staff)
+        do {
+            _ = try await admin.articleEditor(req).restore(revision.id!, by: staff)
+        } catch EditorialError.invalid(let problems) {
+            let reasons = problems.sorted { $0.key < $1.key }.map(\.value).joined(separator: " ")
+            return try await diff(req, error: "This revision cannot be restored as it is: \(reasons)", status: .unprocessableEntity)
+        }
         return req.redirect(to: "/admin/articles/\(article.id!)?done=restored", redirectType: .normal)
     }
 

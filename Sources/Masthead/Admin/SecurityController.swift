@@ -42,6 +42,8 @@ struct SecurityController: Sendable {
 
     func enable(_ req: Request) async throws -> Response {
         let staff = try req.requireStaff()
+        // Replacing a secret would switch off the code the disable form asks for.
+        guard staff.totpSecret == nil else { return req.redirect(to: "/admin/security", redirectType: .normal) }
         let form = try req.content.decode(CodeForm.self)
         guard let secret = TOTP(base32: form.secret ?? "") else { throw SiteError.badRequest(messageKey: "error_400_text") }
         guard let counter = secret.matchingCounter(for: form.code ?? "", at: Date()) else {

@@ -60,7 +60,9 @@ struct SettingsController: Sendable {
     func save(_ req: Request) async throws -> Response {
         let staff = try req.requireStaff(.manageSettings)
         let form = try req.content.decode(Form.self)
-        var values = settings.live.current
+        // From what is stored, not this instance's copy, so a change made through another
+        // instance a moment ago is not undone.
+        var values = try await SiteSettingsStore.load(on: req.db)
         var errors: [String: String] = [:]
 
         let name = (form.siteName ?? "").trimmingCharacters(in: .whitespacesAndNewlines)

@@ -14,6 +14,7 @@ struct StaffController: Sendable {
         let state: String
         let roleAction: String?
         let removeAction: String?
+        let resendAction: String?
         let roles: [Option]
     }
 
@@ -43,13 +44,14 @@ struct StaffController: Sendable {
         routes.post("staff") { try await invite($0) }
         routes.post("staff", ":id", "role") { try await changeRole($0) }
         routes.post("staff", ":id", "remove") { try await remove($0) }
+        routes.post("staff", ":id", "resend") { try await resend($0) }
     }
 
     func list(_ req: Request, notice: String? = nil, errors: [String: String] = [:], form: InviteForm? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
         let manager = try req.requireStaff(.manageStaff)
         let staff = try await Staff.query(on: req.db).sort(\.$name).all()
         let assignable = StaffPolicy.assignableRoles(by: manager.role)
-        let noticeText = notice ?? req.query[String.self, at: "done"].flatMap { ["invited": "Invitation sent.", "changed": "Role changed.", "removed": "Account removed."][$0] }
+        let noticeText = notice ?? req.query[String.self, at: "done"].flatMap { ["invited": "Invitation sent.", "changed": "Role changed.", "removed": "Account removed.", "resent": "A new invitation is on its way."][$0] }
         return try admin.render("admin/staff", ListPage(
             layout: admin.layout("Staff", for: req, current: "/admin/staff"),
             csrf: admin.token(req), notice: noticeText, errors: errors,
@@ -60,6 +62,7 @@ struct StaffController: Sendable {
                     state: member.passwordHash.isEmpty ? "invited" : (member.totpSecret == nil ? "active" : "active, two-step"),
                     roleAction: manageable ? "/admin/staff/\(member.id!)/role" : nil,
                     removeAction: manageable ? "/admin/staff/\(member.id!)/remove" : nil,
+                    resendAction: manageable && member.passwordHash.isEmpty ? "/admin/staff/\(member.id!)/resend" : nil,
                     roles: assignable.map { Option(value: $0.rawValue, label: $0.rawValue.capitalized, selected: $0 == member.role) }
                 )
             },
@@ -74,14 +77,36 @@ struct StaffController: Sendable {
         guard let role = StaffRole(rawValue: form.role ?? "") else {
             return try await list(req, errors: ["role": "Choose a role."], form: form, status: .unprocessableEntity)
         }
+        let invited: (Staff, String)
         do {
-            let (staff, token) = try await StaffPasswords(database: req.db, now: Date())
+            invited = try await StaffPasswords(database: req.db, now: Date())
                 .invite(email: form.email ?? "", name: form.name ?? "", role: role, by: manager)
-            try await mail.sendInvitation(token: token, to: staff, from: manager)
         } catch EditorialError.invalid(let problems) {
             return try await list(req, errors: problems, form: form, status: .unprocessableEntity)
         }
-        return req.redirect(to: "/admin/staff?done=invited", redirectType: .normal)
+        return try await send(req, invitation: invited.1, to: invited.0, from: manager, done: "invited")
+    }
+
+    func resend(_ req: Request) async throws -> Response {
+        let (manager, member) = try await manageable(req)
+        do {
+            let token = try await StaffPasswords(database: req.db, now: Date()).reinvite(member, by: manager)
+            return try await send(req, invitation: token, to: member, from: manager, done: "resent")
+        } catch EditorialError.invalid(let problems) {
+            return try await list(req, errors: problems, status: .unprocessableEntity)
+        }
+    }
+
+    /// Mails an invitation; when the mail server fails, the account stays and the page says how
+    /// to try again rather than showing an error page.
+    private func send(_ req: Request, invitation token: String, to member: Staff, from manager: Staff, done: String) async throws -> Response {
+        do {
+            try await mail.sendInvitation(token: token, to: member, from: manager)
+        } catch {
+            req.logger.error("staff.invitation.mail_failed", metadata: ["error": "\(error)"])
+            return try await list(req, errors: ["email": "The account for \(member.email) is ready, but the invitation email could not be sent (\(error)). Use Resend invitation once mail works again."], status: .badGateway)
+        }
+        return req.redirect(to: "/admin/staff?done=\(done)", redirectType: .normal)
     }
 
     func changeRole(_ req: Request) async throws -> Response {

@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import SQLKit
 import Vapor
 
 final class StaffSession: Model, @unchecked Sendable {
@@ -44,38 +45,59 @@ struct StaffSignIn: Sendable {
         guard let email = EmailAddress.normalized(text),
               let staff = try await Staff.query(on: database).filter(\.$email == email).first()
         else { return .refused }
-        if let lockedUntil = staff.lockedUntil, lockedUntil > now { return .locked }
+        let staffID = try staff.requireID()
+        // The attempt is counted before the password is checked, so guesses sent in parallel
+        // cannot get past the limit while bcrypt runs.
+        guard let attempt = try await claimAttempt(staffID) else { return .locked }
+        if attempt > Self.maximumFailures { return try await lock(staffID) }
         // An invited account has no password until its owner sets one.
         guard !staff.passwordHash.isEmpty, try await verify(password, staff.passwordHash) else {
-            return try await fail(staff)
+            return attempt == Self.maximumFailures ? try await lock(staffID) : .refused
         }
         if let secret = staff.totpSecret.flatMap(TOTP.init(base32:)) {
             guard let code, !code.isEmpty else { return .needsCode }
-            guard let counter = secret.matchingCounter(for: code, at: now), counter > staff.totpLastCounter ?? -1 else {
-                let outcome = try await fail(staff)
-                return outcome == .locked ? .locked : .needsCode
+            guard let counter = secret.matchingCounter(for: code, at: now), try await spendCode(counter, staffID) else {
+                return attempt == Self.maximumFailures ? try await lock(staffID) : .needsCode
             }
-            staff.totpLastCounter = counter
         }
-        staff.failedSignIns = 0
-        staff.lockedUntil = nil
-        try await staff.save(on: database)
+        try await (database as! any SQLDatabase).update(Staff.schema)
+            .set("failed_sign_ins", to: SQLBind(0)).set("locked_until", to: SQLLiteral.null)
+            .where("id", .equal, SQLBind(staffID)).run()
         let token = SecretToken.generate()
         try await StaffSession(
-            tokenHash: SecretToken.digest(token), staffID: try staff.requireID(),
+            tokenHash: SecretToken.digest(token), staffID: staffID,
             createdAt: now, expiresAt: now.addingTimeInterval(Self.sessionLifetime)
         ).create(on: database)
         return .signedIn(token: token)
     }
 
-    private func fail(_ staff: Staff) async throws -> Outcome {
-        staff.failedSignIns += 1
-        if staff.failedSignIns >= Self.maximumFailures {
-            staff.lockedUntil = now.addingTimeInterval(Self.lockout)
-            staff.failedSignIns = 0
-        }
-        try await staff.save(on: database)
-        return staff.lockedUntil.map { $0 > now } == true ? .locked : .refused
+    /// Counts one attempt unless the account is locked; returns the attempts counted so far.
+    private func claimAttempt(_ staffID: UUID) async throws -> Int? {
+        let rows = try await (database as! any SQLDatabase).update(Staff.schema)
+            .set(SQLIdentifier("failed_sign_ins"), to: SQLBinaryExpression(SQLIdentifier("failed_sign_ins"), .add, SQLLiteral.numeric("1")))
+            .where("id", .equal, SQLBind(staffID))
+            .where { $0.where("locked_until", .is, SQLLiteral.null).orWhere("locked_until", .lessThanOrEqual, SQLBind(now)) }
+            .returning("failed_sign_ins")
+            .all()
+        return try rows.first?.decode(column: "failed_sign_ins", as: Int.self)
+    }
+
+    private func lock(_ staffID: UUID) async throws -> Outcome {
+        try await (database as! any SQLDatabase).update(Staff.schema)
+            .set("locked_until", to: SQLBind(now.addingTimeInterval(Self.lockout))).set("failed_sign_ins", to: SQLBind(0))
+            .where("id", .equal, SQLBind(staffID)).run()
+        return .locked
+    }
+
+    /// Moves the last used TOTP step forward, atomically, so one code signs in once.
+    private func spendCode(_ counter: Int64, _ staffID: UUID) async throws -> Bool {
+        let rows = try await (database as! any SQLDatabase).update(Staff.schema)
+            .set("totp_last_counter", to: SQLBind(counter))
+            .where("id", .equal, SQLBind(staffID))
+            .where { $0.where("totp_last_counter", .is, SQLLiteral.null).orWhere("totp_last_counter", .lessThan, SQLBind(counter)) }
+            .returning("id")
+            .all()
+        return !rows.isEmpty
     }
 
     func staff(forToken token: String) async throws -> Staff? {

@@ -109,8 +109,13 @@ final class FrontHandler: ChannelInboundHandler, RemovableChannelHandler, @unche
     typealias OutboundOut = HTTPServerResponsePart
 
     private static let maxBodySize = 2 * 1024 * 1024
-    /// The admin takes image uploads; only its article forms are allowed this much.
+    /// The admin takes image uploads; only its pages, from a browser with a staff session, are
+    /// allowed this much (the session itself is checked once the request reaches the admin).
     private static let maxAdminBodySize = MediaLibrary.maximumBytes + 1024 * 1024
+
+    private static func mayUpload(_ head: HTTPRequestHead) -> Bool {
+        head.uri.hasPrefix("/admin/") && head.headers[.cookie].contains { $0.contains(StaffSignIn.cookieName + "=") }
+    }
 
     private let application: Application
     private let cache: PageCache
@@ -133,7 +138,7 @@ final class FrontHandler: ChannelInboundHandler, RemovableChannelHandler, @unche
             bodyTooLarge = false
         case .body(var chunk):
             guard !bodyTooLarge else { return }
-            let limit = head?.uri.hasPrefix("/admin/articles/") == true ? Self.maxAdminBodySize : Self.maxBodySize
+            let limit = head.map(Self.mayUpload) == true ? Self.maxAdminBodySize : Self.maxBodySize
             if (body?.readableBytes ?? 0) + chunk.readableBytes > limit {
                 bodyTooLarge = true
                 body = nil

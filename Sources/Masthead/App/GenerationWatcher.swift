@@ -31,8 +31,13 @@ final class GenerationWatcher: LifecycleHandler, Sendable {
                     do {
                         let generation = try await ContentGeneration.current(on: database)
                         guard generation != seen else { continue }
-                        // Settings first: pages rendered for the new generation must use them.
-                        settings.adopt(try await SiteSettingsStore.load(on: database))
+                        // Settings first: pages rendered for the new generation must use them. The
+                        // generation moves on even if they cannot be read, or unpublished pages would stay.
+                        do {
+                            settings.adopt(try await SiteSettingsStore.load(on: database))
+                        } catch {
+                            logger.warning("settings.reload_failed", metadata: ["error": "\(error)"])
+                        }
                         cache.adopt(generation: generation)
                         seen = generation
                     } catch {

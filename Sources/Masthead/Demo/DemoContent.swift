@@ -123,10 +123,20 @@ public enum DemoContent {
                 guard let authorID = authors[slug] else { throw StartupError("demo article \(file.slug) names unknown author \(slug)") }
                 try await ArticleAuthor(articleID: id, authorID: authorID, position: position).create(on: db)
             }
+            var topicIDs: [UUID] = []
             for slug in file.topics {
                 guard let topicID = topics[slug] else { throw StartupError("demo article \(file.slug) names unknown topic \(slug)") }
                 try await ArticleTopic(articleID: id, topicID: topicID).create(on: db)
+                topicIDs.append(topicID)
             }
+            // A first revision, so the admin's history and diffs start from the demo's text.
+            let draft = ArticleDraft(
+                title: file.title, dek: file.dek, slug: file.slug, edition: file.edition, kind: file.kind, visibility: file.visibility,
+                body: file.body, authorIDs: file.authors.compactMap { authors[$0] }, topicIDs: topicIDs,
+                image: .init(path: image, width: DemoImages.leadSize.width, height: DemoImages.leadSize.height),
+                imageAlt: file.image.alt, imageCaption: file.image.caption, imageCredit: file.image.credit, seoTitle: "", seoDescription: ""
+            )
+            try await ArticleRevision(articleID: id, number: 1, staffName: "Demo import", action: "imported", draft: draft, at: file.updatedAt ?? file.publishedAt).create(on: db)
         }
     }
 

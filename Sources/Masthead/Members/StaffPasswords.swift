@@ -52,6 +52,20 @@ struct StaffPasswords: Sendable {
         }
     }
 
+    /// A fresh invitation link for an account whose owner has not chosen a password yet; the
+    /// earlier links stop working.
+    func reinvite(_ staff: Staff, by manager: Staff) async throws -> String {
+        guard staff.passwordHash.isEmpty else {
+            throw EditorialError.invalid(["email": "\(staff.email) has already chosen a password."])
+        }
+        return try await database.transaction { db in
+            try await StaffToken.query(on: db).filter(\.$staff.$id == staff.requireID()).filter(\.$purpose == .invitation).delete()
+            let token = try await issue(.invitation, for: staff, on: db)
+            try await AuditLog(database: db, now: now).record(manager.email, "resent invitation", staff.email)
+            return token
+        }
+    }
+
     /// A reset link's token for the account with this address, or nil when there is no such
     /// account or it asked too often (the caller answers the same either way).
     func requestReset(email text: String) async throws -> (Staff, String)? {

@@ -95,6 +95,8 @@ struct ArticleEditor: Sendable {
                 return
             }
             guard let other = try await Article.find(otherID, on: db), other.id != article.id else { throw EditorialError.notFound }
+            // Linking changes the other article too: its page starts naming this one.
+            guard StaffPolicy.mayEdit(staff, other) else { throw EditorialError.forbidden }
             let group = other.translationGroup ?? article.translationGroup ?? UUID()
             let siblings = try await Article.query(on: db).filter(\.$translationGroup == group).all()
             if siblings.contains(where: { $0.edition == article.edition && $0.id != article.id })
@@ -130,14 +132,18 @@ struct ArticleEditor: Sendable {
         let normalizedDraft = normalized(submitted)
         let target = try targetState(for: article, action: action, by: staff, changesLiveContent: wasLive && previous != normalizedDraft)
         try await validate(normalizedDraft, article: article, publishing: target.status != .draft)
+        if newTopics.contains(where: { !$0.name.trimmingCharacters(in: .whitespaces).isEmpty }), !StaffPolicy.may(staff.role, .createTopics) {
+            throw EditorialError.invalid(["topics": "Contributors pick from the existing topics; ask an editor to add a new one."])
+        }
 
         return try await database.transaction { db in
             var draft = normalizedDraft
             draft.topicIDs += try await topicIDs(for: newTopics, edition: draft.edition, on: db)
             if let previous, wasLive || article.publishedAt != nil, previous.slug != draft.slug {
-                try await SlugRedirect.query(on: db).filter(\.$edition == draft.edition).filter(\.$slug == previous.slug).delete()
+                try await SlugRedirect.query(on: db).filter(\.$edition == previous.edition).filter(\.$slug == previous.slug).delete()
                 try await SlugRedirect(edition: previous.edition, slug: previous.slug, articleID: try article.requireID()).create(on: db)
             }
+            // Back at an earlier address of its own: that address is the article again, not a redirect.
             try await SlugRedirect.query(on: db).filter(\.$edition == draft.edition).filter(\.$slug == draft.slug).delete()
             draft.apply(to: article, previewParagraphs: previewParagraphs)
             if wasLive && target.status == .published && previous != draft {
@@ -214,6 +220,9 @@ struct ArticleEditor: Sendable {
         } else if try await Article.query(on: database).filter(\.$edition == draft.edition).filter(\.$slug == draft.slug)
             .filter(\.$id != article.id ?? UUID()).count() > 0 {
             problems["slug"] = "Another article in this edition already uses this slug."
+        } else if try await SlugRedirect.query(on: database).filter(\.$edition == draft.edition).filter(\.$slug == draft.slug)
+            .filter(\.$article.$id != article.id ?? UUID()).count() > 0 {
+            problems["slug"] = "This was another article's address, and links to it still lead there; choose another slug."
         }
         if !editionCodes.contains(draft.edition) { problems["edition"] = "Choose one of the site's editions." }
         if article.id != nil, article.publishedAt != nil, article.edition != draft.edition {

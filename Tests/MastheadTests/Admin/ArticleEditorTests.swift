@@ -85,6 +85,11 @@ struct ArticleEditorTests {
             #expect(old.status == .movedPermanently)
             #expect(old.headers.first(name: .location) == "/articles/oil-talks-stall-in-vienna")
             #expect(try await site.get("/articles/oil-talks-stall-in-vienna").status == .ok)
+
+            let (taken, _) = try await Newsroom.create(browser, Newsroom.articleFields(title: "Oil talks stall", body: "Another.", authors: try await Newsroom.authorIDs(site, count: 1)), action: "save")
+            #expect(taken.status == .unprocessableEntity)
+            #expect(taken.body.contains("links to it still lead there"))
+            #expect(try await site.get("/articles/oil-talks-stall").status == .movedPermanently)
         }
     }
 
@@ -257,6 +262,22 @@ struct ArticleEditorTests {
             #expect(older.contains("kind=memo"))
             let second = try await browser.get(older.replacingOccurrences(of: "&amp;", with: "&"))
             #expect(second.body.components(separatedBy: "<tr><td><a href=\"/admin/articles/").count - 1 == 5)
+        }
+    }
+
+    @Test("a demo article's history starts with its import, and an edit is shown against it")
+    func demoHistory() async throws {
+        try await withSite(on: .sqlite) { site in
+            let (browser, _) = try await Newsroom.signedIn(site, as: .editor)
+            let article = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
+            let editor = "/admin/articles/\(article.id!)"
+            #expect(try await Newsroom.edit(browser, editor, [("dek", "A sharper dek.")], action: "save").status == .seeOther)
+            let list = try await browser.get(editor + "/revisions")
+            #expect(list.body.contains("<td>1</td>") && list.body.contains("<td>Demo import</td><td>imported</td>"))
+            let newest = try #require(HTML.internalLinks(in: list.body).first { $0.hasPrefix(editor + "/revisions/") })
+            let diff = try await browser.get(newest)
+            #expect(diff.body.contains("<th scope=\"row\">Dek</th>"))
+            #expect(diff.body.contains("The body did not change."))
         }
     }
 }

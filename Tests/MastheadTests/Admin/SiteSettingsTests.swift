@@ -47,4 +47,26 @@ struct SiteSettingsTests {
             #expect(try await SiteSettingsStore.load(on: site.app.db) == SiteSettingsValues())
         }
     }
+
+    @Test("a logo of several megabytes is taken from staff, while the same upload without a staff session is refused early")
+    func largeLogo() async throws {
+        try await withSite(on: .sqlite, withDemo: false) { site in
+            let original = Newsroom.leadImage.data
+            let filler = [UInt8](repeating: 0x41, count: 3 * 1024 * 1024)
+            var chunk = withUnsafeBytes(of: UInt32(filler.count + 2).bigEndian, Array.init) + Array("tEXt".utf8) + Array("C".utf8) + [0] + filler
+            chunk += [0, 0, 0, 0]
+            let large = TestBrowser.Upload(field: "logo", filename: "logo.png", contentType: "image/png", data: Data(original.prefix(33) + chunk + original.dropFirst(33)))
+            let fields = [("siteName", "Big Logo News"), ("membershipPrice", "$100"), ("previewParagraphs", "3"), ("memberMeter", "0"), ("anonymousMeter", "0"), ("navigation", "")]
+
+            let stranger = TestBrowser(site: site)
+            let page = try await stranger.get("/admin/signin")
+            #expect(try await stranger.submitMultipart(page, action: "/admin/signin", fields, files: [large]).status == .payloadTooLarge)
+
+            let (admin, _) = try await Newsroom.signedIn(site, as: .admin)
+            let saved = try await admin.submitMultipart(try await admin.get("/admin/settings"), action: "/admin/settings", fields, files: [large])
+            #expect(saved.status == .seeOther)
+            let logo = try #require(site.settings.logoPath)
+            #expect(FileManager.default.contents(atPath: "\(site.settings.mediaDirectory)/\(logo)") == original)
+        }
+    }
 }

@@ -99,4 +99,60 @@ struct StaffRoleTests {
             #expect(try await Staff.query(on: site.app.db).filter(\.$email == "forged@example.com").count() == 0)
         }
     }
+
+    @Test("an author cannot tie their article to a colleague's as its translation")
+    func translationNeedsBothArticles() async throws {
+        try await withSite(on: .sqlite) { site in
+            let (author, _) = try await Newsroom.signedIn(site, as: .author)
+            let (_, mine) = try await Newsroom.create(author, Newsroom.articleFields(title: "My Arabic piece", body: "نص.", authors: try await Newsroom.authorIDs(site, count: 1), edition: "ar") + [("slug", "my-arabic-piece")], action: "save")
+            let editor = try #require(mine)
+            let rival = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
+            let refused = try await author.submit(try await author.get(editor), action: editor + "/translation", ["translation": rival.id!.uuidString])
+            #expect(refused.status == .forbidden)
+            #expect(try await Article.find(rival.id, on: site.app.db)?.translationGroup == rival.translationGroup)
+        }
+    }
+
+    @Test("a contributor picks existing topics but cannot add new ones")
+    func contributorCannotCreateTopics() async throws {
+        try await withSite(on: .sqlite, withDemo: false) { site in
+            let (contributor, _) = try await Newsroom.signedIn(site, as: .contributor)
+            let (refused, _) = try await Newsroom.create(contributor, [("title", "Draft"), ("edition", "en"), ("kind", "news"), ("visibility", "public"), ("body", "Text."), ("newTopics", "A made-up topic")], action: "save")
+            #expect(refused.status == .unprocessableEntity)
+            #expect(refused.body.contains("ask an editor to add a new one"))
+            #expect(try await Topic.query(on: site.app.db).count() == 0)
+            #expect(try await Article.query(on: site.app.db).count() == 0)
+        }
+    }
+
+    @Test("sign-in guesses sent at once are counted before the password is checked, so no more than five are tried", arguments: TestDatabase.available)
+    func parallelGuessesAreCounted(database: TestDatabase) async throws {
+        try await withSite(on: database, withDemo: false) { site in
+            let staff = try await Newsroom.hire(site, .editor)
+            let checks = PasswordChecks()
+            let outcomes = try await withThrowingTaskGroup(of: StaffSignIn.Outcome.self) { group in
+                for _ in 0..<12 {
+                    group.addTask {
+                        try await StaffSignIn(database: site.app.db, now: Date()).signIn(email: staff.email, password: "a wrong guess") { _, _ in
+                            await checks.count()
+                            try await Task.sleep(for: .milliseconds(50))
+                            return false
+                        }
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(await checks.total <= StaffSignIn.maximumFailures)
+            #expect(outcomes.filter { $0 == .refused }.count <= StaffSignIn.maximumFailures - 1)
+            let afterwards = try await StaffSignIn(database: site.app.db, now: Date()).signIn(email: staff.email, password: Newsroom.password) { _, _ in true }
+            #expect(afterwards == .locked)
+        }
+    }
+}
+
+/// How many passwords a sign-in test's verifier was asked to check.
+private actor PasswordChecks {
+    private(set) var total = 0
+
+    func count() { total += 1 }
 }
