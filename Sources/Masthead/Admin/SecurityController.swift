@@ -2,8 +2,8 @@ import Fluent
 import Foundation
 import Vapor
 
-/// A staff member's own two-step sign-in (TOTP): turn it on by proving an authenticator app
-/// has the secret, or off with a current code.
+/// A staff member's own security: their password, and two-step sign-in (TOTP), turned on by
+/// proving an authenticator app has the secret, or off with a current code.
 struct SecurityController: Sendable {
     let admin: AdminPages
     let settings: Settings
@@ -18,6 +18,11 @@ struct SecurityController: Sendable {
         let error: String?
     }
 
+    struct PasswordForm: Content {
+        let current: String?
+        let new: String?
+    }
+
     struct CodeForm: Content {
         let secret: String?
         let code: String?
@@ -27,12 +32,36 @@ struct SecurityController: Sendable {
         routes.get("security") { try page($0) }
         routes.post("security", "totp") { try await enable($0) }
         routes.post("security", "totp", "disable") { try await disable($0) }
+        routes.post("security", "password") { try await changePassword($0) }
+    }
+
+    /// A new password, given the current one; every other browser signed in as this staff
+    /// member is signed out.
+    func changePassword(_ req: Request) async throws -> Response {
+        let staff = try req.requireStaff()
+        let form = try req.content.decode(PasswordForm.self)
+        guard try await req.password.async.verify(form.current ?? "", created: staff.passwordHash) else {
+            return try page(req, error: "That is not your current password; nothing changed.", status: .unprocessableEntity)
+        }
+        let new = form.new ?? ""
+        guard new.count >= StaffAccounts.minimumPasswordLength else {
+            return try page(req, error: "Use at least \(StaffAccounts.minimumPasswordLength) characters for the new password.", status: .unprocessableEntity)
+        }
+        let hash = try await req.password.async.hash(new)
+        let keep = SecretToken.digest(req.staffSessionToken ?? "")
+        try await req.db.transaction { db in
+            staff.passwordHash = hash
+            try await staff.save(on: db)
+            try await StaffSession.query(on: db).filter(\.$staff.$id == staff.requireID()).filter(\.$tokenHash != keep).delete()
+            try await AuditLog(database: db, now: Date()).record(staff.email, "changed password", staff.email)
+        }
+        return req.redirect(to: "/admin/security?done=password", redirectType: .normal)
     }
 
     func page(_ req: Request, secret given: TOTP? = nil, error: String? = nil, status: HTTPResponseStatus = .ok) throws -> Response {
         let staff = try req.requireStaff()
         let secret = given ?? TOTP.generate()
-        let notice = req.query[String.self, at: "done"].flatMap { ["on": "Two-step sign-in is on.", "off": "Two-step sign-in is off."][$0] }
+        let notice = req.query[String.self, at: "done"].flatMap { ["on": "Two-step sign-in is on.", "off": "Two-step sign-in is off.", "password": "Your password is changed, and other browsers are signed out."][$0] }
         return try admin.render("admin/security", Page(
             layout: admin.layout("Security", for: req), csrf: admin.token(req),
             enabled: staff.totpSecret != nil, secret: secret.base32,
