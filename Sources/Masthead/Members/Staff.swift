@@ -39,9 +39,11 @@ public enum StaffAccountError: Error, CustomStringConvertible, Equatable {
     case invalidEmail(String)
     case weakPassword
     case alreadyExists(String)
+    case notFound(String)
 
     public var description: String {
         switch self {
+        case .notFound(let email): "there is no staff account for \(email)"
         case .invalidEmail(let email): "'\(email)' is not a valid email address"
         case .weakPassword: "the password must be at least \(StaffAccounts.minimumPasswordLength) characters long"
         case .alreadyExists(let email): "a staff account for \(email) already exists"
@@ -71,6 +73,34 @@ public struct StaffAccounts: Sendable {
         } catch {
             if (error as? any DatabaseError)?.isConstraintFailure == true { throw StaffAccountError.alreadyExists(email) }
             throw error
+        }
+        return staff
+    }
+
+    /// Recovery from the command line, for staff locked out of mail or of their authenticator:
+    /// sets a new password, lifts a lockout, ends every session and spent link, and with
+    /// `removeTwoStep` turns two-step sign-in off.
+    @discardableResult
+    public func resetPassword(email text: String, password: String, removeTwoStep: Bool) async throws -> Staff {
+        guard let email = EmailAddress.normalized(text) else { throw StaffAccountError.invalidEmail(text) }
+        guard password.count >= Self.minimumPasswordLength else { throw StaffAccountError.weakPassword }
+        guard let staff = try await Staff.query(on: database).filter(\.$email == email).first() else {
+            throw StaffAccountError.notFound(email)
+        }
+        let hash = try Bcrypt.hash(password, cost: 12)
+        try await database.transaction { db in
+            let id = try staff.requireID()
+            staff.passwordHash = hash
+            staff.failedSignIns = 0
+            staff.lockedUntil = nil
+            if removeTwoStep {
+                staff.totpSecret = nil
+                staff.totpLastCounter = nil
+            }
+            try await staff.save(on: db)
+            try await StaffSession.query(on: db).filter(\.$staff.$id == id).delete()
+            try await StaffToken.query(on: db).filter(\.$staff.$id == id).delete()
+            try await AuditLog(database: db, now: Date()).record("command line", removeTwoStep ? "reset password and two-step sign-in" : "reset password", email)
         }
         return staff
     }

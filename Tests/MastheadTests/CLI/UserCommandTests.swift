@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 import Testing
+import Vapor
 @testable import Masthead
 
 @Suite("Creating staff from the command line")
@@ -54,5 +55,33 @@ struct UserCommandTests {
         let count = try await Staff.query(on: app.db).count()
         await MastheadApp.stop(app)
         #expect(count == 0)
+    }
+
+    @Test("a locked-out editor gets a new password and loses two-step sign-in from the command line; an unknown address is refused")
+    func resetPassword() async throws {
+        let settings = try await TestDatabase.sqlite.freshSettings()
+        guard case .sqlite(let path) = settings.database else { return }
+        let environment = ["MASTHEAD_DATABASE_URL": path, "MASTHEAD_DATA": settings.dataDirectory]
+        #expect(try MastheadProcess.run(["user", "create", "--email", "ed@example.com", "--role", "editor"], environment: environment, input: "the first long password\n").status == 0)
+        let app = try await MastheadApp.make(settings: settings)
+        let staff = try #require(try await Staff.query(on: app.db).first())
+        staff.totpSecret = TOTP.generate().base32
+        staff.lockedUntil = Date().addingTimeInterval(600)
+        try await staff.save(on: app.db)
+        await MastheadApp.stop(app)
+
+        let unknown = try MastheadProcess.run(["user", "password", "--email", "nobody@example.com"], environment: environment, input: "a second long password\n")
+        #expect(unknown.status == 1)
+        #expect(unknown.standardError == "masthead: there is no staff account for nobody@example.com\n")
+        let reset = try MastheadProcess.run(["user", "password", "--email", "ed@example.com", "--remove-two-step"], environment: environment, input: "a second long password\n")
+        #expect(reset.status == 0, "\(reset.standardError)")
+        #expect(reset.standardOutput == "Set a new password for ed@example.com and turned off two-step sign-in.\n")
+
+        let after = try await MastheadApp.make(settings: settings)
+        let outcome = try await StaffSignIn(database: after.db, now: Date()).signIn(email: "ed@example.com", password: "a second long password") {
+            try Bcrypt.verify($0, created: $1)
+        }
+        await MastheadApp.stop(after)
+        guard case .signedIn = outcome else { Issue.record("signing in with the new password gave \(outcome)"); return }
     }
 }
