@@ -130,7 +130,7 @@ struct AdminController: Sendable {
         // Titles are searched here rather than in SQL, so the match ignores case the same way
         // for Arabic on SQLite and PostgreSQL; full-text search replaces this with the Search issue.
         let matching = text.isEmpty ? candidates : candidates.filter { $0.title.localizedCaseInsensitiveContains(text) }
-        let dates = EditionDates(edition: admin.theme.editions.defaultEdition)
+        let dates = admin.clock
         let authors = try await Author.query(on: req.db).sort(\.$name).all()
         let topics = try await Topic.query(on: req.db).with(\.$names).sort(\.$slug).all()
         let page = ArticlesPage(

@@ -22,6 +22,7 @@ struct AdminPages: Sendable {
         let staffName: String?
         let role: String?
         let csrf: String?
+        let timeZone: String
     }
 
     let theme: Theme
@@ -56,7 +57,8 @@ struct AdminPages: Sendable {
             } ?? [],
             staffName: staff?.name,
             role: staff?.role.rawValue,
-            csrf: req.staffSessionToken.map(csrf.token(for:))
+            csrf: req.staffSessionToken.map(csrf.token(for:)),
+            timeZone: clock.zoneName
         )
     }
 
@@ -67,6 +69,8 @@ struct AdminPages: Sendable {
         return Response(status: status, headers: headers, body: .init(string: try theme.render(template, model)))
     }
 
+    var clock: AdminClock { AdminClock(timeZone: settings.timeZone) }
+
     /// The staff member's CSRF token for forms on a page.
     func token(_ req: Request) -> String {
         req.staffSessionToken.map(csrf.token(for:)) ?? ""
@@ -74,7 +78,7 @@ struct AdminPages: Sendable {
 
     /// The editing service for this request, with the site's editions and preview length.
     func articleEditor(_ req: Request) -> ArticleEditor {
-        ArticleEditor(database: req.db, previewParagraphs: settings.previewParagraphs, editionCodes: theme.editions.all.map(\.code), now: Date())
+        ArticleEditor(database: req.db, previewParagraphs: settings.previewParagraphs, editionCodes: theme.editions.all.map(\.code), now: Date(), timeZone: settings.timeZone)
     }
 
     static func options(_ values: [String], selected: String?) -> [Option] {

@@ -44,7 +44,7 @@ struct ArticleEditorController: Sendable {
         if let existing, !StaffPolicy.mayEdit(staff, existing) { throw EditorialError.forbidden }
         let (draft, formProblems) = form.draft(defaultEdition: admin.theme.editions.defaultEdition.code, media: media)
         do {
-            let intent = try form.intent()
+            let intent = try form.intent(clock: admin.clock)
             if !formProblems.isEmpty { throw EditorialError.invalid(formProblems) }
             switch intent {
             case .preview:
@@ -136,7 +136,7 @@ struct ArticleEditorController: Sendable {
     ) async throws -> Response {
         let authors = try await Author.query(on: req.db).sort(\.$name).all()
         let topics = try await Topic.query(on: req.db).with(\.$names).sort(\.$slug).all()
-        let dates = EditionDates(edition: admin.theme.editions.defaultEdition)
+        let dates = admin.clock
         let id = article?.id?.uuidString
         let published = article?.status == .published
         let edition = admin.theme.editions[draft.edition] ?? admin.theme.editions.defaultEdition
@@ -181,7 +181,7 @@ struct ArticleEditorController: Sendable {
             image: draft.image.map { .init(src: SiteURL.media($0.path), path: $0.path, width: $0.width, height: $0.height) },
             imageAlt: draft.imageAlt, imageCaption: draft.imageCaption, imageCredit: draft.imageCredit,
             seoTitle: draft.seoTitle, seoDescription: draft.seoDescription,
-            scheduleAt: form?.scheduleAt ?? (article?.status == .scheduled ? article?.publishedAt.map(Self.scheduleText) ?? "" : ""),
+            scheduleAt: form?.scheduleAt ?? (article?.status == .scheduled ? article?.publishedAt.map(dates.localInput) ?? "" : ""),
             previewHTML: preview,
             mayPublish: mayPublish,
             mayUnpublish: mayPublish && article.map { $0.status != .draft } == true,
@@ -197,10 +197,6 @@ struct ArticleEditorController: Sendable {
             hasTranslations: !translations.isEmpty
         )
         return try admin.render("admin/editor", model, status: status)
-    }
-
-    private static func scheduleText(_ date: Date) -> String {
-        date.formatted(Date.VerbatimFormatStyle(format: "\(year: .defaultDigits)-\(month: .twoDigits)-\(day: .twoDigits)T\(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits)", timeZone: .gmt, calendar: Calendar(identifier: .gregorian)))
     }
 
     private func translationsOf(_ article: Article?, on db: any Database) async throws -> [Article] {

@@ -29,7 +29,7 @@ struct AuditController: Sendable {
         _ = try req.requireStaff(.viewAuditLog)
         let page = max(1, min(req.query[Int.self, at: "page"] ?? 1, 10_000))
         let events = try await AuditLog(database: req.db, now: Date()).recent(limit: Self.pageSize + 1, offset: (page - 1) * Self.pageSize)
-        let dates = EditionDates(edition: admin.theme.editions.defaultEdition)
+        let dates = admin.clock
         return try admin.render("admin/audit", Page(
             layout: admin.layout("Audit log", for: req, current: "/admin/audit"),
             rows: events.prefix(Self.pageSize).map { Row(date: dates.dayAndTime($0.createdAt), who: $0.staffEmail, action: $0.action, subject: $0.subject) },

@@ -35,19 +35,16 @@ struct EditorForm: Content {
         case save(ArticleEditor.Action)
     }
 
-    /// `datetime-local` values carry no zone; the admin states, and means, GMT.
-    static let scheduleFormat: Date.ParseStrategy = .fixed(format: "\(year: .defaultDigits)-\(month: .twoDigits)-\(day: .twoDigits)T\(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits)", timeZone: .gmt)
-
-    func intent() throws -> Intent {
+    /// The button pressed, with the schedule read in the newsroom's time zone.
+    func intent(clock: AdminClock) throws -> Intent {
         switch action ?? "save" {
         case "preview": return .preview
         case "save": return .save(.save)
         case "publish": return .save(.publish)
         case "unpublish": return .save(.unpublish)
         case "schedule":
-            let text = (scheduleAt ?? "").trimmingCharacters(in: .whitespaces)
-            guard let date = try? Date(String(text.prefix(16)), strategy: Self.scheduleFormat) else {
-                throw EditorialError.invalid(["scheduleAt": "Give a date and time (GMT) to schedule for."])
+            guard let date = clock.parseLocalInput(scheduleAt ?? "") else {
+                throw EditorialError.invalid(["scheduleAt": "Give a date and time (\(clock.zoneName)) to schedule for."])
             }
             return .save(.schedule(date))
         default:

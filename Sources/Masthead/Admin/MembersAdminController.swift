@@ -59,7 +59,7 @@ struct MembersAdminController: Sendable {
         _ = try req.requireStaff(.viewMembers)
         let member = try await member(req)
         let id = try member.requireID()
-        let dates = EditionDates(edition: admin.theme.editions.defaultEdition)
+        let dates = admin.clock
         let now = Date()
         let sessions = try await MemberSession.query(on: req.db).filter(\.$member.$id == id).filter(\.$expiresAt > now).sort(\.$createdAt, .descending).all()
         let reads = try await Metering(database: req.db, now: now).reads(member: id)
@@ -99,7 +99,7 @@ struct MembersAdminController: Sendable {
         _ = try req.requireStaff(.viewMembers)
         let (members, plan, text) = try await matching(req)
         let page = max(1, min(req.query[Int.self, at: "page"] ?? 1, 100_000))
-        let dates = EditionDates(edition: admin.theme.editions.defaultEdition)
+        let dates = admin.clock
         let now = Date()
         let shown = members.dropFirst((page - 1) * Self.pageSize).prefix(Self.pageSize)
         let query = [("plan", plan?.rawValue), ("q", text.isEmpty ? nil : text)].compactMap { key, value in

@@ -58,7 +58,7 @@ struct RevisionsController: Sendable {
         let (article, _) = try await editableArticle(req)
         let revisions = try await ArticleRevision.query(on: req.db).filter(\.$article.$id == article.id!)
             .sort(\.$number, .descending).all()
-        let dates = EditionDates(edition: admin.theme.editions.defaultEdition)
+        let dates = admin.clock
         return try admin.render("admin/revisions", ListPage(
             layout: admin.layout("Revisions: \(article.title)", for: req),
             title: article.title, editURL: "/admin/articles/\(article.id!)",
@@ -76,7 +76,7 @@ struct RevisionsController: Sendable {
             .filter(\.$number == revision.number - 1).first()
         let after = try revision.draft()
         let before = try earlier?.draft() ?? .empty(edition: after.edition)
-        let dates = EditionDates(edition: admin.theme.editions.defaultEdition)
+        let dates = admin.clock
         let changes = fieldChanges(before, after)
         let lines = LineDiff.compare(before.body, after.body)
         return try admin.render("admin/revision", DiffPage(

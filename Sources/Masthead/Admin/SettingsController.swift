@@ -23,6 +23,7 @@ struct SettingsController: Sendable {
         let anonymousMeter: Int
         let logo: String?
         let navigation: String
+        let timeZones: [Option]
     }
 
     struct Form: Content {
@@ -32,6 +33,7 @@ struct SettingsController: Sendable {
         var memberMeter: String?
         var anonymousMeter: String?
         var navigation: String?
+        var timeZone: String?
         var logo: File?
         var removeLogo: String?
     }
@@ -53,7 +55,10 @@ struct SettingsController: Sendable {
             memberMeter: form?.memberMeter.flatMap { Int($0) } ?? settings.memberMeter,
             anonymousMeter: form?.anonymousMeter.flatMap { Int($0) } ?? settings.anonymousMeter,
             logo: settings.logoPath.map(SiteURL.media),
-            navigation: form?.navigation ?? settings.extraNavigation.map { "\($0.label) | \($0.url)" }.joined(separator: "\n")
+            navigation: form?.navigation ?? settings.extraNavigation.map { "\($0.label) | \($0.url)" }.joined(separator: "\n"),
+            timeZones: (["GMT"] + TimeZone.knownTimeZoneIdentifiers.filter { $0 != "GMT" }.sorted()).map {
+                Option(value: $0, label: $0.replacingOccurrences(of: "_", with: " "), selected: $0 == (form?.timeZone ?? settings.timeZone.identifier))
+            }
         ), status: status)
     }
 
@@ -82,6 +87,9 @@ struct SettingsController: Sendable {
         switch Self.navigation(form.navigation ?? "") {
         case .success(let links): values.navigation = links
         case .failure(let problem): errors["navigation"] = problem.message
+        }
+        if let zone = form.timeZone {
+            if TimeZone(identifier: zone) != nil { values.timeZone = zone } else { errors["timeZone"] = "Choose the newsroom's time zone from the list." }
         }
         if form.removeLogo != nil { values.logoPath = nil }
         if let logo = form.logo, logo.data.readableBytes > 0 {

@@ -34,6 +34,7 @@ public struct Settings: Sendable {
     private var configuredPreviewParagraphs: Int
     private var configuredMemberMeter: Int
     private var configuredAnonymousMeter: Int
+    private var configuredTimeZone: TimeZone
 
     public var siteName: String {
         get { live.current.siteName ?? configuredSiteName }
@@ -63,6 +64,12 @@ public struct Settings: Sendable {
         set { configuredAnonymousMeter = newValue }
     }
 
+    /// Where the newsroom is: the admin shows and reads times in this zone.
+    public var timeZone: TimeZone {
+        get { live.current.timeZone.flatMap(TimeZone.init(identifier:)) ?? configuredTimeZone }
+        set { configuredTimeZone = newValue }
+    }
+
     /// The outlet's logo in the media folder, shown in place of its name in the header.
     public var logoPath: String? { live.current.logoPath }
 
@@ -88,7 +95,8 @@ public struct Settings: Sendable {
         mailFrom: EmailMessage.Address? = nil,
         secret: String? = nil,
         memberMeter: Int = 0,
-        anonymousMeter: Int = 0
+        anonymousMeter: Int = 0,
+        timeZone: TimeZone = .gmt
     ) {
         self.database = database
         self.dataDirectory = dataDirectory
@@ -103,6 +111,7 @@ public struct Settings: Sendable {
         self.configuredPreviewParagraphs = previewParagraphs
         self.configuredMemberMeter = memberMeter
         self.configuredAnonymousMeter = anonymousMeter
+        self.configuredTimeZone = timeZone
         self.pageSize = pageSize
         self.generationPollInterval = generationPollInterval
         self.logLevel = logLevel
@@ -151,8 +160,16 @@ public struct Settings: Sendable {
             mailFrom: try environment["MASTHEAD_MAIL_FROM"].map(parseMailFrom),
             secret: environment["MASTHEAD_SECRET"].flatMap { $0.isEmpty ? nil : $0 },
             memberMeter: try environment["MASTHEAD_METER_MEMBERS"].map { try parseInteger($0, name: "MASTHEAD_METER_MEMBERS", range: 0...100) } ?? 0,
-            anonymousMeter: try environment["MASTHEAD_METER_ANONYMOUS"].map { try parseInteger($0, name: "MASTHEAD_METER_ANONYMOUS", range: 0...100) } ?? 0
+            anonymousMeter: try environment["MASTHEAD_METER_ANONYMOUS"].map { try parseInteger($0, name: "MASTHEAD_METER_ANONYMOUS", range: 0...100) } ?? 0,
+            timeZone: try environment["MASTHEAD_TIME_ZONE"].map(parseTimeZone) ?? .gmt
         )
+    }
+
+    static func parseTimeZone(_ text: String) throws -> TimeZone {
+        guard let zone = TimeZone(identifier: text) else {
+            throw SettingsError("MASTHEAD_TIME_ZONE must be a time zone such as Asia/Beirut or GMT, got '\(text)'")
+        }
+        return zone
     }
 
     static func parseDatabaseURL(_ value: String?, dataDirectory: String) throws -> DatabaseLocation {

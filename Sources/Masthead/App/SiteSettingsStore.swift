@@ -17,6 +17,8 @@ public struct SiteSettingsValues: Codable, Equatable, Sendable {
     public var anonymousMeter: Int?
     public var logoPath: String?
     public var navigation: [Link]?
+    /// An IANA time zone identifier, such as `Asia/Beirut`.
+    public var timeZone: String?
 
     public init() {}
 }

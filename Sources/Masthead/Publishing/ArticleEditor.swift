@@ -29,6 +29,8 @@ struct ArticleEditor: Sendable {
     let previewParagraphs: Int
     let editionCodes: [String]
     let now: Date
+    /// The newsroom's, for times in messages to editors.
+    var timeZone: TimeZone = .gmt
 
     func create(_ draft: ArticleDraft, newTopics: [NewTopic] = [], action: Action, by staff: Staff) async throws -> Article {
         let article = Article()
@@ -45,8 +47,9 @@ struct ArticleEditor: Sendable {
         guard StaffPolicy.mayEdit(staff, article) else { throw EditorialError.forbidden }
         if let revision, let latest = try await ArticleRevision.query(on: database).filter(\.$article.$id == id).sort(\.$number, .descending).first(),
            latest.number != revision {
-            let time = latest.createdAt.formatted(Date.FormatStyle(date: .omitted, time: .shortened, timeZone: .gmt))
-            throw EditorialError.invalid(["conflict": "\(latest.staffName) saved this article at \(time) GMT, after you opened it. Your version is below and nothing was saved; saving again replaces theirs (their version stays in Revisions)."])
+            let time = latest.createdAt.formatted(Date.FormatStyle(date: .omitted, time: .shortened, timeZone: timeZone))
+                + " " + (timeZone.abbreviation(for: latest.createdAt) ?? timeZone.identifier)
+            throw EditorialError.invalid(["conflict": "\(latest.staffName) saved this article at \(time), after you opened it. Your version is below and nothing was saved; saving again replaces theirs (their version stays in Revisions)."])
         }
         return try await write(article, draft, newTopics: newTopics, action: action, by: staff)
     }

@@ -69,4 +69,38 @@ struct SiteSettingsTests {
             #expect(FileManager.default.contents(atPath: "\(site.settings.mediaDirectory)/\(logo)") == original)
         }
     }
+
+    @Test("with the newsroom in Beirut, an editor schedules in Beirut time and the admin shows it so")
+    func newsroomTimeZone() async throws {
+        try await withSite(on: .sqlite, withDemo: false) { site in
+            let (owner, _) = try await Newsroom.signedIn(site, as: .owner)
+            let saved = try await owner.submitMultipart(try await owner.get("/admin/settings"), action: "/admin/settings", [
+                ("siteName", "Masthead Test"), ("membershipPrice", "$100"), ("previewParagraphs", "3"), ("memberMeter", "0"), ("anonymousMeter", "0"),
+                ("navigation", ""), ("timeZone", "Asia/Beirut"),
+            ])
+            #expect(saved.status == .seeOther)
+            let author = try await Taxonomy(database: site.app.db, now: Date()).saveAuthor(nil, .init(slug: "", name: "Lina Saad", bio: "", photoPath: nil), by: try #require(try await Staff.query(on: site.app.db).first()))
+            let (response, path) = try await Newsroom.create(owner, Newsroom.articleFields(title: "Morning briefing", body: "Text.", authors: [author.id!.uuidString], kind: "news", visibility: "public") + [("scheduleAt", "2099-01-15T07:00")], action: "schedule")
+            #expect(response.status == .seeOther)
+            let article = try #require(try await Newsroom.article(site, title: "Morning briefing"))
+            #expect(article.publishedAt == ISO8601DateFormatter().date(from: "2099-01-15T05:00:00Z"))
+            let editor = try await owner.get(try #require(path))
+            #expect(editor.body.contains("Scheduled for 15 January 2099 at 7:00 GMT+2"))
+            #expect(editor.body.contains("value=\"2099-01-15T07:00\""))
+            #expect(editor.body.contains("Publish at (Asia/Beirut time)"))
+        }
+    }
+
+    @Test("an unknown time zone is refused and the setting stays")
+    func unknownTimeZone() async throws {
+        try await withSite(on: .sqlite, withDemo: false) { site in
+            let (owner, _) = try await Newsroom.signedIn(site, as: .owner)
+            let refused = try await owner.submitMultipart(try await owner.get("/admin/settings"), action: "/admin/settings", [
+                ("siteName", "Masthead Test"), ("membershipPrice", "$100"), ("previewParagraphs", "3"), ("memberMeter", "0"), ("anonymousMeter", "0"),
+                ("navigation", ""), ("timeZone", "Mars/Olympus_Mons"),
+            ])
+            #expect(refused.status == .unprocessableEntity)
+            #expect(site.settings.timeZone == .gmt)
+        }
+    }
 }

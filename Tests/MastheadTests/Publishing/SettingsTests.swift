@@ -27,4 +27,14 @@ struct SettingsTests {
         let error = #expect(throws: SettingsError.self) { try Settings.fromEnvironment(["MASTHEAD_PAGE_SIZE": "0"]) }
         #expect(error?.description.contains("MASTHEAD_PAGE_SIZE") == true)
     }
+
+    @Test("the newsroom's time zone and media folder come from the environment, and a wrong zone is named")
+    func timeZoneAndMedia() throws {
+        let settings = try Settings.fromEnvironment(["MASTHEAD_TIME_ZONE": "Asia/Beirut", "MASTHEAD_MEDIA": "/srv/shared/media"])
+        #expect(settings.timeZone.identifier == "Asia/Beirut")
+        #expect(settings.mediaDirectory == "/srv/shared/media")
+        #expect(try Settings.fromEnvironment([:]).mediaDirectory == "./data/media")
+        let error = #expect(throws: SettingsError.self) { try Settings.fromEnvironment(["MASTHEAD_TIME_ZONE": "Beirut"]) }
+        #expect(error?.description.contains("MASTHEAD_TIME_ZONE") == true)
+    }
 }
