@@ -57,7 +57,7 @@ struct MembersAdminController: Sendable {
     /// One member's account as support sees it: plan, activity, and a way to end their sessions.
     func detail(_ req: Request) async throws -> Response {
         _ = try req.requireStaff(.viewMembers)
-        let member = try await member(req)
+        let member = try await req.record(Member.self)
         let id = try member.requireID()
         let dates = admin.clock
         let now = Date()
@@ -80,7 +80,7 @@ struct MembersAdminController: Sendable {
 
     func signOutEverywhere(_ req: Request) async throws -> Response {
         let staff = try req.requireStaff(.viewMembers)
-        let member = try await member(req)
+        let member = try await req.record(Member.self)
         try await req.db.transaction { db in
             try await MemberSessions(database: db, now: Date()).revokeAll(memberID: try member.requireID())
             try await AuditLog(database: db, now: Date()).record(staff.email, "signed out member", member.email)
@@ -88,12 +88,6 @@ struct MembersAdminController: Sendable {
         return req.redirect(to: "/admin/members/\(member.id!)?done=signedout", redirectType: .normal)
     }
 
-    private func member(_ req: Request) async throws -> Member {
-        guard let id = req.parameters.get("id", as: UUID.self), let member = try await Member.find(id, on: req.db) else {
-            throw SiteError.notFound
-        }
-        return member
-    }
 
     func list(_ req: Request) async throws -> Response {
         _ = try req.requireStaff(.viewMembers)

@@ -114,17 +114,14 @@ struct RevisionsController: Sendable {
 
     private func editableArticle(_ req: Request) async throws -> (Article, Staff) {
         let staff = try req.requireStaff(.writeArticles)
-        guard let id = req.parameters.get("id", as: UUID.self), let article = try await Article.find(id, on: req.db) else {
-            throw SiteError.notFound
-        }
+        let article = try await req.record(Article.self)
         guard StaffPolicy.mayEdit(staff, article) else { throw EditorialError.forbidden }
         return (article, staff)
     }
 
     private func revision(_ req: Request, of article: Article) async throws -> ArticleRevision {
-        guard let id = req.parameters.get("revision", as: UUID.self),
-              let revision = try await ArticleRevision.find(id, on: req.db), revision.$article.id == article.id
-        else { throw SiteError.notFound }
+        let revision = try await req.record(ArticleRevision.self, at: "revision")
+        guard revision.$article.id == article.id else { throw SiteError.notFound }
         return revision
     }
 

@@ -1,3 +1,4 @@
+import Fluent
 import Foundation
 import Vapor
 
@@ -41,6 +42,14 @@ extension Request {
     func requireStaff() throws -> Staff {
         guard let staff else { throw SiteError.forbidden(messageKey: "error_staff_role") }
         return staff
+    }
+
+    /// The record a path such as `/admin/staff/:id` names, or a 404.
+    func record<M: Model>(_ type: M.Type, at parameter: String = "id") async throws -> M where M.IDValue == UUID {
+        guard let id = parameters.get(parameter, as: UUID.self), let record = try await M.find(id, on: db) else {
+            throw SiteError.notFound
+        }
+        return record
     }
 
     /// The staff member, if their role has the power; else the request is refused.

@@ -134,9 +134,7 @@ struct StaffController: Sendable {
 
     private func manageable(_ req: Request) async throws -> (Staff, Staff) {
         let manager = try req.requireStaff(.manageStaff)
-        guard let id = req.parameters.get("id", as: UUID.self), let member = try await Staff.find(id, on: req.db) else {
-            throw SiteError.notFound
-        }
+        let member = try await req.record(Staff.self)
         guard StaffPolicy.mayManage(manager, member) else { throw EditorialError.forbidden }
         return (manager, member)
     }
