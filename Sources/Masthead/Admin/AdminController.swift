@@ -29,6 +29,7 @@ struct AdminController: Sendable {
 
     struct ArticlesPage {
         let layout: AdminPages.Layout
+        let notice: String?
         let query: String
         let statuses: [Option]
         let kinds: [Option]
@@ -135,6 +136,7 @@ struct AdminController: Sendable {
         let topics = try await Topic.query(on: req.db).with(\.$names).sort(\.$slug).all()
         let page = ArticlesPage(
             layout: admin.layout("Articles", for: req, current: "/admin"),
+            notice: req.query[String.self, at: "done"] == "deleted" ? "The draft is deleted." : nil,
             query: text,
             statuses: AdminPages.options(ArticleStatus.allCases.map(\.rawValue), selected: status?.rawValue),
             kinds: AdminPages.options(ArticleKind.allCases.map(\.rawValue), selected: kind?.rawValue),

@@ -19,6 +19,7 @@ struct ArticleEditorController: Sendable {
         articles.on(.POST, ":id", body: upload) { try await save($0, id: try articleID($0)) }
         articles.post(":id", "correction") { try await correct($0) }
         articles.post(":id", "translation") { try await linkTranslation($0) }
+        articles.post(":id", "delete") { try await deleteDraft($0) }
         routes.on(.POST, "preview", body: .collect(maxSize: "1mb")) { try preview($0) }
     }
 
@@ -102,6 +103,18 @@ struct ArticleEditorController: Sendable {
         return req.redirect(to: "/admin/articles/\(id)?done=\(choice.isEmpty ? "unlinked" : "linked")", redirectType: .normal)
     }
 
+    func deleteDraft(_ req: Request) async throws -> Response {
+        let staff = try req.requireStaff(.writeArticles)
+        let id = try articleID(req)
+        do {
+            try await editor(req).deleteDraft(id, by: staff)
+        } catch EditorialError.invalid(let problems) {
+            let article = try await load(req, id: id)
+            return try await page(req, article: article, draft: ArticleDraft(article), staff: staff, problems: problems, status: .unprocessableEntity)
+        }
+        return req.redirect(to: "/admin?done=deleted", redirectType: .normal)
+    }
+
     private static let notices: [String: String] = [
         "created": "Draft created.",
         "saved": "Saved.",
@@ -153,7 +166,7 @@ struct ArticleEditorController: Sendable {
         if let articleID = article?.id { baseRevision = try await editor(req).latestRevision(of: articleID) }
         let candidates = try await translationCandidates(for: article, on: req.db)
         let mayPublish = article.map { StaffPolicy.mayPublish(staff, $0) } ?? (staff.role != .contributor)
-        let fieldOrder = ["conflict", "title", "dek", "body", "edition", "kind", "visibility", "slug", "authors", "topics", "image", "imageAlt", "seoTitle", "seoDescription", "scheduleAt", "correction", "translation", "action"]
+        let fieldOrder = ["conflict", "delete", "title", "dek", "body", "edition", "kind", "visibility", "slug", "authors", "topics", "image", "imageAlt", "seoTitle", "seoDescription", "scheduleAt", "correction", "translation", "action"]
         let model = EditorPage(
             layout: admin.layout(article == nil ? "New article" : "Edit: \(draft.title)", for: req, current: article == nil ? "/admin/articles/new" : nil),
             heading: article == nil ? "New article" : "Edit article",
@@ -187,6 +200,7 @@ struct ArticleEditorController: Sendable {
             mayUnpublish: mayPublish && article.map { $0.status != .draft } == true,
             isPublished: published,
             correctionAction: published && mayPublish ? "/admin/articles/\(id!)/correction" : nil,
+            deleteAction: article.flatMap { $0.status == .draft && $0.publishedAt == nil ? "/admin/articles/\(id!)/delete" : nil },
             corrections: (article?.$corrections.value ?? []).sorted { $0.createdAt < $1.createdAt }
                 .map { .init(date: dates.dayAndTime($0.createdAt), note: $0.note) },
             translationAction: id.map { "/admin/articles/\($0)/translation" },

@@ -70,6 +70,8 @@ struct EditorPage {
     let mayUnpublish: Bool
     let isPublished: Bool
     let correctionAction: String?
+    /// Only for drafts never published: anything readers saw is unpublished, not deleted.
+    let deleteAction: String?
     let corrections: [CorrectionRow]
     let translationAction: String?
     let translationOptions: [Option]

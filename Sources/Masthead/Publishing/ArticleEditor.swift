@@ -85,6 +85,20 @@ struct ArticleEditor: Sendable {
         }
     }
 
+    /// Deletes a draft that never went out, with its history. Anything readers have seen is
+    /// unpublished instead, so its address, corrections and revisions are kept.
+    func deleteDraft(_ id: UUID, by staff: Staff) async throws {
+        let article = try await load(id)
+        guard StaffPolicy.mayEdit(staff, article) else { throw EditorialError.forbidden }
+        guard article.status == .draft, article.publishedAt == nil else {
+            throw EditorialError.invalid(["delete": "Only a draft that was never published can be deleted; unpublish this one instead."])
+        }
+        try await database.transaction { db in
+            try await article.delete(on: db)
+            try await AuditLog(database: db, now: now).record(staff.email, "deleted draft", article.title)
+        }
+    }
+
     /// Links an article to its version in another edition; both then list each other with `hreflang`.
     func linkTranslation(_ id: UUID, to otherID: UUID?, by staff: Staff) async throws {
         let article = try await load(id)

@@ -280,4 +280,26 @@ struct ArticleEditorTests {
             #expect(diff.body.contains("The body did not change."))
         }
     }
+
+    @Test("a draft never published can be deleted by whoever may edit it; a published one cannot")
+    func deleteDraft() async throws {
+        try await withSite(on: .sqlite) { site in
+            let (contributor, _) = try await Newsroom.signedIn(site, as: .contributor)
+            let (_, path) = try await Newsroom.create(contributor, [("title", "A false start"), ("edition", "en"), ("kind", "news"), ("visibility", "public"), ("body", "Text.")], action: "save")
+            let draft = try #require(path)
+            let deleted = try await contributor.submit(try await contributor.get(draft), action: draft + "/delete")
+            #expect(deleted.status == .seeOther)
+            #expect(try await Newsroom.article(site, title: "A false start") == nil)
+            #expect(try await ArticleRevision.query(on: site.app.db).join(Article.self, on: \ArticleRevision.$article.$id == \Article.$id).filter(Article.self, \.$title == "A false start").count() == 0)
+
+            let (editor, _) = try await Newsroom.signedIn(site, as: .editor)
+            let published = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
+            let page = try await editor.get("/admin/articles/\(published.id!)")
+            #expect(!page.body.contains("Delete this draft"))
+            let token = try #require(HTML.attributeValues("value", of: "input type=\"hidden\" name=\"csrf\"", in: page.body).first)
+            let refused = try await editor.post("/admin/articles/\(published.id!)/delete", form: ["csrf": token])
+            #expect(refused.status == .unprocessableEntity)
+            #expect(try await Article.find(published.id, on: site.app.db) != nil)
+        }
+    }
 }
