@@ -153,7 +153,20 @@ struct ArticleEditor: Sendable {
             throw EditorialError.invalid(["topics": "Contributors pick from the existing topics; ask an editor to add a new one."])
         }
 
-        return try await database.transaction { db in
+        do {
+            return try await save(article, normalizedDraft, previous: previous, wasLive: wasLive, target: target, newTopics: newTopics, action: action, by: staff, revisionLabel: revisionLabel)
+        } catch let error as any DatabaseError where error.isConstraintFailure {
+            // Checked above, but another save can take the slug, or this article's next revision
+            // number, between the check and the write.
+            throw EditorialError.invalid(["conflict": "Another change was saved at the same moment, so nothing of yours was saved. Check the slug and save again."])
+        }
+    }
+
+    private func save(
+        _ article: Article, _ normalizedDraft: ArticleDraft, previous: ArticleDraft?, wasLive: Bool, target: (status: ArticleStatus, publishedAt: Date?),
+        newTopics: [NewTopic], action: Action, by staff: Staff, revisionLabel: String?
+    ) async throws -> Article {
+        try await database.transaction { db in
             var draft = normalizedDraft
             draft.topicIDs += try await topicIDs(for: newTopics, edition: draft.edition, on: db)
             if let previous, wasLive || article.publishedAt != nil, previous.slug != draft.slug {

@@ -302,4 +302,28 @@ struct ArticleEditorTests {
             #expect(try await Article.find(published.id, on: site.app.db) != nil)
         }
     }
+
+    @Test("two articles saved at the same moment with one slug: one is saved, the other is told, and neither is a server error", arguments: TestDatabase.available)
+    func slugRace(database: TestDatabase) async throws {
+        try await withSite(on: database, withDemo: false) { site in
+            let staff = try await Newsroom.hire(site, .editor)
+            let editor = ArticleEditor(database: site.app.db, previewParagraphs: 3, editionCodes: ["en", "ar"], now: Date())
+            var draft = ArticleDraft.empty(edition: "en")
+            draft.title = "Same slug"
+            draft.body = "Text."
+            let results = await withTaskGroup(of: Result<Article, any Error>.self) { group in
+                for _ in 0..<4 {
+                    group.addTask { [draft] in
+                        do { return .success(try await editor.create(draft, action: .save, by: staff)) } catch { return .failure(error) }
+                    }
+                }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(results.filter { if case .success = $0 { true } else { false } }.count == 1)
+            for case .failure(let error) in results {
+                #expect(error is EditorialError, "a racing save failed with \(error)")
+            }
+            #expect(try await Article.query(on: site.app.db).count() == 1)
+        }
+    }
 }
