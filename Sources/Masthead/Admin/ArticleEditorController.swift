@@ -20,6 +20,7 @@ struct ArticleEditorController: Sendable {
         articles.post(":id", "correction") { try await correct($0) }
         articles.post(":id", "translation") { try await linkTranslation($0) }
         articles.post(":id", "delete") { try await deleteDraft($0) }
+        articles.get(":id", "page") { try await readerView($0) }
         routes.on(.POST, "preview", body: .collect(maxSize: "1mb")) { try preview($0) }
     }
 
@@ -103,6 +104,35 @@ struct ArticleEditorController: Sendable {
         return req.redirect(to: "/admin/articles/\(id)?done=\(choice.isEmpty ? "unlinked" : "linked")", redirectType: .normal)
     }
 
+    /// The article's public page as a reader, a free member or a subscriber would get it,
+    /// published or not. The paid text goes through the same access decision as on the site.
+    func readerView(_ req: Request) async throws -> Response {
+        let staff = try req.requireStaff(.writeArticles)
+        let query = Article.query(on: req.db).filter(\.$id == (try articleID(req)))
+            .with(\.$authorCredits) { $0.with(\.$author) }
+            .with(\.$topicLinks) { $0.with(\.$topic) { $0.with(\.$names) } }
+            .with(\.$corrections)
+        guard let article = try await query.first() else { throw SiteError.notFound }
+        guard StaffPolicy.mayEdit(staff, article) else { throw EditorialError.forbidden }
+        let level = req.query[String.self, at: "as"].flatMap(AccessLevel.init(rawValue:)) ?? .anonymous
+        let viewer: Viewer = switch level {
+        case .anonymous: .anonymous
+        case .member: .freeMember
+        case .paid: .paidMember
+        }
+        let edition = admin.theme.editions[article.edition] ?? admin.theme.editions.defaultEdition
+        let pages = SitePages(theme: admin.theme, settings: settings)
+        let html = try pages.articlePage(
+            article, edition: edition, access: AccessPolicy.decide(article: article, viewer: viewer, meter: .none), viewerLevel: level,
+            related: [], translations: try await PublishedArticles(database: req.db).translations(of: article)
+        )
+        var headers = HTTPHeaders()
+        headers.add(name: .contentType, value: "text/html; charset=utf-8")
+        headers.add(name: .cacheControl, value: "no-store")
+        headers.add(name: "X-Robots-Tag", value: "noindex")
+        return Response(status: .ok, headers: headers, body: .init(string: html))
+    }
+
     func deleteDraft(_ req: Request) async throws -> Response {
         let staff = try req.requireStaff(.writeArticles)
         let id = try articleID(req)
@@ -176,6 +206,11 @@ struct ArticleEditorController: Sendable {
             statusLine: statusLine,
             publicURL: published ? SiteURL(edition: edition).article(article!.slug) : nil,
             revisionsURL: id.map { "/admin/articles/\($0)/revisions" },
+            readerViews: id.map { id in
+                [("a reader", "anonymous", ", "), ("a free member", "member", " or "), ("a subscriber", "paid", "")]
+                    .map { EditorPage.Link(label: $0.0, url: "/admin/articles/\(id)/page?as=\($0.1)", separator: $0.2) }
+            } ?? [],
+            hasReaderViews: id != nil,
             notice: notice,
             errors: problems,
             problems: problems.sorted { (fieldOrder.firstIndex(of: $0.key) ?? 99) < (fieldOrder.firstIndex(of: $1.key) ?? 99) }

@@ -21,6 +21,12 @@ struct EditorPage {
         let height: Int
     }
 
+    struct Link {
+        let label: String
+        let url: String
+        let separator: String
+    }
+
     struct CorrectionRow {
         let date: String
         let note: String
@@ -41,6 +47,9 @@ struct EditorPage {
     let statusLine: String
     let publicURL: String?
     let revisionsURL: String?
+    /// The article's page as each kind of reader gets it, published or not.
+    let readerViews: [Link]
+    let hasReaderViews: Bool
     let notice: String?
     let errors: [String: String]
     let problems: [Problem]

@@ -326,4 +326,29 @@ struct ArticleEditorTests {
             #expect(try await Article.query(on: site.app.db).count() == 1)
         }
     }
+
+    @Test("staff see an unpublished article's page as a reader, a free member and a subscriber would, through the access decision")
+    func readerViews() async throws {
+        try await withSite(on: .sqlite) { site in
+            let (author, _) = try await Newsroom.signedIn(site, as: .author)
+            let (_, path) = try await Newsroom.create(author, Newsroom.articleFields(title: "Not out yet", body: ArticleEditorTests.paidBody, authors: try await Newsroom.authorIDs(site, count: 1)), action: "save")
+            let editor = try #require(path)
+            let page = try await author.get(editor)
+            #expect(page.body.contains("See the page as <a href=\"\(editor)/page?as=anonymous\">a reader</a>"))
+
+            let asReader = try await author.get(editor + "/page?as=anonymous")
+            #expect(asReader.status == .ok)
+            #expect(asReader.body.contains("<h1 class=\"article__title\">Not out yet</h1>") && asReader.body.contains("class=\"paywall\""))
+            #expect(!asReader.body.contains("customs ledger"))
+            #expect(asReader.headers.first(name: .cacheControl) == "no-store")
+            let asMember = try await author.get(editor + "/page?as=member")
+            #expect(!asMember.body.contains("customs ledger"))
+            let asSubscriber = try await author.get(editor + "/page?as=paid")
+            #expect(asSubscriber.body.contains("customs ledger"))
+
+            #expect(try await site.get(editor + "/page?as=paid").status == .seeOther)
+            let (colleague, _) = try await Newsroom.signedIn(site, as: .author, email: "colleague@newsroom.example")
+            #expect(try await colleague.get(editor + "/page?as=paid").status == .forbidden)
+        }
+    }
 }
