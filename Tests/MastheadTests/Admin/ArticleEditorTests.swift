@@ -257,11 +257,11 @@ struct ArticleEditorTests {
             let (browser, _) = try await Newsroom.signedIn(site, as: .editor)
             let first = try await browser.get("/admin?kind=memo")
             #expect(first.body.contains("55 articles"))
-            #expect(first.body.components(separatedBy: "<tr><td><a href=\"/admin/articles/").count - 1 == 50)
+            #expect(first.body.components(separatedBy: "<tr><td dir=\"auto\"><a href=\"/admin/articles/").count - 1 == 50)
             let older = try #require(HTML.internalLinks(in: first.body).first { $0.contains("page=2") })
             #expect(older.contains("kind=memo"))
             let second = try await browser.get(older.replacingOccurrences(of: "&amp;", with: "&"))
-            #expect(second.body.components(separatedBy: "<tr><td><a href=\"/admin/articles/").count - 1 == 5)
+            #expect(second.body.components(separatedBy: "<tr><td dir=\"auto\"><a href=\"/admin/articles/").count - 1 == 5)
         }
     }
 
