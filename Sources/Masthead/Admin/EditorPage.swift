@@ -21,6 +21,13 @@ struct EditorPage {
         let height: Int
     }
 
+    struct EditionChoice {
+        let value: String
+        let label: String
+        let selected: Bool
+        let dir: String
+    }
+
     struct Link {
         let label: String
         let url: String
@@ -58,7 +65,10 @@ struct EditorPage {
     let dek: String
     let slug: String
     let body: String
-    let editions: [Option]
+    let editions: [EditionChoice]
+    /// The preview is set in the article's language and direction, not the admin's.
+    let previewLang: String
+    let previewDir: String
     let kinds: [Option]
     let visibilities: [Option]
     let authors: [Choice]

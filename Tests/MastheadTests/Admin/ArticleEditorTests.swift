@@ -212,7 +212,9 @@ struct ArticleEditorTests {
             let (_, english) = try await Newsroom.create(browser, Newsroom.articleFields(title: "Water deal signed", body: "Text.", authors: authors, kind: "news", visibility: "public"), action: "publish")
             let (_, arabic) = try await Newsroom.create(browser, Newsroom.articleFields(title: "توقيع اتفاق المياه", body: "نص.", authors: authors, edition: "ar", kind: "news", visibility: "public") + [("slug", "water-deal-signed")], action: "publish")
             let englishID = try #require(english?.split(separator: "/").last.map(String.init))
-            let linked = try await browser.submit(try await browser.get(try #require(arabic)), action: try #require(arabic) + "/translation", ["translation": englishID])
+            let arabicEditor = try await browser.get(try #require(arabic))
+            #expect(arabicEditor.body.contains("class=\"article__body editor-preview\" lang=\"ar\" dir=\"rtl\""))
+            let linked = try await browser.submit(arabicEditor, action: try #require(arabic) + "/translation", ["translation": englishID])
             #expect(linked.status == .seeOther)
 
             let englishPage = try await site.get("/articles/water-deal-signed")

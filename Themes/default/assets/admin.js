@@ -75,7 +75,19 @@
     });
   }
 
+  // The preview follows the edition chosen: Arabic reads right to left.
+  function previewLanguage(select) {
+    var target = document.getElementById(select.getAttribute("data-preview-language"));
+    if (!target) return;
+    select.addEventListener("change", function () {
+      var option = select.options[select.selectedIndex];
+      target.setAttribute("lang", option.value);
+      target.setAttribute("dir", option.getAttribute("data-dir") || "ltr");
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-preview-language]"), previewLanguage);
     Array.prototype.forEach.call(document.querySelectorAll("textarea[data-preview]"), livePreview);
     Array.prototype.forEach.call(document.querySelectorAll("[data-insert-paywall]"), paywallButton);
     var topics = document.getElementById("field-newTopics");
