@@ -22,7 +22,7 @@ struct Demo: AsyncParsableCommand {
     )
 
     @OptionGroup var server: ServerOptions
-    @ArgumentParser.Option(help: "The folder for the SQLite database and media.") var data: String = "./data"
+    @ArgumentParser.Option(help: "The folder for the SQLite database and media (default: MASTHEAD_DATA, else ./data).") var data: String?
 
     func run() async throws {
         let settings = try Settings.fromEnvironment(hostname: server.hostname, port: server.port, dataDirectory: data)

@@ -80,4 +80,15 @@ struct CommandLineTests {
         server.process.waitUntilExit()
         #expect(server.process.terminationStatus == 0)
     }
+
+    @Test("without --data, demo uses MASTHEAD_DATA")
+    func demoHonoursDataVariable() async throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("masthead-demo-env-\(UUID().uuidString)").path
+        let server = try MastheadProcess.start(["demo", "--port", "0"], environment: ["MASTHEAD_DATA": data])
+        defer { server.terminate() }
+        #expect(try await server.waitForLine(containing: "\(data)/masthead.sqlite") != nil)
+        #expect(FileManager.default.fileExists(atPath: "\(data)/secret"))
+        server.process.terminate()
+        server.process.waitUntilExit()
+    }
 }
