@@ -25,8 +25,12 @@ struct Demo: AsyncParsableCommand {
     @ArgumentParser.Option(help: "The folder for the SQLite database and media (default: MASTHEAD_DATA, else ./data).") var data: String?
 
     func run() async throws {
-        let settings = try Settings.fromEnvironment(hostname: server.hostname, port: server.port, dataDirectory: data)
+        var settings = try Settings.fromEnvironment(hostname: server.hostname, port: server.port, dataDirectory: data)
         try DataFolder.prepare(settings.dataDirectory)
+        if settings.smtp == nil {
+            settings.developmentMail = true
+            Terminal.say("Development mail: emails are written to \(settings.mailDropDirectory), not sent (set MASTHEAD_SMTP_URL to send).")
+        }
         let app = try await MastheadApp.make(settings: settings)
         do {
             try await MastheadApp.migrate(app, settings: settings)
@@ -52,6 +56,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try Settings.fromEnvironment(hostname: server.hostname, port: server.port)
+        try settings.requireMailForServing()
         try DataFolder.prepare(settings.dataDirectory)
         let app = try await MastheadApp.make(settings: settings)
         do {

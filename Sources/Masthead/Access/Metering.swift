@@ -1,3 +1,4 @@
+import Crypto
 import Fluent
 import Foundation
 
@@ -12,6 +13,11 @@ struct Metering: Sendable {
     let now: Date
 
     static func readerKey(member id: UUID) -> String { "member:\(id.uuidString)" }
+
+    /// Forgets reads older than the window: they no longer count against anyone.
+    func pruneExpired() async throws {
+        try await MeterRead.query(on: database).filter(\.$readAt <= now.addingTimeInterval(-Self.window)).delete()
+    }
 
     /// Gated articles a member has opened on their allowance in the current window.
     func reads(member id: UUID) async throws -> Int {
@@ -54,5 +60,34 @@ final class MeterRead: Model, @unchecked Sendable {
         self.readerKey = readerKey
         self.$article.id = articleID
         self.readAt = readAt
+    }
+}
+
+/// The anonymous reader's id, in the `mh_reader` cookie, signed by the site so that only ids
+/// Masthead issued count. A reader who arrives without one gets the preview and an id; the
+/// allowance starts when the browser sends the id back. So a client that sends no cookie, or
+/// makes one up, never reads a gated article in full; one that clears its cookies is a new
+/// reader, which is the limit of any meter without accounts.
+struct ReaderIDs: Sendable {
+    let key: SymmetricKey
+
+    func issue() -> String {
+        let id = SecretToken.generate()
+        return id + "." + signature(of: id)
+    }
+
+    /// The id a genuine cookie carries, or nil for a missing, forged or malformed one.
+    func verify(_ cookie: String?) -> String? {
+        guard let cookie, cookie.count < 200 else { return nil }
+        let parts = cookie.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts[0].count >= 32 else { return nil }
+        let id = String(parts[0])
+        let expected = Array(signature(of: id).utf8), given = Array(parts[1].utf8)
+        guard expected.count == given.count, zip(expected, given).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0 else { return nil }
+        return id
+    }
+
+    private func signature(of id: String) -> String {
+        Data(HMAC<SHA256>.authenticationCode(for: Data("reader:\(id)".utf8), using: key)).base64URLEncoded()
     }
 }

@@ -69,7 +69,7 @@ struct AdminController: Sendable {
             layout: admin.layout("Sign in", for: req), csrf: csrf.token(for: binding), email: email,
             error: error, notice: notice, askForCode: askForCode
         ), status: status)
-        if let fresh { response.cookies[CSRF.cookieName] = settings.cookie(fresh, maxAge: nil) }
+        if let fresh { response.cookies[CSRF.cookieName] = settings.cookie(fresh, for: req, maxAge: nil) }
         return response
     }
 
@@ -79,20 +79,22 @@ struct AdminController: Sendable {
             throw SiteError.forbidden(messageKey: "error_csrf")
         }
         let email = form.email ?? ""
-        let outcome = try await StaffSignIn(database: req.db, now: Date()).signIn(email: email, password: form.password ?? "", code: form.code) {
+        let outcome = try await StaffSignIn(database: req.db, now: Date()).signIn(
+            email: email, password: form.password ?? "", code: form.code, clientAddress: req.clientAddress
+        ) {
             try await req.password.async.verify($0, created: $1)
         }
         switch outcome {
         case .signedIn(let token):
             let response = req.redirect(to: "/admin", redirectType: .normal)
-            response.cookies[StaffSignIn.cookieName] = settings.cookie(token, path: "/admin", maxAge: Int(StaffSignIn.sessionLifetime), sameSite: .strict)
+            response.cookies[StaffSignIn.cookieName] = settings.cookie(token, for: req, path: "/admin", maxAge: Int(StaffSignIn.sessionLifetime), sameSite: .strict)
             return response
         case .needsCode:
             return try signInForm(req, email: email, error: form.code == nil ? nil : "That code is not right, or has expired. Enter the current code from your app.", askForCode: true, status: form.code == nil ? .ok : .unauthorized)
         case .refused:
             return try signInForm(req, email: email, error: "That email address and password do not match an account.", status: .unauthorized)
         case .locked:
-            return try signInForm(req, email: email, error: "Too many failed attempts: this account is locked for 15 minutes.", status: .tooManyRequests)
+            return try signInForm(req, email: email, error: "Too many failed attempts from your address: try again in 15 minutes, or choose a new password through “Forgotten your password?”.", status: .tooManyRequests)
         }
     }
 
@@ -101,7 +103,7 @@ struct AdminController: Sendable {
             try await StaffSignIn(database: req.db, now: Date()).signOut(token: token)
         }
         let response = req.redirect(to: "/admin/signin", redirectType: .normal)
-        response.cookies[StaffSignIn.cookieName] = settings.cookie("", path: "/admin", maxAge: 0, sameSite: .strict)
+        response.cookies[StaffSignIn.cookieName] = settings.cookie("", for: req, path: "/admin", maxAge: 0, sameSite: .strict)
         return response
     }
 

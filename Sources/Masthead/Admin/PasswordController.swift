@@ -46,16 +46,22 @@ struct PasswordController: Sendable {
     func resetForm(_ req: Request, sent: Bool) throws -> Response {
         let (token, fresh) = formToken(req)
         let response = try admin.render("admin/reset", ResetPage(layout: admin.layout("Reset your password", for: req), csrf: token, sent: sent))
-        if let fresh { response.cookies[CSRF.cookieName] = settings.cookie(fresh, maxAge: nil) }
+        if let fresh { response.cookies[CSRF.cookieName] = settings.cookie(fresh, for: req, maxAge: nil) }
         return response
     }
 
-    /// The answer is the same whether or not the address has an account.
+    /// The answer is the same whether or not the address has an account, and whether or not
+    /// the mail server took the message: a failure that only known addresses can meet would
+    /// tell who works here. The failure goes to the log for the operator.
     func requestReset(_ req: Request) async throws -> Response {
         let form = try req.content.decode(ResetForm.self)
         try checkCSRF(req, form.csrf)
         if let (staff, token) = try await StaffPasswords(database: req.db, now: Date()).requestReset(email: form.email ?? "") {
-            try await mail.sendReset(token: token, to: staff)
+            do {
+                try await mail.sendReset(token: token, to: staff)
+            } catch {
+                req.logger.error("staff.reset_mail_failed", metadata: ["error": "\(error)"])
+            }
         }
         return try resetForm(req, sent: true)
     }
@@ -71,7 +77,7 @@ struct PasswordController: Sendable {
             heading: purpose == .invitation ? "Welcome to the \(settings.siteName) admin" : "Choose a new password",
             email: staff.email, error: error
         ), status: status)
-        if let fresh { response.cookies[CSRF.cookieName] = settings.cookie(fresh, maxAge: nil) }
+        if let fresh { response.cookies[CSRF.cookieName] = settings.cookie(fresh, for: req, maxAge: nil) }
         return response
     }
 

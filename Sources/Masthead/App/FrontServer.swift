@@ -1,31 +1,40 @@
 import Foundation
+import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import Vapor
 
-/// Masthead's HTTP/1.1 server. It answers anonymous GET and HEAD requests for cached public
-/// pages straight from the page cache, before any routing, and hands every other request to
-/// Vapor's responder (routes, middleware, errors) unchanged.
+/// Masthead's HTTP/1.1 server: the edge every request crosses. It holds clients to the
+/// `ConnectionLimits`, works out who the client is behind the trusted proxies, answers what the
+/// `FastPath` can answer from memory, and hands every other request to Vapor's responder.
 ///
 /// Why not Vapor's own server: profiling the cached article page showed nine tenths of the
 /// time in Vapor's per-request machinery (request object, route lookup with percent-decoding,
 /// request id, middleware futures), which a page already rendered does not need.
 final class FrontServer: Server, Sendable {
+    /// What the edge asks of the rest of Masthead, as decisions rather than other domains' constants.
+    struct Services: Sendable {
+        let limits: ConnectionLimits
+        let proxies: TrustedProxies
+        let fastPath: any FastPath
+        /// Whether a request may send a body up to `limits.staffBodyBytes`: asked only when its
+        /// body would exceed the form limit, before a byte of it is buffered.
+        let mayUploadLargeBody: @Sendable (HTTPRequestHead) async -> Bool
+    }
+
     private let application: Application
-    private let cache: PageCache
-    private let fastPathEnabled: @Sendable () -> Bool
+    private let services: Services
     private let channel = NIOLockedValueBox<(any Channel)?>(nil)
     /// Open connections, closed on shutdown so no request reaches an application that has stopped.
     private let connections = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
     private let stopped = NIOLockedValueBox(false)
     private let shutdownPromise: EventLoopPromise<Void>
 
-    init(application: Application, cache: PageCache, fastPathEnabled: @escaping @Sendable () -> Bool) {
+    init(application: Application, services: Services) {
         self.application = application
-        self.cache = cache
-        self.fastPathEnabled = fastPathEnabled
+        self.services = services
         shutdownPromise = application.eventLoopGroup.any().makePromise()
     }
 
@@ -48,7 +57,8 @@ final class FrontServer: Server, Sendable {
             host = configuration.hostname
             port = configuration.port
         }
-        let application = application, cache = cache, fastPath = fastPathEnabled, connections = connections
+        let application = application, services = services, connections = connections
+        let cap = services.limits.connectionsThisProcessCanHold()
         let bound = try await ServerBootstrap(group: application.eventLoopGroup)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -56,21 +66,38 @@ final class FrontServer: Server, Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 let id = ObjectIdentifier(channel)
-                connections.withLockedValue { $0[id] = channel }
+                let admitted = connections.withLockedValue { open in
+                    guard open.count < cap else { return false }
+                    open[id] = channel
+                    return true
+                }
+                guard admitted else {
+                    application.logger.notice("edge.refused", metadata: ["status": "503", "reason": "connection_cap"])
+                    return channel.pipeline.addHandler(EdgeRefusal(status: .serviceUnavailable))
+                }
                 channel.closeFuture.whenComplete { _ in connections.withLockedValue { _ = $0.removeValue(forKey: id) } }
-                return channel.pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
-                    .flatMapThrowing {
-                        // A connection silent for a minute and a quarter is closed, so idle or
-                        // trickling clients cannot hold connections open indefinitely.
-                        try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: .seconds(75)), position: .first)
-                        try channel.pipeline.syncOperations.addHandler(
-                            FrontHandler(application: application, cache: cache, fastPathEnabled: fastPath)
-                        )
-                    }
+                return Self.configure(channel, application: application, services: services)
             }
             .bind(host: host, port: port)
             .get()
         channel.withLockedValue { $0 = bound }
+    }
+
+    /// The HTTP/1.1 pipeline of `configureHTTPServerPipeline`, with the deadline watchers around
+    /// the decoder: one sees a request's first byte, the other the end of its head and body.
+    private static func configure(_ channel: any Channel, application: Application, services: Services) -> EventLoopFuture<Void> {
+        channel.eventLoop.makeCompletedFuture {
+            let deadlines = RequestDeadlines(limits: services.limits, logger: application.logger)
+            let handlers = channel.pipeline.syncOperations
+            try handlers.addHandler(IdleStateHandler(readTimeout: services.limits.idleTimeout))
+            try handlers.addHandler(RequestStartWatcher(deadlines: deadlines))
+            try handlers.addHandler(HTTPResponseEncoder())
+            try handlers.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
+            try handlers.addHandler(RequestProgressWatcher(deadlines: deadlines))
+            try handlers.addHandler(HTTPServerPipelineHandler())
+            try handlers.addHandler(HTTPServerProtocolErrorHandler())
+            try handlers.addHandler(FrontHandler(application: application, services: services))
+        }
     }
 
     func shutdown() {
@@ -102,77 +129,178 @@ final class FrontServer: Server, Sendable {
     }
 }
 
-/// One connection: collects each request, answers it from the cache or through Vapor, and
-/// writes the response. NIO's pipelining handler keeps responses in request order.
-final class FrontHandler: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
+/// What the front server may answer from memory, before routing and without a task.
+protocol FastPath: Sendable {
+    /// The answer to a complete request, or nil to let Vapor answer it.
+    func answer(_ head: HTTPRequestHead, client: RequestClient) -> (HTTPResponseStatus, HTTPHeaders, ByteBuffer?)?
+}
+
+/// One connection: collects each request within its body allowance, answers it from the fast
+/// path or through Vapor, and writes the response. NIO's pipelining handler keeps responses in
+/// request order and stops reading while one is outstanding.
+final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchecked Sendable {
     typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private static let maxBodySize = 2 * 1024 * 1024
-    /// The admin takes image uploads; only its pages, from a browser with a staff session, are
-    /// allowed this much (the session itself is checked once the request reaches the admin).
-    private static let maxAdminBodySize = MediaLibrary.maximumBytes + 1024 * 1024
-
-    private static func mayUpload(_ head: HTTPRequestHead) -> Bool {
-        head.uri.hasPrefix("/admin/") && head.headers[.cookie].contains { $0.contains(StaffSignIn.cookieName + "=") }
+    private enum Body {
+        case collecting(limit: Int)
+        /// Waiting to hear whether the large allowance applies; reads are held meanwhile.
+        case checkingAllowance
+        /// Refused: the rest of the body is not read, and the connection closes after the answer.
+        case refused
     }
 
     private let application: Application
-    private let cache: PageCache
-    private let fastPathEnabled: @Sendable () -> Bool
+    private let services: FrontServer.Services
     private var head: HTTPRequestHead?
+    private var client = RequestClient(address: "unknown", isHTTPS: false)
     private var body: ByteBuffer?
-    private var bodyTooLarge = false
+    private var bodyState = Body.collecting(limit: 0)
+    private var endReceived = false
+    private var readHeld = false
+    /// After a refusal the connection only drains what the client still sends, then closes.
+    private var draining = false
+    /// A complete request waiting for the client to read what it was already sent.
+    private var waitingForWritability: (() -> Void)?
 
-    init(application: Application, cache: PageCache, fastPathEnabled: @escaping @Sendable () -> Bool) {
+    init(application: Application, services: FrontServer.Services) {
         self.application = application
-        self.cache = cache
-        self.fastPathEnabled = fastPathEnabled
+        self.services = services
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !draining else { return }
         switch unwrapInboundIn(data) {
         case .head(let requestHead):
             head = requestHead
             body = nil
-            bodyTooLarge = false
+            endReceived = false
+            client = services.proxies.client(peer: context.channel.remoteAddress?.ipAddress, headers: requestHead.headers)
+            decideBodyAllowance(for: requestHead, context: context)
         case .body(var chunk):
-            guard !bodyTooLarge else { return }
-            let limit = head.map(Self.mayUpload) == true ? Self.maxAdminBodySize : Self.maxBodySize
-            if (body?.readableBytes ?? 0) + chunk.readableBytes > limit {
-                bodyTooLarge = true
-                body = nil
-            } else if body == nil {
-                body = chunk
-            } else {
-                body!.writeBuffer(&chunk)
+            switch bodyState {
+            case .refused:
+                return
+            case .checkingAllowance:
+                append(&chunk)
+            case .collecting(let limit):
+                if (body?.readableBytes ?? 0) + chunk.readableBytes > limit {
+                    refuse(.payloadTooLarge, context: context)
+                } else {
+                    append(&chunk)
+                }
             }
         case .end:
-            guard let requestHead = head else { return }
-            head = nil
-            if bodyTooLarge {
-                write(Response(status: .payloadTooLarge), for: requestHead, context: context)
-            } else if let cached = fastResponse(for: requestHead) {
-                write(cached, for: requestHead, context: context)
-            } else {
-                respondThroughVapor(requestHead, body: body, context: context)
-            }
-            body = nil
+            endReceived = true
+            if case .collecting = bodyState { respondWhenWritable(context: context) }
         }
     }
 
-    /// A cached page for an anonymous GET or HEAD, or nil to let Vapor answer.
-    private func fastResponse(for head: HTTPRequestHead) -> (HTTPResponseStatus, HTTPHeaders, ByteBuffer?)? {
-        guard head.method == .GET || head.method == .HEAD,
-              !head.headers[.cookie].contains(where: { $0.contains(MemberSessions.cookieName + "=") }),
-              let page = cache.hit(uri: head.uri), fastPathEnabled()
-        else { return nil }
-        var answer = page.body.answer(
-            to: head.headers, cacheControl: SiteController.anonymousCacheControl,
-            vary: SiteController.pageVary, lastModified: page.lastModified
-        )
-        SecurityHeadersMiddleware.apply(to: &answer.headers)
-        return answer
+    private func append(_ chunk: inout ByteBuffer) {
+        if body == nil { body = chunk } else { body!.writeBuffer(&chunk) }
+    }
+
+    /// RFC 9110 §10.1.1: a client that asked to `Expect: 100-continue` is told to go on only
+    /// once its body is accepted; a body declared too large is refused before any of it is read.
+    private func decideBodyAllowance(for head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let formLimit = services.limits.formBodyBytes
+        let declared = head.headers.first(name: .contentLength).flatMap(Int.init)
+        let mayExceedForm = declared.map { $0 > formLimit } ?? head.headers.contains(name: .transferEncoding)
+        guard mayExceedForm else {
+            bodyState = .collecting(limit: formLimit)
+            sendContinueIfExpected(head, context: context)
+            return
+        }
+        if let declared, declared > services.limits.staffBodyBytes {
+            return refuse(.payloadTooLarge, context: context)
+        }
+        bodyState = .checkingAllowance
+        readHeld = true
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let ask = services.mayUploadLargeBody
+        context.eventLoop.makeFutureWithTask { await ask(head) }.whenSuccess { allowed in
+            let (handler, context) = loopBound.value
+            handler.allowanceDecided(allowed, head: head, context: context)
+        }
+    }
+
+    private func allowanceDecided(_ allowed: Bool, head: HTTPRequestHead, context: ChannelHandlerContext) {
+        guard case .checkingAllowance = bodyState, self.head == head else { return }
+        let limit = allowed ? services.limits.staffBodyBytes : services.limits.formBodyBytes
+        guard (body?.readableBytes ?? 0) <= limit, allowed || head.headers.first(name: .contentLength) == nil else {
+            return refuse(.payloadTooLarge, context: context)
+        }
+        bodyState = .collecting(limit: limit)
+        sendContinueIfExpected(head, context: context)
+        releaseRead(context: context)
+        if endReceived { respondWhenWritable(context: context) }
+    }
+
+    private func sendContinueIfExpected(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        guard head.headers[canonicalForm: "Expect"].contains(where: { $0.lowercased() == "100-continue" }) else { return }
+        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+    }
+
+    /// Answers at once and ends the connection: the body that was not read cannot be told from
+    /// a next request. What the client still sends is read and dropped for a moment (a lingering
+    /// close), so that closing with unread bytes does not reset the connection before the
+    /// client has read the answer.
+    private func refuse(_ status: HTTPResponseStatus, context: ChannelHandlerContext) {
+        guard let requestHead = head else { return }
+        bodyState = .refused
+        body = nil
+        draining = true
+        application.logger.notice("edge.refused", metadata: ["status": "\(status.code)", "client": "\(client.address)", "uri": "\(requestHead.uri.prefix(200))"])
+        var headers = HTTPHeaders([("Content-Type", "text/plain; charset=utf-8"), ("Connection", "close")])
+        SecurityHeadersMiddleware.apply(to: &headers)
+        let answer = (status, headers, ByteBuffer(string: "\(status.code) \(status.reasonPhrase)\n"))
+        write(answer, for: requestHead, closing: false, context: context).whenComplete { _ in
+            context.close(mode: .output, promise: nil)
+            context.eventLoop.scheduleTask(in: .seconds(2)) { context.close(promise: nil) }
+        }
+        releaseRead(context: context)
+    }
+
+    /// Holds a finished request while the client has not read earlier answers, so a client that
+    /// pipelines requests but never reads cannot make the server queue answers without bound.
+    private func respondWhenWritable(context: ChannelHandlerContext) {
+        guard context.channel.isWritable else {
+            waitingForWritability = { [unowned self] in respond(context: context) }
+            return
+        }
+        respond(context: context)
+    }
+
+    private func respond(context: ChannelHandlerContext) {
+        guard let requestHead = head else { return }
+        head = nil
+        let requestBody = body
+        body = nil
+        if let answer = services.fastPath.answer(requestHead, client: client) {
+            write(answer, for: requestHead, closing: false, context: context)
+        } else {
+            respondThroughVapor(requestHead, body: requestBody, context: context)
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, let waiting = waitingForWritability {
+            waitingForWritability = nil
+            waiting()
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if case .checkingAllowance = bodyState { return }
+        context.read()
+    }
+
+    private func releaseRead(context: ChannelHandlerContext) {
+        guard readHeld else { return }
+        readHeld = false
+        context.read()
     }
 
     private func respondThroughVapor(_ head: HTTPRequestHead, body: ByteBuffer?, context: ChannelHandlerContext) {
@@ -181,6 +309,7 @@ final class FrontHandler: ChannelInboundHandler, RemovableChannelHandler, @unche
             headersNoUpdate: head.headers, collectedBody: body, remoteAddress: context.channel.remoteAddress,
             logger: application.logger, byteBufferAllocator: context.channel.allocator, on: context.eventLoop
         )
+        request.remoteClient = client
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         application.responder.respond(to: request).hop(to: context.eventLoop).whenComplete { result in
             let (handler, context) = loopBound.value
@@ -197,20 +326,22 @@ final class FrontHandler: ChannelInboundHandler, RemovableChannelHandler, @unche
     private func write(_ response: Response, for head: HTTPRequestHead, context: ChannelHandlerContext) {
         guard let buffer = response.body.buffer ?? (response.body.count == 0 ? ByteBuffer() : nil) else {
             application.logger.error("response.streaming_unsupported", metadata: ["uri": "\(head.uri)"])
-            write((.internalServerError, [:], nil), for: head, context: context)
+            write((.internalServerError, [:], nil), for: head, closing: false, context: context)
             return
         }
-        write((response.status, response.headers, buffer), for: head, context: context)
+        write((response.status, response.headers, buffer), for: head, closing: false, context: context)
     }
 
-    private func write(_ answer: (HTTPResponseStatus, HTTPHeaders, ByteBuffer?), for head: HTTPRequestHead, context: ChannelHandlerContext) {
+    @discardableResult
+    private func write(_ answer: (HTTPResponseStatus, HTTPHeaders, ByteBuffer?), for head: HTTPRequestHead, closing: Bool, context: ChannelHandlerContext) -> EventLoopFuture<Void> {
         var (status, headers, body) = answer
         let bodyAllowed = head.method != .HEAD && status != .notModified && status != .noContent
         if status != .notModified {
             headers.replaceOrAdd(name: .contentLength, value: String(body?.readableBytes ?? 0))
         }
         headers.replaceOrAdd(name: .date, value: HTTPClock.now)
-        let keepAlive = head.isKeepAlive
+        if client.isHTTPS { headers.add(name: .strictTransportSecurity, value: "max-age=31536000") }
+        let keepAlive = head.isKeepAlive && !closing
         if !keepAlive { headers.replaceOrAdd(name: .connection, value: "close") }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
         if bodyAllowed, let body, body.readableBytes > 0 {
@@ -220,6 +351,7 @@ final class FrontHandler: ChannelInboundHandler, RemovableChannelHandler, @unche
         if !keepAlive {
             done.whenComplete { _ in context.close(promise: nil) }
         }
+        return done
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -235,6 +367,35 @@ final class FrontHandler: ChannelInboundHandler, RemovableChannelHandler, @unche
     }
 }
 
+/// Answers the edge gives before or without a request it could parse: written as raw bytes by
+/// handlers that sit before the HTTP encoder, then the connection is closed.
+final class EdgeRefusal: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+
+    let status: HTTPResponseStatus
+
+    init(status: HTTPResponseStatus) {
+        self.status = status
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        context.writeAndFlush(NIOAny(Self.bytes(status))).whenComplete { _ in context.close(promise: nil) }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+
+    static func bytes(_ status: HTTPResponseStatus) -> ByteBuffer {
+        let text = "\(status.code) \(status.reasonPhrase)\n"
+        var headers = HTTPHeaders()
+        SecurityHeadersMiddleware.apply(to: &headers)
+        var head = "HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\nDate: \(HTTPClock.now)\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        head += "Content-Length: \(text.utf8.count)\r\nConnection: close\r\n"
+        if status == .serviceUnavailable { head += "Retry-After: 5\r\n" }
+        for header in headers { head += "\(header.name): \(header.value)\r\n" }
+        return ByteBuffer(string: head + "\r\n" + text)
+    }
+}
+
 /// The `Date` header (RFC 9110 §6.6.1), formatted at most once a second.
 enum HTTPClock {
     private static let cached = NIOLockedValueBox<(second: Int, text: String)>((0, ""))
@@ -247,4 +408,19 @@ enum HTTPClock {
             return cache.text
         }
     }
+}
+
+private struct RequestClientKey: StorageKey {
+    typealias Value = RequestClient
+}
+
+extension Request {
+    /// The client behind the trusted proxies, as the front server worked it out.
+    var remoteClient: RequestClient {
+        get { storage[RequestClientKey.self] ?? RequestClient(address: remoteAddress?.ipAddress ?? "unknown", isHTTPS: false) }
+        set { storage[RequestClientKey.self] = newValue }
+    }
+
+    /// The client's address, for rate limits, the meter and the audit log.
+    var clientAddress: String { remoteClient.address }
 }

@@ -31,21 +31,26 @@ public enum MastheadApp {
         let pages = SitePages(theme: theme, settings: settings)
         let cache = PageCache()
         app.storage[PageCacheKey.self] = cache
-        let server = FrontServer(application: app, cache: cache, fastPathEnabled: { settings.anonymousMeter == 0 })
+        let cachedPages = CachedPages(cache: cache, settings: settings)
+        app.storage[CachedPagesKey.self] = cachedPages
+        let server = FrontServer(application: app, services: .init(
+            limits: settings.limits, proxies: settings.trustedProxies, fastPath: cachedPages,
+            mayUploadLargeBody: { [unowned app] head in await StaffSignIn.mayUpload(uri: head.uri, headers: head.headers, database: app.db) }
+        ))
         app.storage[FrontServerKey.self] = server
         app.servers.use { _ in server }
         app.lifecycle.use(GenerationWatcher(cache: cache, settings: settings.live, interval: settings.generationPollInterval))
         app.lifecycle.use(SchedulerLifecycle(interval: settings.generationPollInterval))
+        app.lifecycle.use(Housekeeping())
 
         app.middleware = Middlewares()
         app.middleware.use(SecurityHeadersMiddleware())
         app.middleware.use(SiteErrorMiddleware(pages: pages, editions: theme.editions))
         app.middleware.use(ViewerMiddleware())
 
-        let transport: any MailTransport = settings.smtp.map {
-            SMTPTransport(configuration: $0, group: app.eventLoopGroup, heloName: URL(string: settings.publicURL)?.host ?? "localhost")
-        } ?? MailDropTransport(directory: settings.mailDropDirectory, logger: app.logger)
-        let csrf = CSRF(key: try SiteSecret.load(settings), siteOrigin: settings.publicOrigin)
+        let transport = mailTransport(settings: settings, app: app)
+        let secret = try SiteSecret.load(settings)
+        let csrf = CSRF(key: secret, siteOrigin: settings.publicOrigin)
 
         app.get("healthz") { req async throws -> String in
             try await DatabaseSetup.ping(req.db)
@@ -53,10 +58,19 @@ public enum MastheadApp {
         }
         StaticController(theme: theme, mediaDirectory: settings.mediaDirectory).register(on: app)
         RobotsController().register(on: app)
-        SiteController(pages: pages, cache: cache, settings: settings).register(on: app, editions: theme.editions)
+        SiteController(pages: pages, cache: cache, settings: settings, readerIDs: ReaderIDs(key: secret)).register(on: app, editions: theme.editions)
         MembersController(pages: pages, csrf: csrf, mail: MemberMail(transport: transport, settings: settings), settings: settings)
             .register(on: app, editions: theme.editions)
         registerAdmin(on: app, theme: theme, csrf: csrf, mail: StaffMail(transport: transport, settings: settings), settings: settings)
+    }
+
+    /// Mail goes to the SMTP server, or else is written to the data folder as development mail,
+    /// which `masthead serve` only allows when asked for (`Settings.requireMailForServing`).
+    private static func mailTransport(settings: Settings, app: Application) -> any MailTransport {
+        if let smtp = settings.smtp {
+            return SMTPTransport(configuration: smtp, group: app.eventLoopGroup, heloName: URL(string: settings.publicURL)?.host ?? "localhost")
+        }
+        return MailDropTransport(directory: settings.mailDropDirectory, logger: app.logger)
     }
 
     /// The admin: a few pages reached signed out (sign-in, passwords), the rest behind a staff session.
@@ -92,11 +106,23 @@ struct FrontServerKey: StorageKey {
     typealias Value = FrontServer
 }
 
+struct CachedPagesKey: StorageKey {
+    typealias Value = CachedPages
+}
+
 extension Application {
     public var pageCache: PageCache? { storage[PageCacheKey.self] }
 }
 
 extension Settings {
+    /// A server that answers readers must send their mail: without an SMTP server, sign-in and
+    /// password links would sit in the data folder, so that is only allowed when the operator
+    /// says development mail is wanted.
+    public func requireMailForServing() throws {
+        guard smtp == nil, !developmentMail else { return }
+        throw StartupError("MASTHEAD_SMTP_URL is not set: set it to send mail, or set MASTHEAD_DEV_MAIL=1 to write mail to \(mailDropDirectory) instead")
+    }
+
     /// Where development mail is written when no SMTP server is configured.
     public var mailDropDirectory: String { (dataDirectory as NSString).appendingPathComponent("mail") }
 

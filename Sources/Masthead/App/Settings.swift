@@ -26,6 +26,12 @@ public struct Settings: Sendable {
     public var mailFrom: EmailMessage.Address
     /// The key that signs CSRF tokens and links; generated into the data folder when unset.
     public var secret: String?
+    /// Proxies whose `Forwarded`/`X-Forwarded-*` headers name the client and its scheme.
+    public var trustedProxies: TrustedProxies
+    /// Without an SMTP server, mail is only written to the data folder, which an operator must ask for.
+    public var developmentMail: Bool
+    /// The edge's limits on what clients may hold open.
+    public var limits: ConnectionLimits
     /// What admins changed on the settings page, shared by every copy of these settings and
     /// kept in step with the database; each value falls back to the configured one.
     let live = LiveSiteSettings()
@@ -96,7 +102,10 @@ public struct Settings: Sendable {
         secret: String? = nil,
         memberMeter: Int = 0,
         anonymousMeter: Int = 0,
-        timeZone: TimeZone = .gmt
+        timeZone: TimeZone = .gmt,
+        trustedProxies: TrustedProxies = .loopback,
+        developmentMail: Bool = false,
+        limits: ConnectionLimits = .init()
     ) {
         self.database = database
         self.dataDirectory = dataDirectory
@@ -119,6 +128,9 @@ public struct Settings: Sendable {
         let host = URL(string: publicURL)?.host ?? "localhost"
         self.mailFrom = mailFrom ?? .init(email: "noreply@\(host.contains(".") ? host : "\(host).localdomain")", name: siteName)
         self.secret = secret
+        self.trustedProxies = trustedProxies
+        self.developmentMail = developmentMail
+        self.limits = limits
     }
 
     /// Builds settings from `MASTHEAD_*` variables. Command-line flags (hostname, port, data folder)
@@ -161,8 +173,23 @@ public struct Settings: Sendable {
             secret: environment["MASTHEAD_SECRET"].flatMap { $0.isEmpty ? nil : $0 },
             memberMeter: try environment["MASTHEAD_METER_MEMBERS"].map { try parseInteger($0, name: "MASTHEAD_METER_MEMBERS", range: 0...100) } ?? 0,
             anonymousMeter: try environment["MASTHEAD_METER_ANONYMOUS"].map { try parseInteger($0, name: "MASTHEAD_METER_ANONYMOUS", range: 0...100) } ?? 0,
-            timeZone: try environment["MASTHEAD_TIME_ZONE"].map(parseTimeZone) ?? .gmt
+            timeZone: try environment["MASTHEAD_TIME_ZONE"].map(parseTimeZone) ?? .gmt,
+            trustedProxies: try environment["MASTHEAD_TRUSTED_PROXIES"].map(TrustedProxies.init(parsing:)) ?? .loopback,
+            developmentMail: try parseFlag(environment["MASTHEAD_DEV_MAIL"], name: "MASTHEAD_DEV_MAIL"),
+            limits: ConnectionLimits(
+                maximumConnections: try environment["MASTHEAD_MAX_CONNECTIONS"].map { try parseInteger($0, name: "MASTHEAD_MAX_CONNECTIONS", range: 16...1_000_000) } ?? ConnectionLimits.default.maximumConnections,
+                headTimeout: .seconds(Int64(try environment["MASTHEAD_HEAD_TIMEOUT"].map { try parseInteger($0, name: "MASTHEAD_HEAD_TIMEOUT", range: 1...600) } ?? 10)),
+                bodyTimeout: .seconds(Int64(try environment["MASTHEAD_BODY_TIMEOUT"].map { try parseInteger($0, name: "MASTHEAD_BODY_TIMEOUT", range: 1...3600) } ?? 60))
+            )
         )
+    }
+
+    private static func parseFlag(_ text: String?, name: String) throws -> Bool {
+        switch text?.lowercased() {
+        case nil, "", "0", "false", "no": return false
+        case "1", "true", "yes": return true
+        default: throw SettingsError("\(name) must be 1 or 0, got '\(text ?? "")'")
+        }
     }
 
     static func parseTimeZone(_ text: String) throws -> TimeZone {

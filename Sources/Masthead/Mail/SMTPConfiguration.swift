@@ -1,9 +1,12 @@
 import Foundation
 
 /// Where and how to hand mail to an SMTP server, from `MASTHEAD_SMTP_URL`:
-/// - `smtp://host:587`: plain connection upgraded with STARTTLS (RFC 3207) whenever the server
-///   offers it; credentials are only ever sent over TLS or to a loopback server;
-/// - `smtp://host:587?starttls=required`: refuse a server that does not offer STARTTLS;
+/// - `smtp://host:587`: plain connection upgraded with STARTTLS (RFC 3207); a server that does
+///   not offer it is refused, unless it is on this machine (loopback), where STARTTLS is used
+///   when offered. Credentials are only ever sent over TLS or to a loopback server;
+/// - `smtp://host:587?starttls=opportunistic`: use STARTTLS when offered, send in the clear
+///   otherwise (a downgrade anyone on the path can force: only for a trusted network);
+/// - `smtp://host:587?starttls=required`: insist on STARTTLS, on loopback too;
 /// - `smtps://host:465`: TLS from the first byte (RFC 8314);
 /// - `user:password@` in either form enables AUTH PLAIN or LOGIN (RFC 4954);
 /// - `?ca=/path/to/ca.pem` trusts a private certificate authority instead of the system's.
@@ -41,8 +44,12 @@ public struct SMTPConfiguration: Sendable, Equatable {
         }
         switch scheme {
         case "smtp":
-            let required = components.queryItems?.contains { $0.name == "starttls" && $0.value == "required" } ?? false
-            security = required ? .requiredSTARTTLS : .opportunisticSTARTTLS
+            switch components.queryItems?.first(where: { $0.name == "starttls" })?.value {
+            case "required": security = .requiredSTARTTLS
+            case "opportunistic": security = .opportunisticSTARTTLS
+            case nil: security = Self.isLoopback(host) ? .opportunisticSTARTTLS : .requiredSTARTTLS
+            case let other?: throw SettingsError("MASTHEAD_SMTP_URL: starttls must be required or opportunistic, got '\(other)'")
+            }
             port = components.port ?? 587
         case "smtps":
             security = .implicitTLS
@@ -62,7 +69,9 @@ public struct SMTPConfiguration: Sendable, Equatable {
         host.contains(":") || host.split(separator: ".").allSatisfy({ Int($0) != nil }) ? nil : host
     }
 
-    var isLoopback: Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    var isLoopback: Bool { Self.isLoopback(host) }
+
+    private static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
     }
 }

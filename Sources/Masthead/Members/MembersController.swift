@@ -54,7 +54,7 @@ struct MembersController: Sendable {
                 : .init(label: edition.text("join_instead"), url: urls.join(returningTo: returnPath))]
         )
         let response = try render("form", model, status: error == nil ? .ok : .badRequest)
-        if let newCookie { response.cookies[CSRF.cookieName] = settings.cookie(newCookie, maxAge: nil) }
+        if let newCookie { response.cookies[CSRF.cookieName] = settings.cookie(newCookie, for: req, maxAge: nil) }
         return response
     }
 
@@ -94,7 +94,7 @@ struct MembersController: Sendable {
             submitLabel: edition.text("verify_submit"), links: []
         )
         let response = try render("form", model)
-        if let newCookie { response.cookies[CSRF.cookieName] = settings.cookie(newCookie, maxAge: nil) }
+        if let newCookie { response.cookies[CSRF.cookieName] = settings.cookie(newCookie, for: req, maxAge: nil) }
         return response
     }
 
@@ -112,7 +112,7 @@ struct MembersController: Sendable {
         let token = try await MemberSessions(database: req.db, now: now).create(for: member)
         req.logger.info("member.signed_in", metadata: ["member": "\(member.id?.uuidString ?? "")"])
         let response = req.redirect(to: MemberURL.safeReturnPath(redeemed.returnPath, fallback: SiteURL(edition: edition).home), redirectType: .normal)
-        response.cookies[MemberSessions.cookieName] = settings.cookie(token, maxAge: Int(MemberSessions.lifetime))
+        response.cookies[MemberSessions.cookieName] = settings.cookie(token, for: req, maxAge: Int(MemberSessions.lifetime))
         response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
         return response
     }
@@ -154,7 +154,7 @@ struct MembersController: Sendable {
             try await sessions.revoke(token: signedIn.sessionToken)
         }
         let response = req.redirect(to: SiteURL(edition: edition).home, redirectType: .normal)
-        response.cookies[MemberSessions.cookieName] = settings.cookie("", maxAge: 0)
+        response.cookies[MemberSessions.cookieName] = settings.cookie("", for: req, maxAge: 0)
         return response
     }
 
@@ -188,7 +188,7 @@ struct MembersController: Sendable {
             submitLabel: edition.text("delete_confirm_submit"), links: [.init(label: edition.text("delete_keep"), url: SiteURL(edition: edition).home)]
         )
         let response = try render("form", model)
-        if let newCookie { response.cookies[CSRF.cookieName] = settings.cookie(newCookie, maxAge: nil) }
+        if let newCookie { response.cookies[CSRF.cookieName] = settings.cookie(newCookie, for: req, maxAge: nil) }
         return response
     }
 
@@ -207,7 +207,7 @@ struct MembersController: Sendable {
             req.logger.info("member.deleted", metadata: ["member": "\(member.id?.uuidString ?? "")"])
         }
         let response = try message(edition: edition, title: "delete_done_title", paragraphs: ["delete_done_text"])
-        response.cookies[MemberSessions.cookieName] = settings.cookie("", maxAge: 0)
+        response.cookies[MemberSessions.cookieName] = settings.cookie("", for: req, maxAge: 0)
         return response
     }
 

@@ -19,8 +19,6 @@ public final class Staff: Model, @unchecked Sendable {
     @Field(key: "password_hash") var passwordHash: String
     @OptionalField(key: "totp_secret") var totpSecret: String?
     @OptionalField(key: "totp_last_counter") var totpLastCounter: Int64?
-    @Field(key: "failed_sign_ins") var failedSignIns: Int
-    @OptionalField(key: "locked_until") var lockedUntil: Date?
     @Timestamp(key: "created_at", on: .create) public var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) public var updatedAt: Date?
 
@@ -31,7 +29,6 @@ public final class Staff: Model, @unchecked Sendable {
         self.name = name
         self.role = role
         self.passwordHash = passwordHash
-        failedSignIns = 0
     }
 }
 
@@ -54,6 +51,7 @@ public enum StaffAccountError: Error, CustomStringConvertible, Equatable {
 /// Creating staff accounts. Passwords are stored only as bcrypt hashes (cost 12).
 public struct StaffAccounts: Sendable {
     public static let minimumPasswordLength = 12
+    static let bcryptCost = 12
     let database: any Database
 
     public init(database: any Database) {
@@ -67,7 +65,7 @@ public struct StaffAccounts: Sendable {
         if try await Staff.query(on: database).filter(\.$email == email).first() != nil {
             throw StaffAccountError.alreadyExists(email)
         }
-        let staff = Staff(email: email, name: name.isEmpty ? email : name, role: role, passwordHash: try Bcrypt.hash(password, cost: 12))
+        let staff = Staff(email: email, name: name.isEmpty ? email : name, role: role, passwordHash: try Bcrypt.hash(password, cost: Self.bcryptCost))
         do {
             try await staff.create(on: database)
         } catch {
@@ -87,12 +85,10 @@ public struct StaffAccounts: Sendable {
         guard let staff = try await Staff.query(on: database).filter(\.$email == email).first() else {
             throw StaffAccountError.notFound(email)
         }
-        let hash = try Bcrypt.hash(password, cost: 12)
+        let hash = try Bcrypt.hash(password, cost: Self.bcryptCost)
         try await database.transaction { db in
             let id = try staff.requireID()
             staff.passwordHash = hash
-            staff.failedSignIns = 0
-            staff.lockedUntil = nil
             if removeTwoStep {
                 staff.totpSecret = nil
                 staff.totpLastCounter = nil
@@ -100,6 +96,7 @@ public struct StaffAccounts: Sendable {
             try await staff.save(on: db)
             try await StaffSession.query(on: db).filter(\.$staff.$id == id).delete()
             try await StaffToken.query(on: db).filter(\.$staff.$id == id).delete()
+            try await StaffSignInAttempts.query(on: db).filter(\.$staff.$id == id).delete()
             try await AuditLog(database: db, now: Date()).record("command line", removeTwoStep ? "reset password and two-step sign-in" : "reset password", email)
         }
         return staff

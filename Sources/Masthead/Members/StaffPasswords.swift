@@ -103,9 +103,8 @@ struct StaffPasswords: Sendable {
             try await StaffToken.query(on: db).filter(\.$staff.$id == staffID).delete()
             try await StaffSession.query(on: db).filter(\.$staff.$id == staffID).delete()
             staff.passwordHash = digest
-            staff.failedSignIns = 0
-            staff.lockedUntil = nil
             try await staff.save(on: db)
+            try await StaffSignInAttempts.query(on: db).filter(\.$staff.$id == staffID).delete()
             try await AuditLog(database: db, now: now).record(staff.email, "set password", staff.email)
         }
         return staff

@@ -35,10 +35,4 @@ extension Request {
     var signedIn: SignedInViewer? { storage[ViewerKey.self] }
 
     var viewer: Viewer { signedIn?.viewer ?? .anonymous }
-
-    /// The client's address for rate limits. Behind a proxy, the proxy's address unless the
-    /// deployment terminates at Masthead; X-Forwarded-For is not trusted, as anyone can send it.
-    var clientAddress: String {
-        remoteAddress?.ipAddress ?? "unknown"
-    }
 }

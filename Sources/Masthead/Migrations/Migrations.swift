@@ -10,5 +10,6 @@ enum MastheadMigrations {
         CreateStaff(),
         CreateStaffSessions(),
         CreateEditorial(),
+        CreateStaffSignInAttempts(),
     ]
 }

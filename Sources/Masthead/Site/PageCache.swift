@@ -21,21 +21,27 @@ public final class PageCache: Sendable {
     public struct Page: Sendable {
         let body: PreparedBody
         let lastModified: LastModified?
-    }
-
-    private struct Entry: Sendable {
+        /// The content generation the page was rendered under: once it is not the current one,
+        /// the page may describe an article since unpublished or gated, and is never served.
         let generation: Int64
-        let page: Page
     }
 
-    private let entries = Mutex<[Key: Entry]>([:])
-    /// Anonymous pages by the exact request URI, for the front server's lookup before routing.
-    private let byURI = Mutex<[String: Entry]>([:])
-    private let generation = Atomic<Int64>(0)
-    private let capacity: Int
+    /// What the front server looks a page up by: the request's URI as the route reads it, and
+    /// the access level of the reader asking.
+    struct FastKey: Hashable, Sendable {
+        let uri: String
+        let access: AccessLevel
+    }
 
+    private let entries: Mutex<RecentlyUsed<Key, Page>>
+    /// Pages by request URI, for the front server's lookup before routing.
+    private let byURI: Mutex<RecentlyUsed<FastKey, Page>>
+    private let generation = Atomic<Int64>(0)
+
+    /// `capacity` bounds each index; the pages least recently read go first.
     public init(capacity: Int = 5_000) {
-        self.capacity = capacity
+        entries = Mutex(RecentlyUsed(capacity: capacity))
+        byURI = Mutex(RecentlyUsed(capacity: capacity))
     }
 
     public var currentGeneration: Int64 { generation.load(ordering: .acquiring) }
@@ -44,8 +50,8 @@ public final class PageCache: Sendable {
     public func adopt(generation newValue: Int64) {
         let old = generation.exchange(newValue, ordering: .acquiringAndReleasing)
         if old != newValue {
-            entries.withLock { $0.removeAll(keepingCapacity: true) }
-            byURI.withLock { $0.removeAll(keepingCapacity: true) }
+            entries.withLock { $0.removeAll() }
+            byURI.withLock { $0.removeAll() }
         }
     }
 
@@ -53,40 +59,45 @@ public final class PageCache: Sendable {
     /// costs a lock and a dictionary lookup on the event loop.
     public func hit(_ key: Key) -> Page? {
         let generation = currentGeneration
-        guard let entry = entries.withLock({ $0[key] }), entry.generation == generation else { return nil }
-        return entry.page
+        guard let page = entries.withLock({ $0.value(for: key) }), page.generation == generation else { return nil }
+        return page
     }
 
-    /// The anonymous page last served for exactly this URI, if still current.
-    func hit(uri: String) -> Page? {
+    /// The page last served for this URI to a reader of this access level, if still current.
+    func hit(uri: String, access: AccessLevel) -> Page? {
         let generation = currentGeneration
-        guard let entry = byURI.withLock({ $0[uri] }), entry.generation == generation else { return nil }
-        return entry.page
+        let key = FastKey(uri: Self.routeKey(uri), access: access)
+        guard let page = byURI.withLock({ $0.value(for: key) }), page.generation == generation else { return nil }
+        return page
     }
 
-    /// Records that this URI, asked anonymously, is answered with this page. Only the site's
-    /// page handlers call it, for pages every anonymous reader gets alike.
-    func remember(uri: String, page: Page) {
-        let entry = Entry(generation: currentGeneration, page: page)
-        byURI.withLock { entries in
-            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-            entries[uri] = entry
-        }
+    /// Records that this URI, asked by any reader of this access level, is answered with this
+    /// page. Only the site's page handlers call it, for pages every such reader gets alike.
+    func remember(uri: String, access: AccessLevel, page: Page) {
+        guard page.generation == currentGeneration else { return }
+        let key = FastKey(uri: Self.routeKey(uri), access: access)
+        byURI.withLock { $0.insert(page, for: key) }
+    }
+
+    /// The URI as far as the site's routes read it: the path and the `page` parameter. Links
+    /// shared on social media carry `?fbclid=`, `?utm_source=` and the like, which change
+    /// nothing on the page and so must not make a new entry.
+    static func routeKey(_ uri: String) -> String {
+        guard let question = uri.utf8.firstIndex(of: UInt8(ascii: "?")) else { return uri }
+        let path = uri[..<question]
+        let kept = uri[uri.index(after: question)...].split(separator: "&").filter { $0.hasPrefix("page=") }
+        return kept.isEmpty ? String(path) : path + "?" + kept.joined(separator: "&")
     }
 
     public func page(for key: Key, render: () async throws -> (html: String, lastModified: Date?)) async throws -> Page {
         let generationAtStart = currentGeneration
-        if let entry = entries.withLock({ $0[key] }), entry.generation == generationAtStart {
-            return entry.page
-        }
+        if let page = hit(key) { return page }
         let rendered = try await render()
-        let page = Page(body: PreparedBody(html: rendered.html), lastModified: rendered.lastModified.map(LastModified.init))
-        entries.withLock { entries in
-            // A full cache is emptied rather than tracked per entry: pages are cheap to rebuild,
-            // and the bound only guards memory against crawls over endless page numbers.
-            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-            entries[key] = Entry(generation: generationAtStart, page: page)
-        }
+        let page = Page(
+            body: PreparedBody(html: rendered.html), lastModified: rendered.lastModified.map(LastModified.init),
+            generation: generationAtStart
+        )
+        entries.withLock { $0.insert(page, for: key) }
         return page
     }
 }

@@ -11,6 +11,7 @@ struct SiteController: Sendable {
     let pages: SitePages
     let cache: PageCache
     let settings: Settings
+    let readerIDs: ReaderIDs
 
     func register(on routes: any RoutesBuilder, editions: EditionCatalog) {
         for edition in editions.all {
@@ -69,7 +70,9 @@ struct SiteController: Sendable {
         }
         .map { response in
             if let readerID = meter.newReaderID {
-                response.cookies[Metering.readerCookie] = settings.cookie(readerID, maxAge: Int(Metering.window))
+                response.cookies[Metering.readerCookie] = settings.cookie(readerID, for: req, maxAge: Int(Metering.window))
+                // The id is this reader's alone: no shared cache may hand it to another.
+                response.headers.replaceOrAdd(name: .cacheControl, value: "private, no-cache")
             }
             return response
         }
@@ -84,7 +87,8 @@ struct SiteController: Sendable {
     }
 
     /// Decided before the cache is asked, as the decision picks the cached variant: whether the
-    /// reader's metered allowance opens this gated article, and a reader id to set if they had none.
+    /// reader's metered allowance opens this gated article, and a reader id to set if they had
+    /// none. A reader without a genuine id gets the preview with a new one (see `ReaderIDs`).
     private func meterDecision(_ req: Request, edition: Edition, slug: String) async throws -> (opens: Bool, newReaderID: String?) {
         let viewer = req.viewer
         let allowance = meterAllowance(for: viewer)
@@ -92,19 +96,16 @@ struct SiteController: Sendable {
               let gate = try await PublishedArticles(database: req.db).gate(edition: edition.code, slug: slug),
               AccessPolicy.paywallReason(visibility: gate.visibility, viewer: viewer) != nil
         else { return (false, nil) }
-        var newReaderID: String?
         let readerKey: String
         if let member = req.signedIn?.member, let id = member.id {
             readerKey = Metering.readerKey(member: id)
-        } else if let cookie = req.cookies[Metering.readerCookie]?.string, cookie.count >= 32, cookie.count < 100 {
-            readerKey = "reader:\(cookie)"
+        } else if let reader = readerIDs.verify(req.cookies[Metering.readerCookie]?.string) {
+            readerKey = "reader:\(reader)"
         } else {
-            let fresh = SecretToken.generate()
-            newReaderID = fresh
-            readerKey = "reader:\(fresh)"
+            return (false, readerIDs.issue())
         }
         let opens = try await Metering(database: req.db, now: Date()).allows(readerKey: readerKey, articleID: gate.id, allowance: allowance)
-        return (opens, newReaderID)
+        return (opens, nil)
     }
 
     func kindListing(_ req: Request, kind: ArticleKind, edition: Edition) throws -> EventLoopFuture<Response> {
@@ -171,7 +172,7 @@ struct SiteController: Sendable {
         let cache = cache
         let respond = { @Sendable (entry: PageCache.Page) in
             // What every anonymous reader gets for this URI may be served before routing next time.
-            if shared, settings.anonymousMeter == 0 { cache.remember(uri: req.url.string, page: entry) }
+            if shared, settings.anonymousMeter == 0 { cache.remember(uri: req.url.string, access: .anonymous, page: entry) }
             return entry.body.response(to: req, cacheControl: cacheControl, vary: Self.pageVary, lastModified: entry.lastModified)
         }
         if let entry = cache.hit(key) {

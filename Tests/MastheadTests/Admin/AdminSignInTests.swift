@@ -51,7 +51,7 @@ struct AdminSignInTests {
             #expect(fifth.status == .tooManyRequests)
             let right = try await browser.submit(form, action: "/admin/signin", ["email": "author@example.com", "password": "the right password"])
             #expect(right.status == .tooManyRequests)
-            #expect(right.body.contains("locked for 15 minutes"))
+            #expect(right.body.contains("try again in 15 minutes"))
             #expect(try await StaffSession.query(on: site.app.db).count() == 0)
         }
     }

@@ -23,6 +23,8 @@ struct SiteSettingsTests {
             #expect(renamed)
             let home = try await site.get("/")
             #expect(home.body.contains("<a href=\"/about\">About us</a>"))
+            // The generation reaches the cache within a poll; the page follows it.
+            #expect(try await eventually { try await site.get("/articles/\(paid.slug)").body.contains("€90") })
             let after = try await site.get("/articles/\(paid.slug)")
             #expect(HTML.count(of: "p", in: HTML.section(of: after.body, from: "class=\"article__body\"", to: "</div>") ?? "")
                 < HTML.count(of: "p", in: HTML.section(of: before.body, from: "class=\"article__body\"", to: "</div>") ?? ""))

@@ -133,7 +133,7 @@ struct StaffRoleTests {
             let outcomes = try await withThrowingTaskGroup(of: StaffSignIn.Outcome.self) { group in
                 for _ in 0..<12 {
                     group.addTask {
-                        try await StaffSignIn(database: site.app.db, now: Date()).signIn(email: staff.email, password: "a wrong guess") { _, _ in
+                        try await StaffSignIn(database: site.app.db, now: Date()).signIn(email: staff.email, password: "a wrong guess", clientAddress: "203.0.113.7") { _, _ in
                             await checks.count()
                             try await Task.sleep(for: .milliseconds(50))
                             return false
@@ -144,7 +144,7 @@ struct StaffRoleTests {
             }
             #expect(await checks.total <= StaffSignIn.maximumFailures)
             #expect(outcomes.filter { $0 == .refused }.count <= StaffSignIn.maximumFailures - 1)
-            let afterwards = try await StaffSignIn(database: site.app.db, now: Date()).signIn(email: staff.email, password: Newsroom.password) { _, _ in true }
+            let afterwards = try await StaffSignIn(database: site.app.db, now: Date()).signIn(email: staff.email, password: Newsroom.password, clientAddress: "203.0.113.7") { _, _ in true }
             #expect(afterwards == .locked)
         }
     }

@@ -66,8 +66,10 @@ struct UserCommandTests {
         let app = try await MastheadApp.make(settings: settings)
         let staff = try #require(try await Staff.query(on: app.db).first())
         staff.totpSecret = TOTP.generate().base32
-        staff.lockedUntil = Date().addingTimeInterval(600)
         try await staff.save(on: app.db)
+        for _ in 0..<StaffSignIn.maximumFailures {
+            _ = try await StaffSignIn(database: app.db, now: Date()).signIn(email: "ed@example.com", password: "wrong", clientAddress: "203.0.113.9") { _, _ in false }
+        }
         await MastheadApp.stop(app)
 
         let unknown = try MastheadProcess.run(["user", "password", "--email", "nobody@example.com"], environment: environment, input: "a second long password\n")
@@ -78,7 +80,7 @@ struct UserCommandTests {
         #expect(reset.standardOutput == "Set a new password for ed@example.com and turned off two-step sign-in.\n")
 
         let after = try await MastheadApp.make(settings: settings)
-        let outcome = try await StaffSignIn(database: after.db, now: Date()).signIn(email: "ed@example.com", password: "a second long password") {
+        let outcome = try await StaffSignIn(database: after.db, now: Date()).signIn(email: "ed@example.com", password: "a second long password", clientAddress: "203.0.113.9") {
             try Bcrypt.verify($0, created: $1)
         }
         await MastheadApp.stop(after)

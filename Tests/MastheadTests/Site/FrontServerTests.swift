@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Vapor
 @testable import Masthead
 
 /// Masthead's own HTTP server: cached pages before routing, everything else through Vapor.
@@ -50,6 +51,89 @@ struct FrontServerTests {
             let browser = TestBrowser(site: site)
             let page = try await browser.post("/signin", form: ["email": String(repeating: "a", count: 3 * 1024 * 1024)])
             #expect(page.status == .payloadTooLarge)
+        }
+    }
+}
+
+@Suite("The fast path", .serialized)
+struct FastPathTests {
+    private func answered(_ site: TestSite) throws -> Int {
+        try #require(site.app.storage[CachedPagesKey.self]).answered.load(ordering: .relaxed)
+    }
+
+    @Test("a page read a second time is answered by the fast path, also for HEAD and with 304")
+    func fastPathFires() async throws {
+        try await withSite(on: .sqlite) { site in
+            let article = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
+            let path = "/articles/\(article.slug)"
+            let routed = try await site.get(path)
+            #expect(try answered(site) == 0)
+
+            let fast = try await site.get(path)
+            #expect(try answered(site) == 1)
+            #expect(fast.body == routed.body)
+
+            let head = try await site.app.client.send(.HEAD, to: URI(string: site.baseURL + path))
+            #expect(try answered(site) == 2)
+            #expect(head.status == .ok && (head.body?.readableBytes ?? 0) == 0)
+            #expect(head.headers.first(name: .contentLength) == String(routed.bytes.readableBytes))
+
+            let etag = try #require(routed.headers.first(name: .eTag))
+            let unchanged = try await site.get(path, headers: [("If-None-Match", etag)])
+            #expect(try answered(site) == 3)
+            #expect(unchanged.status == .notModified && unchanged.bytes.readableBytes == 0)
+        }
+    }
+
+    @Test("links with tracking parameters are answered by the fast path with the same page")
+    func trackingParametersShareThePage() async throws {
+        try await withSite(on: .sqlite) { site in
+            let article = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
+            let path = "/articles/\(article.slug)"
+            let first = try await site.get(path + "?utm_source=newsletter&utm_medium=email")
+            let before = try answered(site)
+            let shared = try await site.get(path + "?fbclid=IwAR\(UUID().uuidString)")
+            let bare = try await site.get(path)
+            #expect(try answered(site) == before + 2)
+            #expect(shared.body == first.body && bare.body == first.body)
+            #expect(first.body.contains("<link rel=\"canonical\" href=\"https://news.example\(path)\">"))
+            let secondPage = try await site.get("/news?page=2&gclid=abc")
+            #expect(secondPage.body != (try await site.get("/news")).body)
+        }
+    }
+
+    @Test("a publish racing cached reads never leaves a gated article's full text on the fast path", arguments: TestDatabase.available)
+    func publishRacingReads(database: TestDatabase) async throws {
+        try await withSite(on: database) { site in
+            let article = try #require(try await DemoArticles.all(on: site).first {
+                $0.edition == "en" && $0.visibility == .public && !DemoArticles.gatedSentences(of: $0).isEmpty
+            })
+            let gated = try #require(DemoArticles.gatedSentences(of: article).first)
+            let path = "/articles/\(article.slug)"
+            let deadline = ContinuousClock.now + .seconds(20)
+            for round in 0..<8 where ContinuousClock.now < deadline {
+                let paid = round % 2 == 0
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for _ in 0..<4 {
+                        group.addTask { for _ in 0..<10 { _ = try await site.get(path) } }
+                    }
+                    group.addTask {
+                        article.visibility = paid ? .paid : .public
+                        try await article.save(on: site.app.db)
+                        _ = try await ContentGeneration.bump(on: site.app.db)
+                    }
+                    try await group.waitForAll()
+                }
+                let settled = try await eventually {
+                    let page = try await site.get(path)
+                    return HTML.text(of: page.body).contains(gated) != paid
+                }
+                #expect(settled, "round \(round): the page did not follow the change")
+                for _ in 0..<5 {
+                    let page = try await site.get(path)
+                    #expect(HTML.text(of: page.body).contains(gated) != paid, "round \(round): a stale page was served after the change")
+                }
+            }
         }
     }
 }

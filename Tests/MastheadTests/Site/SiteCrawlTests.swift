@@ -36,7 +36,7 @@ struct SiteCrawlTests {
             pagesToValidate["/ar/account"] = try await site.get("/ar/account", headers: [("Cookie", "mh_session=\(session)")])
             try await StaffAccounts(database: site.app.db).create(email: "staff@example.com", name: "Staff", role: .editor, password: "a long staff password")
             guard case .signedIn(let staffToken) = try await StaffSignIn(database: site.app.db, now: Date())
-                .signIn(email: "staff@example.com", password: "a long staff password", verify: { _, _ in true }) else {
+                .signIn(email: "staff@example.com", password: "a long staff password", clientAddress: "127.0.0.1", verify: { _, _ in true }) else {
                 Issue.record("staff could not sign in"); return
             }
             pagesToValidate["/admin/signin"] = try await site.get("/admin/signin")

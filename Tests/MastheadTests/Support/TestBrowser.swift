@@ -6,6 +6,8 @@ import Vapor
 final class TestBrowser: @unchecked Sendable {
     let site: TestSite
     private(set) var cookies: [String: String] = [:]
+    /// Sent with every request, as a proxy in front of the site would add them.
+    var extraHeaders: [(String, String)] = []
 
     init(site: TestSite) {
         self.site = site
@@ -82,7 +84,7 @@ final class TestBrowser: @unchecked Sendable {
     }
 
     private func cookieHeader() -> [(String, String)] {
-        cookies.isEmpty ? [] : [("Cookie", cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; "))]
+        extraHeaders + (cookies.isEmpty ? [] : [("Cookie", cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; "))])
     }
 
     private func remember(_ headers: HTTPHeaders) {

@@ -61,7 +61,8 @@ enum TestSettings {
             siteName: "Masthead Test",
             pageSize: 5,
             generationPollInterval: .milliseconds(100),
-            logLevel: .error
+            logLevel: .error,
+            developmentMail: true
         )
     }
 }

@@ -1,0 +1,40 @@
+import Fluent
+import Foundation
+import Synchronization
+import Vapor
+
+/// Removes what no longer counts, once at start and then hourly: metered reads past their
+/// window, and sign-in links and sessions past their expiry. Without it these tables would
+/// grow with every reader for as long as the site runs.
+final class Housekeeping: LifecycleHandler, Sendable {
+    static let interval: Duration = .seconds(3600)
+    private let task = Mutex<Task<Void, Never>?>(nil)
+
+    func didBootAsync(_ application: Application) async throws {
+        let database = application.db, logger = application.logger
+        task.withLock {
+            $0 = Task {
+                while !Task.isCancelled {
+                    do {
+                        try await Self.sweep(database, now: Date())
+                    } catch {
+                        logger.warning("housekeeping.failed", metadata: ["error": "\(error)"])
+                    }
+                    try? await Task.sleep(for: Self.interval)
+                }
+            }
+        }
+    }
+
+    static func sweep(_ database: any Database, now: Date) async throws {
+        try await Metering(database: database, now: now).pruneExpired()
+        // Links stay an hour past expiry: the hourly rate limits count them.
+        try await LoginToken.query(on: database).filter(\.$expiresAt < now.addingTimeInterval(-3600)).delete()
+        try await MemberSession.query(on: database).filter(\.$expiresAt < now).delete()
+        try await StaffSession.query(on: database).filter(\.$expiresAt < now).delete()
+    }
+
+    func shutdownAsync(_ application: Application) async {
+        task.withLock { $0?.cancel() }
+    }
+}

@@ -1,0 +1,102 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// Cuts off clients that send a request too slowly (the "slowloris" attack): a request's head
+/// must be complete within `headTimeout` of its first byte, and its body within `bodyTimeout`
+/// of its head. Trickling a byte at a time no longer keeps a connection, as it would under an
+/// idle timeout alone. Confined to its connection's event loop.
+final class RequestDeadlines: @unchecked Sendable {
+    private enum Phase {
+        case idle, head, body
+    }
+
+    private let limits: ConnectionLimits
+    private let logger: Logger
+    private var phase = Phase.idle
+    private var timer: Scheduled<Void>?
+    /// The watcher nearest the socket, through which a 408 goes out as raw bytes.
+    fileprivate var socketSide: ChannelHandlerContext?
+
+    init(limits: ConnectionLimits, logger: Logger) {
+        self.limits = limits
+        self.logger = logger
+    }
+
+    /// Bytes arrived; the first of a request starts the clock for its head.
+    fileprivate func bytesArrived() {
+        guard phase == .idle else { return }
+        start(.head, after: limits.headTimeout)
+    }
+
+    fileprivate func headArrived() {
+        start(.body, after: limits.bodyTimeout)
+    }
+
+    fileprivate func requestEnded() {
+        phase = .idle
+        timer?.cancel()
+        timer = nil
+    }
+
+    private func start(_ next: Phase, after timeout: TimeAmount) {
+        phase = next
+        timer?.cancel()
+        guard let context = socketSide else { return }
+        let logger = logger
+        timer = context.eventLoop.scheduleTask(in: timeout) { [weak self] in
+            guard let self, phase == next else { return }
+            logger.notice("edge.refused", metadata: ["status": "408", "reason": next == .head ? "head_timeout" : "body_timeout"])
+            context.writeAndFlush(NIOAny(EdgeRefusal.bytes(.requestTimeout))).whenComplete { _ in context.close(promise: nil) }
+        }
+    }
+}
+
+/// Sees the raw bytes before the HTTP decoder, to know when a request begins.
+final class RequestStartWatcher: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    private let deadlines: RequestDeadlines
+
+    init(deadlines: RequestDeadlines) {
+        self.deadlines = deadlines
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        deadlines.socketSide = context
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        deadlines.bytesArrived()
+        context.fireChannelRead(data)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        deadlines.requestEnded()
+        deadlines.socketSide = nil
+        context.fireChannelInactive()
+    }
+}
+
+/// Sees the decoded parts right after the HTTP decoder (before pipelined requests are held
+/// back), to know when a head and a body are complete.
+final class RequestProgressWatcher: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+
+    private let deadlines: RequestDeadlines
+
+    init(deadlines: RequestDeadlines) {
+        self.deadlines = deadlines
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head: deadlines.headArrived()
+        case .body: break
+        case .end: deadlines.requestEnded()
+        }
+        context.fireChannelRead(data)
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+@testable import Masthead
+
+@Suite("The page cache")
+struct PageCacheTests {
+    private func render(_ cache: PageCache, _ name: String, during: () -> Void = {}) async throws -> PageCache.Page {
+        try await cache.page(for: .init(page: name, access: .anonymous)) {
+            during()
+            return ("<p>\(name)</p>", nil)
+        }
+    }
+
+    @Test("a page rendered before a publish is not served by URI after it")
+    func pageKeepsItsGeneration() async throws {
+        let cache = PageCache()
+        cache.adopt(generation: 1)
+        let page = try await render(cache, "article") { cache.adopt(generation: 2) }
+        cache.remember(uri: "/articles/a", access: .anonymous, page: page)
+        #expect(cache.hit(uri: "/articles/a", access: .anonymous) == nil)
+        #expect(cache.hit(.init(page: "article", access: .anonymous)) == nil)
+    }
+
+    @Test("a flood of distinct URLs does not push out a page that is being read")
+    func floodDoesNotEvictReadPages() async throws {
+        let cache = PageCache(capacity: 100)
+        let hot = try await render(cache, "home")
+        cache.remember(uri: "/", access: .anonymous, page: hot)
+        for number in 0..<10_000 {
+            let page = try await render(cache, "listing-\(number)")
+            cache.remember(uri: "/news?page=\(number)", access: .anonymous, page: page)
+            if number % 20 == 0 { #expect(cache.hit(uri: "/", access: .anonymous) != nil) }
+        }
+        #expect(cache.hit(uri: "/", access: .anonymous) != nil)
+        #expect(cache.hit(uri: "/news?page=5", access: .anonymous) == nil)
+    }
+
+    @Test("only the parameters a route reads tell pages apart")
+    func routeKey() {
+        #expect(PageCache.routeKey("/articles/a?utm_source=x&fbclid=y") == "/articles/a")
+        #expect(PageCache.routeKey("/news?gclid=1&page=2") == "/news?page=2")
+        #expect(PageCache.routeKey("/news") == "/news")
+    }
+
+    @Test("pages are cached per access level")
+    func perAccessLevel() async throws {
+        let cache = PageCache()
+        let page = try await render(cache, "article")
+        cache.remember(uri: "/articles/a", access: .paid, page: page)
+        #expect(cache.hit(uri: "/articles/a", access: .paid) != nil)
+        #expect(cache.hit(uri: "/articles/a", access: .anonymous) == nil)
+    }
+}
