@@ -4,32 +4,43 @@ import Vapor
 
 /// Keeps this instance's page cache and site settings in step with the content generation in
 /// the database, so that a publish or a settings change on any instance (or by the CLI) reaches
-/// every instance within one interval.
+/// every instance within one interval; and its memory of sessions with the session generation,
+/// so a sign-out anywhere is honoured everywhere as quickly.
 final class GenerationWatcher: LifecycleHandler, Sendable {
     private let cache: PageCache
     private let settings: LiveSiteSettings
+    private let viewers: Viewers
     private let interval: Duration
     private let task = Mutex<Task<Void, Never>?>(nil)
 
-    init(cache: PageCache, settings: LiveSiteSettings, interval: Duration) {
+    init(cache: PageCache, settings: LiveSiteSettings, viewers: Viewers, interval: Duration) {
         self.cache = cache
         self.settings = settings
+        self.viewers = viewers
         self.interval = interval
     }
 
     func didBootAsync(_ application: Application) async throws {
         let database = application.db
-        let first = try await ContentGeneration.current(on: database)
+        let counters = try await SiteCounters.values(on: database)
+        let first = counters[ContentGeneration.key] ?? 0
         settings.adopt(try await SiteSettingsStore.load(on: database))
         cache.adopt(generation: first)
-        let cache = cache, settings = settings, interval = interval, logger = application.logger
+        let cache = cache, settings = settings, viewers = viewers, interval = interval, logger = application.logger
         task.withLock {
             $0 = Task {
                 var seen = first
+                var seenSessions = counters[MemberSessions.generationKey] ?? 0
                 while !Task.isCancelled {
                     try? await Task.sleep(for: interval)
                     do {
-                        let generation = try await ContentGeneration.current(on: database)
+                        let counters = try await SiteCounters.values(on: database)
+                        let sessions = counters[MemberSessions.generationKey] ?? 0
+                        if sessions != seenSessions {
+                            viewers.forgetAll()
+                            seenSessions = sessions
+                        }
+                        let generation = counters[ContentGeneration.key] ?? 0
                         guard generation != seen else { continue }
                         // Settings first: pages rendered for the new generation must use them. The
                         // generation moves on even if they cannot be read, or unpublished pages would stay.

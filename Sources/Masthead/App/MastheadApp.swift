@@ -31,7 +31,8 @@ public enum MastheadApp {
         let pages = SitePages(theme: theme, settings: settings)
         let cache = PageCache()
         app.storage[PageCacheKey.self] = cache
-        let cachedPages = CachedPages(cache: cache, settings: settings)
+        let viewers = Viewers()
+        let cachedPages = CachedPages(cache: cache, viewers: viewers, settings: settings)
         app.storage[CachedPagesKey.self] = cachedPages
         let server = FrontServer(application: app, services: .init(
             limits: settings.limits, proxies: settings.trustedProxies, fastPath: cachedPages,
@@ -39,14 +40,14 @@ public enum MastheadApp {
         ))
         app.storage[FrontServerKey.self] = server
         app.servers.use { _ in server }
-        app.lifecycle.use(GenerationWatcher(cache: cache, settings: settings.live, interval: settings.generationPollInterval))
+        app.lifecycle.use(GenerationWatcher(cache: cache, settings: settings.live, viewers: viewers, interval: settings.generationPollInterval))
         app.lifecycle.use(SchedulerLifecycle(interval: settings.generationPollInterval))
         app.lifecycle.use(Housekeeping())
 
         app.middleware = Middlewares()
         app.middleware.use(SecurityHeadersMiddleware())
         app.middleware.use(SiteErrorMiddleware(pages: pages, editions: theme.editions))
-        app.middleware.use(ViewerMiddleware())
+        app.middleware.use(ViewerMiddleware(viewers: viewers))
 
         let transport = mailTransport(settings: settings, app: app)
         let secret = try SiteSecret.load(settings)
@@ -59,7 +60,7 @@ public enum MastheadApp {
         StaticController(theme: theme, mediaDirectory: settings.mediaDirectory).register(on: app)
         RobotsController().register(on: app)
         SiteController(pages: pages, cache: cache, settings: settings, readerIDs: ReaderIDs(key: secret)).register(on: app, editions: theme.editions)
-        MembersController(pages: pages, csrf: csrf, mail: MemberMail(transport: transport, settings: settings), settings: settings)
+        MembersController(pages: pages, csrf: csrf, mail: MemberMail(transport: transport, settings: settings), settings: settings, viewers: viewers)
             .register(on: app, editions: theme.editions)
         registerAdmin(on: app, theme: theme, csrf: csrf, mail: StaffMail(transport: transport, settings: settings), settings: settings)
     }

@@ -3,8 +3,11 @@ import Foundation
 
 /// Signed-in browsers. Each session is a random token in an HttpOnly cookie and a hashed row
 /// here; signing out deletes the row, signing out everywhere deletes all of a member's rows.
+/// Ending a session early bumps the session generation, so that every instance forgets what
+/// it remembered of sessions (`Viewers`).
 public struct MemberSessions: Sendable {
     public static let cookieName = "mh_session"
+    static let generationKey = "session_generation"
     public static let lifetime: TimeInterval = 30 * 24 * 3600
 
     let database: any Database
@@ -19,21 +22,25 @@ public struct MemberSessions: Sendable {
         return token
     }
 
-    func member(forToken token: String) async throws -> Member? {
-        try await MemberSession.query(on: database)
+    /// The member a live session names, and when the session ends.
+    func session(forToken token: String) async throws -> (member: Member, expiresAt: Date)? {
+        guard let session = try await MemberSession.query(on: database)
             .filter(\.$tokenHash == SecretToken.digest(token))
             .filter(\.$expiresAt > now)
             .with(\.$member)
-            .first()?
-            .member
+            .first()
+        else { return nil }
+        return (session.member, session.expiresAt)
     }
 
     func revoke(token: String) async throws {
         try await MemberSession.query(on: database).filter(\.$tokenHash == SecretToken.digest(token)).delete()
+        try await SiteCounters.increment(Self.generationKey, on: database)
     }
 
     func revokeAll(memberID: UUID) async throws {
         try await MemberSession.query(on: database).filter(\.$member.$id == memberID).delete()
+        try await SiteCounters.increment(Self.generationKey, on: database)
     }
 }
 
@@ -65,6 +72,7 @@ public struct MemberAccounts: Sendable {
         try await database.transaction { db in
             try await LoginToken.query(on: db).filter(\.$email == member.email).delete()
             try await member.delete(on: db)
+            try await SiteCounters.increment(MemberSessions.generationKey, on: db)
         }
     }
 }

@@ -9,6 +9,7 @@ struct MembersController: Sendable {
     let csrf: CSRF
     let mail: MemberMail
     let settings: Settings
+    let viewers: Viewers
 
     func register(on routes: any RoutesBuilder, editions: EditionCatalog) {
         for edition in editions.all {
@@ -150,8 +151,10 @@ struct MembersController: Sendable {
         let sessions = MemberSessions(database: req.db, now: Date())
         if everywhere {
             try await sessions.revokeAll(memberID: try signedIn.member.requireID())
+            viewers.forgetAll()
         } else {
             try await sessions.revoke(token: signedIn.sessionToken)
+            viewers.forget(token: signedIn.sessionToken)
         }
         let response = req.redirect(to: SiteURL(edition: edition).home, redirectType: .normal)
         response.cookies[MemberSessions.cookieName] = settings.cookie("", for: req, maxAge: 0)
@@ -204,6 +207,7 @@ struct MembersController: Sendable {
         let accounts = MemberAccounts(database: req.db)
         if let member = try await accounts.find(email: redeemed.email) {
             try await accounts.delete(member)
+            viewers.forgetAll()
             req.logger.info("member.deleted", metadata: ["member": "\(member.id?.uuidString ?? "")"])
         }
         let response = try message(edition: edition, title: "delete_done_title", paragraphs: ["delete_done_text"])

@@ -11,5 +11,6 @@ enum MastheadMigrations {
         CreateStaffSessions(),
         CreateEditorial(),
         CreateStaffSignInAttempts(),
+        AddSessionGeneration(),
     ]
 }

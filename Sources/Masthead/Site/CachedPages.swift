@@ -4,31 +4,45 @@ import Synchronization
 import Vapor
 
 /// The front server's fast path: a page already rendered for the reader's access level,
-/// answered from the page cache before routing. It answers only readers whose access level
-/// needs no database to know and whose page the meter has no say in.
+/// answered from the page cache before routing. It answers a reader whose access level
+/// `Viewers` knows without the database, and only when the meter has no say in what that
+/// level reads (the meter is counted per reader, on the routed path).
 final class CachedPages: FastPath {
     private let cache: PageCache
+    private let viewers: Viewers
     private let settings: Settings
     /// Answers given, so tests can tell the fast path from the router.
     let answered = Atomic<Int>(0)
 
-    init(cache: PageCache, settings: Settings) {
+    init(cache: PageCache, viewers: Viewers, settings: Settings) {
         self.cache = cache
+        self.viewers = viewers
         self.settings = settings
     }
 
     func answer(_ head: HTTPRequestHead, client: RequestClient) -> (HTTPResponseStatus, HTTPHeaders, ByteBuffer?)? {
         guard head.method == .GET || head.method == .HEAD,
-              !head.headers[.cookie].contains(where: { $0.contains(MemberSessions.cookieName + "=") }),
-              settings.anonymousMeter == 0,
-              let page = cache.hit(uri: head.uri, access: .anonymous)
+              let viewer = viewers.knownViewer(head.headers),
+              settings.meterAllowance(for: viewer) == 0,
+              let page = cache.hit(uri: head.uri, access: viewer.accessLevel)
         else { return nil }
         var answer = page.body.answer(
-            to: head.headers, cacheControl: SiteController.anonymousCacheControl,
+            to: head.headers, cacheControl: SiteController.cacheControl(for: viewer, metered: false),
             vary: SiteController.pageVary, lastModified: page.lastModified
         )
         SecurityHeadersMiddleware.apply(to: &answer.headers)
         answered.add(1, ordering: .relaxed)
         return answer
+    }
+}
+
+extension Settings {
+    /// Gated articles this viewer may open per 30 days on the meter; 0 when the meter has no say.
+    func meterAllowance(for viewer: Viewer) -> Int {
+        switch viewer {
+        case .anonymous: anonymousMeter
+        case .freeMember: memberMeter
+        case .paidMember: 0
+        }
     }
 }

@@ -31,6 +31,11 @@ struct RecentlyUsed<Key: Hashable, Value> {
         recent[key] = value
     }
 
+    mutating func removeValue(for key: Key) {
+        recent.removeValue(forKey: key)
+        older.removeValue(forKey: key)
+    }
+
     mutating func removeAll() {
         recent.removeAll(keepingCapacity: true)
         older.removeAll()

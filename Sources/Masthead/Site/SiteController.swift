@@ -5,8 +5,13 @@ import Vapor
 /// The reader's pages. Each handler parses the request, asks the page cache, and on a miss
 /// fetches published content and renders it.
 struct SiteController: Sendable {
-    static let anonymousCacheControl = "public, max-age=60"
     static let pageVary = "Accept-Encoding, Cookie"
+
+    /// What every anonymous reader gets may be kept by shared caches for a minute; a signed-in
+    /// reader's page, or one the meter opened, only by the reader's own browser.
+    static func cacheControl(for viewer: Viewer, metered: Bool) -> String {
+        viewer == .anonymous && !metered ? "public, max-age=60" : "private, no-cache"
+    }
 
     let pages: SitePages
     let cache: PageCache
@@ -43,7 +48,7 @@ struct SiteController: Sendable {
 
     func article(_ req: Request, edition: Edition) throws -> EventLoopFuture<Response> {
         let slug = try Self.slug(req)
-        guard meterAllowance(for: req.viewer) > 0 else {
+        guard settings.meterAllowance(for: req.viewer) > 0 else {
             return articlePage(req, edition: edition, slug: slug, meter: (false, nil))
         }
         return req.eventLoop.makeFutureWithTask {
@@ -78,20 +83,12 @@ struct SiteController: Sendable {
         }
     }
 
-    private func meterAllowance(for viewer: Viewer) -> Int {
-        switch viewer {
-        case .anonymous: settings.anonymousMeter
-        case .freeMember: settings.memberMeter
-        case .paidMember: 0
-        }
-    }
-
     /// Decided before the cache is asked, as the decision picks the cached variant: whether the
     /// reader's metered allowance opens this gated article, and a reader id to set if they had
     /// none. A reader without a genuine id gets the preview with a new one (see `ReaderIDs`).
     private func meterDecision(_ req: Request, edition: Edition, slug: String) async throws -> (opens: Bool, newReaderID: String?) {
         let viewer = req.viewer
-        let allowance = meterAllowance(for: viewer)
+        let allowance = settings.meterAllowance(for: viewer)
         guard allowance > 0,
               let gate = try await PublishedArticles(database: req.db).gate(edition: edition.code, slug: slug),
               AccessPolicy.paywallReason(visibility: gate.visibility, viewer: viewer) != nil
@@ -157,22 +154,22 @@ struct SiteController: Sendable {
         }
     }
 
-    /// A page for the requester's access level, from the cache or rendered for it. Pages for
-    /// signed-in readers may only be kept by their own browser.
-    /// A hit is answered on the event loop without starting a task; only a miss renders.
+    /// A page for the requester's access level, from the cache or rendered for it. A hit is
+    /// answered on the event loop without starting a task; only a miss renders. What every
+    /// reader of this access level gets alike is remembered for the front server's fast path.
     private func cached(
         _ req: Request, page: String, metered: Bool = false,
         render: @escaping @Sendable (Viewer) async throws -> (html: String, lastModified: Date?)
     ) -> EventLoopFuture<Response> {
         let viewer = req.viewer
         let key = PageCache.Key(page: metered ? page + "#metered" : page, access: viewer.accessLevel)
-        // A metered page is opened for this reader alone: no shared cache may keep it.
-        let shared = viewer == .anonymous && !metered
-        let cacheControl = shared ? Self.anonymousCacheControl : "private, no-cache"
+        let cacheControl = Self.cacheControl(for: viewer, metered: metered)
+        // A metered page is opened for this reader alone, and a level the meter counts for is
+        // answered per reader: neither may be served to the next reader before routing.
+        let alike = !metered && settings.meterAllowance(for: viewer) == 0
         let cache = cache
         let respond = { @Sendable (entry: PageCache.Page) in
-            // What every anonymous reader gets for this URI may be served before routing next time.
-            if shared, settings.anonymousMeter == 0 { cache.remember(uri: req.url.string, access: .anonymous, page: entry) }
+            if alike { cache.remember(uri: req.url.string, access: viewer.accessLevel, page: entry) }
             return entry.body.response(to: req, cacheControl: cacheControl, vary: Self.pageVary, lastModified: entry.lastModified)
         }
         if let entry = cache.hit(key) {

@@ -137,3 +137,74 @@ struct FastPathTests {
         }
     }
 }
+
+@Suite("The fast path for signed-in readers", .serialized)
+struct SignedInFastPathTests {
+    private func answered(_ site: TestSite) throws -> Int {
+        try #require(site.app.storage[CachedPagesKey.self]).answered.load(ordering: .relaxed)
+    }
+
+    private func paidMember(_ site: TestSite, until: Date = Date().addingTimeInterval(86_400)) async throws -> (Member, String) {
+        let member = Member(email: "paid-\(UUID().uuidString.prefix(8))@example.com", name: "Paid")
+        member.paidUntil = until
+        try await member.create(on: site.app.db)
+        return (member, try await MemberSessions(database: site.app.db, now: Date()).create(for: member))
+    }
+
+    @Test("a paying member's article is answered by the fast path in full, for their browser only", arguments: TestDatabase.available)
+    func paidMemberOnFastPath(database: TestDatabase) async throws {
+        try await withSite(on: database) { site in
+            let paid = try await DemoArticles.first(on: site, edition: "en", visibility: .paid)
+            let (_, session) = try await paidMember(site)
+            let cookie = [("Cookie", "mh_session=\(session)")]
+            let routed = try await site.get("/articles/\(paid.slug)", headers: cookie)
+            let before = try answered(site)
+            let fast = try await site.get("/articles/\(paid.slug)", headers: cookie)
+            #expect(try answered(site) == before + 1)
+            #expect(fast.body == routed.body && !fast.body.contains("class=\"paywall\""))
+            #expect(fast.headers.first(name: .cacheControl) == "private, no-cache")
+
+            let anonymous = try await site.get("/articles/\(paid.slug)")
+            #expect(anonymous.body.contains("class=\"paywall\""))
+        }
+    }
+
+    @Test("a session ended anywhere stops reading paid text on the fast path within a poll", arguments: TestDatabase.available)
+    func revokedSessionLeavesTheFastPath(database: TestDatabase) async throws {
+        try await withSite(on: database) { site in
+            let paid = try await DemoArticles.first(on: site, edition: "en", visibility: .paid)
+            let (_, session) = try await paidMember(site)
+            let cookie = [("Cookie", "mh_session=\(session)")]
+            _ = try await site.get("/articles/\(paid.slug)", headers: cookie)
+            #expect(!(try await site.get("/articles/\(paid.slug)", headers: cookie)).body.contains("class=\"paywall\""))
+
+            try await MemberSessions(database: site.app.db, now: Date()).revoke(token: session)
+            #expect(try await eventually { try await site.get("/articles/\(paid.slug)", headers: cookie).body.contains("class=\"paywall\"") })
+        }
+    }
+
+    @Test("a plan that lapses is honoured by the fast path when it lapses")
+    func lapsedPlan() async throws {
+        try await withSite(on: .sqlite) { site in
+            let paid = try await DemoArticles.first(on: site, edition: "en", visibility: .paid)
+            let (_, session) = try await paidMember(site, until: Date().addingTimeInterval(2))
+            let cookie = [("Cookie", "mh_session=\(session)")]
+            _ = try await site.get("/articles/\(paid.slug)", headers: cookie)
+            #expect(!(try await site.get("/articles/\(paid.slug)", headers: cookie)).body.contains("class=\"paywall\""))
+            try await Task.sleep(for: .seconds(2.5))
+            #expect(try await site.get("/articles/\(paid.slug)", headers: cookie).body.contains("class=\"paywall\""))
+        }
+    }
+
+    @Test("a free member whose reads the meter counts is always answered by the router")
+    func meteredMembersAreRouted() async throws {
+        try await withSite(on: .sqlite, configure: { $0.memberMeter = 2 }) { site in
+            let member = Member(email: "free@example.com", name: "Free")
+            try await member.create(on: site.app.db)
+            let session = try await MemberSessions(database: site.app.db, now: Date()).create(for: member)
+            let publicArticle = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
+            for _ in 0..<3 { _ = try await site.get("/articles/\(publicArticle.slug)", headers: [("Cookie", "mh_session=\(session)")]) }
+            #expect(try answered(site) == 0)
+        }
+    }
+}
