@@ -1,6 +1,7 @@
 import Crypto
 import Fluent
 import Foundation
+import SQLKit
 
 /// The metered allowance: a reader may open a set number of gated articles per 30 days.
 /// Reads are counted here, on the server, keyed by member or by an anonymous reader id; the
@@ -26,23 +27,39 @@ struct Metering: Sendable {
     }
 
     /// Whether this reader may open this article on their allowance, recording the read if so.
-    /// An article already opened in the window stays open without counting twice.
+    /// An article already opened in the window stays open without counting twice. The read is
+    /// recorded by one statement that inserts only while the reader has allowance left, so
+    /// requests for many articles at once cannot all slip under the count; on PostgreSQL, where
+    /// concurrent statements do not see each other's rows, a lock on the reader serialises them.
     func allows(readerKey: String, articleID: UUID, allowance: Int) async throws -> Bool {
         guard allowance > 0 else { return false }
         let since = now.addingTimeInterval(-Self.window)
-        let reads = try await MeterRead.query(on: database)
-            .filter(\.$readerKey == readerKey).filter(\.$readAt > since).all()
-        if reads.contains(where: { $0.$article.id == articleID }) { return true }
-        guard reads.count < allowance else { return false }
+        if try await opened(readerKey, articleID, since: since) { return true }
         try await MeterRead.query(on: database)
             .filter(\.$readerKey == readerKey).filter(\.$article.$id == articleID).delete()
         do {
-            try await MeterRead(readerKey: readerKey, articleID: articleID, readAt: now).create(on: database)
+            try await database.transaction { db in
+                let sql = db as! any SQLDatabase
+                if sql.dialect.name == "postgresql" {
+                    try await sql.raw("SELECT pg_advisory_xact_lock(hashtext(\(bind: readerKey)))").run()
+                }
+                try await sql.raw("""
+                    INSERT INTO meter_reads (id, reader_key, article_id, read_at)
+                    SELECT \(bind: UUID()), \(bind: readerKey), \(bind: articleID), \(bind: now)
+                    WHERE (SELECT COUNT(*) FROM meter_reads WHERE reader_key = \(bind: readerKey) AND read_at > \(bind: since)) < \(bind: allowance)
+                    """).run()
+            }
         } catch {
             // The same reader opened it twice at once: the other request counted it.
             guard (error as? any DatabaseError)?.isConstraintFailure == true else { throw error }
         }
-        return true
+        return try await opened(readerKey, articleID, since: since)
+    }
+
+    private func opened(_ readerKey: String, _ articleID: UUID, since: Date) async throws -> Bool {
+        try await MeterRead.query(on: database)
+            .filter(\.$readerKey == readerKey).filter(\.$article.$id == articleID).filter(\.$readAt > since)
+            .first() != nil
     }
 }
 

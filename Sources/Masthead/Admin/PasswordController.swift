@@ -50,17 +50,21 @@ struct PasswordController: Sendable {
         return response
     }
 
-    /// The answer is the same whether or not the address has an account, and whether or not
-    /// the mail server took the message: a failure that only known addresses can meet would
-    /// tell who works here. The failure goes to the log for the operator.
+    /// The answer is the same whether or not the address has an account, in words and in
+    /// time: the email goes out after the answer, so neither the mail server's delay nor its
+    /// failure (which only known addresses could meet) tells who works here. A failure goes to
+    /// the log for the operator.
     func requestReset(_ req: Request) async throws -> Response {
         let form = try req.content.decode(ResetForm.self)
         try checkCSRF(req, form.csrf)
         if let (staff, token) = try await StaffPasswords(database: req.db, now: Date()).requestReset(email: form.email ?? "") {
-            do {
-                try await mail.sendReset(token: token, to: staff)
-            } catch {
-                req.logger.error("staff.reset_mail_failed", metadata: ["error": "\(error)"])
+            let mail = mail, logger = req.logger
+            Task {
+                do {
+                    try await mail.sendReset(token: token, to: staff)
+                } catch {
+                    logger.error("staff.reset_mail_failed", metadata: ["error": "\(error)"])
+                }
             }
         }
         return try resetForm(req, sent: true)

@@ -26,25 +26,29 @@ final class StaffSignInAttempts: Model, @unchecked Sendable {
     static let schema = "staff_sign_in_attempts"
 
     @ID(key: .id) var id: UUID?
-    @Parent(key: "staff_id") var staff: Staff
+    @Field(key: "email") var email: String
     @Field(key: "client_address") var clientAddress: String
-    @Field(key: "failures") var failures: Int
+    @Field(key: "attempts") var attempts: Int
+    @Field(key: "last_attempt_at") var lastAttemptAt: Date
     @OptionalField(key: "locked_until") var lockedUntil: Date?
 
     init() {}
 }
 
 /// Password sign-in for staff: bcrypt verified off the event loop, and the answer never says
-/// which of address or password was wrong, in words or in time. Five failures from one client
-/// address lock that address out of that account for fifteen minutes; the account's owner,
-/// signing in from elsewhere, is not locked out by a stranger's guesses.
+/// which of address or password was wrong, in words or in time. Attempts are counted per
+/// address typed and client, whether or not the address has an account: five within fifteen
+/// minutes lock that client out of that address for fifteen minutes, so the account's owner,
+/// signing in from elsewhere, is never locked out by a stranger, and a lockout tells nobody
+/// that an account exists.
 struct StaffSignIn: Sendable {
     static let cookieName = "mh_staff"
     static let sessionLifetime: TimeInterval = 12 * 3600
     static let maximumFailures = 5
     static let lockout: TimeInterval = 15 * 60
-    /// Checked when there is no password to check, so that an unknown address or an account
-    /// still waiting for its first password takes as long to refuse as a wrong password.
+    /// Checked when there is no password to check, so that an unknown address, an account
+    /// still waiting for its first password, or a locked-out client takes as long to refuse
+    /// as a wrong password.
     private static let decoyHash = try! Bcrypt.hash(SecretToken.generate(), cost: StaffAccounts.bcryptCost)
 
     enum Outcome: Equatable {
@@ -62,30 +66,29 @@ struct StaffSignIn: Sendable {
         email text: String, password: String, code: String? = nil, clientAddress: String,
         verify: (String, String) async throws -> Bool
     ) async throws -> Outcome {
-        guard let email = EmailAddress.normalized(text),
-              let staff = try await Staff.query(on: database).filter(\.$email == email).first()
-        else {
-            _ = try await verify(password, Self.decoyHash)
-            return .refused
-        }
-        let staffID = try staff.requireID()
+        let email = EmailAddress.normalized(text) ?? String(text.lowercased().prefix(200))
         // The attempt is counted before the password is checked, so guesses sent in parallel
         // cannot get past the limit while bcrypt runs.
-        guard let attempt = try await claimAttempt(staffID, clientAddress) else { return .locked }
-        if attempt > Self.maximumFailures { return try await lock(staffID, clientAddress) }
-        // An invited account has no password until its owner sets one.
-        let passwordMatches = try await verify(password, staff.passwordHash.isEmpty ? Self.decoyHash : staff.passwordHash)
-        guard passwordMatches, !staff.passwordHash.isEmpty else {
-            return attempt == Self.maximumFailures ? try await lock(staffID, clientAddress) : .refused
+        let attempt = try await claimAttempt(email, clientAddress)
+        let staff = try await Staff.query(on: database).filter(\.$email == email).first()
+        let hash = staff.map(\.passwordHash).flatMap { $0.isEmpty ? nil : $0 }
+        // Past the limit the guess is checked against the decoy: it costs the same, tests nothing.
+        let mayGuess = attempt.map { $0 <= Self.maximumFailures } ?? false
+        let passwordMatches = try await verify(password, (mayGuess ? hash : nil) ?? Self.decoyHash)
+        guard let attempt else { return .locked }
+        if attempt > Self.maximumFailures { return try await lock(email, clientAddress) }
+        guard passwordMatches, hash != nil, let staff else {
+            return attempt == Self.maximumFailures ? try await lock(email, clientAddress) : .refused
         }
+        let staffID = try staff.requireID()
         if let secret = staff.totpSecret.flatMap(TOTP.init(base32:)) {
             guard let code, !code.isEmpty else { return .needsCode }
             guard let counter = secret.matchingCounter(for: code, at: now), try await spendCode(counter, staffID) else {
-                return attempt == Self.maximumFailures ? try await lock(staffID, clientAddress) : .needsCode
+                return attempt == Self.maximumFailures ? try await lock(email, clientAddress) : .needsCode
             }
         }
         try await StaffSignInAttempts.query(on: database)
-            .filter(\.$staff.$id == staffID).filter(\.$clientAddress == clientAddress).delete()
+            .filter(\.$email == email).filter(\.$clientAddress == clientAddress).delete()
         let token = SecretToken.generate()
         try await StaffSession(
             tokenHash: SecretToken.digest(token), staffID: staffID,
@@ -94,30 +97,33 @@ struct StaffSignIn: Sendable {
         return .signedIn(token: token)
     }
 
-    /// Counts one attempt from this client unless it is locked out; returns the attempts
-    /// counted so far. The row is made first if missing, then counted with one conditional
-    /// UPDATE, so parallel attempts each see their own number.
-    private func claimAttempt(_ staffID: UUID, _ clientAddress: String) async throws -> Int? {
+    /// Counts one attempt from this client at this address unless it is locked out; returns the
+    /// attempts counted in the current window, which starts again after fifteen quiet minutes.
+    /// The row is made first if missing, then counted with one conditional UPDATE, so parallel
+    /// attempts each see their own number.
+    private func claimAttempt(_ email: String, _ clientAddress: String) async throws -> Int? {
         let sql = database as! any SQLDatabase
         try await sql.insert(into: StaffSignInAttempts.schema)
-            .columns("id", "staff_id", "client_address", "failures", "locked_until")
-            .values(SQLBind(UUID()), SQLBind(staffID), SQLBind(clientAddress), SQLBind(0), SQLLiteral.null)
-            .ignoringConflicts(with: ["staff_id", "client_address"])
+            .columns("id", "email", "client_address", "attempts", "last_attempt_at", "locked_until")
+            .values(SQLBind(UUID()), SQLBind(email), SQLBind(clientAddress), SQLBind(0), SQLBind(now), SQLLiteral.null)
+            .ignoringConflicts(with: ["email", "client_address"])
             .run()
+        let windowStart = now.addingTimeInterval(-Self.lockout)
         let rows = try await sql.update(StaffSignInAttempts.schema)
-            .set(SQLIdentifier("failures"), to: SQLBinaryExpression(SQLIdentifier("failures"), .add, SQLLiteral.numeric("1")))
-            .where("staff_id", .equal, SQLBind(staffID))
+            .set(SQLIdentifier("attempts"), to: SQLQueryString("CASE WHEN last_attempt_at < \(bind: windowStart) THEN 1 ELSE attempts + 1 END"))
+            .set("last_attempt_at", to: SQLBind(now))
+            .where("email", .equal, SQLBind(email))
             .where("client_address", .equal, SQLBind(clientAddress))
             .where { $0.where("locked_until", .is, SQLLiteral.null).orWhere("locked_until", .lessThanOrEqual, SQLBind(now)) }
-            .returning("failures")
+            .returning("attempts")
             .all()
-        return try rows.first?.decode(column: "failures", as: Int.self)
+        return try rows.first?.decode(column: "attempts", as: Int.self)
     }
 
-    private func lock(_ staffID: UUID, _ clientAddress: String) async throws -> Outcome {
+    private func lock(_ email: String, _ clientAddress: String) async throws -> Outcome {
         try await (database as! any SQLDatabase).update(StaffSignInAttempts.schema)
-            .set("locked_until", to: SQLBind(now.addingTimeInterval(Self.lockout))).set("failures", to: SQLBind(0))
-            .where("staff_id", .equal, SQLBind(staffID))
+            .set("locked_until", to: SQLBind(now.addingTimeInterval(Self.lockout))).set("attempts", to: SQLBind(0))
+            .where("email", .equal, SQLBind(email))
             .where("client_address", .equal, SQLBind(clientAddress))
             .run()
         return .locked

@@ -183,7 +183,11 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
             case .refused:
                 return
             case .checkingAllowance:
-                append(&chunk)
+                if (body?.readableBytes ?? 0) + chunk.readableBytes > services.limits.staffBodyBytes {
+                    refuse(.payloadTooLarge, context: context)
+                } else {
+                    append(&chunk)
+                }
             case .collecting(let limit):
                 if (body?.readableBytes ?? 0) + chunk.readableBytes > limit {
                     refuse(.payloadTooLarge, context: context)
@@ -238,7 +242,9 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
     }
 
     private func sendContinueIfExpected(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
-        guard head.headers[canonicalForm: "Expect"].contains(where: { $0.lowercased() == "100-continue" }) else { return }
+        guard (head.version.major, head.version.minor) >= (1, 1), head.headers[canonicalForm: "Expect"].contains(where: { $0.lowercased() == "100-continue" }) else {
+            return
+        }
         context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
     }
 
@@ -257,8 +263,9 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
         let answer = (status, headers, ByteBuffer(string: "\(status.code) \(status.reasonPhrase)\n"))
         write(answer, for: requestHead, closing: false, context: context).whenComplete { _ in
             context.close(mode: .output, promise: nil)
-            context.eventLoop.scheduleTask(in: .seconds(2)) { context.close(promise: nil) }
         }
+        // Closed in any case, also when the client reads nothing and the answer never leaves.
+        context.eventLoop.scheduleTask(in: .seconds(2)) { context.close(promise: nil) }
         releaseRead(context: context)
     }
 
@@ -336,12 +343,14 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
     private func write(_ answer: (HTTPResponseStatus, HTTPHeaders, ByteBuffer?), for head: HTTPRequestHead, closing: Bool, context: ChannelHandlerContext) -> EventLoopFuture<Void> {
         var (status, headers, body) = answer
         let bodyAllowed = head.method != .HEAD && status != .notModified && status != .noContent
-        if status != .notModified {
+        // RFC 9110 §8.6: no Content-Length on 204, nor on 304 (where it would describe the page).
+        if status != .notModified && status != .noContent {
             headers.replaceOrAdd(name: .contentLength, value: String(body?.readableBytes ?? 0))
         }
         headers.replaceOrAdd(name: .date, value: HTTPClock.now)
         if client.isHTTPS { headers.add(name: .strictTransportSecurity, value: "max-age=31536000") }
-        let keepAlive = head.isKeepAlive && !closing
+        let responseCloses = headers[canonicalForm: "Connection"].contains { $0.lowercased() == "close" }
+        let keepAlive = head.isKeepAlive && !closing && !responseCloses
         if !keepAlive { headers.replaceOrAdd(name: .connection, value: "close") }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
         if bodyAllowed, let body, body.readableBytes > 0 {

@@ -2,18 +2,21 @@ import Logging
 import NIOCore
 import NIOHTTP1
 
-/// Cuts off clients that send a request too slowly (the "slowloris" attack): a request's head
-/// must be complete within `headTimeout` of its first byte, and its body within `bodyTimeout`
-/// of its head. Trickling a byte at a time no longer keeps a connection, as it would under an
-/// idle timeout alone. Confined to its connection's event loop.
+/// Cuts off clients that send a request too slowly (the "slowloris" attack): a new connection
+/// must start a request within `headTimeout`, a request's head must be complete within
+/// `headTimeout` of its first byte, and its body within `bodyTimeout` of its head. Trickling a
+/// byte at a time no longer keeps a connection, as it would under an idle timeout alone.
+/// Confined to its connection's event loop.
 final class RequestDeadlines: @unchecked Sendable {
     private enum Phase {
+        /// Accepted, nothing sent yet: closed without a word if it stays so.
+        case opened
         case idle, head, body
     }
 
     private let limits: ConnectionLimits
     private let logger: Logger
-    private var phase = Phase.idle
+    private var phase = Phase.opened
     private var timer: Scheduled<Void>?
     /// The watcher nearest the socket, through which a 408 goes out as raw bytes.
     fileprivate var socketSide: ChannelHandlerContext?
@@ -23,9 +26,13 @@ final class RequestDeadlines: @unchecked Sendable {
         self.logger = logger
     }
 
+    fileprivate func connectionOpened() {
+        start(.opened, after: limits.headTimeout)
+    }
+
     /// Bytes arrived; the first of a request starts the clock for its head.
     fileprivate func bytesArrived() {
-        guard phase == .idle else { return }
+        guard phase == .idle || phase == .opened else { return }
         start(.head, after: limits.headTimeout)
     }
 
@@ -46,8 +53,15 @@ final class RequestDeadlines: @unchecked Sendable {
         let logger = logger
         timer = context.eventLoop.scheduleTask(in: timeout) { [weak self] in
             guard let self, phase == next else { return }
+            guard next != .opened else {
+                context.close(promise: nil)
+                return
+            }
             logger.notice("edge.refused", metadata: ["status": "408", "reason": next == .head ? "head_timeout" : "body_timeout"])
             context.writeAndFlush(NIOAny(EdgeRefusal.bytes(.requestTimeout))).whenComplete { _ in context.close(promise: nil) }
+            // Closed in a moment whether or not the 408 could be written: a client that does
+            // not read its answers must not hold the connection by not reading this one either.
+            context.eventLoop.scheduleTask(in: .seconds(1)) { context.close(promise: nil) }
         }
     }
 }
@@ -65,6 +79,11 @@ final class RequestStartWatcher: ChannelInboundHandler, RemovableChannelHandler,
 
     func handlerAdded(context: ChannelHandlerContext) {
         deadlines.socketSide = context
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        deadlines.connectionOpened()
+        context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

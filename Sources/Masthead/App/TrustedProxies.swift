@@ -10,7 +10,12 @@ import Darwin
 /// The reverse proxies whose word Masthead takes for the client's address and scheme
 /// (`MASTHEAD_TRUSTED_PROXIES`). Anyone can send `X-Forwarded-For`; only a hop that is itself
 /// trusted can say who it talked to, so the client is the right-most address in the chain
-/// that no trusted proxy stands for (RFC 7239 §7.4).
+/// that no trusted proxy stands for.
+///
+/// Only `X-Forwarded-For` and `X-Forwarded-Proto` are read, the headers every common proxy
+/// appends or sets. RFC 7239's `Forwarded` is ignored: proxies that append to
+/// `X-Forwarded-For` pass a client's own `Forwarded` through untouched, so reading it would
+/// let any client choose its address.
 public struct TrustedProxies: Sendable, Equatable {
     public static let loopback = TrustedProxies(ranges: [IPRange("127.0.0.0/8")!, IPRange("::1/128")!])
 
@@ -37,53 +42,19 @@ public struct TrustedProxies: Sendable, Equatable {
         return ranges.contains { $0.contains(bytes) }
     }
 
-    /// Who sent the request, and whether it reached the outlet over https.
+    /// Who sent the request, and whether it reached the outlet over https. A hop that is not
+    /// an IP address ends the walk: no trusted proxy wrote it, so nothing left of it counts.
     func client(peer: String?, headers: HTTPHeaders) -> RequestClient {
         guard let peer, trusts(peer) else { return RequestClient(address: peer ?? "unknown", isHTTPS: false) }
-        let (chain, scheme) = Self.forwarded(headers)
+        let chain = headers[canonicalForm: "X-Forwarded-For"].map { $0.trimmingCharacters(in: .whitespaces) }
         var client = peer
         for hop in chain.reversed() {
+            guard IPRange.bytes(of: hop) != nil else { break }
             client = hop
             if !trusts(hop) { break }
         }
-        return RequestClient(address: client, isHTTPS: scheme?.lowercased() == "https")
-    }
-
-    /// The `for=` chain and `proto=` of `Forwarded` (RFC 7239), else `X-Forwarded-For` and
-    /// `X-Forwarded-Proto`. The scheme is the one the proxy nearest to Masthead saw.
-    private static func forwarded(_ headers: HTTPHeaders) -> (chain: [String], scheme: String?) {
-        let standard = headers[canonicalForm: "Forwarded"]
-        if !standard.isEmpty {
-            var chain: [String] = []
-            var scheme: String?
-            for element in standard {
-                for pair in element.split(separator: ";") {
-                    let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-                    guard parts.count == 2 else { continue }
-                    switch parts[0].lowercased() {
-                    case "for": chain.append(nodeAddress(parts[1]))
-                    case "proto": scheme = parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-                    default: break
-                    }
-                }
-            }
-            return (chain, scheme)
-        }
-        let chain = headers[canonicalForm: "X-Forwarded-For"].map { String($0).trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty }
-        return (chain, headers[canonicalForm: "X-Forwarded-Proto"].last.map(String.init))
-    }
-
-    /// A `for=` node without quotes, brackets or port: `"[2001:db8::1]:4711"` is `2001:db8::1`.
-    private static func nodeAddress(_ node: String) -> String {
-        var text = node.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
-            return String(text[text.index(after: text.startIndex)..<close])
-        }
-        if text.filter({ $0 == ":" }).count == 1, let colon = text.firstIndex(of: ":") {
-            text = String(text[..<colon])
-        }
-        return text
+        let scheme = headers[canonicalForm: "X-Forwarded-Proto"].last?.lowercased()
+        return RequestClient(address: client, isHTTPS: scheme == "https")
     }
 }
 
@@ -99,7 +70,7 @@ struct IPRange: Sendable, Equatable {
     let prefixLength: Int
 
     init?(_ text: String) {
-        let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
+        let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         guard let bytes = Self.bytes(of: parts[0]) else { return nil }
         let length = parts.count == 2 ? Int(parts[1]) : bytes.count * 8
         guard let length, length >= 0, length <= bytes.count * 8 else { return nil }

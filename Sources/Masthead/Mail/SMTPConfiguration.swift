@@ -71,7 +71,8 @@ public struct SMTPConfiguration: Sendable, Equatable {
 
     var isLoopback: Bool { Self.isLoopback(host) }
 
+    /// An address on this machine, read as an address: a name such as `127.mail.example.com` is not.
     private static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+        host == "localhost" || TrustedProxies.loopback.trusts(host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")))
     }
 }

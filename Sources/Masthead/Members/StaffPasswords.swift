@@ -104,7 +104,7 @@ struct StaffPasswords: Sendable {
             try await StaffSession.query(on: db).filter(\.$staff.$id == staffID).delete()
             staff.passwordHash = digest
             try await staff.save(on: db)
-            try await StaffSignInAttempts.query(on: db).filter(\.$staff.$id == staffID).delete()
+            try await StaffSignInAttempts.query(on: db).filter(\.$email == staff.email).delete()
             try await AuditLog(database: db, now: now).record(staff.email, "set password", staff.email)
         }
         return staff

@@ -65,28 +65,42 @@ public final class PageCache: Sendable {
 
     /// The page last served for this URI to a reader of this access level, if still current.
     func hit(uri: String, access: AccessLevel) -> Page? {
+        guard let route = Self.routeKey(uri) else { return nil }
         let generation = currentGeneration
-        let key = FastKey(uri: Self.routeKey(uri), access: access)
-        guard let page = byURI.withLock({ $0.value(for: key) }), page.generation == generation else { return nil }
+        guard let page = byURI.withLock({ $0.value(for: FastKey(uri: route, access: access)) }), page.generation == generation else {
+            return nil
+        }
         return page
     }
 
     /// Records that this URI, asked by any reader of this access level, is answered with this
     /// page. Only the site's page handlers call it, for pages every such reader gets alike.
     func remember(uri: String, access: AccessLevel, page: Page) {
-        guard page.generation == currentGeneration else { return }
-        let key = FastKey(uri: Self.routeKey(uri), access: access)
-        byURI.withLock { $0.insert(page, for: key) }
+        guard page.generation == currentGeneration, let route = Self.routeKey(uri) else { return }
+        byURI.withLock { $0.insert(page, for: FastKey(uri: route, access: access)) }
     }
 
     /// The URI as far as the site's routes read it: the path and the `page` parameter. Links
     /// shared on social media carry `?fbclid=`, `?utm_source=` and the like, which change
-    /// nothing on the page and so must not make a new entry.
-    static func routeKey(_ uri: String) -> String {
+    /// nothing on the page and so share its entry.
+    ///
+    /// Nil, so the router answers, for a URI the router might read differently than this key
+    /// says: anything percent-encoded, a fragment, a bracketed key (a structured parameter),
+    /// a `page` given twice or not as plain digits,
+    /// a path that is not plainly a path, or a URI long enough to bloat the index.
+    static func routeKey(_ uri: String) -> String? {
+        guard uri.utf8.count <= 512, uri.hasPrefix("/"), !uri.hasPrefix("//"),
+              !uri.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "#") || $0 == UInt8(ascii: "[") })
+        else { return nil }
         guard let question = uri.utf8.firstIndex(of: UInt8(ascii: "?")) else { return uri }
         let path = uri[..<question]
-        let kept = uri[uri.index(after: question)...].split(separator: "&").filter { $0.hasPrefix("page=") }
-        return kept.isEmpty ? String(path) : path + "?" + kept.joined(separator: "&")
+        let pages = uri[uri.index(after: question)...].split(separator: "&").filter { $0.hasPrefix("page=") }
+        guard let page = pages.first else { return String(path) }
+        let digits = page.dropFirst("page=".count)
+        guard pages.count == 1, let first = digits.first, first != "0", digits.count <= 6, digits.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
+            return nil
+        }
+        return path + "?" + page
     }
 
     public func page(for key: Key, render: () async throws -> (html: String, lastModified: Date?)) async throws -> Page {

@@ -47,6 +47,24 @@ struct MeteringTests {
         }
     }
 
+    @Test("requests for many gated articles at once open no more than the allowance", arguments: TestDatabase.available)
+    func parallelReadsAreCounted(database: TestDatabase) async throws {
+        try await withSite(on: database) { site in
+            let articles = try await Article.query(on: site.app.db).all().compactMap(\.id)
+            #expect(articles.count >= 10)
+            let opened = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for article in articles.prefix(10) {
+                    group.addTask {
+                        try await Metering(database: site.app.db, now: Date()).allows(readerKey: "reader:racing", articleID: article, allowance: 2)
+                    }
+                }
+                return try await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+            }
+            #expect(opened == 2)
+            #expect(try await MeterRead.query(on: site.app.db).count() == 2)
+        }
+    }
+
     @Test("reads older than the window are forgotten by the housekeeping sweep", arguments: TestDatabase.available)
     func oldReadsArePruned(database: TestDatabase) async throws {
         try await withSite(on: database) { site in

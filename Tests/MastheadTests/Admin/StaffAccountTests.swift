@@ -59,7 +59,8 @@ struct StaffAccountTests {
             let known = try await stranger.submit(try await stranger.get("/admin/reset"), action: "/admin/reset", ["email": staff.email])
             #expect(unknown.status == .ok && known.status == .ok)
             #expect(HTML.text(of: unknown.body) == HTML.text(of: known.body).replacingOccurrences(of: staff.email, with: "nobody@newsroom.example"))
-            #expect(try DevelopmentMail.links(site, containing: "/admin/password?token=").count == 1)
+            // The email leaves after the answer, so that its delay says nothing.
+            #expect(try await eventually { try DevelopmentMail.links(site, containing: "/admin/password?token=").count == 1 })
 
             let link = try DevelopmentMail.latestPath(site, containing: "/admin/password?token=")
             let reset = try await stranger.submit(try await stranger.get(link), action: "/admin/password", ["password": "a brand new password"])

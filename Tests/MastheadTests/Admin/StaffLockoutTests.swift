@@ -42,6 +42,22 @@ struct StaffLockoutTests {
         }
     }
 
+    @Test("guesses at an address without an account are locked out alike, so the lockout names no one", arguments: TestDatabase.available)
+    func lockoutDoesNotEnumerate(database: TestDatabase) async throws {
+        try await withSite(on: database, withDemo: false) { site in
+            let owner = try await Newsroom.hire(site, .owner)
+            let signIn = StaffSignIn(database: site.app.db, now: Date())
+            var answers: [String: [StaffSignIn.Outcome]] = [:]
+            for email in [owner.email, "nobody@newsroom.example"] {
+                for _ in 0...StaffSignIn.maximumFailures {
+                    answers[email, default: []].append(try await signIn.signIn(email: email, password: "a guess", clientAddress: "203.0.113.66") { _, _ in false })
+                }
+            }
+            #expect(answers[owner.email] == answers["nobody@newsroom.example"])
+            #expect(answers[owner.email]?.last == .locked)
+        }
+    }
+
     @Test("an unknown address and an account without a password are checked with bcrypt all the same")
     func unknownAddressCostsTheSame() async throws {
         try await withSite(on: .sqlite, withDemo: false) { site in

@@ -20,6 +20,16 @@ struct EdgeLimitTests {
         }
     }
 
+    @Test("a connection that never sends a request is closed after the head deadline")
+    func silentConnectionIsClosed() async throws {
+        try await withSite(on: .sqlite, withDemo: false, configure: { $0.limits.headTimeout = .seconds(1) }) { site in
+            let silent = try RawConnection(site)
+            let started = ContinuousClock.now
+            #expect(await silent.receive(timeout: .seconds(5)) == "")
+            #expect(ContinuousClock.now - started < .seconds(4))
+        }
+    }
+
     @Test("a client that trickles a body is answered 408 and cut off")
     func slowBodyIsCutOff() async throws {
         try await withSite(on: .sqlite, withDemo: false, configure: { $0.limits.bodyTimeout = .seconds(1) }) { site in

@@ -22,10 +22,17 @@ struct TrustedProxyTests {
         #expect(split.address == "203.0.113.9")
     }
 
-    @Test("RFC 7239 Forwarded is read, with quoted IPv6 and ports, and says the scheme")
-    func forwardedHeader() {
-        let client = proxies.client(peer: "::1", headers: ["Forwarded": #"for="[2001:db8::17]:4711";proto=https, for=10.0.0.2"#])
-        #expect(client == RequestClient(address: "2001:db8::17", isHTTPS: true))
+    @Test("a client's own Forwarded header is ignored, as proxies pass it through untouched")
+    func forwardedHeaderIgnored() {
+        let client = proxies.client(peer: "127.0.0.1", headers: ["Forwarded": "for=6.6.6.6", "X-Forwarded-For": "203.0.113.9"])
+        #expect(client.address == "203.0.113.9")
+    }
+
+    @Test("a hop that is not an address ends the chain at the proxy that reported it")
+    func malformedHopsEndTheChain() {
+        #expect(proxies.client(peer: "127.0.0.1", headers: ["X-Forwarded-For": "unknown, 10.0.0.5"]).address == "10.0.0.5")
+        #expect(proxies.client(peer: "127.0.0.1", headers: ["X-Forwarded-For": "1.2.3.4:80"]).address == "127.0.0.1")
+        #expect(proxies.client(peer: "::1", headers: ["X-Forwarded-For": "2001:db8::17"]).address == "2001:db8::17")
     }
 
     @Test("a trusted proxy's X-Forwarded-Proto says whether the reader came over https")
@@ -43,8 +50,10 @@ struct TrustedProxyTests {
 
     @Test("a malformed range is refused at start-up with its name")
     func malformedRange() throws {
-        let error = #expect(throws: SettingsError.self) { try Settings.fromEnvironment(["MASTHEAD_TRUSTED_PROXIES": "10.0.0.0/33"]) }
-        #expect(error?.description.contains("MASTHEAD_TRUSTED_PROXIES") == true)
+        for malformed in ["10.0.0.0/33", "/", "10.0.0.0/", "example.com"] {
+            let error = #expect(throws: SettingsError.self) { try Settings.fromEnvironment(["MASTHEAD_TRUSTED_PROXIES": malformed]) }
+            #expect(error?.description.contains("MASTHEAD_TRUSTED_PROXIES") == true)
+        }
         #expect(try Settings.fromEnvironment([:]).trustedProxies == .loopback)
     }
 

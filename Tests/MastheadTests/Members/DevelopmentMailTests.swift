@@ -54,6 +54,7 @@ struct DevelopmentMailTests {
         #expect(try SMTPConfiguration(url: "smtp://mail.example.com:587").security == .requiredSTARTTLS)
         #expect(try SMTPConfiguration(url: "smtp://mail.example.com?starttls=opportunistic").security == .opportunisticSTARTTLS)
         #expect(try SMTPConfiguration(url: "smtp://127.0.0.1:2525").security == .opportunisticSTARTTLS)
+        #expect(try SMTPConfiguration(url: "smtp://127.mail.example.com").security == .requiredSTARTTLS)
         #expect(try SMTPConfiguration(url: "smtp://127.0.0.1:2525?starttls=required").security == .requiredSTARTTLS)
         #expect(throws: SettingsError.self) { try SMTPConfiguration(url: "smtp://mail.example.com?starttls=sometimes") }
     }

@@ -42,6 +42,14 @@ struct PageCacheTests {
         #expect(PageCache.routeKey("/news") == "/news")
     }
 
+    @Test("a URI the router might read otherwise than its key is left to the router", arguments: [
+        "/news?pag%65=9999", "/news?page=2&%70age=7", "/news?x#&page=2", "/news?page=2&page=3", "/news?page=02",
+        "/news?page=+2", "/articles/%66oo", "//evil/news", "/news?page=" + String(repeating: "1", count: 600),
+    ])
+    func ambiguousURIsAreNotKeyed(uri: String) {
+        #expect(PageCache.routeKey(uri) == nil)
+    }
+
     @Test("pages are cached per access level")
     func perAccessLevel() async throws {
         let cache = PageCache()
