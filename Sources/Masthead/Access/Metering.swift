@@ -9,6 +9,8 @@ import SQLKit
 struct Metering: Sendable {
     static let window: TimeInterval = 30 * 24 * 3600
     static let readerCookie = "mh_reader"
+    /// The first key of the meter's PostgreSQL advisory locks, so they meet no other locks.
+    static let lockNamespace: Int32 = 0x4D_54_52
 
     let database: any Database
     let now: Date
@@ -41,7 +43,7 @@ struct Metering: Sendable {
             try await database.transaction { db in
                 let sql = db as! any SQLDatabase
                 if sql.dialect.name == "postgresql" {
-                    try await sql.raw("SELECT pg_advisory_xact_lock(hashtext(\(bind: readerKey)))").run()
+                    try await sql.raw("SELECT pg_advisory_xact_lock(\(bind: Self.lockNamespace), hashtext(\(bind: readerKey)))").run()
                 }
                 try await sql.raw("""
                     INSERT INTO meter_reads (id, reader_key, article_id, read_at)

@@ -12,11 +12,18 @@ struct ViewerMiddleware: Middleware {
             return next.respond(to: request)
         }
         return request.eventLoop.makeFutureWithTask {
-            if let signedIn = try await viewers.member(forToken: token, database: request.db, now: Date()) {
-                request.storage[ViewerKey.self] = signedIn
+            try await viewers.member(forToken: token, database: request.db, now: Date())
+        }.flatMap { signedIn in
+            guard let signedIn else {
+                // A session that ended (signed out elsewhere, expired): the browser forgets it too,
+                // rather than asking the database about it on every page.
+                return next.respond(to: request).map { response in
+                    response.cookies[MemberSessions.cookieName] = HTTPCookies.Value(string: "", expires: Date(timeIntervalSince1970: 0), maxAge: 0, path: "/", isHTTPOnly: true, sameSite: .lax)
+                    return response
+                }
             }
-        }.flatMap {
-            next.respond(to: request)
+            request.storage[ViewerKey.self] = signedIn
+            return next.respond(to: request)
         }
     }
 }

@@ -9,18 +9,21 @@ import Synchronization
 /// so a signed-in reader's cached page is served without a query.
 ///
 /// The memory is emptied for a session when it signs out here, and on every instance when the
-/// session generation moves (any early end of a session bumps it, see `MemberSessions`).
+/// session generation moves (any early end of a session bumps it, see `MemberSessions`; so
+/// must a change of plan, when billing makes one).
 final class Viewers: Sendable {
     /// How long the database's word on a session is taken without asking again.
     static let confirmedFor: TimeInterval = 15
 
     private struct Confirmed: Sendable {
-        let memberID: UUID
         let viewer: Viewer
         let validUntil: Date
     }
 
     private let confirmed = Mutex<RecentlyUsed<String, Confirmed>>(RecentlyUsed(capacity: 100_000))
+    /// Moves on every forgetting, so that a confirmation read from the database before a
+    /// sign-out is not stored after it.
+    private let epoch = Atomic<Int>(0)
 
     /// The session token a `Cookie` header carries, if any.
     static func sessionToken(in cookieHeaders: [String]) -> String? {
@@ -45,24 +48,33 @@ final class Viewers: Sendable {
 
     /// The signed-in member a session token names, from the database, remembered for the fast path.
     func member(forToken token: String, database: any Database, now: Date) async throws -> SignedInViewer? {
-        guard let (member, expiresAt) = try await MemberSessions(database: database, now: now).session(forToken: token),
-              let memberID = member.id
-        else { return nil }
+        let epochAtStart = epoch.load(ordering: .acquiring)
+        guard let (member, expiresAt) = try await MemberSessions(database: database, now: now).session(forToken: token) else {
+            return nil
+        }
         let viewer = member.viewer(at: now)
         var validUntil = min(now.addingTimeInterval(Self.confirmedFor), expiresAt)
         if viewer == .paidMember, let paidUntil = member.paidUntil { validUntil = min(validUntil, paidUntil) }
-        let session = Confirmed(memberID: memberID, viewer: viewer, validUntil: validUntil)
-        confirmed.withLock { $0.insert(session, for: SecretToken.digest(token)) }
+        let session = Confirmed(viewer: viewer, validUntil: validUntil)
+        confirmed.withLock { sessions in
+            if epoch.load(ordering: .acquiring) == epochAtStart { sessions.insert(session, for: SecretToken.digest(token)) }
+        }
         return SignedInViewer(member: member, sessionToken: token, viewer: viewer)
     }
 
     func forget(token: String) {
-        confirmed.withLock { $0.removeValue(for: SecretToken.digest(token)) }
+        confirmed.withLock { sessions in
+            epoch.add(1, ordering: .releasing)
+            sessions.removeValue(for: SecretToken.digest(token))
+        }
     }
 
     /// Every session: another instance ended one, or a member's plan changed.
     func forgetAll() {
-        confirmed.withLock { $0.removeAll() }
+        confirmed.withLock { sessions in
+            epoch.add(1, ordering: .releasing)
+            sessions.removeAll()
+        }
     }
 }
 

@@ -7,6 +7,7 @@ struct MembersAdminController: Sendable {
     static let pageSize = 100
 
     let admin: AdminPages
+    let viewers: Viewers
 
     struct Row {
         let url: String
@@ -85,6 +86,7 @@ struct MembersAdminController: Sendable {
             try await MemberSessions(database: db, now: Date()).revokeAll(memberID: try member.requireID())
             try await AuditLog(database: db, now: Date()).record(staff.email, "signed out member", member.email)
         }
+        viewers.forgetAll()
         return req.redirect(to: "/admin/members/\(member.id!)?done=signedout", redirectType: .normal)
     }
 

@@ -51,20 +51,20 @@ struct PasswordController: Sendable {
     }
 
     /// The answer is the same whether or not the address has an account, in words and in
-    /// time: the email goes out after the answer, so neither the mail server's delay nor its
-    /// failure (which only known addresses could meet) tells who works here. A failure goes to
-    /// the log for the operator.
+    /// time: the address is looked up and the email sent after the answer, so neither the
+    /// work nor the mail server's delay or failure (which only known addresses could meet)
+    /// tells who works here. A failure goes to the log for the operator.
     func requestReset(_ req: Request) async throws -> Response {
         let form = try req.content.decode(ResetForm.self)
         try checkCSRF(req, form.csrf)
-        if let (staff, token) = try await StaffPasswords(database: req.db, now: Date()).requestReset(email: form.email ?? "") {
-            let mail = mail, logger = req.logger
-            Task {
-                do {
+        let passwords = StaffPasswords(database: req.application.db, now: Date()), mail = mail, logger = req.logger, email = form.email ?? ""
+        Task {
+            do {
+                if let (staff, token) = try await passwords.requestReset(email: email) {
                     try await mail.sendReset(token: token, to: staff)
-                } catch {
-                    logger.error("staff.reset_mail_failed", metadata: ["error": "\(error)"])
                 }
+            } catch {
+                logger.error("staff.reset_failed", metadata: ["error": "\(error)"])
             }
         }
         return try resetForm(req, sent: true)

@@ -62,7 +62,7 @@ public enum MastheadApp {
         SiteController(pages: pages, cache: cache, settings: settings, readerIDs: ReaderIDs(key: secret)).register(on: app, editions: theme.editions)
         MembersController(pages: pages, csrf: csrf, mail: MemberMail(transport: transport, settings: settings), settings: settings, viewers: viewers)
             .register(on: app, editions: theme.editions)
-        registerAdmin(on: app, theme: theme, csrf: csrf, mail: StaffMail(transport: transport, settings: settings), settings: settings)
+        registerAdmin(on: app, theme: theme, csrf: csrf, mail: StaffMail(transport: transport, settings: settings), settings: settings, viewers: viewers)
     }
 
     /// Mail goes to the SMTP server, or else is written to the data folder as development mail,
@@ -75,7 +75,7 @@ public enum MastheadApp {
     }
 
     /// The admin: a few pages reached signed out (sign-in, passwords), the rest behind a staff session.
-    private static func registerAdmin(on app: Application, theme: Theme, csrf: CSRF, mail: StaffMail, settings: Settings) {
+    private static func registerAdmin(on app: Application, theme: Theme, csrf: CSRF, mail: StaffMail, settings: Settings, viewers: Viewers) {
         let admin = AdminPages(theme: theme, settings: settings, csrf: csrf)
         let open = app.grouped("admin")
         let signedIn = open.grouped(StaffAuthenticator(csrf: csrf))
@@ -86,7 +86,7 @@ public enum MastheadApp {
         StaffController(admin: admin, mail: mail).register(on: signedIn)
         SecurityController(admin: admin, settings: settings).register(on: signedIn)
         AuditController(admin: admin).register(on: signedIn)
-        MembersAdminController(admin: admin).register(on: signedIn)
+        MembersAdminController(admin: admin, viewers: viewers).register(on: signedIn)
         SettingsController(admin: admin, settings: settings).register(on: signedIn)
         TaxonomyController(admin: admin, settings: settings).register(on: signedIn)
         EditionsController(admin: admin).register(on: signedIn)

@@ -48,13 +48,25 @@ public struct TrustedProxies: Sendable, Equatable {
         guard let peer, trusts(peer) else { return RequestClient(address: peer ?? "unknown", isHTTPS: false) }
         let chain = headers[canonicalForm: "X-Forwarded-For"].map { $0.trimmingCharacters(in: .whitespaces) }
         var client = peer
-        for hop in chain.reversed() {
+        for entry in chain.reversed() {
+            let hop = Self.withoutPort(entry)
             guard IPRange.bytes(of: hop) != nil else { break }
             client = hop
             if !trusts(hop) { break }
         }
         let scheme = headers[canonicalForm: "X-Forwarded-Proto"].last?.lowercased()
         return RequestClient(address: client, isHTTPS: scheme == "https")
+    }
+
+    /// Some proxies write the client's port too: `203.0.113.9:4711`, `[2001:db8::1]:4711`.
+    private static func withoutPort(_ hop: String) -> String {
+        if hop.hasPrefix("["), let close = hop.firstIndex(of: "]") {
+            return String(hop[hop.index(after: hop.startIndex)..<close])
+        }
+        if hop.contains("."), let colon = hop.firstIndex(of: ":"), hop.filter({ $0 == ":" }).count == 1 {
+            return String(hop[..<colon])
+        }
+        return hop
     }
 }
 

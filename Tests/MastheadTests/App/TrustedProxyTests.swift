@@ -31,7 +31,9 @@ struct TrustedProxyTests {
     @Test("a hop that is not an address ends the chain at the proxy that reported it")
     func malformedHopsEndTheChain() {
         #expect(proxies.client(peer: "127.0.0.1", headers: ["X-Forwarded-For": "unknown, 10.0.0.5"]).address == "10.0.0.5")
-        #expect(proxies.client(peer: "127.0.0.1", headers: ["X-Forwarded-For": "1.2.3.4:80"]).address == "127.0.0.1")
+        #expect(proxies.client(peer: "127.0.0.1", headers: ["X-Forwarded-For": "1.2.3.4:80"]).address == "1.2.3.4")
+        #expect(proxies.client(peer: "127.0.0.1", headers: ["X-Forwarded-For": "[2001:db8::9]:80"]).address == "2001:db8::9")
+        #expect(proxies.client(peer: "127.0.0.1", headers: ["X-Forwarded-For": "_hidden"]).address == "127.0.0.1")
         #expect(proxies.client(peer: "::1", headers: ["X-Forwarded-For": "2001:db8::17"]).address == "2001:db8::17")
     }
 
