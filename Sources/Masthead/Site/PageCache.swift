@@ -89,18 +89,28 @@ public final class PageCache: Sendable {
     /// a `page` given twice or not as plain digits,
     /// a path that is not plainly a path, or a URI long enough to bloat the index.
     static func routeKey(_ uri: String) -> String? {
-        guard uri.utf8.count <= 512, uri.hasPrefix("/"), !uri.hasPrefix("//"),
-              !uri.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "#") || $0 == UInt8(ascii: "[") })
-        else { return nil }
-        guard let question = uri.utf8.firstIndex(of: UInt8(ascii: "?")) else { return uri }
-        let path = uri[..<question]
-        let pages = uri[uri.index(after: question)...].split(separator: "&").filter { $0.hasPrefix("page=") }
-        guard let page = pages.first else { return String(path) }
-        let digits = page.dropFirst("page=".count)
-        guard pages.count == 1, let first = digits.first, first != "0", digits.count <= 6, digits.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
-            return nil
+        let bytes = uri.utf8
+        guard bytes.count <= 512, bytes.first == UInt8(ascii: "/"), !uri.hasPrefix("//") else { return nil }
+        var question: String.Index?
+        for index in bytes.indices {
+            switch bytes[index] {
+            case UInt8(ascii: "%"), UInt8(ascii: "#"), UInt8(ascii: "["): return nil
+            case UInt8(ascii: "?") where question == nil: question = index
+            default: continue
+            }
         }
-        return path + "?" + page
+        guard let question else { return uri }
+        var page: Substring?
+        for parameter in uri[uri.index(after: question)...].split(separator: "&") where parameter.hasPrefix("page=") {
+            guard page == nil else { return nil }
+            page = parameter
+        }
+        guard let page else { return String(uri[..<question]) }
+        let digits = page.utf8.dropFirst("page=".count)
+        guard let first = digits.first, first != UInt8(ascii: "0"), digits.count <= 6,
+              digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
+        else { return nil }
+        return uri[..<question] + "?" + page
     }
 
     public func page(for key: Key, render: () async throws -> (html: String, lastModified: Date?)) async throws -> Page {
