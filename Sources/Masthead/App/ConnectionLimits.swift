@@ -21,6 +21,8 @@ public struct ConnectionLimits: Sendable, Equatable {
     public var bodyTimeout: TimeAmount
     /// A connection with no request in progress is closed after this long.
     public var idleTimeout: TimeAmount
+    /// Header fields in one request; more are answered 431.
+    public var maximumHeaders: Int
     /// The body any route accepts: forms of a few fields.
     public var formBodyBytes: Int
     /// The body the admin accepts once the staff session is verified: an image upload and its form.
@@ -28,13 +30,14 @@ public struct ConnectionLimits: Sendable, Equatable {
 
     public init(
         maximumConnections: Int = 16_384, headTimeout: TimeAmount = .seconds(10), bodyTimeout: TimeAmount = .seconds(60),
-        idleTimeout: TimeAmount = .seconds(75), formBodyBytes: Int = 64 * 1024,
+        idleTimeout: TimeAmount = .seconds(75), maximumHeaders: Int = 100, formBodyBytes: Int = 64 * 1024,
         staffBodyBytes: Int? = nil
     ) {
         self.maximumConnections = maximumConnections
         self.headTimeout = headTimeout
         self.bodyTimeout = bodyTimeout
         self.idleTimeout = idleTimeout
+        self.maximumHeaders = maximumHeaders
         self.formBodyBytes = formBodyBytes
         self.staffBodyBytes = staffBodyBytes ?? MediaLibrary.maximumBytes + 1024 * 1024
     }

@@ -19,6 +19,8 @@ final class FrontServer: Server, Sendable {
         let limits: ConnectionLimits
         let proxies: TrustedProxies
         let fastPath: any FastPath
+        /// Files sent from disk (the media folder).
+        let files: any FileResponder
         /// Whether a request may send a body up to `limits.staffBodyBytes`: asked only when its
         /// body would exceed the form limit, before a byte of it is buffered.
         let mayUploadLargeBody: @Sendable (HTTPRequestHead) async -> Bool
@@ -135,6 +137,21 @@ protocol FastPath: Sendable {
     func answer(_ head: HTTPRequestHead, client: RequestClient) -> (HTTPResponseStatus, HTTPHeaders, ByteBuffer?)?
 }
 
+/// An answer whose body, if any, is part of an open file, sent without reading it into memory.
+struct FileAnswer: @unchecked Sendable {
+    let status: HTTPResponseStatus
+    var headers: HTTPHeaders
+    var file: NIOFileHandle?
+    var bytes: Range<Int> = 0..<0
+}
+
+/// What the front server sends from disk, opened off the event loop.
+protocol FileResponder: Sendable {
+    /// The file's answer, nil inside the future when there is no such file (the router then
+    /// answers with its 404 page), or nil outright when the request is not for a file.
+    func answer(_ head: HTTPRequestHead, on eventLoop: any EventLoop) -> EventLoopFuture<FileAnswer?>?
+}
+
 /// One connection: collects each request within its body allowance, answers it from the fast
 /// path or through Vapor, and writes the response. NIO's pipelining handler keeps responses in
 /// request order and stops reading while one is outstanding.
@@ -177,6 +194,10 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
             body = nil
             endReceived = false
             client = services.proxies.client(peer: context.channel.remoteAddress?.ipAddress, headers: requestHead.headers)
+            // Browsers send a few dozen headers; thousands only make every header search slow.
+            guard requestHead.headers.count <= services.limits.maximumHeaders else {
+                return refuse(.requestHeaderFieldsTooLarge, context: context)
+            }
             decideBodyAllowance(for: requestHead, context: context)
         case .body(var chunk):
             switch bodyState {
@@ -286,6 +307,20 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
         body = nil
         if let answer = services.fastPath.answer(requestHead, client: client) {
             write(answer, for: requestHead, closing: false, context: context)
+        } else if let file = services.files.answer(requestHead, on: context.eventLoop) {
+            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            file.whenComplete { result in
+                let (handler, context) = loopBound.value
+                switch result {
+                case .success(let answer?):
+                    handler.write(answer, for: requestHead, context: context)
+                case .success(nil):
+                    handler.respondThroughVapor(requestHead, body: nil, context: context)
+                case .failure(let error):
+                    handler.application.logger.error("media.failed", metadata: ["error": "\(error)"])
+                    handler.write((.internalServerError, [:], nil), for: requestHead, closing: false, context: context)
+                }
+            }
         } else {
             respondThroughVapor(requestHead, body: requestBody, context: context)
         }
@@ -339,13 +374,29 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
         write((response.status, response.headers, buffer), for: head, closing: false, context: context)
     }
 
+    private func write(_ answer: FileAnswer, for head: HTTPRequestHead, context: ChannelHandlerContext) {
+        var headers = answer.headers
+        SecurityHeadersMiddleware.apply(to: &headers)
+        let body = answer.file.map { IOData.fileRegion(FileRegion(fileHandle: $0, readerIndex: answer.bytes.lowerBound, endIndex: answer.bytes.upperBound)) }
+        let file = answer.file
+        write(answer.status, headers, body ?? .byteBuffer(ByteBuffer()), for: head, closing: false, context: context).whenComplete { _ in
+            try? file?.close()
+        }
+    }
+
     @discardableResult
     private func write(_ answer: (HTTPResponseStatus, HTTPHeaders, ByteBuffer?), for head: HTTPRequestHead, closing: Bool, context: ChannelHandlerContext) -> EventLoopFuture<Void> {
-        var (status, headers, body) = answer
+        write(answer.0, answer.1, .byteBuffer(answer.2 ?? ByteBuffer()), for: head, closing: closing, context: context)
+    }
+
+    private func write(
+        _ status: HTTPResponseStatus, _ headers: HTTPHeaders, _ body: IOData, for head: HTTPRequestHead, closing: Bool, context: ChannelHandlerContext
+    ) -> EventLoopFuture<Void> {
+        var headers = headers
         let bodyAllowed = head.method != .HEAD && status != .notModified && status != .noContent
         // RFC 9110 §8.6: no Content-Length on 204, nor on 304 (where it would describe the page).
         if status != .notModified && status != .noContent {
-            headers.replaceOrAdd(name: .contentLength, value: String(body?.readableBytes ?? 0))
+            headers.replaceOrAdd(name: .contentLength, value: String(body.readableBytes))
         }
         headers.replaceOrAdd(name: .date, value: HTTPClock.now)
         if client.isHTTPS { headers.add(name: .strictTransportSecurity, value: "max-age=31536000") }
@@ -353,8 +404,8 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
         let keepAlive = head.isKeepAlive && !closing && !responseCloses
         if !keepAlive { headers.replaceOrAdd(name: .connection, value: "close") }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
-        if bodyAllowed, let body, body.readableBytes > 0 {
-            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        if bodyAllowed, body.readableBytes > 0 {
+            context.write(wrapOutboundOut(.body(body)), promise: nil)
         }
         let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if !keepAlive {
@@ -371,7 +422,12 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
         }
     }
 
+    /// A request NIO could not parse was answered 400 by `HTTPServerProtocolErrorHandler`;
+    /// it is counted here with the edge's other refusals.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if error is HTTPParserError {
+            application.logger.notice("edge.refused", metadata: ["status": "400", "reason": "\(error)"])
+        }
         context.close(promise: nil)
     }
 }

@@ -36,6 +36,7 @@ public enum MastheadApp {
         app.storage[CachedPagesKey.self] = cachedPages
         let server = FrontServer(application: app, services: .init(
             limits: settings.limits, proxies: settings.trustedProxies, fastPath: cachedPages,
+            files: MediaFiles(directory: settings.mediaDirectory, fileIO: app.fileio),
             mayUploadLargeBody: { [unowned app] head in await StaffSignIn.mayUpload(uri: head.uri, headers: head.headers, database: app.db) }
         ))
         app.storage[FrontServerKey.self] = server
@@ -57,7 +58,7 @@ public enum MastheadApp {
             try await DatabaseSetup.ping(req.db)
             return "ok\n"
         }
-        StaticController(theme: theme, mediaDirectory: settings.mediaDirectory).register(on: app)
+        StaticController(theme: theme).register(on: app)
         RobotsController().register(on: app)
         SiteController(pages: pages, cache: cache, settings: settings, readerIDs: ReaderIDs(key: secret)).register(on: app, editions: theme.editions)
         MembersController(pages: pages, csrf: csrf, mail: MemberMail(transport: transport, settings: settings), settings: settings, viewers: viewers)

@@ -111,3 +111,15 @@ struct EdgeLimitTests {
         }
     }
 }
+
+@Suite("The edge's limits on request heads")
+struct HeaderLimitTests {
+    @Test("a request with more header fields than any browser sends is answered 431")
+    func tooManyHeaders() async throws {
+        try await withSite(on: .sqlite, withDemo: false) { site in
+            let client = try RawConnection(site)
+            client.send("GET / HTTP/1.1\r\nHost: news.example\r\n" + String(repeating: "X-A: b\r\n", count: 500) + "\r\n")
+            #expect(await client.receive(until: "\r\n\r\n", timeout: .seconds(5)).hasPrefix("HTTP/1.1 431"))
+        }
+    }
+}
