@@ -425,7 +425,8 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
     /// A request NIO could not parse was answered 400 by `HTTPServerProtocolErrorHandler`;
     /// it is counted here with the edge's other refusals.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if error is HTTPParserError {
+        // A connection that closes mid-request (often one the edge itself cut off) is no refusal.
+        if let parserError = error as? HTTPParserError, parserError != .invalidEOFState {
             application.logger.notice("edge.refused", metadata: ["status": "400", "reason": "\(error)"])
         }
         context.close(promise: nil)
