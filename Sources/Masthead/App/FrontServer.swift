@@ -487,6 +487,6 @@ extension Request {
         set { storage[RequestClientKey.self] = newValue }
     }
 
-    /// The client's address, for rate limits, the meter and the audit log.
-    var clientAddress: String { remoteClient.address }
+    /// The client as rate limits and lockouts count it (`RequestClient.limitKey`).
+    var clientAddress: String { remoteClient.limitKey }
 }

@@ -74,6 +74,15 @@ public struct TrustedProxies: Sendable, Equatable {
 struct RequestClient: Sendable, Equatable {
     let address: String
     let isHTTPS: Bool
+
+    /// Who counts as one client for rate limits and lockouts: an IPv4 address, or an IPv6
+    /// address's /64, the block one subscriber is usually given whole and could otherwise
+    /// rotate through for a fresh count each time.
+    var limitKey: String {
+        guard let bytes = IPRange.bytes(of: address), bytes.count == 16 else { return address }
+        let groups = stride(from: 0, to: 8, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
+        return groups.joined(separator: ":") + "::/64"
+    }
 }
 
 /// An IPv4 or IPv6 range in CIDR notation; a bare address is a range of one.

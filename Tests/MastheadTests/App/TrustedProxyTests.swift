@@ -43,6 +43,14 @@ struct TrustedProxyTests {
         #expect(!proxies.client(peer: "127.0.0.1", headers: ["X-Forwarded-For": "203.0.113.9"]).isHTTPS)
     }
 
+    @Test("rate limits count an IPv6 client by its /64 and an IPv4 client by its address")
+    func limitKeys() {
+        #expect(RequestClient(address: "2001:db8:1:2:aaaa::1", isHTTPS: false).limitKey == "2001:db8:1:2::/64")
+        #expect(RequestClient(address: "2001:db8:1:2:ffff:ffff:ffff:ffff", isHTTPS: false).limitKey == "2001:db8:1:2::/64")
+        #expect(RequestClient(address: "203.0.113.9", isHTTPS: false).limitKey == "203.0.113.9")
+        #expect(RequestClient(address: "::ffff:203.0.113.9", isHTTPS: false).limitKey == "::ffff:203.0.113.9")
+    }
+
     @Test("an IPv4-mapped IPv6 peer is matched against IPv4 ranges")
     func mappedAddresses() {
         #expect(proxies.trusts("::ffff:10.9.8.7"))
