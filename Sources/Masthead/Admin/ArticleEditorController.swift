@@ -122,8 +122,9 @@ struct ArticleEditorController: Sendable {
         }
         let edition = admin.theme.editions[article.edition] ?? admin.theme.editions.defaultEdition
         let pages = SitePages(theme: admin.theme, settings: settings)
+        let access = AccessPolicy.decide(article: article, viewer: viewer, meter: .none)
         let html = try pages.articlePage(
-            article, edition: edition, access: AccessPolicy.decide(article: article, viewer: viewer, meter: .none), viewerLevel: level,
+            article, edition: edition, access: access, gatedText: try await article.gatedText(for: access, on: req.db), viewerLevel: level,
             related: [], translations: try await PublishedArticles(database: req.db).translations(of: article)
         )
         var headers = HTTPHeaders()
@@ -168,7 +169,7 @@ struct ArticleEditorController: Sendable {
 
     private func load(_ req: Request, id: UUID) async throws -> Article {
         guard let article = try await Article.query(on: req.db).filter(\.$id == id)
-            .with(\.$authorCredits).with(\.$topicLinks).with(\.$corrections).first()
+            .with(\.$authorCredits).with(\.$topicLinks).with(\.$corrections).with(\.$text).first()
         else { throw SiteError.notFound }
         return article
     }

@@ -106,9 +106,10 @@ struct SettingsController: Sendable {
         try await req.db.transaction { db in
             try await SiteSettingsStore.save(saved, on: db)
             if resplit {
-                for article in try await Article.query(on: db).all() {
-                    article.setBody(markdown: article.bodyMarkdown, previewParagraphs: preview)
+                for article in try await Article.query(on: db).with(\.$text).all() {
+                    article.setBody(markdown: article.loadedMarkdown, previewParagraphs: preview)
                     try await article.save(on: db)
+                    try await article.saveText(on: db)
                 }
             }
             try await AuditLog(database: db, now: Date()).record(staff.email, "changed settings", resplit ? "preview length now \(preview) paragraphs" : "site settings")

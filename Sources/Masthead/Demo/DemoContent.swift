@@ -118,6 +118,7 @@ public enum DemoContent {
             article.imageCredit = file.image.credit
             article.translationGroup = translationGroups[file.translationOf ?? file.slug]
             try await article.create(on: db)
+            try await article.saveText(on: db)
             let id = try article.requireID()
             for (position, slug) in file.authors.enumerated() {
                 guard let authorID = authors[slug] else { throw StartupError("demo article \(file.slug) names unknown author \(slug)") }

@@ -51,6 +51,7 @@ public struct ContentExport: Encodable {
         let articles = try await Article.query(on: database)
             .with(\.$authorCredits) { $0.with(\.$author) }
             .with(\.$topicLinks) { $0.with(\.$topic) }
+            .with(\.$text)
             .sort(\.$edition).sort(\.$publishedAt).sort(\.$slug)
             .all()
         return ContentExport(
@@ -67,7 +68,7 @@ public struct ContentExport: Encodable {
                 .init(
                     slug: article.slug, edition: article.edition, kind: article.kind, status: article.status,
                     visibility: article.visibility, title: article.title, dek: article.dek,
-                    bodyMarkdown: article.bodyMarkdown, publishedAt: article.publishedAt,
+                    bodyMarkdown: article.loadedMarkdown, publishedAt: article.publishedAt,
                     contentUpdatedAt: article.contentUpdatedAt, image: article.imagePath,
                     imageAlt: article.imageAlt, imageCaption: article.imageCaption, imageCredit: article.imageCredit,
                     translationGroup: article.translationGroup,

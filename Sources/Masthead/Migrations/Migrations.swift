@@ -12,5 +12,6 @@ enum MastheadMigrations {
         CreateEditorial(),
         CreateStaffSignInAttempts(),
         AddSessionGeneration(),
+        MoveGatedTextApart(),
     ]
 }

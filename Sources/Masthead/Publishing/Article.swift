@@ -17,9 +17,11 @@ public final class Article: Model, @unchecked Sendable {
     @Enum(key: "visibility") public var visibility: Visibility
     @Field(key: "title") public var title: String
     @Field(key: "dek") public var dek: String
-    @Field(key: "body_markdown") public internal(set) var bodyMarkdown: String
-    @Field(key: "preview_html") public private(set) var previewHTML: String
-    @Field(key: "rest_html") private var restHTML: String
+    @Field(key: "preview_html") public internal(set) var previewHTML: String
+    /// Whether anything lies behind the paywall at all (a short piece may fit in its preview).
+    @Field(key: "has_gated_text") public internal(set) var hasGatedText: Bool
+    /// The source and the gated rest of the body, loaded only where asked for (`ArticleText`).
+    @OptionalChild(for: \.$article) var text: ArticleText?
     @OptionalField(key: "published_at") public var publishedAt: Date?
     @OptionalField(key: "content_updated_at") public var contentUpdatedAt: Date?
     @OptionalField(key: "image_path") public var imagePath: String?
@@ -38,6 +40,8 @@ public final class Article: Model, @unchecked Sendable {
     @Children(for: \.$article) public var corrections: [Correction]
     @Timestamp(key: "created_at", on: .create) public var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) public var updatedAt: Date?
+    /// A body given to `setBody` and not yet stored by `saveText(on:)`.
+    var unsavedText: (markdown: String, restHTML: String)?
 
     public init() {}
 
@@ -53,30 +57,12 @@ public final class Article: Model, @unchecked Sendable {
         self.title = title
         self.dek = dek
         self.publishedAt = publishedAt
-        self.bodyMarkdown = ""
         self.previewHTML = ""
-        self.restHTML = ""
+        self.hasGatedText = false
         self.imageAlt = ""
         self.imageCaption = ""
         self.imageCredit = ""
     }
-
-    /// Replaces the body, rendering and splitting it once here rather than on every request.
-    public func setBody(markdown: String, previewParagraphs: Int) {
-        let rendered = ArticleBody(markdown: markdown, previewParagraphs: previewParagraphs)
-        bodyMarkdown = markdown
-        previewHTML = rendered.previewHTML
-        restHTML = rendered.restHTML
-    }
-
-    /// The gated part of the body. Only a grant issued for this very article opens it.
-    public func restHTML(_ grant: FullTextGrant) -> String {
-        precondition(grant.articleID == id, "a full-text grant opens only the article it was issued for")
-        return restHTML
-    }
-
-    /// Whether anything lies behind the paywall at all (a short piece may fit in its preview).
-    public var hasGatedText: Bool { !restHTML.isEmpty }
 
     /// The last time readers saw the content change: the correction time, else publication.
     public var lastModified: Date? { contentUpdatedAt ?? publishedAt }

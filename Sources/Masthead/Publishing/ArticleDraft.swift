@@ -33,7 +33,7 @@ public struct ArticleDraft: Codable, Equatable, Sendable {
         )
     }
 
-    /// The draft of a saved article; its author credits and topic links must be loaded.
+    /// The draft of a saved article; its author credits, topic links and text must be loaded.
     init(_ article: Article) {
         title = article.title
         dek = article.dek
@@ -41,7 +41,7 @@ public struct ArticleDraft: Codable, Equatable, Sendable {
         edition = article.edition
         kind = article.kind
         visibility = article.visibility
-        body = article.bodyMarkdown
+        body = article.loadedMarkdown
         authorIDs = article.authorCredits.sorted { $0.position < $1.position }.map { $0.$author.id }
         topicIDs = article.topicLinks.map { $0.$topic.id }
         image = article.imagePath.map { Image(path: $0, width: article.imageWidth ?? 0, height: article.imageHeight ?? 0) }

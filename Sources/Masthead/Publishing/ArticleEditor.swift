@@ -136,7 +136,7 @@ struct ArticleEditor: Sendable {
 
     private func load(_ id: UUID) async throws -> Article {
         guard let article = try await Article.query(on: database).filter(\.$id == id)
-            .with(\.$authorCredits).with(\.$topicLinks).first()
+            .with(\.$authorCredits).with(\.$topicLinks).with(\.$text).first()
         else { throw EditorialError.notFound }
         return article
     }
@@ -183,6 +183,7 @@ struct ArticleEditor: Sendable {
             article.status = target.status
             article.publishedAt = target.publishedAt
             try await article.save(on: db)
+            try await article.saveText(on: db)
             let id = try article.requireID()
 
             try await ArticleAuthor.query(on: db).filter(\.$article.$id == id).delete()

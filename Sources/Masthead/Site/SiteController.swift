@@ -68,9 +68,13 @@ struct SiteController: Sendable {
                 throw SiteError.notFound
             }
             let access = AccessPolicy.decide(article: article, viewer: viewer, meter: Meter(remaining: meter.opens ? 1 : 0))
+            let gatedText = try await article.gatedText(for: access, on: req.db)
             let related = try await published.related(to: article, limit: 4)
             let translations = try await published.translations(of: article)
-            let html = try pages.articlePage(article, edition: edition, access: access, viewerLevel: viewer.accessLevel, related: related, translations: translations)
+            let html = try pages.articlePage(
+                article, edition: edition, access: access, gatedText: gatedText, viewerLevel: viewer.accessLevel,
+                related: related, translations: translations
+            )
             return (html, article.lastModified)
         }
         .map { response in

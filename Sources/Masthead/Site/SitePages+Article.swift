@@ -2,7 +2,8 @@ import Foundation
 
 extension SitePages {
     func articlePage(
-        _ article: Article, edition: Edition, access: Access, viewerLevel: AccessLevel, related: [Article], translations: [Article]
+        _ article: Article, edition: Edition, access: Access, gatedText: GatedText?, viewerLevel: AccessLevel,
+        related: [Article], translations: [Article]
     ) throws -> String {
         let urls = SiteURL(edition: edition)
         let dates = EditionDates(edition: edition)
@@ -51,9 +52,8 @@ extension SitePages {
         var gated: ArticlePageModel.Gated?
         var paywall: ArticlePageModel.Paywall?
         switch access {
-        case .full(let grant):
-            let rest = article.restHTML(grant)
-            gated = rest.isEmpty ? nil : .init(html: rest)
+        case .full:
+            gated = (gatedText?.html).flatMap { $0.isEmpty ? nil : .init(html: $0) }
         case .preview(let reason):
             paywall = paywallModel(reason: reason, visibility: article.visibility, edition: edition, returnPath: path)
         }

@@ -52,7 +52,7 @@ enum Newsroom {
         let form = try await browser.get(path)
         guard form.status == .ok else { return form }
         guard let id = UUID(uuidString: String(path.split(separator: "/").last ?? "")),
-              let article = try await Article.query(on: browser.site.app.db).filter(\.$id == id).with(\.$authorCredits).with(\.$topicLinks).first()
+              let article = try await Article.query(on: browser.site.app.db).filter(\.$id == id).with(\.$authorCredits).with(\.$topicLinks).with(\.$text).first()
         else { throw TestSupportError("no article behind \(path)") }
         let draft = ArticleDraft(article)
         let changed = Set(changes.map(\.0))
@@ -66,7 +66,7 @@ enum Newsroom {
     }
 
     static func article(_ site: TestSite, title: String) async throws -> Article? {
-        try await Article.query(on: site.app.db).filter(\.$title == title).first()
+        try await Article.query(on: site.app.db).with(\.$text).filter(\.$title == title).first()
     }
 }
 

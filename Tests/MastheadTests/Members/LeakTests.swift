@@ -13,7 +13,7 @@ struct LeakTests {
             let articles = try await DemoArticles.all(on: site)
             let readable = LeakDetector.readableText(of: articles)
             let anonymousSecrets = LeakDetector.secrets(of: articles.filter { $0.visibility != .public }, readableText: readable)
-            let memberReadable = readable + "\n" + articles.filter { $0.visibility == .members }.map(\.bodyMarkdown).joined(separator: "\n")
+            let memberReadable = readable + "\n" + articles.filter { $0.visibility == .members }.map(\.loadedMarkdown).joined(separator: "\n")
             let memberSecrets = LeakDetector.secrets(of: articles.filter { $0.visibility == .paid }, readableText: memberReadable)
             #expect(anonymousSecrets.count > 100)
             #expect(memberSecrets.count > 50)
@@ -48,7 +48,11 @@ struct LeakTests {
             // A decision that wrongly grants the anonymous reader the full text.
             let wrongDecision = AccessPolicy.decide(article: article, viewer: .paidMember, meter: .none)
             let pages = SitePages(theme: try Theme.load(directory: site.settings.themeDirectory, editionCodes: site.settings.editionCodes), settings: site.settings)
-            let html = try pages.articlePage(article, edition: pages.theme.editions.defaultEdition, access: wrongDecision, viewerLevel: .anonymous, related: [], translations: [])
+            let gatedText = try await article.gatedText(for: wrongDecision, on: site.app.db)
+            let html = try pages.articlePage(
+                article, edition: pages.theme.editions.defaultEdition, access: wrongDecision, gatedText: gatedText,
+                viewerLevel: .anonymous, related: [], translations: []
+            )
             let page = TestSite.Page(status: .ok, headers: [:], body: html, bytes: .init(string: html))
 
             let leaks = LeakDetector.leaks(in: ["/articles/\(paid.slug)": page], secrets: LeakDetector.secrets(of: [paid]))
@@ -77,8 +81,8 @@ enum LeakDetector {
     static func readableText(of articles: [Article]) -> String {
         articles.map { article in
             article.visibility == .public
-                ? article.bodyMarkdown
-                : ArticleBody.split(article.bodyMarkdown, previewParagraphs: 3).preview
+                ? article.loadedMarkdown
+                : ArticleBody.split(article.loadedMarkdown, previewParagraphs: 3).preview
         }.joined(separator: "\n")
     }
 

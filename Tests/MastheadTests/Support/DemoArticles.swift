@@ -5,7 +5,7 @@ import Foundation
 /// Finds demo articles by what a test needs of them, so tests do not hard-code demo slugs.
 enum DemoArticles {
     static func first(on site: TestSite, edition: String, visibility: Visibility) async throws -> Article {
-        let article = try await Article.query(on: site.app.db)
+        let article = try await Article.query(on: site.app.db).with(\.$text)
             .filter(\.$edition == edition).filter(\.$visibility == visibility).filter(\.$status == .published)
             .sort(\.$publishedAt, .descending)
             .all()
@@ -15,20 +15,20 @@ enum DemoArticles {
     }
 
     static func firstTranslated(on site: TestSite, edition: String) async throws -> Article {
-        guard let article = try await Article.query(on: site.app.db)
+        guard let article = try await Article.query(on: site.app.db).with(\.$text)
             .filter(\.$edition == edition).filter(\.$translationGroup != nil).first()
         else { throw TestSupportError("the demo has no translated article in \(edition)") }
         return article
     }
 
     static func all(on site: TestSite) async throws -> [Article] {
-        try await Article.query(on: site.app.db).all()
+        try await Article.query(on: site.app.db).with(\.$text).all()
     }
 
     /// Plain-text sentences of an article's gated text, long enough to be distinctive; compare them
     /// with `HTML.text(of:)`, never with raw HTML, so an entity cannot hide a leak.
     static func gatedSentences(of article: Article) -> [String] {
-        let rest = ArticleBody.split(article.bodyMarkdown, previewParagraphs: 3).rest
+        let rest = ArticleBody.split(article.loadedMarkdown, previewParagraphs: 3).rest
         return rest.components(separatedBy: CharacterSet(charactersIn: ".!?؟\n"))
             .map { $0.trimmingCharacters(in: .whitespaces) }
             .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "#>- ")) }

@@ -1,0 +1,26 @@
+import Fluent
+import Foundation
+import SQLKit
+import Testing
+@testable import Masthead
+
+@Suite("Gated text kept apart")
+struct GatedTextTests {
+    @Test("the articles table that public pages read holds no gated text; a grant reads it from its own table", arguments: TestDatabase.available)
+    func gatedTextIsApart(database: TestDatabase) async throws {
+        try await withSite(on: database) { site in
+            let row = try #require(try await (site.app.db as! any SQLDatabase).raw("SELECT * FROM articles").first())
+            #expect(row.allColumns.contains("preview_html") && row.allColumns.contains("has_gated_text"))
+            #expect(!row.allColumns.contains("body_markdown") && !row.allColumns.contains("rest_html"))
+
+            let paid = try await DemoArticles.first(on: site, edition: "en", visibility: .paid)
+            let published = try #require(try await PublishedArticles(database: site.app.db).article(edition: "en", slug: paid.slug))
+            #expect(published.$text.value == nil)
+            let preview = AccessPolicy.decide(article: published, viewer: .anonymous, meter: .none)
+            #expect(try await published.gatedText(for: preview, on: site.app.db) == nil)
+            let full = AccessPolicy.decide(article: published, viewer: .paidMember, meter: .none)
+            let text = try #require(try await published.gatedText(for: full, on: site.app.db))
+            #expect(!text.html.isEmpty && text.html == ArticleBody(markdown: paid.loadedMarkdown, previewParagraphs: 3).restHTML)
+        }
+    }
+}
