@@ -35,7 +35,7 @@ struct ArticleEditorController: Sendable {
         let article = try await load(req, id: try articleID(req))
         guard StaffPolicy.mayEdit(staff, article) else { throw EditorialError.forbidden }
         let notice = req.query[String.self, at: "done"].flatMap { Self.notices[$0] }
-        return try await page(req, article: article, draft: ArticleDraft(article), staff: staff, notice: notice)
+        return try await page(req, article: article, draft: try ArticleDraft(article), staff: staff, notice: notice)
     }
 
     func save(_ req: Request, id: UUID?) async throws -> Response {
@@ -85,7 +85,7 @@ struct ArticleEditorController: Sendable {
             try await editor(req).addCorrection(to: id, note: note, by: staff)
         } catch EditorialError.invalid(let problems) {
             let article = try await load(req, id: id)
-            return try await page(req, article: article, draft: ArticleDraft(article), staff: staff, problems: problems, status: .unprocessableEntity)
+            return try await page(req, article: article, draft: try ArticleDraft(article), staff: staff, problems: problems, status: .unprocessableEntity)
         }
         return req.redirect(to: "/admin/articles/\(id)?done=corrected", redirectType: .normal)
     }
@@ -99,7 +99,7 @@ struct ArticleEditorController: Sendable {
             try await editor(req).linkTranslation(id, to: UUID(uuidString: choice), by: staff)
         } catch EditorialError.invalid(let problems) {
             let article = try await load(req, id: id)
-            return try await page(req, article: article, draft: ArticleDraft(article), staff: staff, problems: problems, status: .unprocessableEntity)
+            return try await page(req, article: article, draft: try ArticleDraft(article), staff: staff, problems: problems, status: .unprocessableEntity)
         }
         return req.redirect(to: "/admin/articles/\(id)?done=\(choice.isEmpty ? "unlinked" : "linked")", redirectType: .normal)
     }
@@ -141,7 +141,7 @@ struct ArticleEditorController: Sendable {
             try await editor(req).deleteDraft(id, by: staff)
         } catch EditorialError.invalid(let problems) {
             let article = try await load(req, id: id)
-            return try await page(req, article: article, draft: ArticleDraft(article), staff: staff, problems: problems, status: .unprocessableEntity)
+            return try await page(req, article: article, draft: try ArticleDraft(article), staff: staff, problems: problems, status: .unprocessableEntity)
         }
         return req.redirect(to: "/admin?done=deleted", redirectType: .normal)
     }

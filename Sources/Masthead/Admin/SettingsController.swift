@@ -107,7 +107,7 @@ struct SettingsController: Sendable {
             try await SiteSettingsStore.save(saved, on: db)
             if resplit {
                 for article in try await Article.query(on: db).with(\.$text).all() {
-                    article.setBody(markdown: article.loadedMarkdown, previewParagraphs: preview)
+                    article.setBody(markdown: try article.loadedMarkdown, previewParagraphs: preview)
                     try await article.save(on: db)
                     try await article.saveText(on: db)
                 }

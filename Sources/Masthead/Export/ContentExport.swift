@@ -64,11 +64,11 @@ public struct ContentExport: Encodable {
                     descriptions: Dictionary(uniqueKeysWithValues: topic.names.map { ($0.edition, $0.description) })
                 )
             },
-            articles: articles.map { article in
+            articles: try articles.map { article in
                 .init(
                     slug: article.slug, edition: article.edition, kind: article.kind, status: article.status,
                     visibility: article.visibility, title: article.title, dek: article.dek,
-                    bodyMarkdown: article.loadedMarkdown, publishedAt: article.publishedAt,
+                    bodyMarkdown: try article.loadedMarkdown, publishedAt: article.publishedAt,
                     contentUpdatedAt: article.contentUpdatedAt, image: article.imagePath,
                     imageAlt: article.imageAlt, imageCaption: article.imageCaption, imageCredit: article.imageCredit,
                     translationGroup: article.translationGroup,

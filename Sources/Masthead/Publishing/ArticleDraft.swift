@@ -34,14 +34,14 @@ public struct ArticleDraft: Codable, Equatable, Sendable {
     }
 
     /// The draft of a saved article; its author credits, topic links and text must be loaded.
-    init(_ article: Article) {
+    init(_ article: Article) throws {
         title = article.title
         dek = article.dek
         slug = article.slug
         edition = article.edition
         kind = article.kind
         visibility = article.visibility
-        body = article.loadedMarkdown
+        body = try article.loadedMarkdown
         authorIDs = article.authorCredits.sorted { $0.position < $1.position }.map { $0.$author.id }
         topicIDs = article.topicLinks.map { $0.$topic.id }
         image = article.imagePath.map { Image(path: $0, width: article.imageWidth ?? 0, height: article.imageHeight ?? 0) }

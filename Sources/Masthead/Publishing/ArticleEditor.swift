@@ -145,7 +145,7 @@ struct ArticleEditor: Sendable {
         _ article: Article, _ submitted: ArticleDraft, newTopics: [NewTopic], action: Action, by staff: Staff, revisionLabel: String? = nil
     ) async throws -> Article {
         let wasLive = article.id != nil && article.status == .published
-        let previous = article.id == nil ? nil : ArticleDraft(article)
+        let previous = article.id == nil ? nil : try ArticleDraft(article)
         let normalizedDraft = normalized(submitted)
         let target = try targetState(for: article, action: action, by: staff, changesLiveContent: wasLive && previous != normalizedDraft)
         try await validate(normalizedDraft, article: article, publishing: target.status != .draft)

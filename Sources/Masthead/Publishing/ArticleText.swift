@@ -38,49 +38,65 @@ extension Article {
     func saveText(on database: any Database) async throws {
         guard let (markdown, rest) = unsavedText else { return }
         let id = try requireID()
-        if let text = try await ArticleText.query(on: database).filter(\.$article.$id == id).first() {
-            text.bodyMarkdown = markdown
-            text.restHTML = rest
+        var existing = $text.value ?? nil
+        if existing == nil { existing = try await ArticleText.query(on: database).filter(\.$article.$id == id).first() }
+        let text: ArticleText
+        if let existing {
+            text = existing
+            if text.bodyMarkdown != markdown { text.bodyMarkdown = markdown }
+            if text.restHTML != rest { text.restHTML = rest }
             try await text.save(on: database)
         } else {
-            try await ArticleText(articleID: id, bodyMarkdown: markdown, restHTML: rest).create(on: database)
+            text = ArticleText(articleID: id, bodyMarkdown: markdown, restHTML: rest)
+            try await text.create(on: database)
         }
         unsavedText = nil
-        $text.value = try await ArticleText.query(on: database).filter(\.$article.$id == id).first()
+        $text.value = text
     }
 
     /// The Markdown source of an article loaded with its text (`.with(\.$text)`, as the editor
-    /// loads it), or given to `setBody`. Asking without loading it is a programming error.
+    /// and the export load it), or given to `setBody`. A saved article without its text row is
+    /// an error, never an empty body: an editor would save it, a backup would lose it.
     var loadedMarkdown: String {
-        if let unsavedText { return unsavedText.markdown }
-        guard let loaded = $text.value else { preconditionFailure("the article's text was not loaded with it") }
-        return loaded?.bodyMarkdown ?? ""
-    }
-
-    /// The Markdown source, for the export and the settings' re-split: from the text loaded with
-    /// the article, or read now.
-    func markdown(on database: any Database) async throws -> String {
-        if let unsavedText { return unsavedText.markdown }
-        if let loaded = $text.value { return loaded?.bodyMarkdown ?? "" }
-        return try await ArticleText.query(on: database).filter(\.$article.$id == requireID()).first()?.bodyMarkdown ?? ""
+        get throws {
+            if let unsavedText { return unsavedText.markdown }
+            guard let loaded = $text.value else { preconditionFailure("the article's text was not loaded with it") }
+            guard let text = loaded else { throw ArticleTextMissing(articleID: id) }
+            return text.bodyMarkdown
+        }
     }
 
     /// The gated part of the body for a viewer `AccessPolicy.decide` gave this access: nil for
-    /// a preview. Only a grant issued for this very article opens it.
+    /// a preview. Only a grant issued for this very article opens it, and only while the
+    /// article's visibility is still the one the decision saw: the text is read in a second
+    /// statement, and an edit that made the article paid in between must not slip through.
     func gatedText(for access: Access, on database: any Database) async throws -> GatedText? {
         guard case .full(let grant) = access else { return nil }
-        precondition(grant.articleID == id, "a full-text grant opens only the article it was issued for")
-        guard hasGatedText else { return GatedText(html: "") }
-        if let unsavedText { return GatedText(html: unsavedText.restHTML) }
-        return GatedText(html: try await ArticleText.query(on: database).filter(\.$article.$id == requireID()).first()?.restHTML ?? "")
+        guard let id, grant.articleID == id else { throw ArticleTextMissing(articleID: id) }
+        guard hasGatedText else { return GatedText(articleID: id, html: "") }
+        if let unsavedText { return GatedText(articleID: id, html: unsavedText.restHTML) }
+        let text = try await ArticleText.query(on: database)
+            .join(Article.self, on: \ArticleText.$article.$id == \Article.$id)
+            .filter(\.$article.$id == id)
+            .filter(Article.self, \.$visibility == visibility)
+            .first()
+        return GatedText(articleID: id, html: text?.restHTML ?? "")
     }
 }
 
-/// An article's gated HTML, as only `Article.gatedText(_:on:)` hands it out, to a viewer
-/// `AccessPolicy` granted it to.
+/// An article's gated HTML, as only `Article.gatedText(for:on:)` hands it out, to a viewer
+/// `AccessPolicy` granted it to, and only for that article.
 public struct GatedText: Sendable {
+    let articleID: UUID
     public let html: String
-    fileprivate init(html: String) {
+    fileprivate init(articleID: UUID, html: String) {
+        self.articleID = articleID
         self.html = html
     }
+}
+
+/// A saved article's text row is missing, or a grant was asked for with another article.
+struct ArticleTextMissing: Error, CustomStringConvertible {
+    let articleID: UUID?
+    var description: String { "the text of article \(articleID?.uuidString ?? "(unsaved)") is missing" }
 }

@@ -53,7 +53,8 @@ extension SitePages {
         var paywall: ArticlePageModel.Paywall?
         switch access {
         case .full:
-            gated = (gatedText?.html).flatMap { $0.isEmpty ? nil : .init(html: $0) }
+            // Only the text handed out for this very article.
+            gated = gatedText.flatMap { $0.articleID == article.id && !$0.html.isEmpty ? .init(html: $0.html) : nil }
         case .preview(let reason):
             paywall = paywallModel(reason: reason, visibility: article.visibility, edition: edition, returnPath: path)
         }

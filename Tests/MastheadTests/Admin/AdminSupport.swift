@@ -54,7 +54,7 @@ enum Newsroom {
         guard let id = UUID(uuidString: String(path.split(separator: "/").last ?? "")),
               let article = try await Article.query(on: browser.site.app.db).filter(\.$id == id).with(\.$authorCredits).with(\.$topicLinks).with(\.$text).first()
         else { throw TestSupportError("no article behind \(path)") }
-        let draft = ArticleDraft(article)
+        let draft = try ArticleDraft(article)
         let changed = Set(changes.map(\.0))
         let current: [(String, String)] = [
             ("title", draft.title), ("dek", draft.dek), ("slug", draft.slug), ("edition", draft.edition),

@@ -179,7 +179,7 @@ struct ArticleEditorTests {
             let restored = try await browser.submit(try await browser.get(oldest), action: oldest + "/restore")
             #expect(restored.status == .seeOther)
             let article = try #require(try await Article.query(on: site.app.db).with(\.$text).filter(\.$title == "First headline").first())
-            #expect(article.loadedMarkdown == "Line one.\n\nLine two.")
+            #expect(article.markdownSource == "Line one.\n\nLine two.")
             #expect(try await ArticleRevision.query(on: site.app.db).filter(\.$article.$id == article.id!).count() == 3)
         }
     }

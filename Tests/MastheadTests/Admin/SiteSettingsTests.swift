@@ -10,7 +10,7 @@ struct SiteSettingsTests {
     func settingsReachTheSite(database: TestDatabase) async throws {
         try await withSite(on: database) { site in
             let paid = try #require(try await Article.query(on: site.app.db).with(\.$text).filter(\.$edition == "en").filter(\.$visibility == .paid).all()
-                .first { $0.hasGatedText && !$0.loadedMarkdown.contains(ArticleBody.paywallMarker) })
+                .first { $0.hasGatedText && !$0.markdownSource.contains(ArticleBody.paywallMarker) })
             let before = try await site.get("/articles/\(paid.slug)")
             let (admin, _) = try await Newsroom.signedIn(site, as: .admin)
             let saved = try await admin.submitMultipart(try await admin.get("/admin/settings"), action: "/admin/settings", [

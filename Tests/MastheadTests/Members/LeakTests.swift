@@ -13,7 +13,7 @@ struct LeakTests {
             let articles = try await DemoArticles.all(on: site)
             let readable = LeakDetector.readableText(of: articles)
             let anonymousSecrets = LeakDetector.secrets(of: articles.filter { $0.visibility != .public }, readableText: readable)
-            let memberReadable = readable + "\n" + articles.filter { $0.visibility == .members }.map(\.loadedMarkdown).joined(separator: "\n")
+            let memberReadable = readable + "\n" + articles.filter { $0.visibility == .members }.map(\.markdownSource).joined(separator: "\n")
             let memberSecrets = LeakDetector.secrets(of: articles.filter { $0.visibility == .paid }, readableText: memberReadable)
             #expect(anonymousSecrets.count > 100)
             #expect(memberSecrets.count > 50)
@@ -81,8 +81,8 @@ enum LeakDetector {
     static func readableText(of articles: [Article]) -> String {
         articles.map { article in
             article.visibility == .public
-                ? article.loadedMarkdown
-                : ArticleBody.split(article.loadedMarkdown, previewParagraphs: 3).preview
+                ? article.markdownSource
+                : ArticleBody.split(article.markdownSource, previewParagraphs: 3).preview
         }.joined(separator: "\n")
     }
 

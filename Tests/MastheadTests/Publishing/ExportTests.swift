@@ -16,7 +16,7 @@ struct ExportTests {
             #expect(exported.count == articles.count)
             let bodies = Dictionary(uniqueKeysWithValues: exported.map { ("\($0["edition"]!)/\($0["slug"]!)", $0["bodyMarkdown"] as? String) })
             for article in articles {
-                #expect(bodies["\(article.edition)/\(article.slug)"] == article.loadedMarkdown)
+                #expect(bodies["\(article.edition)/\(article.slug)"] == article.markdownSource)
             }
             #expect((document["authors"] as? [Any])?.isEmpty == false)
             #expect((document["topics"] as? [Any])?.isEmpty == false)

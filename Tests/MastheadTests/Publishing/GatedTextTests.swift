@@ -20,7 +20,22 @@ struct GatedTextTests {
             #expect(try await published.gatedText(for: preview, on: site.app.db) == nil)
             let full = AccessPolicy.decide(article: published, viewer: .paidMember, meter: .none)
             let text = try #require(try await published.gatedText(for: full, on: site.app.db))
-            #expect(!text.html.isEmpty && text.html == ArticleBody(markdown: paid.loadedMarkdown, previewParagraphs: 3).restHTML)
+            #expect(!text.html.isEmpty && text.html == ArticleBody(markdown: paid.markdownSource, previewParagraphs: 3).restHTML)
+        }
+    }
+
+    @Test("an article made paid between the decision and the read hands out nothing", arguments: TestDatabase.available)
+    func visibilityChangedSinceTheDecision(database: TestDatabase) async throws {
+        try await withSite(on: database) { site in
+            let candidate = try #require(try await DemoArticles.all(on: site).first { $0.visibility == .public && $0.hasGatedText })
+            let loaded = try #require(try await PublishedArticles(database: site.app.db).article(edition: candidate.edition, slug: candidate.slug))
+            let access = AccessPolicy.decide(article: loaded, viewer: .anonymous, meter: .none)
+            #expect(access.isFull)
+
+            candidate.visibility = .paid
+            try await candidate.save(on: site.app.db)
+            let text = try await loaded.gatedText(for: access, on: site.app.db)
+            #expect(text?.html == "")
         }
     }
 }

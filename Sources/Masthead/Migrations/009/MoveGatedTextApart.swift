@@ -3,11 +3,16 @@ import SQLKit
 
 /// Moves each article's Markdown source and gated rest into `article_texts`, so that no query
 /// for public pages loads them (`ArticleText`), and records on the article whether it has
-/// gated text at all.
+/// gated text at all. In one transaction, so a failure leaves the schema as it was; stop every
+/// instance before upgrading, as older ones read the dropped columns.
 struct MoveGatedTextApart: AsyncMigration {
     var name: String { "009_MoveGatedTextApart" }
 
     func prepare(on database: any Database) async throws {
+        try await database.transaction { database in try await moveApart(on: database) }
+    }
+
+    private func moveApart(on database: any Database) async throws {
         try await database.schema("article_texts")
             .id()
             .field("article_id", .uuid, .required, .references("articles", "id", onDelete: .cascade))
@@ -25,10 +30,14 @@ struct MoveGatedTextApart: AsyncMigration {
     }
 
     func revert(on database: any Database) async throws {
+        try await database.transaction { database in try await bringBack(on: database) }
+    }
+
+    private func bringBack(on database: any Database) async throws {
         try await database.schema("articles").field("body_markdown", .string, .required, .sql(.default(""))).update()
         try await database.schema("articles").field("rest_html", .string, .required, .sql(.default(""))).update()
         let sql = database as! any SQLDatabase
-        try await sql.raw("UPDATE articles SET body_markdown = (SELECT body_markdown FROM article_texts WHERE article_id = articles.id), rest_html = (SELECT rest_html FROM article_texts WHERE article_id = articles.id)").run()
+        try await sql.raw("UPDATE articles SET body_markdown = COALESCE((SELECT body_markdown FROM article_texts WHERE article_id = articles.id), ''), rest_html = COALESCE((SELECT rest_html FROM article_texts WHERE article_id = articles.id), '')").run()
         try await database.schema("articles").deleteField("has_gated_text").update()
         try await database.schema("article_texts").delete()
     }
