@@ -39,3 +39,32 @@ struct GatedTextTests {
         }
     }
 }
+
+@Suite("Moving gated text apart on an existing database")
+struct GatedTextMigrationTests {
+    @Test("migration 009 carries every body of a database built before it, and reverts cleanly", arguments: TestDatabase.available)
+    func upgradeKeepsEveryBody(database: TestDatabase) async throws {
+        try await withSite(on: database) { site in
+            let before = try await DemoArticles.all(on: site)
+            let sources = Dictionary(uniqueKeysWithValues: before.map { ($0.id!, $0.markdownSource) })
+            let page = try await DemoArticles.first(on: site, edition: "en", visibility: .paid)
+            let fullBefore = HTML.text(of: try await site.get("/articles/\(page.slug)").body)
+
+            // Back to the schema of 008, with the bodies in the articles table, then forward again.
+            try await MoveGatedTextApart().revert(on: site.app.db)
+            try await (site.app.db as! any SQLDatabase).delete(from: "_fluent_migrations").where("name", .equal, "009_MoveGatedTextApart").run()
+            let columns = try #require(try await (site.app.db as! any SQLDatabase).raw("SELECT * FROM articles").first()).allColumns
+            #expect(columns.contains("body_markdown") && !columns.contains("has_gated_text"))
+            try await MastheadApp.migrate(site.app, settings: site.settings)
+
+            let after = try await DemoArticles.all(on: site)
+            #expect(after.count == before.count)
+            for article in after {
+                #expect(article.markdownSource == sources[article.id!], "\(article.slug)")
+                #expect(article.hasGatedText == !ArticleBody(markdown: article.markdownSource, previewParagraphs: 3).restHTML.isEmpty)
+            }
+            _ = try await ContentGeneration.bump(on: site.app.db)
+            #expect(try await eventually { HTML.text(of: try await site.get("/articles/\(page.slug)").body) == fullBefore })
+        }
+    }
+}
