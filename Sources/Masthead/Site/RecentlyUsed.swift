@@ -12,8 +12,6 @@ struct RecentlyUsed<Key: Hashable, Value> {
         halfCapacity = max(1, capacity / 2)
     }
 
-    var count: Int { recent.count + older.count }
-
     mutating func value(for key: Key) -> Value? {
         if let value = recent[key] { return value }
         guard let value = older.removeValue(forKey: key) else { return nil }
