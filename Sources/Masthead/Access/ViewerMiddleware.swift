@@ -6,6 +6,7 @@ import Vapor
 /// without the cookie never touch the database.
 struct ViewerMiddleware: Middleware {
     let viewers: Viewers
+    let settings: Settings
 
     func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         guard let token = Viewers.sessionToken(in: request.headers[.cookie]) else {
@@ -17,8 +18,8 @@ struct ViewerMiddleware: Middleware {
             guard let signedIn else {
                 // A session that ended (signed out elsewhere, expired): the browser forgets it too,
                 // rather than asking the database about it on every page.
-                return next.respond(to: request).map { response in
-                    response.cookies[MemberSessions.cookieName] = HTTPCookies.Value(string: "", expires: Date(timeIntervalSince1970: 0), maxAge: 0, path: "/", isHTTPOnly: true, sameSite: .lax)
+                return next.respond(to: request).map { [settings] response in
+                    response.cookies[MemberSessions.cookieName] = settings.cookie("", for: request, maxAge: 0)
                     return response
                 }
             }

@@ -48,7 +48,7 @@ public enum MastheadApp {
         app.middleware = Middlewares()
         app.middleware.use(SecurityHeadersMiddleware())
         app.middleware.use(SiteErrorMiddleware(pages: pages, editions: theme.editions))
-        app.middleware.use(ViewerMiddleware(viewers: viewers))
+        app.middleware.use(ViewerMiddleware(viewers: viewers, settings: settings))
 
         let transport = mailTransport(settings: settings, app: app)
         let secret = try SiteSecret.load(settings)

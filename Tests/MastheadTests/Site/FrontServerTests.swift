@@ -183,6 +183,17 @@ struct SignedInFastPathTests {
         }
     }
 
+    @Test("a browser whose session ended is told to forget its cookie")
+    func endedSessionCookieIsCleared() async throws {
+        try await withSite(on: .sqlite) { site in
+            let (_, session) = try await paidMember(site)
+            try await MemberSessions(database: site.app.db, now: Date()).revoke(token: session)
+            let page = try await site.get("/", headers: [("Cookie", "mh_session=\(session)")])
+            let cleared = try #require(page.headers[.setCookie].first { $0.hasPrefix("mh_session=;") })
+            #expect(cleared.contains("Max-Age=0") && cleared.contains("Secure") && cleared.contains("HttpOnly"))
+        }
+    }
+
     @Test("a plan that lapses is honoured by the fast path when it lapses")
     func lapsedPlan() async throws {
         try await withSite(on: .sqlite) { site in
