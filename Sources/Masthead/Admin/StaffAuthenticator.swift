@@ -2,25 +2,13 @@ import Fluent
 import Foundation
 import Vapor
 
-/// Guards every admin page behind a staff session, and every admin post behind a CSRF token
-/// bound to that session and an acceptable `Origin`.
+/// Guards every admin page behind a staff session (`FormProtection` has already checked that a
+/// post carries a token this browser was given).
 struct StaffAuthenticator: AsyncMiddleware {
-    let csrf: CSRF
-
-    struct CSRFField: Content {
-        let csrf: String?
-    }
-
     func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         guard let token = req.cookies[StaffSignIn.cookieName]?.string, token.count < 100,
               let staff = try await StaffSignIn(database: req.db, now: Date()).staff(forToken: token)
         else { return req.redirect(to: "/admin/signin", redirectType: .normal) }
-        if req.method != .GET && req.method != .HEAD {
-            let submitted = req.headers.first(name: "X-CSRF-Token") ?? (try? req.content.decode(CSRFField.self))?.csrf
-            guard csrf.originIsAcceptable(req), csrf.isValid(submitted, binding: token) else {
-                throw SiteError.forbidden(messageKey: "error_csrf")
-            }
-        }
         req.storage[StaffKey.self] = .init(staff: staff, token: token)
         return try await next.respond(to: req)
     }

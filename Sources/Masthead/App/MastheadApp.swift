@@ -48,11 +48,11 @@ public enum MastheadApp {
         app.middleware = Middlewares()
         app.middleware.use(SecurityHeadersMiddleware())
         app.middleware.use(SiteErrorMiddleware(pages: pages, editions: theme.editions))
-        app.middleware.use(ViewerMiddleware(viewers: viewers, settings: settings))
-
         let transport = mailTransport(settings: settings, app: app)
         let secret = try SiteSecret.load(settings)
         let csrf = CSRF(key: secret, siteOrigin: settings.publicOrigin)
+        app.middleware.use(FormProtection(csrf: csrf))
+        app.middleware.use(ViewerMiddleware(viewers: viewers, settings: settings))
 
         app.get("healthz") { req async throws -> String in
             try await DatabaseSetup.ping(req.db)
@@ -79,7 +79,7 @@ public enum MastheadApp {
     private static func registerAdmin(on app: Application, theme: Theme, csrf: CSRF, mail: StaffMail, settings: Settings, viewers: Viewers) {
         let admin = AdminPages(theme: theme, settings: settings, csrf: csrf)
         let open = app.grouped("admin")
-        let signedIn = open.grouped(StaffAuthenticator(csrf: csrf))
+        let signedIn = open.grouped(StaffAuthenticator())
         AdminController(admin: admin, csrf: csrf, settings: settings).register(public: open, signedIn: signedIn)
         PasswordController(admin: admin, csrf: csrf, mail: mail, settings: settings).register(on: open)
         ArticleEditorController(admin: admin, settings: settings).register(on: signedIn)

@@ -61,7 +61,6 @@ struct MembersController: Sendable {
 
     func requestLink(_ req: Request, edition: Edition, joining: Bool) async throws -> Response {
         let form = try req.content.decode(LinkRequestForm.self)
-        try verifyCSRF(req, submitted: form.csrf, binding: currentBinding(req))
         let name = String((form.name ?? "").trimmingCharacters(in: .whitespacesAndNewlines).prefix(100))
         guard let email = EmailAddress.normalized(form.email ?? "") else {
             return try signInForm(req, edition: edition, joining: joining, error: edition.text("form_email_invalid"), email: form.email ?? "", name: name)
@@ -101,7 +100,6 @@ struct MembersController: Sendable {
 
     func signIn(_ req: Request, edition: Edition) async throws -> Response {
         let form = try req.content.decode(TokenForm.self)
-        try verifyCSRF(req, submitted: form.csrf, binding: currentBinding(req))
         let now = Date()
         let redeemed: MagicLinks.Redeemed
         do {
@@ -145,9 +143,7 @@ struct MembersController: Sendable {
     }
 
     func signOut(_ req: Request, edition: Edition, everywhere: Bool) async throws -> Response {
-        let form = try req.content.decode(TokenForm.self)
         guard let signedIn = req.signedIn else { return req.redirect(to: SiteURL(edition: edition).home, redirectType: .normal) }
-        try verifyCSRF(req, submitted: form.csrf, binding: signedIn.sessionToken)
         let sessions = MemberSessions(database: req.db, now: Date())
         if everywhere {
             try await sessions.revokeAll(memberID: try signedIn.member.requireID())
@@ -162,9 +158,7 @@ struct MembersController: Sendable {
     }
 
     func requestDeletion(_ req: Request, edition: Edition) async throws -> Response {
-        let form = try req.content.decode(TokenForm.self)
         guard let signedIn = req.signedIn else { throw Abort(.forbidden) }
-        try verifyCSRF(req, submitted: form.csrf, binding: signedIn.sessionToken)
         let outcome = try await magicLinks(req).request(.init(
             email: signedIn.member.email, name: signedIn.member.name, purpose: .deleteAccount,
             returnPath: SiteURL(edition: edition).home, edition: edition, clientAddress: req.clientAddress
@@ -197,7 +191,6 @@ struct MembersController: Sendable {
 
     func deleteAccount(_ req: Request, edition: Edition) async throws -> Response {
         let form = try req.content.decode(TokenForm.self)
-        try verifyCSRF(req, submitted: form.csrf, binding: currentBinding(req))
         let redeemed: MagicLinks.Redeemed
         do {
             redeemed = try await magicLinks(req).redeem(token: form.token ?? "", purpose: .deleteAccount)
@@ -219,17 +212,6 @@ struct MembersController: Sendable {
 
     private func magicLinks(_ req: Request) -> MagicLinks {
         MagicLinks(database: req.db, mail: mail, now: Date())
-    }
-
-    private func verifyCSRF(_ req: Request, submitted: String?, binding: String?) throws {
-        guard csrf.originIsAcceptable(req), csrf.isValid(submitted, binding: binding) else {
-            throw SiteError.forbidden(messageKey: "error_csrf")
-        }
-    }
-
-    /// What this browser's CSRF tokens are bound to: its session, else its pre-session cookie.
-    private func currentBinding(_ req: Request) -> String? {
-        req.signedIn?.sessionToken ?? req.cookies[CSRF.cookieName]?.string
     }
 
     private func anonymousBinding(_ req: Request) -> (String, String?) {
@@ -279,11 +261,9 @@ struct MembersController: Sendable {
 struct LinkRequestForm: Content {
     let email: String?
     let name: String?
-    let csrf: String?
     let `return`: String?
 }
 
 struct TokenForm: Content {
-    let csrf: String?
     let token: String?
 }
