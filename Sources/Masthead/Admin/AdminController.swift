@@ -39,6 +39,8 @@ struct AdminController: Sendable {
         let count: Int
         let newerURL: String?
         let olderURL: String?
+        let newArticleURL = AdminURL.newArticle
+        let filterAction = AdminURL.home
     }
 
     static let pageSize = 50
@@ -50,14 +52,16 @@ struct AdminController: Sendable {
         let error: String?
         let notice: String?
         let askForCode: Bool
+        let action = AdminURL.signIn
+        let resetURL = AdminURL.reset
     }
 
     /// Admin cookies are SameSite=Strict and scoped to /admin: the admin is never entered
     /// with a session from another site's link.
     func register(public routes: any RoutesBuilder, signedIn: any RoutesBuilder) {
-        routes.get("signin") { try signInForm($0) }
-        routes.post("signin") { try await signIn($0) }
-        signedIn.post("signout") { try await signOut($0) }
+        routes.get(AdminURL.Segment.signIn) { try signInForm($0) }
+        routes.post(AdminURL.Segment.signIn) { try await signIn($0) }
+        signedIn.post(AdminURL.Segment.signOut) { try await signOut($0) }
         signedIn.get { try await articles($0) }
     }
 
@@ -82,8 +86,8 @@ struct AdminController: Sendable {
         }
         switch outcome {
         case .signedIn(let token):
-            let response = req.redirect(to: "/admin", redirectType: .normal)
-            response.cookies[StaffSignIn.cookieName] = settings.cookie(token, for: req, path: "/admin", maxAge: Int(StaffSignIn.sessionLifetime), sameSite: .strict)
+            let response = req.redirect(to: AdminURL.home, redirectType: .normal)
+            response.cookies[StaffSignIn.cookieName] = settings.cookie(token, for: req, path: AdminURL.root, maxAge: Int(StaffSignIn.sessionLifetime), sameSite: .strict)
             return response
         case .needsCode:
             return try signInForm(req, email: email, error: form.code == nil ? nil : "That code is not right, or has expired. Enter the current code from your app.", askForCode: true, status: form.code == nil ? .ok : .unauthorized)
@@ -98,8 +102,8 @@ struct AdminController: Sendable {
         if let token = req.staffSessionToken {
             try await StaffSignIn(database: req.db, now: Date()).signOut(token: token)
         }
-        let response = req.redirect(to: "/admin/signin", redirectType: .normal)
-        response.cookies[StaffSignIn.cookieName] = settings.cookie("", for: req, path: "/admin", maxAge: 0, sameSite: .strict)
+        let response = req.redirect(to: AdminURL.signIn, redirectType: .normal)
+        response.cookies[StaffSignIn.cookieName] = settings.cookie("", for: req, path: AdminURL.root, maxAge: 0, sameSite: .strict)
         return response
     }
 
@@ -133,7 +137,7 @@ struct AdminController: Sendable {
         let authors = try await Author.query(on: req.db).sort(\.$name).all()
         let topics = try await Topic.query(on: req.db).with(\.$names).sort(\.$slug).all()
         let page = ArticlesPage(
-            layout: admin.layout("Articles", for: req, current: "/admin"),
+            layout: admin.layout("Articles", for: req, current: AdminURL.home),
             notice: req.query[String.self, at: "done"] == "deleted" ? "The draft is deleted." : nil,
             query: text,
             statuses: AdminPages.options(ArticleStatus.allCases.map(\.rawValue), selected: status?.rawValue),
@@ -147,7 +151,7 @@ struct AdminController: Sendable {
                     status: article.status.rawValue, visibility: article.visibility.rawValue,
                     authors: article.bylineAuthors.map(\.name).joined(separator: ", "),
                     date: article.publishedAt.map(dates.dayAndTime) ?? "",
-                    editURL: "/admin/articles/\(article.id?.uuidString ?? "")",
+                    editURL: AdminURL.article(article.id!),
                     publicURL: article.status == .published ? admin.theme.editions[article.edition].map { SiteURL(edition: $0).article(article.slug) } : nil
                 )
             },
@@ -163,6 +167,6 @@ struct AdminController: Sendable {
         var components = URLComponents()
         components.queryItems = (URLComponents(string: req.url.string)?.queryItems ?? []).filter { $0.name != "page" }
             + [URLQueryItem(name: "page", value: String(number))]
-        return "/admin" + (components.string ?? "")
+        return AdminURL.home + (components.string ?? "")
     }
 }

@@ -23,6 +23,9 @@ struct AdminPages: Sendable {
         let role: String?
         let csrf: String?
         let timeZone: String
+        let homeURL = AdminURL.home
+        let securityURL = AdminURL.security
+        let signOutAction = AdminURL.signOut
     }
 
     let theme: Theme
@@ -30,15 +33,15 @@ struct AdminPages: Sendable {
     let csrf: CSRF
 
     private static let sections: [(label: String, path: String, power: StaffPolicy.Power)] = [
-        ("Articles", "/admin", .writeArticles),
-        ("New article", "/admin/articles/new", .writeArticles),
-        ("Topics", "/admin/topics", .manageTopicsAndAuthors),
-        ("Authors", "/admin/authors", .manageTopicsAndAuthors),
-        ("Editions", "/admin/editions", .manageTopicsAndAuthors),
-        ("Staff", "/admin/staff", .manageStaff),
-        ("Members", "/admin/members", .viewMembers),
-        ("Audit log", "/admin/audit", .viewAuditLog),
-        ("Settings", "/admin/settings", .manageSettings),
+        ("Articles", AdminURL.home, .writeArticles),
+        ("New article", AdminURL.newArticle, .writeArticles),
+        ("Topics", AdminURL.topics, .manageTopicsAndAuthors),
+        ("Authors", AdminURL.authors, .manageTopicsAndAuthors),
+        ("Editions", AdminURL.editions, .manageTopicsAndAuthors),
+        ("Staff", AdminURL.staff, .manageStaff),
+        ("Members", AdminURL.members, .viewMembers),
+        ("Audit log", AdminURL.audit, .viewAuditLog),
+        ("Settings", AdminURL.settings, .manageSettings),
     ]
 
     func layout(_ title: String, for req: Request, current: String? = nil) -> Layout {

@@ -11,17 +11,17 @@ struct ArticleEditorController: Sendable {
     private var media: MediaLibrary { MediaLibrary(directory: settings.mediaDirectory) }
 
     func register(on routes: any RoutesBuilder) {
-        let articles = routes.grouped("articles")
+        let articles = routes.grouped(AdminURL.Segment.articles)
         let upload = HTTPBodyStreamStrategy.collect(maxSize: ByteCount(value: MediaLibrary.maximumBytes + 1_000_000))
-        articles.get("new") { try await newArticle($0) }
-        articles.on(.POST, "new", body: upload) { try await save($0, id: nil) }
+        articles.get(AdminURL.Segment.new) { try await newArticle($0) }
+        articles.on(.POST, AdminURL.Segment.new, body: upload) { try await save($0, id: nil) }
         articles.get(":id") { try await edit($0) }
         articles.on(.POST, ":id", body: upload) { try await save($0, id: try articleID($0)) }
-        articles.post(":id", "correction") { try await correct($0) }
-        articles.post(":id", "translation") { try await linkTranslation($0) }
-        articles.post(":id", "delete") { try await deleteDraft($0) }
-        articles.get(":id", "page") { try await readerView($0) }
-        routes.on(.POST, "preview", body: .collect(maxSize: "1mb")) { try preview($0) }
+        articles.post(":id", AdminURL.Segment.correction) { try await correct($0) }
+        articles.post(":id", AdminURL.Segment.translation) { try await linkTranslation($0) }
+        articles.post(":id", AdminURL.Segment.delete) { try await deleteDraft($0) }
+        articles.get(":id", AdminURL.Segment.readerView) { try await readerView($0) }
+        routes.on(.POST, AdminURL.Segment.preview, body: .collect(maxSize: "1mb")) { try preview($0) }
     }
 
     func newArticle(_ req: Request) async throws -> Response {
@@ -58,7 +58,7 @@ struct ArticleEditorController: Sendable {
                 } else {
                     try await editor(req).create(draft, newTopics: form.topicsToCreate, action: action, by: staff)
                 }
-                return req.redirect(to: "/admin/articles/\(try article.requireID())?done=\(action.name)", redirectType: .normal)
+                return req.redirect(to: AdminURL.withNotice(AdminURL.article(try article.requireID()), action.name), redirectType: .normal)
             }
         } catch EditorialError.invalid(let problems) {
             return try await page(req, article: existing, draft: draft, staff: staff, form: form, problems: formProblems.merging(problems) { $1 }, status: .unprocessableEntity)
@@ -87,7 +87,7 @@ struct ArticleEditorController: Sendable {
             let article = try await load(req, id: id)
             return try await page(req, article: article, draft: try ArticleDraft(article), staff: staff, problems: problems, status: .unprocessableEntity)
         }
-        return req.redirect(to: "/admin/articles/\(id)?done=corrected", redirectType: .normal)
+        return req.redirect(to: AdminURL.withNotice(AdminURL.article(id), "corrected"), redirectType: .normal)
     }
 
     func linkTranslation(_ req: Request) async throws -> Response {
@@ -101,7 +101,7 @@ struct ArticleEditorController: Sendable {
             let article = try await load(req, id: id)
             return try await page(req, article: article, draft: try ArticleDraft(article), staff: staff, problems: problems, status: .unprocessableEntity)
         }
-        return req.redirect(to: "/admin/articles/\(id)?done=\(choice.isEmpty ? "unlinked" : "linked")", redirectType: .normal)
+        return req.redirect(to: AdminURL.withNotice(AdminURL.article(id), choice.isEmpty ? "unlinked" : "linked"), redirectType: .normal)
     }
 
     /// The article's public page as a reader, a free member or a subscriber would get it,
@@ -143,7 +143,7 @@ struct ArticleEditorController: Sendable {
             let article = try await load(req, id: id)
             return try await page(req, article: article, draft: try ArticleDraft(article), staff: staff, problems: problems, status: .unprocessableEntity)
         }
-        return req.redirect(to: "/admin?done=deleted", redirectType: .normal)
+        return req.redirect(to: AdminURL.withNotice(AdminURL.home, "deleted"), redirectType: .normal)
     }
 
     private static let notices: [String: String] = [
@@ -181,7 +181,7 @@ struct ArticleEditorController: Sendable {
         let authors = try await Author.query(on: req.db).sort(\.$name).all()
         let topics = try await Topic.query(on: req.db).with(\.$names).sort(\.$slug).all()
         let dates = admin.clock
-        let id = article?.id?.uuidString
+        let id = article?.id
         let published = article?.status == .published
         let edition = admin.theme.editions[draft.edition] ?? admin.theme.editions.defaultEdition
         var statusLine = "New article, not saved yet"
@@ -194,22 +194,22 @@ struct ArticleEditorController: Sendable {
         }
         let translations = try await translationsOf(article, on: req.db)
         var baseRevision: Int?
-        if let articleID = article?.id { baseRevision = try await editor(req).latestRevision(of: articleID) }
+        if let id { baseRevision = try await editor(req).latestRevision(of: id) }
         let candidates = try await translationCandidates(for: article, on: req.db)
         let mayPublish = article.map { StaffPolicy.mayPublish(staff, $0) } ?? (staff.role != .contributor)
         let fieldOrder = ["conflict", "delete", "title", "dek", "body", "edition", "kind", "visibility", "slug", "authors", "topics", "image", "imageAlt", "seoTitle", "seoDescription", "scheduleAt", "correction", "translation", "action"]
         let model = EditorPage(
-            layout: admin.layout(article == nil ? "New article" : "Edit: \(draft.title)", for: req, current: article == nil ? "/admin/articles/new" : nil),
+            layout: admin.layout(article == nil ? "New article" : "Edit: \(draft.title)", for: req, current: article == nil ? AdminURL.newArticle : nil),
             heading: article == nil ? "New article" : "Edit article",
-            formAction: id.map { "/admin/articles/\($0)" } ?? "/admin/articles/new",
+            formAction: id.map(AdminURL.article) ?? AdminURL.newArticle,
             baseRevision: baseRevision,
             csrf: admin.token(req),
             statusLine: statusLine,
             publicURL: published ? SiteURL(edition: edition).article(article!.slug) : nil,
-            revisionsURL: id.map { "/admin/articles/\($0)/revisions" },
+            revisionsURL: id.map(AdminURL.articleRevisions),
             readerViews: id.map { id in
-                [("a reader", "anonymous", ", "), ("a free member", "member", " or "), ("a subscriber", "paid", "")]
-                    .map { EditorPage.Link(label: $0.0, url: "/admin/articles/\(id)/page?as=\($0.1)", separator: $0.2) }
+                [("a reader", AccessLevel.anonymous, ", "), ("a free member", .member, " or "), ("a subscriber", .paid, "")]
+                    .map { EditorPage.Link(label: $0.0, url: AdminURL.readerView(id, as: $0.1), separator: $0.2) }
             } ?? [],
             hasReaderViews: id != nil,
             notice: notice,
@@ -237,14 +237,14 @@ struct ArticleEditorController: Sendable {
             mayPublish: mayPublish,
             mayUnpublish: mayPublish && article.map { $0.status != .draft } == true,
             isPublished: published,
-            correctionAction: published && mayPublish ? "/admin/articles/\(id!)/correction" : nil,
-            deleteAction: article.flatMap { $0.status == .draft && $0.publishedAt == nil ? "/admin/articles/\(id!)/delete" : nil },
+            correctionAction: published && mayPublish ? AdminURL.articleCorrection(id!) : nil,
+            deleteAction: article.flatMap { $0.status == .draft && $0.publishedAt == nil ? AdminURL.deleteArticle(id!) : nil },
             corrections: (article?.$corrections.value ?? []).sorted { $0.createdAt < $1.createdAt }
                 .map { .init(date: dates.dayAndTime($0.createdAt), note: $0.note) },
-            translationAction: id.map { "/admin/articles/\($0)/translation" },
+            translationAction: id.map(AdminURL.articleTranslation),
             translationOptions: candidates,
             translations: translations.compactMap { other in
-                admin.theme.editions[other.edition].map { .init(title: other.title, edition: $0.name, url: "/admin/articles/\(other.id?.uuidString ?? "")") }
+                admin.theme.editions[other.edition].map { .init(title: other.title, edition: $0.name, url: AdminURL.article(other.id!)) }
             },
             hasTranslations: !translations.isEmpty
         )

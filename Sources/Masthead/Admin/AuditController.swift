@@ -22,7 +22,7 @@ struct AuditController: Sendable {
     }
 
     func register(on routes: any RoutesBuilder) {
-        routes.get("audit") { try await list($0) }
+        routes.get(AdminURL.Segment.audit) { try await list($0) }
     }
 
     func list(_ req: Request) async throws -> Response {
@@ -31,10 +31,10 @@ struct AuditController: Sendable {
         let events = try await AuditLog(database: req.db, now: Date()).recent(limit: Self.pageSize + 1, offset: (page - 1) * Self.pageSize)
         let dates = admin.clock
         return try admin.render("admin/audit", Page(
-            layout: admin.layout("Audit log", for: req, current: "/admin/audit"),
+            layout: admin.layout("Audit log", for: req, current: AdminURL.audit),
             rows: events.prefix(Self.pageSize).map { Row(date: dates.dayAndTime($0.createdAt), who: $0.staffEmail, action: $0.action, subject: $0.subject) },
-            newerURL: page > 1 ? "/admin/audit?page=\(page - 1)" : nil,
-            olderURL: events.count > Self.pageSize ? "/admin/audit?page=\(page + 1)" : nil
+            newerURL: page > 1 ? AdminURL.audit(page: page - 1) : nil,
+            olderURL: events.count > Self.pageSize ? AdminURL.audit(page: page + 1) : nil
         ))
     }
 }

@@ -26,7 +26,7 @@ struct EditionsController: Sendable {
     }
 
     func register(on routes: any RoutesBuilder) {
-        routes.get("editions") { try await list($0) }
+        routes.get(AdminURL.Segment.editions) { try await list($0) }
     }
 
     func list(_ req: Request) async throws -> Response {
@@ -35,7 +35,7 @@ struct EditionsController: Sendable {
         let groupsByEdition = Dictionary(grouping: articles.compactMap { article in article.translationGroup.map { ($0, article.edition) } }, by: \.0)
             .mapValues { Set($0.map(\.1)) }
         return try admin.render("admin/editions", Page(
-            layout: admin.layout("Editions", for: req, current: "/admin/editions"),
+            layout: admin.layout("Editions", for: req, current: AdminURL.editions),
             rows: admin.theme.editions.all.map { edition in
                 let own = articles.filter { $0.edition == edition.code }
                 return Row(
@@ -44,7 +44,7 @@ struct EditionsController: Sendable {
                     published: own.filter { $0.status == .published }.count,
                     unpublished: own.filter { $0.status != .published }.count,
                     translated: own.filter { article in article.translationGroup.map { (groupsByEdition[$0]?.count ?? 0) > 1 } ?? false }.count,
-                    listURL: "/admin?edition=\(edition.code)",
+                    listURL: AdminURL.articles(edition: edition.code),
                     siteURL: SiteURL(edition: edition).home
                 )
             }

@@ -48,6 +48,8 @@ struct EditorPage {
     let layout: AdminPages.Layout
     let heading: String
     let formAction: String
+    /// Where the editor's script asks for a live preview of the body.
+    let previewURL = AdminURL.preview
     /// The revision this form was opened at (see `ArticleEditor.update`).
     let baseRevision: Int?
     let csrf: String

@@ -27,6 +27,7 @@ struct MembersAdminController: Sendable {
         let csvURL: String
         let olderURL: String?
         let newerURL: String?
+        let filterAction = AdminURL.members
     }
 
     enum Plan: String, CaseIterable {
@@ -46,13 +47,14 @@ struct MembersAdminController: Sendable {
         let lastSignIn: String?
         let gatedReads: Int
         let signOutAction: String
+        let listURL = AdminURL.members
     }
 
     func register(on routes: any RoutesBuilder) {
-        routes.get("members") { try await list($0) }
-        routes.get("members.csv") { try await csv($0) }
-        routes.get("members", ":id") { try await detail($0) }
-        routes.post("members", ":id", "signout") { try await signOutEverywhere($0) }
+        routes.get(AdminURL.Segment.members) { try await list($0) }
+        routes.get(AdminURL.Segment.membersCSV) { try await csv($0) }
+        routes.get(AdminURL.Segment.members, ":id") { try await detail($0) }
+        routes.post(AdminURL.Segment.members, ":id", AdminURL.Segment.signOut) { try await signOutEverywhere($0) }
     }
 
     /// One member's account as support sees it: plan, activity, and a way to end their sessions.
@@ -65,7 +67,7 @@ struct MembersAdminController: Sendable {
         let sessions = try await MemberSession.query(on: req.db).filter(\.$member.$id == id).filter(\.$expiresAt > now).sort(\.$createdAt, .descending).all()
         let reads = try await Metering(database: req.db, now: now).reads(member: id)
         return try admin.render("admin/member", DetailPage(
-            layout: admin.layout(member.email, for: req, current: "/admin/members"),
+            layout: admin.layout(member.email, for: req, current: AdminURL.members),
             csrf: admin.token(req),
             notice: req.query[String.self, at: "done"] == "signedout" ? "Every session of this member has ended." : nil,
             email: member.email, name: member.name,
@@ -75,7 +77,7 @@ struct MembersAdminController: Sendable {
             sessions: sessions.count,
             lastSignIn: sessions.first.map { dates.dayAndTime($0.createdAt) },
             gatedReads: reads,
-            signOutAction: "/admin/members/\(id)/signout"
+            signOutAction: AdminURL.signOutMember(id)
         ))
     }
 
@@ -87,7 +89,7 @@ struct MembersAdminController: Sendable {
             try await AuditLog(database: db, now: Date()).record(staff.email, "signed out member", member.email)
         }
         viewers.forgetAll()
-        return req.redirect(to: "/admin/members/\(member.id!)?done=signedout", redirectType: .normal)
+        return req.redirect(to: AdminURL.withNotice(AdminURL.member(member.id!), "signedout"), redirectType: .normal)
     }
 
 
@@ -102,21 +104,21 @@ struct MembersAdminController: Sendable {
             value.map { "\(key)=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }
         }.joined(separator: "&")
         return try admin.render("admin/members", Page(
-            layout: admin.layout("Members", for: req, current: "/admin/members"),
+            layout: admin.layout("Members", for: req, current: AdminURL.members),
             query: text,
             plans: AdminPages.options(Plan.allCases.map(\.rawValue), selected: plan?.rawValue),
             rows: shown.map { member in
                 Row(
-                    url: "/admin/members/\(member.id!)", email: member.email, name: member.name,
+                    url: AdminURL.member(member.id!), email: member.email, name: member.name,
                     plan: member.viewer(at: now) == .paidMember ? "paid" : "free",
                     paidUntil: member.paidUntil.map(dates.day) ?? "",
                     joined: member.createdAt.map(dates.day) ?? ""
                 )
             },
             count: members.count,
-            csvURL: "/admin/members.csv" + (query.isEmpty ? "" : "?\(query)"),
-            olderURL: members.count > page * Self.pageSize ? "/admin/members?\(query.isEmpty ? "" : query + "&")page=\(page + 1)" : nil,
-            newerURL: page > 1 ? "/admin/members?\(query.isEmpty ? "" : query + "&")page=\(page - 1)" : nil
+            csvURL: AdminURL.membersCSV(filter: query),
+            olderURL: members.count > page * Self.pageSize ? AdminURL.members(filter: query, page: page + 1) : nil,
+            newerURL: page > 1 ? AdminURL.members(filter: query, page: page - 1) : nil
         ))
     }
 

@@ -14,6 +14,7 @@ struct PasswordController: Sendable {
         let layout: AdminPages.Layout
         let csrf: String
         let sent: Bool
+        let action = AdminURL.reset
     }
 
     struct PasswordPage {
@@ -23,6 +24,7 @@ struct PasswordController: Sendable {
         let heading: String
         let email: String
         let error: String?
+        let action = AdminURL.password
     }
 
     struct ResetForm: Content {
@@ -35,10 +37,10 @@ struct PasswordController: Sendable {
     }
 
     func register(on routes: any RoutesBuilder) {
-        routes.get("reset") { try resetForm($0, sent: false) }
-        routes.post("reset") { try await requestReset($0) }
-        routes.get("password") { try await passwordForm($0) }
-        routes.post("password") { try await setPassword($0) }
+        routes.get(AdminURL.Segment.reset) { try resetForm($0, sent: false) }
+        routes.post(AdminURL.Segment.reset) { try await requestReset($0) }
+        routes.get(AdminURL.Segment.password) { try await passwordForm($0) }
+        routes.post(AdminURL.Segment.password) { try await setPassword($0) }
     }
 
     func resetForm(_ req: Request, sent: Bool) throws -> Response {
@@ -93,7 +95,7 @@ struct PasswordController: Sendable {
             if problems["token"] != nil { throw SiteError.badRequest(messageKey: "error_staff_link") }
             return try await passwordForm(req, token: token, error: problems.values.first, status: .unprocessableEntity)
         }
-        return req.redirect(to: "/admin/signin?notice=password-set", redirectType: .normal)
+        return req.redirect(to: AdminURL.signIn(notice: "password-set"), redirectType: .normal)
     }
 
     private func formToken(_ req: Request) -> (String, String?) {

@@ -49,9 +49,9 @@ struct RevisionsController: Sendable {
     }
 
     func register(on routes: any RoutesBuilder) {
-        routes.get("articles", ":id", "revisions") { try await list($0) }
-        routes.get("articles", ":id", "revisions", ":revision") { try await diff($0) }
-        routes.post("articles", ":id", "revisions", ":revision", "restore") { try await restore($0) }
+        routes.get(AdminURL.Segment.articles, ":id", AdminURL.Segment.revisions) { try await list($0) }
+        routes.get(AdminURL.Segment.articles, ":id", AdminURL.Segment.revisions, ":revision") { try await diff($0) }
+        routes.post(AdminURL.Segment.articles, ":id", AdminURL.Segment.revisions, ":revision", AdminURL.Segment.restore) { try await restore($0) }
     }
 
     func list(_ req: Request) async throws -> Response {
@@ -61,10 +61,10 @@ struct RevisionsController: Sendable {
         let dates = admin.clock
         return try admin.render("admin/revisions", ListPage(
             layout: admin.layout("Revisions: \(article.title)", for: req),
-            title: article.title, editURL: "/admin/articles/\(article.id!)",
+            title: article.title, editURL: AdminURL.article(article.id!),
             rows: revisions.map {
                 Row(number: $0.number, date: dates.dayAndTime($0.createdAt), staffName: $0.staffName, action: $0.action,
-                    url: "/admin/articles/\(article.id!)/revisions/\($0.id!)")
+                    url: AdminURL.articleRevision(article.id!, $0.id!))
             }
         ))
     }
@@ -83,8 +83,8 @@ struct RevisionsController: Sendable {
             layout: admin.layout("Revision of \(article.title)", for: req),
             title: article.title,
             heading: "Revision \(revision.number): \(revision.action) by \(revision.staffName), \(dates.dayAndTime(revision.createdAt))",
-            listURL: "/admin/articles/\(article.id!)/revisions",
-            restoreAction: "/admin/articles/\(article.id!)/revisions/\(revision.id!)/restore",
+            listURL: AdminURL.articleRevisions(article.id!),
+            restoreAction: AdminURL.restoreRevision(article.id!, revision.id!),
             csrf: admin.token(req),
             mayRestore: StaffPolicy.mayEdit(staff, article),
             error: error,
@@ -109,7 +109,7 @@ struct RevisionsController: Sendable {
             let reasons = problems.sorted { $0.key < $1.key }.map(\.value).joined(separator: " ")
             return try await diff(req, error: "This revision cannot be restored as it is: \(reasons)", status: .unprocessableEntity)
         }
-        return req.redirect(to: "/admin/articles/\(article.id!)?done=restored", redirectType: .normal)
+        return req.redirect(to: AdminURL.withNotice(AdminURL.article(article.id!), "restored"), redirectType: .normal)
     }
 
     private func editableArticle(_ req: Request) async throws -> (Article, Staff) {

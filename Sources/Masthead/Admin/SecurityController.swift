@@ -16,6 +16,9 @@ struct SecurityController: Sendable {
         let uri: String
         let notice: String?
         let error: String?
+        let passwordAction = AdminURL.changePassword
+        let enableAction = AdminURL.enableTOTP
+        let disableAction = AdminURL.disableTOTP
     }
 
     struct PasswordForm: Content {
@@ -29,10 +32,10 @@ struct SecurityController: Sendable {
     }
 
     func register(on routes: any RoutesBuilder) {
-        routes.get("security") { try page($0) }
-        routes.post("security", "totp") { try await enable($0) }
-        routes.post("security", "totp", "disable") { try await disable($0) }
-        routes.post("security", "password") { try await changePassword($0) }
+        routes.get(AdminURL.Segment.security) { try page($0) }
+        routes.post(AdminURL.Segment.security, AdminURL.Segment.totp) { try await enable($0) }
+        routes.post(AdminURL.Segment.security, AdminURL.Segment.totp, AdminURL.Segment.disable) { try await disable($0) }
+        routes.post(AdminURL.Segment.security, AdminURL.Segment.password) { try await changePassword($0) }
     }
 
     /// A new password, given the current one; every other browser signed in as this staff
@@ -55,7 +58,7 @@ struct SecurityController: Sendable {
             try await StaffSession.query(on: db).filter(\.$staff.$id == staff.requireID()).filter(\.$tokenHash != keep).delete()
             try await AuditLog(database: db, now: Date()).record(staff.email, "changed password", staff.email)
         }
-        return req.redirect(to: "/admin/security?done=password", redirectType: .normal)
+        return req.redirect(to: AdminURL.withNotice(AdminURL.security, "password"), redirectType: .normal)
     }
 
     func page(_ req: Request, secret given: TOTP? = nil, error: String? = nil, status: HTTPResponseStatus = .ok) throws -> Response {
@@ -72,7 +75,7 @@ struct SecurityController: Sendable {
     func enable(_ req: Request) async throws -> Response {
         let staff = try req.requireStaff()
         // Replacing a secret would switch off the code the disable form asks for.
-        guard staff.totpSecret == nil else { return req.redirect(to: "/admin/security", redirectType: .normal) }
+        guard staff.totpSecret == nil else { return req.redirect(to: AdminURL.security, redirectType: .normal) }
         let form = try req.content.decode(CodeForm.self)
         guard let secret = TOTP(base32: form.secret ?? "") else { throw SiteError.badRequest(messageKey: "error_400_text") }
         guard let counter = secret.matchingCounter(for: form.code ?? "", at: Date()) else {
@@ -84,7 +87,7 @@ struct SecurityController: Sendable {
             try await staff.save(on: db)
             try await AuditLog(database: db, now: Date()).record(staff.email, "turned on two-step sign-in", staff.email)
         }
-        return req.redirect(to: "/admin/security?done=on", redirectType: .normal)
+        return req.redirect(to: AdminURL.withNotice(AdminURL.security, "on"), redirectType: .normal)
     }
 
     func disable(_ req: Request) async throws -> Response {
@@ -101,6 +104,6 @@ struct SecurityController: Sendable {
             try await staff.save(on: db)
             try await AuditLog(database: db, now: Date()).record(staff.email, "turned off two-step sign-in", staff.email)
         }
-        return req.redirect(to: "/admin/security?done=off", redirectType: .normal)
+        return req.redirect(to: AdminURL.withNotice(AdminURL.security, "off"), redirectType: .normal)
     }
 }

@@ -24,6 +24,7 @@ struct SettingsController: Sendable {
         let logo: String?
         let navigation: String
         let timeZones: [Option]
+        let formAction = AdminURL.settings
     }
 
     struct Form: Content {
@@ -39,15 +40,15 @@ struct SettingsController: Sendable {
     }
 
     func register(on routes: any RoutesBuilder) {
-        routes.get("settings") { try page($0) }
-        routes.on(.POST, "settings", body: .collect(maxSize: ByteCount(value: MediaLibrary.maximumBytes + 1_000_000))) { try await save($0) }
+        routes.get(AdminURL.Segment.settings) { try page($0) }
+        routes.on(.POST, AdminURL.Segment.settings, body: .collect(maxSize: ByteCount(value: MediaLibrary.maximumBytes + 1_000_000))) { try await save($0) }
     }
 
     func page(_ req: Request, form: Form? = nil, errors: [String: String] = [:], status: HTTPResponseStatus = .ok) throws -> Response {
         _ = try req.requireStaff(.manageSettings)
         let notice = req.query[String.self, at: "done"] == "saved" ? "Settings saved. The site uses them now." : nil
         return try admin.render("admin/settings", Page(
-            layout: admin.layout("Settings", for: req, current: "/admin/settings"),
+            layout: admin.layout("Settings", for: req, current: AdminURL.settings),
             csrf: admin.token(req), notice: notice, errors: errors, hasErrors: !errors.isEmpty,
             siteName: form?.siteName ?? settings.siteName,
             membershipPrice: form?.membershipPrice ?? settings.membershipPrice,
@@ -116,7 +117,7 @@ struct SettingsController: Sendable {
             try await ContentGeneration.bump(on: db)
         }
         settings.live.adopt(saved)
-        return req.redirect(to: "/admin/settings?done=saved", redirectType: .normal)
+        return req.redirect(to: AdminURL.withNotice(AdminURL.settings, "saved"), redirectType: .normal)
     }
 
     struct NavigationProblem: Error {

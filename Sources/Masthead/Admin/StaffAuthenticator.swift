@@ -8,7 +8,7 @@ struct StaffAuthenticator: AsyncMiddleware {
     func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         guard let token = req.cookies[StaffSignIn.cookieName]?.string, token.count < 100,
               let staff = try await StaffSignIn(database: req.db, now: Date()).staff(forToken: token)
-        else { return req.redirect(to: "/admin/signin", redirectType: .normal) }
+        else { return req.redirect(to: AdminURL.signIn, redirectType: .normal) }
         req.storage[StaffKey.self] = .init(staff: staff, token: token)
         return try await next.respond(to: req)
     }

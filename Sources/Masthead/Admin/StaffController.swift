@@ -27,6 +27,7 @@ struct StaffController: Sendable {
         let roles: [Option]
         let email: String
         let name: String
+        let inviteAction = AdminURL.staff
     }
 
     struct InviteForm: Content {
@@ -40,11 +41,11 @@ struct StaffController: Sendable {
     }
 
     func register(on routes: any RoutesBuilder) {
-        routes.get("staff") { try await list($0) }
-        routes.post("staff") { try await invite($0) }
-        routes.post("staff", ":id", "role") { try await changeRole($0) }
-        routes.post("staff", ":id", "remove") { try await remove($0) }
-        routes.post("staff", ":id", "resend") { try await resend($0) }
+        routes.get(AdminURL.Segment.staff) { try await list($0) }
+        routes.post(AdminURL.Segment.staff) { try await invite($0) }
+        routes.post(AdminURL.Segment.staff, ":id", AdminURL.Segment.role) { try await changeRole($0) }
+        routes.post(AdminURL.Segment.staff, ":id", AdminURL.Segment.remove) { try await remove($0) }
+        routes.post(AdminURL.Segment.staff, ":id", AdminURL.Segment.resend) { try await resend($0) }
     }
 
     func list(_ req: Request, notice: String? = nil, errors: [String: String] = [:], form: InviteForm? = nil, status: HTTPResponseStatus = .ok) async throws -> Response {
@@ -53,16 +54,16 @@ struct StaffController: Sendable {
         let assignable = StaffPolicy.assignableRoles(by: manager.role)
         let noticeText = notice ?? req.query[String.self, at: "done"].flatMap { ["invited": "Invitation sent.", "changed": "Role changed.", "removed": "Account removed.", "resent": "A new invitation is on its way."][$0] }
         return try admin.render("admin/staff", ListPage(
-            layout: admin.layout("Staff", for: req, current: "/admin/staff"),
+            layout: admin.layout("Staff", for: req, current: AdminURL.staff),
             csrf: admin.token(req), notice: noticeText, errors: errors,
             rows: staff.map { member in
                 let manageable = StaffPolicy.mayManage(manager, member)
                 return Row(
                     name: member.name, email: member.email, role: member.role.rawValue,
                     state: member.passwordHash.isEmpty ? "invited" : (member.totpSecret == nil ? "active" : "active, two-step"),
-                    roleAction: manageable ? "/admin/staff/\(member.id!)/role" : nil,
-                    removeAction: manageable ? "/admin/staff/\(member.id!)/remove" : nil,
-                    resendAction: manageable && member.passwordHash.isEmpty ? "/admin/staff/\(member.id!)/resend" : nil,
+                    roleAction: manageable ? AdminURL.staffRole(member.id!) : nil,
+                    removeAction: manageable ? AdminURL.removeStaff(member.id!) : nil,
+                    resendAction: manageable && member.passwordHash.isEmpty ? AdminURL.resendInvitation(member.id!) : nil,
                     roles: assignable.map { Option(value: $0.rawValue, label: $0.rawValue.capitalized, selected: $0 == member.role) }
                 )
             },
@@ -106,7 +107,7 @@ struct StaffController: Sendable {
             req.logger.error("staff.invitation.mail_failed", metadata: ["error": "\(error)"])
             return try await list(req, errors: ["email": "The account for \(member.email) is ready, but the invitation email could not be sent (\(error)). Use Resend invitation once mail works again."], status: .badGateway)
         }
-        return req.redirect(to: "/admin/staff?done=\(done)", redirectType: .normal)
+        return req.redirect(to: AdminURL.withNotice(AdminURL.staff, done), redirectType: .normal)
     }
 
     func changeRole(_ req: Request) async throws -> Response {
@@ -120,7 +121,7 @@ struct StaffController: Sendable {
             try await member.save(on: db)
             try await AuditLog(database: db, now: Date()).record(manager.email, "changed role \(before.rawValue) → \(role.rawValue)", member.email)
         }
-        return req.redirect(to: "/admin/staff?done=changed", redirectType: .normal)
+        return req.redirect(to: AdminURL.withNotice(AdminURL.staff, "changed"), redirectType: .normal)
     }
 
     func remove(_ req: Request) async throws -> Response {
@@ -129,7 +130,7 @@ struct StaffController: Sendable {
             try await member.delete(on: db)
             try await AuditLog(database: db, now: Date()).record(manager.email, "removed staff", member.email)
         }
-        return req.redirect(to: "/admin/staff?done=removed", redirectType: .normal)
+        return req.redirect(to: AdminURL.withNotice(AdminURL.staff, "removed"), redirectType: .normal)
     }
 
     private func manageable(_ req: Request) async throws -> (Staff, Staff) {

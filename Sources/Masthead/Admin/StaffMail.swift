@@ -11,7 +11,7 @@ struct StaffMail: Sendable {
             subject: "You are invited to the \(settings.siteName) admin",
             text: "\(manager.name) has invited you to join \(settings.siteName) as \(staff.role.rawValue). Choose your password to start; the link works for 7 days.",
             button: "Choose a password",
-            link: "\(settings.publicURL)/admin/password?token=\(token)"
+            link: settings.publicURL + AdminURL.password(token: token)
         )
     }
 
@@ -21,7 +21,7 @@ struct StaffMail: Sendable {
             subject: "Reset your \(settings.siteName) admin password",
             text: "Someone asked to reset the password of your \(settings.siteName) admin account. Choose a new one with this link, which works for one hour. If it was not you, ignore this email; your password stays as it is.",
             button: "Choose a new password",
-            link: "\(settings.publicURL)/admin/password?token=\(token)"
+            link: settings.publicURL + AdminURL.password(token: token)
         )
     }
 

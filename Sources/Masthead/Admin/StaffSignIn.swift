@@ -149,7 +149,7 @@ struct StaffSignIn: Sendable {
     /// Whether a request to the admin carries a live staff session, which alone earns the large
     /// body allowance of an image upload. Asked by the edge before the body is read.
     static func mayUpload(uri: String, headers: HTTPHeaders, database: any Database) async -> Bool {
-        guard uri.hasPrefix("/admin/"), let token = headers.cookie?[cookieName]?.string, token.count < 100 else {
+        guard uri.hasPrefix(AdminURL.root + "/"), let token = headers.cookie?[cookieName]?.string, token.count < 100 else {
             return false
         }
         return (try? await StaffSignIn(database: database, now: Date()).staff(forToken: token)) != nil

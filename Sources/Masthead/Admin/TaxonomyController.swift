@@ -35,6 +35,7 @@ struct TaxonomyController: Sendable {
         let slug: String
         let kinds: [Option]
         let editions: [EditionName]
+        let newTopicURL = AdminURL.topics
     }
 
     struct AuthorRow {
@@ -57,6 +58,7 @@ struct TaxonomyController: Sendable {
         let slug: String
         let bio: String
         let photo: String?
+        let newAuthorURL = AdminURL.authors
     }
 
     struct AuthorForm: Content {
@@ -67,17 +69,17 @@ struct TaxonomyController: Sendable {
     }
 
     func register(on routes: any RoutesBuilder) {
-        routes.get("topics") { try await topics($0, editing: nil) }
-        routes.post("topics") { try await saveTopic($0, id: nil) }
-        routes.get("topics", ":id") { try await topics($0, editing: try id($0)) }
-        routes.post("topics", ":id") { try await saveTopic($0, id: try id($0)) }
-        routes.post("topics", ":id", "delete") { try await deleteTopic($0) }
+        routes.get(AdminURL.Segment.topics) { try await topics($0, editing: nil) }
+        routes.post(AdminURL.Segment.topics) { try await saveTopic($0, id: nil) }
+        routes.get(AdminURL.Segment.topics, ":id") { try await topics($0, editing: try id($0)) }
+        routes.post(AdminURL.Segment.topics, ":id") { try await saveTopic($0, id: try id($0)) }
+        routes.post(AdminURL.Segment.topics, ":id", AdminURL.Segment.delete) { try await deleteTopic($0) }
         let upload = HTTPBodyStreamStrategy.collect(maxSize: ByteCount(value: MediaLibrary.maximumBytes + 1_000_000))
-        routes.get("authors") { try await authors($0, editing: nil) }
-        routes.on(.POST, "authors", body: upload) { try await saveAuthor($0, id: nil) }
-        routes.get("authors", ":id") { try await authors($0, editing: try id($0)) }
-        routes.on(.POST, "authors", ":id", body: upload) { try await saveAuthor($0, id: try id($0)) }
-        routes.post("authors", ":id", "delete") { try await deleteAuthor($0) }
+        routes.get(AdminURL.Segment.authors) { try await authors($0, editing: nil) }
+        routes.on(.POST, AdminURL.Segment.authors, body: upload) { try await saveAuthor($0, id: nil) }
+        routes.get(AdminURL.Segment.authors, ":id") { try await authors($0, editing: try id($0)) }
+        routes.on(.POST, AdminURL.Segment.authors, ":id", body: upload) { try await saveAuthor($0, id: try id($0)) }
+        routes.post(AdminURL.Segment.authors, ":id", AdminURL.Segment.delete) { try await deleteAuthor($0) }
     }
 
     private static let notices = ["saved": "Saved.", "deleted": "Deleted."]
@@ -90,19 +92,19 @@ struct TaxonomyController: Sendable {
         if id != nil && editing == nil { throw SiteError.notFound }
         let editions = admin.theme.editions.all
         return try admin.render("admin/topics", TopicPage(
-            layout: admin.layout("Topics", for: req, current: "/admin/topics"),
+            layout: admin.layout("Topics", for: req, current: AdminURL.topics),
             csrf: admin.token(req),
             notice: req.query[String.self, at: "done"].flatMap { Self.notices[$0] },
             errors: errors,
             rows: all.map { topic in
                 TopicRow(
                     names: editions.compactMap { edition in topic.names.first { $0.edition == edition.code }?.name }.joined(separator: " · "),
-                    slug: topic.slug, kind: topic.kind.rawValue, articles: counts[topic.id!] ?? 0, url: "/admin/topics/\(topic.id!)"
+                    slug: topic.slug, kind: topic.kind.rawValue, articles: counts[topic.id!] ?? 0, url: AdminURL.topic(topic.id!)
                 )
             },
             heading: editing.map { "Edit the topic “\($0.name(in: editions[0].code))”" } ?? "New topic",
-            formAction: editing.map { "/admin/topics/\($0.id!)" } ?? "/admin/topics",
-            deleteAction: editing.map { "/admin/topics/\($0.id!)/delete" },
+            formAction: editing.map { AdminURL.topic($0.id!) } ?? AdminURL.topics,
+            deleteAction: editing.map { AdminURL.deleteTopic($0.id!) },
             slug: form?["slug"] ?? editing?.slug ?? "",
             kinds: AdminPages.options(TopicKind.allCases.map(\.rawValue), selected: form?["kind"] ?? editing?.kind.rawValue ?? TopicKind.country.rawValue),
             editions: editions.map { edition in
@@ -126,7 +128,7 @@ struct TaxonomyController: Sendable {
         let input = Taxonomy.TopicInput(slug: form["slug"] ?? "", kind: TopicKind(rawValue: form["kind"] ?? "") ?? .theme, names: names)
         do {
             let topic = try await taxonomy(req).saveTopic(id, input, by: staff)
-            return req.redirect(to: "/admin/topics/\(topic.id!)?done=saved", redirectType: .normal)
+            return req.redirect(to: AdminURL.withNotice(AdminURL.topic(topic.id!), "saved"), redirectType: .normal)
         } catch EditorialError.invalid(let problems) {
             return try await topics(req, editing: id, form: form, errors: problems, status: .unprocessableEntity)
         }
@@ -135,7 +137,7 @@ struct TaxonomyController: Sendable {
     func deleteTopic(_ req: Request) async throws -> Response {
         let staff = try req.requireStaff(.manageTopicsAndAuthors)
         try await taxonomy(req).deleteTopic(try id(req), by: staff)
-        return req.redirect(to: "/admin/topics?done=deleted", redirectType: .normal)
+        return req.redirect(to: AdminURL.withNotice(AdminURL.topics, "deleted"), redirectType: .normal)
     }
 
     func authors(_ req: Request, editing id: UUID?, form: AuthorForm? = nil, errors: [String: String] = [:], status: HTTPResponseStatus = .ok) async throws -> Response {
@@ -145,14 +147,14 @@ struct TaxonomyController: Sendable {
         let editing = id.flatMap { id in all.first { $0.id == id } }
         if id != nil && editing == nil { throw SiteError.notFound }
         return try admin.render("admin/authors", AuthorPage(
-            layout: admin.layout("Authors", for: req, current: "/admin/authors"),
+            layout: admin.layout("Authors", for: req, current: AdminURL.authors),
             csrf: admin.token(req),
             notice: req.query[String.self, at: "done"].flatMap { Self.notices[$0] },
             errors: errors,
-            rows: all.map { AuthorRow(name: $0.name, slug: $0.slug, articles: counts[$0.id!] ?? 0, url: "/admin/authors/\($0.id!)") },
+            rows: all.map { AuthorRow(name: $0.name, slug: $0.slug, articles: counts[$0.id!] ?? 0, url: AdminURL.author($0.id!)) },
             heading: editing.map { "Edit \($0.name)" } ?? "New author",
-            formAction: editing.map { "/admin/authors/\($0.id!)" } ?? "/admin/authors",
-            deleteAction: editing.map { "/admin/authors/\($0.id!)/delete" },
+            formAction: editing.map { AdminURL.author($0.id!) } ?? AdminURL.authors,
+            deleteAction: editing.map { AdminURL.deleteAuthor($0.id!) },
             name: form?.name ?? editing?.name ?? "",
             slug: form?.slug ?? editing?.slug ?? "",
             bio: form?.bio ?? editing?.bio ?? "",
@@ -173,7 +175,7 @@ struct TaxonomyController: Sendable {
                 }
             }
             let author = try await taxonomy(req).saveAuthor(id, .init(slug: form.slug ?? "", name: form.name ?? "", bio: form.bio ?? "", photoPath: photo), by: staff)
-            return req.redirect(to: "/admin/authors/\(author.id!)?done=saved", redirectType: .normal)
+            return req.redirect(to: AdminURL.withNotice(AdminURL.author(author.id!), "saved"), redirectType: .normal)
         } catch EditorialError.invalid(let problems) {
             return try await authors(req, editing: id, form: form, errors: problems, status: .unprocessableEntity)
         }
@@ -187,7 +189,7 @@ struct TaxonomyController: Sendable {
         } catch EditorialError.invalid(let problems) {
             return try await authors(req, editing: id, errors: problems, status: .unprocessableEntity)
         }
-        return req.redirect(to: "/admin/authors?done=deleted", redirectType: .normal)
+        return req.redirect(to: AdminURL.withNotice(AdminURL.authors, "deleted"), redirectType: .normal)
     }
 
     private func taxonomy(_ req: Request) -> Taxonomy {

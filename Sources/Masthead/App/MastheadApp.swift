@@ -78,7 +78,7 @@ public enum MastheadApp {
     /// The admin: a few pages reached signed out (sign-in, passwords), the rest behind a staff session.
     private static func registerAdmin(on app: Application, theme: Theme, csrf: CSRF, mail: StaffMail, settings: Settings, viewers: Viewers) {
         let admin = AdminPages(theme: theme, settings: settings, csrf: csrf)
-        let open = app.grouped("admin")
+        let open = app.grouped(AdminURL.Segment.root)
         let signedIn = open.grouped(StaffAuthenticator())
         AdminController(admin: admin, csrf: csrf, settings: settings).register(public: open, signedIn: signedIn)
         PasswordController(admin: admin, csrf: csrf, mail: mail, settings: settings).register(on: open)

@@ -4,7 +4,7 @@ import Vapor
 /// pages are not for search engines (they also say `noindex`).
 struct RobotsController: Sendable {
     func register(on routes: any RoutesBuilder) {
-        let body = PreparedBody(bytes: ByteBuffer(string: "User-agent: *\nAllow: /\nDisallow: /admin\n"), contentType: "text/plain; charset=utf-8")
+        let body = PreparedBody(bytes: ByteBuffer(string: "User-agent: *\nAllow: /\nDisallow: \(AdminURL.root)\n"), contentType: "text/plain; charset=utf-8")
         routes.get("robots.txt") { req in
             body.response(to: req, cacheControl: "public, max-age=3600")
         }

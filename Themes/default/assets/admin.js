@@ -18,7 +18,7 @@
       var mine = ++sequence;
       var body = new URLSearchParams();
       body.set("body", textarea.value);
-      fetch("/admin/preview", {
+      fetch(textarea.dataset.previewUrl, {
         method: "POST",
         credentials: "same-origin",
         headers: { "X-CSRF-Token": csrfToken(textarea.form) },

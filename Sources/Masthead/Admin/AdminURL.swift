@@ -1,0 +1,110 @@
+import Foundation
+import Vapor
+
+/// Every address in the admin, built from the same segments its controllers register routes
+/// with, so a renamed route cannot leave a dead link behind (as `SiteURL` does for readers).
+struct AdminURL {
+    /// The constant parts of the admin's routes; parameters such as `:id` stay with the route.
+    enum Segment {
+        static let root: PathComponent = "admin"
+        static let signIn: PathComponent = "signin"
+        static let signOut: PathComponent = "signout"
+        static let reset: PathComponent = "reset"
+        static let password: PathComponent = "password"
+        static let articles: PathComponent = "articles"
+        static let new: PathComponent = "new"
+        static let correction: PathComponent = "correction"
+        static let translation: PathComponent = "translation"
+        static let delete: PathComponent = "delete"
+        static let readerView: PathComponent = "page"
+        static let preview: PathComponent = "preview"
+        static let revisions: PathComponent = "revisions"
+        static let restore: PathComponent = "restore"
+        static let staff: PathComponent = "staff"
+        static let role: PathComponent = "role"
+        static let remove: PathComponent = "remove"
+        static let resend: PathComponent = "resend"
+        static let security: PathComponent = "security"
+        static let totp: PathComponent = "totp"
+        static let disable: PathComponent = "disable"
+        static let audit: PathComponent = "audit"
+        static let members: PathComponent = "members"
+        static let membersCSV: PathComponent = "members.csv"
+        static let settings: PathComponent = "settings"
+        static let topics: PathComponent = "topics"
+        static let authors: PathComponent = "authors"
+        static let editions: PathComponent = "editions"
+    }
+
+    /// The prefix of every admin address: the scope of the staff cookie, and what robots.txt
+    /// keeps crawlers out of.
+    static let root = path()
+    /// The article list, where the admin opens.
+    static let home = root
+    static let signIn = path(Segment.signIn)
+    static let signOut = path(Segment.signOut)
+    static let reset = path(Segment.reset)
+    static let password = path(Segment.password)
+    static let newArticle = path(Segment.articles, Segment.new)
+    static let staff = path(Segment.staff)
+    static let security = path(Segment.security)
+    static let changePassword = path(Segment.security, Segment.password)
+    static let enableTOTP = path(Segment.security, Segment.totp)
+    static let disableTOTP = path(Segment.security, Segment.totp, Segment.disable)
+    static let audit = path(Segment.audit)
+    static let members = path(Segment.members)
+    static let membersCSV = path(Segment.membersCSV)
+    static let settings = path(Segment.settings)
+    static let topics = path(Segment.topics)
+    static let authors = path(Segment.authors)
+    static let editions = path(Segment.editions)
+    static let preview = path(Segment.preview)
+
+    static func signIn(notice: String) -> String { query(signIn, "notice=\(notice)") }
+    static func password(token: String) -> String { query(password, "token=\(token)") }
+    static func articles(edition: String) -> String { query(home, "edition=\(edition)") }
+
+    static func article(_ id: UUID) -> String { path(Segment.articles, id) }
+    static func articleCorrection(_ id: UUID) -> String { path(Segment.articles, id, Segment.correction) }
+    static func articleTranslation(_ id: UUID) -> String { path(Segment.articles, id, Segment.translation) }
+    static func deleteArticle(_ id: UUID) -> String { path(Segment.articles, id, Segment.delete) }
+    static func readerView(_ id: UUID, as level: AccessLevel) -> String {
+        query(path(Segment.articles, id, Segment.readerView), "as=\(level.rawValue)")
+    }
+    static func articleRevisions(_ id: UUID) -> String { path(Segment.articles, id, Segment.revisions) }
+    static func articleRevision(_ id: UUID, _ revision: UUID) -> String { path(Segment.articles, id, Segment.revisions, revision) }
+    static func restoreRevision(_ id: UUID, _ revision: UUID) -> String {
+        path(Segment.articles, id, Segment.revisions, revision, Segment.restore)
+    }
+
+    static func staffRole(_ id: UUID) -> String { path(Segment.staff, id, Segment.role) }
+    static func removeStaff(_ id: UUID) -> String { path(Segment.staff, id, Segment.remove) }
+    static func resendInvitation(_ id: UUID) -> String { path(Segment.staff, id, Segment.resend) }
+
+    static func audit(page: Int) -> String { query(audit, "page=\(page)") }
+
+    static func member(_ id: UUID) -> String { path(Segment.members, id) }
+    static func signOutMember(_ id: UUID) -> String { path(Segment.members, id, Segment.signOut) }
+    /// `filter` is the list's query string, already encoded, or empty.
+    static func members(filter: String, page: Int) -> String { query(members, filter, "page=\(page)") }
+    static func membersCSV(filter: String) -> String { query(membersCSV, filter) }
+
+    static func topic(_ id: UUID) -> String { path(Segment.topics, id) }
+    static func deleteTopic(_ id: UUID) -> String { path(Segment.topics, id, Segment.delete) }
+    static func author(_ id: UUID) -> String { path(Segment.authors, id) }
+    static func deleteAuthor(_ id: UUID) -> String { path(Segment.authors, id, Segment.delete) }
+
+    /// Where a form sends the browser once it has done its work: the page, with the `done=`
+    /// notice it then shows.
+    static func withNotice(_ url: String, _ done: String) -> String { query(url, "done=\(done)") }
+
+    private static func path(_ parts: any CustomStringConvertible...) -> String {
+        parts.reduce("/\(Segment.root)") { "\($0)/\($1)" }
+    }
+
+    /// Parts are `name=value`, already safe in a URL; empty ones are left out.
+    private static func query(_ url: String, _ parts: String...) -> String {
+        let query = parts.filter { !$0.isEmpty }.joined(separator: "&")
+        return query.isEmpty ? url : "\(url)?\(query)"
+    }
+}
