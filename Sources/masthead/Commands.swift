@@ -31,6 +31,10 @@ struct Demo: AsyncParsableCommand {
             settings.developmentMail = true
             Terminal.say("Development mail: emails are written to \(settings.mailDropDirectory), not sent (set MASTHEAD_SMTP_URL to send).")
         }
+        if settings.billing.stripe == nil {
+            settings.billing.testMode = true
+            Terminal.say("Billing test mode: readers pay on Masthead's own checkout page and no money moves (set MASTHEAD_STRIPE_SECRET_KEY and MASTHEAD_STRIPE_WEBHOOK_SECRET to take payments).")
+        }
         let app = try await MastheadApp.make(settings: settings)
         do {
             try await MastheadApp.migrate(app, settings: settings)

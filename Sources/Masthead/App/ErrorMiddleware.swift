@@ -42,7 +42,7 @@ struct SiteErrorMiddleware: Middleware {
         switch error {
         case let error as SiteError:
             switch error {
-            case .badRequest(let key), .forbidden(let key): return (error.status, key)
+            case .badRequest(let key), .forbidden(let key), .badGateway(let key): return (error.status, key)
             case .notFound, .movedPermanently: return (error.status, nil)
             }
         case let error as EditorialError:
@@ -58,10 +58,12 @@ struct SiteErrorMiddleware: Middleware {
 }
 
 /// Headers every response carries (OWASP secure headers): no sniffing, no framing, no inline
-/// script, and referrers trimmed to the origin when leaving the site.
+/// script, and referrers trimmed to the origin when leaving the site. Forms post only here,
+/// but may be redirected on to Stripe's checkout and billing portal (browsers apply
+/// `form-action` to a form's redirects too).
 struct SecurityHeadersMiddleware: Middleware {
     private static let headers: [(HTTPHeaders.Name, String)] = [
-        (.contentSecurityPolicy, "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"),
+        (.contentSecurityPolicy, "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self' https://checkout.stripe.com https://billing.stripe.com; frame-ancestors 'none'"),
         (.xContentTypeOptions, "nosniff"),
         (.xFrameOptions, "DENY"),
         (HTTPHeaders.Name("Referrer-Policy"), "strict-origin-when-cross-origin"),

@@ -61,9 +61,29 @@ public enum MastheadApp {
         StaticController(theme: theme).register(on: app)
         RobotsController().register(on: app)
         SiteController(pages: pages, cache: cache, settings: settings, readerIDs: ReaderIDs(key: secret)).register(on: app, editions: theme.editions)
-        MembersController(pages: pages, csrf: csrf, mail: MemberMail(transport: transport, settings: settings), settings: settings, viewers: viewers)
+        let billing = registerBilling(on: app, pages: pages, csrf: csrf, settings: settings, viewers: viewers, editions: theme.editions)
+        MembersController(pages: pages, csrf: csrf, mail: MemberMail(transport: transport, settings: settings), settings: settings, viewers: viewers, billing: billing)
             .register(on: app, editions: theme.editions)
         registerAdmin(on: app, theme: theme, csrf: csrf, mail: StaffMail(transport: transport, settings: settings), settings: settings, viewers: viewers)
+    }
+
+    /// Payment through Stripe when it is configured, with its signed webhooks; else test mode,
+    /// when asked for, with its own checkout page and no webhook endpoint at all; else none.
+    private static func registerBilling(on app: Application, pages: SitePages, csrf: CSRF, settings: Settings, viewers: Viewers, editions: EditionCatalog) -> Billing {
+        var provider: (any PaymentProvider)?
+        if let stripe = settings.billing.stripe {
+            provider = StripeProvider(api: StripeClient(client: { [unowned app] in app.client }, secretKey: stripe.secretKey, apiBase: stripe.apiBase, logger: app.logger))
+        } else if settings.billing.testMode {
+            provider = TestModeProvider(publicURL: settings.publicURL)
+        }
+        let billing = Billing(provider: provider, publicURL: settings.publicURL, graceDays: settings.billing.graceDays)
+        JoinController(pages: pages, csrf: csrf, billing: billing, settings: settings, viewers: viewers).register(on: app, editions: editions)
+        if let stripe = settings.billing.stripe {
+            WebhookController(billing: billing, signature: StripeSignature(secret: stripe.webhookSecret)).register(on: app)
+        } else if settings.billing.testMode {
+            TestModeController(pages: pages, csrf: csrf, billing: billing, editions: editions).register(on: app)
+        }
+        return billing
     }
 
     /// Mail goes to the SMTP server, or else is written to the data folder as development mail,

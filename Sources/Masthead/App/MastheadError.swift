@@ -6,6 +6,8 @@ public enum SiteError: Error, Equatable {
     /// The key of a message in the edition's translation file, so the reader gets it in their language.
     case badRequest(messageKey: String)
     case forbidden(messageKey: String)
+    /// A service Masthead depends on (the payment provider) failed; nothing was changed.
+    case badGateway(messageKey: String)
     /// The page lives at another address for good (an article whose slug changed).
     case movedPermanently(to: String)
 
@@ -14,6 +16,7 @@ public enum SiteError: Error, Equatable {
         case .notFound: .notFound
         case .badRequest: .badRequest
         case .forbidden: .forbidden
+        case .badGateway: .badGateway
         case .movedPermanently: .movedPermanently
         }
     }

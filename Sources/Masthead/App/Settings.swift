@@ -32,6 +32,8 @@ public struct Settings: Sendable {
     public var developmentMail: Bool
     /// The edge's limits on what clients may hold open.
     public var limits: ConnectionLimits
+    /// How readers pay: Stripe, or test mode when no Stripe key is set.
+    public var billing: BillingSettings
     /// What admins changed on the settings page, shared by every copy of these settings and
     /// kept in step with the database; each value falls back to the configured one.
     let live = LiveSiteSettings()
@@ -105,7 +107,8 @@ public struct Settings: Sendable {
         timeZone: TimeZone = .gmt,
         trustedProxies: TrustedProxies = .loopback,
         developmentMail: Bool = false,
-        limits: ConnectionLimits = .init()
+        limits: ConnectionLimits = .init(),
+        billing: BillingSettings = .init()
     ) {
         self.database = database
         self.dataDirectory = dataDirectory
@@ -131,6 +134,7 @@ public struct Settings: Sendable {
         self.trustedProxies = trustedProxies
         self.developmentMail = developmentMail
         self.limits = limits
+        self.billing = billing
     }
 
     /// Builds settings from `MASTHEAD_*` variables. Command-line flags (hostname, port, data folder)
@@ -180,7 +184,10 @@ public struct Settings: Sendable {
                 maximumConnections: try environment["MASTHEAD_MAX_CONNECTIONS"].map { try parseInteger($0, name: "MASTHEAD_MAX_CONNECTIONS", range: 16...1_000_000) } ?? ConnectionLimits.default.maximumConnections,
                 headTimeout: .seconds(Int64(try environment["MASTHEAD_HEAD_TIMEOUT"].map { try parseInteger($0, name: "MASTHEAD_HEAD_TIMEOUT", range: 1...600) } ?? 10)),
                 bodyTimeout: .seconds(Int64(try environment["MASTHEAD_BODY_TIMEOUT"].map { try parseInteger($0, name: "MASTHEAD_BODY_TIMEOUT", range: 1...3600) } ?? 60))
-            )
+            ),
+            billing: try BillingSettings.fromEnvironment(environment, testMode: try parseFlag(environment["MASTHEAD_BILLING_TEST_MODE"], name: "MASTHEAD_BILLING_TEST_MODE")) {
+                try parseInteger($0, name: "MASTHEAD_BILLING_GRACE_DAYS", range: 0...60)
+            }
         )
     }
 

@@ -47,6 +47,7 @@ public enum DemoContent {
         try FileManager.default.createDirectory(atPath: settings.mediaDirectory, withIntermediateDirectories: true)
         try await database.transaction { db in
             try await insert(content, on: db, settings: settings)
+            try await DemoPlans.insertIfNone(on: db)
             try await ContentGeneration.bump(on: db)
         }
         return content.articles.count

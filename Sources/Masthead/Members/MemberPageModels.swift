@@ -52,7 +52,11 @@ struct AccountPageModel {
     let email: String
     let name: String?
     let plan: String
-    let renewal: String?
+    let status: String?
+    let dateLabel: String?
+    let date: String?
+    let upgrade: FormPageModel.Link?
+    let upgradeText: String?
     let csrf: String
     let actions: [Action]
 }

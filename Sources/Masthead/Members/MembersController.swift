@@ -10,17 +10,17 @@ struct MembersController: Sendable {
     let mail: MemberMail
     let settings: Settings
     let viewers: Viewers
+    let billing: Billing
 
     func register(on routes: any RoutesBuilder, editions: EditionCatalog) {
         for edition in editions.all {
             let group = edition.isDefault ? routes : routes.grouped(.constant(edition.code))
             group.get("signin") { try signInForm($0, edition: edition, joining: false) }
-            group.get("join") { try signInForm($0, edition: edition, joining: true) }
             group.post("signin") { try await requestLink($0, edition: edition, joining: false) }
             group.post("join") { try await requestLink($0, edition: edition, joining: true) }
             group.get("signin", "verify") { try await confirmSignInForm($0, edition: edition) }
             group.post("signin", "verify") { try await signIn($0, edition: edition) }
-            group.get("account") { try account($0, edition: edition) }
+            group.get("account") { try await account($0, edition: edition) }
             group.post("account", "signout") { try await signOut($0, edition: edition, everywhere: false) }
             group.post("account", "signout-everywhere") { try await signOut($0, edition: edition, everywhere: true) }
             group.post("account", "delete") { try await requestDeletion($0, edition: edition) }
@@ -42,7 +42,7 @@ struct MembersController: Sendable {
         }
         fields.append(.init(label: edition.text("form_email"), name: "email", type: "email", autocomplete: "email", value: email, required: true, hint: edition.text("form_email_hint")))
         let model = FormPageModel(
-            layout: pages.layout(edition: edition, head: personalHead(edition.text(joining ? "join_title" : "signin_title", values))),
+            layout: pages.personalLayout(edition: edition, title: edition.text(joining ? "join_title" : "signin_title", values)),
             title: edition.text(joining ? "join_title" : "signin_title", values),
             intro: [edition.text(joining ? "join_intro" : "signin_intro", values)],
             error: error,
@@ -54,7 +54,7 @@ struct MembersController: Sendable {
                 ? .init(label: edition.text("signin_instead"), url: urls.signIn(returningTo: returnPath))
                 : .init(label: edition.text("join_instead"), url: urls.join(returningTo: returnPath))]
         )
-        let response = try render("form", model, status: error == nil ? .ok : .badRequest)
+        let response = try pages.personalResponse("form", model, status: error == nil ? .ok : .badRequest)
         if let newCookie { response.cookies[CSRF.cookieName] = settings.cookie(newCookie, for: req, maxAge: nil) }
         return response
     }
@@ -86,14 +86,14 @@ struct MembersController: Sendable {
         }
         let (binding, newCookie) = anonymousBinding(req)
         let model = FormPageModel(
-            layout: pages.layout(edition: edition, head: personalHead(edition.text("verify_title", ["site": settings.siteName]))),
+            layout: pages.personalLayout(edition: edition, title: edition.text("verify_title", ["site": settings.siteName])),
             title: edition.text("verify_title", ["site": settings.siteName]),
             intro: [edition.text("verify_intro", ["site": settings.siteName])],
             error: nil, action: MemberURL(edition: edition).verifySignIn, fields: [],
             hidden: [.init(name: CSRF.fieldName, value: csrf.token(for: binding)), .init(name: "token", value: token)],
             submitLabel: edition.text("verify_submit"), links: []
         )
-        let response = try render("form", model)
+        let response = try pages.personalResponse("form", model)
         if let newCookie { response.cookies[CSRF.cookieName] = settings.cookie(newCookie, for: req, maxAge: nil) }
         return response
     }
@@ -118,28 +118,35 @@ struct MembersController: Sendable {
 
     // MARK: The account page
 
-    func account(_ req: Request, edition: Edition) throws -> Response {
+    func account(_ req: Request, edition: Edition) async throws -> Response {
         let urls = MemberURL(edition: edition)
         guard let signedIn = req.signedIn else {
             return req.redirect(to: urls.signIn(returningTo: urls.account), redirectType: .normal)
         }
         let member = signedIn.member
-        let paid = signedIn.viewer == .paidMember
+        let membership = try await billing.summary(of: member, edition: edition, settings: settings, on: req.db, now: Date())
+        let billingURLs = BillingURL(edition: edition)
         let model = AccountPageModel(
-            layout: pages.layout(edition: edition, head: personalHead(edition.text("account_title")), access: signedIn.viewer.accessLevel),
+            layout: pages.personalLayout(edition: edition, title: edition.text("account_title"), access: signedIn.viewer.accessLevel),
             title: edition.text("account_title"),
             email: member.email,
             name: member.name.isEmpty ? nil : member.name,
-            plan: edition.text(paid ? "plan_paid" : "plan_free", ["price": settings.membershipPrice]),
-            renewal: paid ? member.paidUntil.map { EditionDates(edition: edition).day($0) } : nil,
+            plan: membership.plan,
+            status: membership.status,
+            dateLabel: membership.dateLabel,
+            date: membership.date,
+            upgrade: membership.isPaying ? nil : .init(label: edition.text("account_upgrade"), url: billingURLs.plans(returningTo: urls.account)),
+            upgradeText: membership.isPaying ? nil : edition.text("account_upgrade_text", ["price": settings.membershipPrice]),
             csrf: csrf.token(for: signedIn.sessionToken),
-            actions: [
+            actions: (membership.canManageBilling ? [
+                .init(action: billingURLs.manageBilling, label: edition.text("account_manage_billing"), description: edition.text("account_manage_billing_text"), danger: false),
+            ] : []) + [
                 .init(action: urls.signOut, label: edition.text("account_signout"), description: edition.text("account_signout_text"), danger: false),
                 .init(action: urls.signOutEverywhere, label: edition.text("account_signout_everywhere"), description: edition.text("account_signout_everywhere_text"), danger: false),
                 .init(action: urls.requestDeletion, label: edition.text("account_delete"), description: edition.text("account_delete_text"), danger: true),
             ]
         )
-        return try render("account", model)
+        return try pages.personalResponse("account", model)
     }
 
     func signOut(_ req: Request, edition: Edition, everywhere: Bool) async throws -> Response {
@@ -177,14 +184,14 @@ struct MembersController: Sendable {
         let (binding, newCookie) = anonymousBinding(req)
         let urls = MemberURL(edition: edition)
         let model = FormPageModel(
-            layout: pages.layout(edition: edition, head: personalHead(edition.text("delete_confirm_title"))),
+            layout: pages.personalLayout(edition: edition, title: edition.text("delete_confirm_title")),
             title: edition.text("delete_confirm_title"),
             intro: [edition.text("delete_confirm_text", ["email": email, "site": settings.siteName])],
             error: nil, action: urls.confirmDeletion, fields: [],
             hidden: [.init(name: CSRF.fieldName, value: csrf.token(for: binding)), .init(name: "token", value: token)],
             submitLabel: edition.text("delete_confirm_submit"), links: [.init(label: edition.text("delete_keep"), url: SiteURL(edition: edition).home)]
         )
-        let response = try render("form", model)
+        let response = try pages.personalResponse("form", model)
         if let newCookie { response.cookies[CSRF.cookieName] = settings.cookie(newCookie, for: req, maxAge: nil) }
         return response
     }
@@ -225,37 +232,26 @@ struct MembersController: Sendable {
         case .expired: "link_expired"
         }
         let model = MessagePageModel(
-            layout: pages.layout(edition: edition, head: personalHead(edition.text("\(key)_title"))),
+            layout: pages.personalLayout(edition: edition, title: edition.text("\(key)_title")),
             title: edition.text("\(key)_title"),
             paragraphs: [edition.text("\(key)_text", ["minutes": "15"])],
             link: .init(label: edition.text("signin_again"), url: MemberURL(edition: edition).signIn)
         )
-        return try render("message", model, status: failure == .unknown ? .notFound : .gone)
+        return try pages.personalResponse("message", model, status: failure == .unknown ? .notFound : .gone)
     }
 
     private func message(edition: Edition, title: String, paragraphs: [String], values: [String: String] = [:], status: HTTPResponseStatus = .ok) throws -> Response {
         var all = values
         all["site"] = settings.siteName
         let model = MessagePageModel(
-            layout: pages.layout(edition: edition, head: personalHead(edition.text(title, all))),
+            layout: pages.personalLayout(edition: edition, title: edition.text(title, all)),
             title: edition.text(title, all),
             paragraphs: paragraphs.map { edition.text($0, all) },
             link: .init(label: edition.text("error_home"), url: SiteURL(edition: edition).home)
         )
-        return try render("message", model, status: status)
+        return try pages.personalResponse("message", model, status: status)
     }
 
-    /// Personal pages have no canonical URL and are not for search engines (an empty path says so).
-    private func personalHead(_ title: String) -> PageHead {
-        PageHead(title: "\(title) | \(settings.siteName)", description: title, path: "", bodyClass: "page-member")
-    }
-
-    private func render(_ template: String, _ model: Any, status: HTTPResponseStatus = .ok) throws -> Response {
-        var headers = HTTPHeaders()
-        headers.replaceOrAdd(name: .contentType, value: "text/html; charset=utf-8")
-        headers.replaceOrAdd(name: .cacheControl, value: "no-store")
-        return Response(status: status, headers: headers, body: .init(string: try pages.theme.render(template, model)))
-    }
 }
 
 struct LinkRequestForm: Content {

@@ -13,5 +13,6 @@ enum MastheadMigrations {
         CreateStaffSignInAttempts(),
         AddSessionGeneration(),
         MoveGatedTextApart(),
+        CreateBilling(),
     ]
 }

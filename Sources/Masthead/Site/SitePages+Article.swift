@@ -112,7 +112,7 @@ extension SitePages {
             return .init(
                 title: edition.text("paywall_upgrade_title"), text: edition.text("paywall_upgrade_text", values),
                 price: edition.text("paywall_price", values),
-                primary: .init(label: edition.text("paywall_upgrade"), url: urls.account), secondary: nil
+                primary: .init(label: edition.text("paywall_upgrade"), url: BillingURL(edition: edition).plans(returningTo: returnPath)), secondary: nil
             )
         default:
             return .init(title: edition.text("paywall_title"), text: edition.text("paywall_text", values), price: edition.text("paywall_price", values), primary: join, secondary: signIn)

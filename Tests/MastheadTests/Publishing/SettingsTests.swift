@@ -19,6 +19,18 @@ struct SettingsTests {
         #expect(!settings.database.description.contains(":p@"))
     }
 
+    @Test("billing takes payments through Stripe only with both its keys, in test mode only when asked")
+    func billing() throws {
+        #expect(!(try Settings.fromEnvironment([:])).billing.takesPayments)
+        #expect(try Settings.fromEnvironment(["MASTHEAD_BILLING_TEST_MODE": "1"]).billing.testMode)
+        let stripe = try Settings.fromEnvironment([
+            "MASTHEAD_STRIPE_SECRET_KEY": "sk_test_1", "MASTHEAD_STRIPE_WEBHOOK_SECRET": "whsec_1", "MASTHEAD_STRIPE_API_BASE": "http://127.0.0.1:9/",
+        ]).billing.stripe
+        #expect(stripe?.apiBase == "http://127.0.0.1:9")
+        let halfSet = #expect(throws: SettingsError.self) { try Settings.fromEnvironment(["MASTHEAD_STRIPE_SECRET_KEY": "sk_live_1"]) }
+        #expect(halfSet?.description.contains("MASTHEAD_STRIPE_WEBHOOK_SECRET") == true)
+    }
+
     @Test("bad values are refused with the variable's name")
     func badValues() {
         #expect(throws: SettingsError.self) { try Settings.fromEnvironment(["MASTHEAD_PORT": "eighty"]) }

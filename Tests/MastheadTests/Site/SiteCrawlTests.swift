@@ -40,6 +40,17 @@ struct SiteCrawlTests {
                 Issue.record("staff could not sign in"); return
             }
             pagesToValidate["/admin/signin"] = try await site.get("/admin/signin")
+            pagesToValidate["/join"] = try await site.get("/join?return=/news")
+            pagesToValidate["/ar/join"] = try await site.get("/ar/join?currency=eur")
+            pagesToValidate["/join/checkout"] = try await site.get("/join/checkout?plan=yearly&currency=usd&return=/")
+            let payer = try await TestModeJourneyTests.signedInReader(site, email: "payer@example.com")
+            let checkoutPath = try await TestModeJourneyTests.startCheckout(payer, plan: "yearly")
+            let checkoutPage = try await payer.get(checkoutPath)
+            pagesToValidate["test checkout"] = checkoutPage
+            pagesToValidate["test checkout declined"] = try await payer.submit(checkoutPage, action: checkoutPath, ["outcome": "decline"])
+            _ = try await payer.submit(checkoutPage, action: checkoutPath, ["outcome": "pay"])
+            pagesToValidate["paying /account"] = try await payer.get("/account")
+            pagesToValidate["test portal"] = try await payer.get("/billing/test-portal")
             pagesToValidate["/admin"] = try await site.get("/admin?kind=news", headers: [("Cookie", "mh_staff=\(staffToken)")])
             for (index, entry) in pagesToValidate.enumerated() {
                 try entry.value.body.write(to: folder.appendingPathComponent("page-\(index).html"), atomically: true, encoding: .utf8)
@@ -59,7 +70,7 @@ struct SiteCrawlTests {
             let author = HTML.internalLinks(in: try await site.get("/articles/\(publicArticle.slug)").body).first { $0.hasPrefix("/authors/") }
             let paths = [
                 "/", "/ar/", "/articles/\(publicArticle.slug)", "/articles/\(paid.slug)", "/ar/articles/\(arabic.slug)",
-                "/news", "/ar/analysis", "/news?page=2", topic ?? "/", author ?? "/", "/signin", "/ar/join", "/admin/signin", "404:/no-such-page", "404:/ar/no-such-page",
+                "/news", "/ar/analysis", "/news?page=2", topic ?? "/", author ?? "/", "/signin", "/join", "/ar/join", "/join/checkout?plan=yearly&currency=usd&return=/", "/admin/signin", "404:/no-such-page", "404:/ar/no-such-page",
             ]
             let script = TestSettings.repositoryRoot.appendingPathComponent("scripts/a11y-check").path
             let result = try await ExternalTool.run("python3", [script, site.baseURL] + paths)

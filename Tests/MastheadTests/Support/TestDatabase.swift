@@ -62,7 +62,8 @@ enum TestSettings {
             pageSize: 5,
             generationPollInterval: .milliseconds(100),
             logLevel: .error,
-            developmentMail: true
+            developmentMail: true,
+            billing: BillingSettings(testMode: true)
         )
     }
 }

@@ -1,0 +1,51 @@
+import Foundation
+
+/// Payment through Stripe: Checkout Sessions in subscription mode, the Customer Portal, and
+/// subscriptions read back from the API. Webhooks come in through `WebhookController`.
+struct StripeProvider: PaymentProvider {
+    let api: StripeClient
+
+    var name: String { "stripe" }
+
+    func checkoutURL(for checkout: CheckoutRequest) async throws -> CheckoutSession {
+        var form: [(String, String)] = [
+            ("mode", "subscription"),
+            ("customer_email", checkout.email),
+            ("client_reference_id", checkout.checkoutID.uuidString),
+            ("success_url", checkout.successURL),
+            ("cancel_url", checkout.cancelURL),
+            ("line_items[0][quantity]", "1"),
+            ("subscription_data[metadata][\(BillingEvent.memberMetadataKey)]", checkout.memberID.uuidString),
+        ]
+        if let priceID = checkout.providerPriceID {
+            form.append(("line_items[0][price]", priceID))
+        } else {
+            form += [
+                ("line_items[0][price_data][currency]", checkout.price.currency),
+                ("line_items[0][price_data][unit_amount]", String(checkout.price.minor)),
+                ("line_items[0][price_data][recurring][interval]", checkout.interval.rawValue),
+                ("line_items[0][price_data][product_data][name]", checkout.planName),
+            ]
+        }
+        if checkout.trialDays > 0 { form.append(("subscription_data[trial_period_days]", String(checkout.trialDays))) }
+        let session = try await api.post("/v1/checkout/sessions", form: form, idempotencyKey: "checkout-\(checkout.checkoutID.uuidString)")
+        guard let id = session["id"] as? String, let url = session["url"] as? String else {
+            throw PaymentProviderError(description: "Stripe's checkout session has no id or url")
+        }
+        return CheckoutSession(id: id, url: url)
+    }
+
+    func billingPortalURL(customerID: String, returnURL: String) async throws -> String {
+        let session = try await api.post(
+            "/v1/billing_portal/sessions", form: [("customer", customerID), ("return_url", returnURL)],
+            idempotencyKey: "portal-\(UUID().uuidString)"
+        )
+        guard let url = session["url"] as? String else { throw PaymentProviderError(description: "Stripe's portal session has no url") }
+        return url
+    }
+
+    func subscription(id: String) async throws -> BillingEvent.SubscriptionState? {
+        guard id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else { return nil }
+        return try BillingEvent.subscription(try await api.get("/v1/subscriptions/\(id)"))
+    }
+}

@@ -1,0 +1,21 @@
+import Fluent
+
+/// The demo outlet's plans: $100 a year, as the reference outlet charges, or $10 a month; in
+/// US dollars and euros, so the plans page shows its currency choice.
+enum DemoPlans {
+    static func insertIfNone(on database: any Database) async throws {
+        guard try await Plan.query(on: database).count() == 0 else { return }
+        let plans: [(Plan, [(String, Int)])] = [
+            (Plan(slug: "yearly", name: "Yearly", description: "Everything we publish, billed once a year: two months free compared with paying monthly.", interval: .year, position: 1),
+             [("usd", 10_000), ("eur", 9_500)]),
+            (Plan(slug: "monthly", name: "Monthly", description: "Everything we publish, billed every month. Cancel at any time.", interval: .month, position: 2),
+             [("usd", 1_000), ("eur", 950)]),
+        ]
+        for (plan, prices) in plans {
+            try await plan.create(on: database)
+            for (currency, amount) in prices {
+                try await PlanPrice(planID: try plan.requireID(), currency: currency, amountMinor: amount).create(on: database)
+            }
+        }
+    }
+}
