@@ -30,6 +30,28 @@ struct LeakTests {
         }
     }
 
+    @Test("a reader who paid at checkout reads every paid article in full: the paywall is not too tight", arguments: TestDatabase.available)
+    func payingMemberReadsEverything(database: TestDatabase) async throws {
+        try await withSite(on: database) { site in
+            let payer = try await TestModeJourneyTests.signedInReader(site, email: "payer@example.com")
+            let checkoutPath = try await TestModeJourneyTests.startCheckout(payer, plan: "yearly")
+            _ = try await payer.submit(try await payer.get(checkoutPath), action: checkoutPath, ["outcome": "pay"])
+
+            let paid = try await DemoArticles.all(on: site).filter { $0.visibility == .paid && $0.status == .published && $0.hasGatedText }
+            #expect(paid.count > 5)
+            let pages = try await SiteCrawler.crawl(payer)
+            for article in paid {
+                let path = (article.edition == "en" ? "" : "/\(article.edition)") + "/articles/\(article.slug)"
+                let page = try #require(pages[path], "\(path) was not reached by the crawl")
+                #expect(!page.body.contains("class=\"paywall\""), "\(path)")
+                let text = HTML.text(of: page.body)
+                for sentence in DemoArticles.gatedSentences(of: article) {
+                    #expect(text.contains(sentence), "\(path) lacks: \(sentence)")
+                }
+            }
+        }
+    }
+
     @Test("the leak test catches a broken split", arguments: [TestDatabase.sqlite])
     func catchesBrokenSplit(database: TestDatabase) async throws {
         // With a preview of 100 paragraphs, every article without a paywall marker is shown whole.
