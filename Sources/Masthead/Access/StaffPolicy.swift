@@ -15,6 +15,8 @@ public enum StaffPolicy {
         case viewMembers
         case manageSettings
         case manageBilling
+        /// Give members paid access without payment, one by one or by email domain.
+        case grantComplimentaryAccess
         case viewAuditLog
     }
 
@@ -23,7 +25,7 @@ public enum StaffPolicy {
         case .writeArticles: true
         case .createTopics: role >= .author
         case .manageTopicsAndAuthors: role >= .editor
-        case .manageStaff, .viewMembers, .manageSettings, .viewAuditLog: role >= .admin
+        case .manageStaff, .viewMembers, .manageSettings, .viewAuditLog, .grantComplimentaryAccess: role >= .admin
         case .manageBilling: role == .owner
         }
     }

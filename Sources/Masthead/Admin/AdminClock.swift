@@ -29,5 +29,15 @@ struct AdminClock {
         try? Date(String(text.trimmingCharacters(in: .whitespaces).prefix(16)), strategy: Date.ParseStrategy(format: Self.inputFormat, timeZone: timeZone))
     }
 
+    /// The end of the day a `date` field names (`2027-06-30`), in the newsroom's zone: access
+    /// "until 30 June" lasts all of 30 June.
+    func parseEndOfDay(_ text: String) -> Date? {
+        let format: Date.FormatString = "\(year: .defaultDigits)-\(month: .twoDigits)-\(day: .twoDigits)"
+        guard let start = try? Date(String(text.trimmingCharacters(in: .whitespaces).prefix(10)), strategy: Date.ParseStrategy(format: format, timeZone: timeZone)) else { return nil }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        return calendar.date(byAdding: .day, value: 1, to: start)
+    }
+
     private static let inputFormat: Date.FormatString = "\(year: .defaultDigits)-\(month: .twoDigits)-\(day: .twoDigits)T\(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits)"
 }

@@ -34,6 +34,8 @@ struct AdminURL {
         static let topics: PathComponent = "topics"
         static let authors: PathComponent = "authors"
         static let editions: PathComponent = "editions"
+        static let complimentary: PathComponent = "complimentary"
+        static let revoke: PathComponent = "revoke"
     }
 
     /// The prefix of every admin address: the scope of the staff cookie, and what robots.txt
@@ -59,6 +61,7 @@ struct AdminURL {
     static let authors = path(Segment.authors)
     static let editions = path(Segment.editions)
     static let preview = path(Segment.preview)
+    static let domainGrants = path(Segment.complimentary)
 
     static func signIn(notice: String) -> String { query(signIn, "notice=\(notice)") }
     static func password(token: String) -> String { query(password, "token=\(token)") }
@@ -88,6 +91,9 @@ struct AdminURL {
     /// `filter` is the list's query string, already encoded, or empty.
     static func members(filter: String, page: Int) -> String { query(members, filter, "page=\(page)") }
     static func membersCSV(filter: String) -> String { query(membersCSV, filter) }
+    static func grantToMember(_ id: UUID) -> String { path(Segment.members, id, Segment.complimentary) }
+    static func revokeFromMember(_ id: UUID, grant: UUID) -> String { path(Segment.members, id, Segment.complimentary, grant, Segment.revoke) }
+    static func revokeDomainGrant(_ id: UUID) -> String { path(Segment.complimentary, id, Segment.revoke) }
 
     static func topic(_ id: UUID) -> String { path(Segment.topics, id) }
     static func deleteTopic(_ id: UUID) -> String { path(Segment.topics, id, Segment.delete) }

@@ -28,10 +28,28 @@ struct MembersAdminController: Sendable {
         let olderURL: String?
         let newerURL: String?
         let filterAction = AdminURL.members
+        let domainGrantsURL = AdminURL.domainGrants
     }
 
     enum Plan: String, CaseIterable {
         case free, paid
+    }
+
+    struct SubscriptionRow {
+        let plan: String
+        let provider: String
+        let status: String
+        let price: String
+        let periodEnd: String
+        let started: String
+    }
+
+    struct GrantRow {
+        let until: String
+        let note: String?
+        let grantedBy: String
+        let domain: String?
+        let revokeAction: String?
     }
 
     struct DetailPage {
@@ -42,6 +60,12 @@ struct MembersAdminController: Sendable {
         let name: String
         let plan: String
         let paidUntil: String?
+        let subscriptions: [SubscriptionRow]
+        let hasSubscriptions: Bool
+        let grants: [GrantRow]
+        let hasGrants: Bool
+        let mayGrant: Bool
+        let grantAction: String
         let joined: String
         let sessions: Int
         let lastSignIn: String?
@@ -59,20 +83,45 @@ struct MembersAdminController: Sendable {
 
     /// One member's account as support sees it: plan, activity, and a way to end their sessions.
     func detail(_ req: Request) async throws -> Response {
-        _ = try req.requireStaff(.viewMembers)
+        let staff = try req.requireStaff(.viewMembers)
         let member = try await req.record(Member.self)
         let id = try member.requireID()
         let dates = admin.clock
         let now = Date()
         let sessions = try await MemberSession.query(on: req.db).filter(\.$member.$id == id).filter(\.$expiresAt > now).sort(\.$createdAt, .descending).all()
         let reads = try await Metering(database: req.db, now: now).reads(member: id)
+        let subscriptions = try await Subscription.query(on: req.db).filter(\.$member.$id == id).with(\.$plan).sort(\.$createdAt, .descending).all()
+        let ownGrants = try await ComplimentaryAccess.query(on: req.db).filter(\.$member.$id == id).sort(\.$until, .descending).all()
+        let domainGrants = try await ComplimentaryAccess.query(on: req.db).filter(\.$emailDomain != nil).all()
+            .filter { ComplimentaryAccess.domain($0.emailDomain ?? "", covers: member.email) }
+        let mayGrant = StaffPolicy.may(staff.role, .grantComplimentaryAccess)
+        let grants = try ownGrants.map { grant in
+            GrantRow(until: dates.day(grant.until.addingTimeInterval(-1)), note: grant.note.isEmpty ? nil : grant.note, grantedBy: grant.grantedBy, domain: nil,
+                     revokeAction: mayGrant ? AdminURL.revokeFromMember(id, grant: try grant.requireID()) : nil)
+        } + domainGrants.map { GrantRow(until: dates.day($0.until.addingTimeInterval(-1)), note: $0.note.isEmpty ? nil : $0.note, grantedBy: $0.grantedBy, domain: $0.emailDomain, revokeAction: nil) }
+        let notices = [
+            "signedout": "Every session of this member has ended.",
+            "granted": "Complimentary access given.",
+            "revoked": "Complimentary access withdrawn.",
+            "grant-date": "Give the last day of complimentary access, today or later.",
+        ]
         return try admin.render("admin/member", DetailPage(
             layout: admin.layout(member.email, for: req, current: AdminURL.members),
             csrf: admin.token(req),
-            notice: req.query[String.self, at: "done"] == "signedout" ? "Every session of this member has ended." : nil,
+            notice: req.query[String.self, at: "done"].flatMap { notices[$0] },
             email: member.email, name: member.name,
             plan: member.viewer(at: now) == .paidMember ? "paid" : "free",
             paidUntil: member.paidUntil.map(dates.day),
+            subscriptions: subscriptions.map { subscription in
+                SubscriptionRow(
+                    plan: subscription.plan?.name ?? "—", provider: subscription.provider == "test" ? "test mode" : subscription.provider,
+                    status: subscription.status.rawValue.replacingOccurrences(of: "_", with: " ") + (subscription.cancelAtPeriodEnd ? ", cancels at period end" : ""),
+                    price: Money(minor: subscription.amountMinor, currency: subscription.currency).formatted(locale: Locale(identifier: "en_GB")) + " a \(subscription.interval.rawValue)",
+                    periodEnd: dates.day(subscription.currentPeriodEnd), started: dates.day(subscription.createdAt)
+                )
+            },
+            hasSubscriptions: !subscriptions.isEmpty,
+            grants: grants, hasGrants: !grants.isEmpty, mayGrant: mayGrant, grantAction: AdminURL.grantToMember(id),
             joined: member.createdAt.map(dates.dayAndTime) ?? "",
             sessions: sessions.count,
             lastSignIn: sessions.first.map { dates.dayAndTime($0.createdAt) },

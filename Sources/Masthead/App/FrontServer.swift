@@ -21,9 +21,9 @@ final class FrontServer: Server, Sendable {
         let fastPath: any FastPath
         /// Files sent from disk (the media folder).
         let files: any FileResponder
-        /// Whether a request may send a body up to `limits.staffBodyBytes`: asked only when its
+        /// The most a request may send, at most `limits.staffBodyBytes`: asked only when its
         /// body would exceed the form limit, before a byte of it is buffered.
-        let mayUploadLargeBody: @Sendable (HTTPRequestHead) async -> Bool
+        let largeBodyAllowance: @Sendable (HTTPRequestHead) async -> Int
     }
 
     private let application: Application
@@ -243,17 +243,18 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
         bodyState = .checkingAllowance
         readHeld = true
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        let ask = services.mayUploadLargeBody
-        context.eventLoop.makeFutureWithTask { await ask(head) }.whenSuccess { allowed in
+        let ask = services.largeBodyAllowance
+        context.eventLoop.makeFutureWithTask { await ask(head) }.whenSuccess { allowance in
             let (handler, context) = loopBound.value
-            handler.allowanceDecided(allowed, head: head, context: context)
+            handler.allowanceDecided(allowance, head: head, context: context)
         }
     }
 
-    private func allowanceDecided(_ allowed: Bool, head: HTTPRequestHead, context: ChannelHandlerContext) {
+    private func allowanceDecided(_ allowance: Int, head: HTTPRequestHead, context: ChannelHandlerContext) {
         guard case .checkingAllowance = bodyState, self.head == head else { return }
-        let limit = allowed ? services.limits.staffBodyBytes : services.limits.formBodyBytes
-        guard (body?.readableBytes ?? 0) <= limit, allowed || head.headers.first(name: .contentLength) == nil else {
+        let limit = min(max(allowance, services.limits.formBodyBytes), services.limits.staffBodyBytes)
+        let declared = head.headers.first(name: .contentLength).flatMap(Int.init)
+        guard (body?.readableBytes ?? 0) <= limit, (declared ?? 0) <= limit else {
             return refuse(.payloadTooLarge, context: context)
         }
         bodyState = .collecting(limit: limit)

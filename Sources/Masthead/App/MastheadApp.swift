@@ -37,7 +37,11 @@ public enum MastheadApp {
         let server = FrontServer(application: app, services: .init(
             limits: settings.limits, proxies: settings.trustedProxies, fastPath: cachedPages,
             files: MediaFiles(directory: settings.mediaDirectory, fileIO: app.fileio),
-            mayUploadLargeBody: { [unowned app] head in await StaffSignIn.mayUpload(uri: head.uri, headers: head.headers, database: app.db) }
+            largeBodyAllowance: { [unowned app] head in
+                if head.uri.hasPrefix(BillingURL.stripeWebhook) { return WebhookController.bodyBytes }
+                let staff = await StaffSignIn.mayUpload(uri: head.uri, headers: head.headers, database: app.db)
+                return staff ? settings.limits.staffBodyBytes : settings.limits.formBodyBytes
+            }
         ))
         app.storage[FrontServerKey.self] = server
         app.servers.use { _ in server }
@@ -64,7 +68,7 @@ public enum MastheadApp {
         let billing = registerBilling(on: app, pages: pages, csrf: csrf, settings: settings, viewers: viewers, editions: theme.editions)
         MembersController(pages: pages, csrf: csrf, mail: MemberMail(transport: transport, settings: settings), settings: settings, viewers: viewers, billing: billing)
             .register(on: app, editions: theme.editions)
-        registerAdmin(on: app, theme: theme, csrf: csrf, mail: StaffMail(transport: transport, settings: settings), settings: settings, viewers: viewers)
+        registerAdmin(on: app, theme: theme, csrf: csrf, mail: StaffMail(transport: transport, settings: settings), settings: settings, viewers: viewers, billing: billing)
     }
 
     /// Payment through Stripe when it is configured, with its signed webhooks; else test mode,
@@ -76,7 +80,7 @@ public enum MastheadApp {
         } else if settings.billing.testMode {
             provider = TestModeProvider(publicURL: settings.publicURL)
         }
-        let billing = Billing(provider: provider, publicURL: settings.publicURL, graceDays: settings.billing.graceDays)
+        let billing = Billing(provider: provider, publicURL: settings.publicURL, rules: EntitlementRules(settings.billing), isTestMode: settings.billing.isTestMode)
         JoinController(pages: pages, csrf: csrf, billing: billing, settings: settings, viewers: viewers).register(on: app, editions: editions)
         if let stripe = settings.billing.stripe {
             WebhookController(billing: billing, signature: StripeSignature(secret: stripe.webhookSecret)).register(on: app)
@@ -96,7 +100,7 @@ public enum MastheadApp {
     }
 
     /// The admin: a few pages reached signed out (sign-in, passwords), the rest behind a staff session.
-    private static func registerAdmin(on app: Application, theme: Theme, csrf: CSRF, mail: StaffMail, settings: Settings, viewers: Viewers) {
+    private static func registerAdmin(on app: Application, theme: Theme, csrf: CSRF, mail: StaffMail, settings: Settings, viewers: Viewers, billing: Billing) {
         let admin = AdminPages(theme: theme, settings: settings, csrf: csrf)
         let open = app.grouped(AdminURL.Segment.root)
         let signedIn = open.grouped(StaffAuthenticator())
@@ -108,6 +112,7 @@ public enum MastheadApp {
         SecurityController(admin: admin, settings: settings).register(on: signedIn)
         AuditController(admin: admin).register(on: signedIn)
         MembersAdminController(admin: admin, viewers: viewers).register(on: signedIn)
+        ComplimentaryAccessController(admin: admin, viewers: viewers, rules: billing.rules).register(on: signedIn)
         SettingsController(admin: admin, settings: settings).register(on: signedIn)
         TaxonomyController(admin: admin, settings: settings).register(on: signedIn)
         EditionsController(admin: admin).register(on: signedIn)
@@ -117,6 +122,7 @@ public enum MastheadApp {
     public static func migrate(_ app: Application, settings: Settings) async throws {
         try await DatabaseSetup.verifyReachable(app, settings: settings)
         try await app.autoMigrate()
+        try await Entitlements(database: app.db, rules: EntitlementRules(settings.billing)).reconcileProviders()
     }
 }
 

@@ -8,13 +8,16 @@ import Logging
 struct Billing: Sendable {
     let provider: (any PaymentProvider)?
     let publicURL: String
-    let graceDays: Int
+    let rules: EntitlementRules
+    /// Whether no money moves: Masthead's own test mode, or Stripe with a test key (where
+    /// Stripe's test cards pay).
+    let isTestMode: Bool
 
-    var isTestMode: Bool { provider is TestModeProvider }
+    var graceDays: Int { rules.graceDays }
 
     func ledger(on database: any Database, now: Date, logger: Logger) throws -> BillingLedger {
         guard let provider else { throw SiteError.notFound }
-        return BillingLedger(database: database, provider: provider, graceDays: graceDays, now: now, logger: logger)
+        return BillingLedger(database: database, provider: provider, rules: rules, now: now, logger: logger)
     }
 
     /// Records the reader's choice and asks the provider where they pay for it.
@@ -24,10 +27,14 @@ struct Billing: Sendable {
         let checkout = Checkout(memberID: try member.requireID(), priceID: try price.requireID(), returnPath: returnPath, edition: edition.code, createdAt: now)
         try await checkout.create(on: database)
         let urls = BillingURL(edition: edition)
+        // A trial is for a first subscription only; a returning reader pays from the start, as
+        // the customer the provider already knows.
+        let earlier = try await Subscription.query(on: database).filter(\.$member.$id == member.requireID()).sort(\.$createdAt, .descending).all()
         let session = try await provider.checkoutURL(for: CheckoutRequest(
             checkoutID: try checkout.requireID(), memberID: try member.requireID(), email: member.email,
-            planName: plan.name, price: price.money, interval: plan.interval, providerPriceID: price.providerPriceID,
-            trialDays: plan.trialDays,
+            customerID: earlier.first { $0.provider == provider.name }?.providerCustomerID,
+            planSlug: plan.slug, planName: plan.name, price: price.money, interval: plan.interval, providerPriceID: price.providerPriceID,
+            trialDays: earlier.isEmpty ? plan.trialDays : 0,
             successURL: publicURL + urls.done(checkout: try checkout.requireID()),
             cancelURL: publicURL + urls.plans(returningTo: returnPath)
         ))

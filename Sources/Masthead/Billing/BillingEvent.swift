@@ -13,7 +13,7 @@ struct BillingEvent: Sendable {
     let change: Change
 
     enum Change: Sendable {
-        case checkoutCompleted(checkoutID: UUID?, customerID: String?, subscriptionID: String?)
+        case checkoutCompleted(sessionID: String, checkoutID: UUID?, subscriptionID: String?)
         case subscriptionChanged(SubscriptionState)
         case invoicePaid(subscriptionID: String, periodEnd: Date?)
         case invoicePaymentFailed(subscriptionID: String)
@@ -26,11 +26,13 @@ struct BillingEvent: Sendable {
         let id: String
         let customerID: String
         let status: Subscription.Status
+        let currentPeriodStart: Date?
         let currentPeriodEnd: Date
         let cancelAtPeriodEnd: Bool
         let endedAt: Date?
         /// Set by Masthead on the checkout and copied by the provider onto the subscription.
         let memberID: UUID?
+        let planSlug: String?
         let amountMinor: Int
         let currency: String
         let interval: Plan.Interval
@@ -41,6 +43,7 @@ struct BillingEvent: Sendable {
     }
 
     static let memberMetadataKey = "masthead_member"
+    static let planMetadataKey = "masthead_plan"
 
     init(id: String, type: String, created: Int64, change: Change) {
         self.id = id
@@ -63,9 +66,11 @@ struct BillingEvent: Sendable {
     private static func change(type: String, object: [String: Any]) throws -> Change {
         switch type {
         case "checkout.session.completed":
+            guard let sessionID = object["id"] as? String else { throw Malformed(description: "the checkout session has no id") }
             return .checkoutCompleted(
+                sessionID: sessionID,
                 checkoutID: (object["client_reference_id"] as? String).flatMap(UUID.init(uuidString:)),
-                customerID: reference(object["customer"]), subscriptionID: reference(object["subscription"])
+                subscriptionID: reference(object["subscription"])
             )
         case "customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted":
             return .subscriptionChanged(try subscription(object))
@@ -95,10 +100,12 @@ struct BillingEvent: Sendable {
         let metadata = object["metadata"] as? [String: Any]
         let interval = ((price?["recurring"] as? [String: Any])?["interval"] as? String).flatMap(Plan.Interval.init(rawValue:))
         return SubscriptionState(
-            id: id, customerID: customerID, status: status, currentPeriodEnd: periodEnd,
+            id: id, customerID: customerID, status: status,
+            currentPeriodStart: date(object["current_period_start"]) ?? date(item?["current_period_start"]), currentPeriodEnd: periodEnd,
             cancelAtPeriodEnd: object["cancel_at_period_end"] as? Bool ?? false,
             endedAt: date(object["ended_at"]),
             memberID: (metadata?[memberMetadataKey] as? String).flatMap(UUID.init(uuidString:)),
+            planSlug: metadata?[planMetadataKey] as? String,
             amountMinor: (price?["unit_amount"] as? NSNumber)?.intValue ?? 0,
             currency: price?["currency"] as? String ?? "",
             interval: interval ?? .year

@@ -1,29 +1,38 @@
 import Fluent
 import Foundation
 import Logging
+import SQLKit
 
 /// Applies the provider's events to subscriptions and members' entitlements. Each event is
 /// recorded by its id in the same transaction as its effect: a replayed event finds its record
 /// and changes nothing, and a crash mid-way leaves neither the record nor half an effect, so the
 /// provider's retry applies it whole.
 ///
-/// Events may arrive in any order. A subscription remembers the creation time of the newest
-/// event applied to it (`stateVersion`); an older one arriving late changes nothing that the
-/// newer one decided.
+/// Events may arrive in any order, and several at once. Events about one subscription take
+/// turns (a PostgreSQL advisory lock; SQLite writes one transaction at a time anyway). A
+/// subscription remembers the creation time of the newest event applied to it
+/// (`stateVersion`): an older one changes nothing; one of the same second changes it only to a
+/// later stage of its life; a cancelled subscription stays cancelled, and a refunded one stays
+/// refunded until a new period is paid for.
 struct BillingLedger: Sendable {
+    /// The first key of the ledger's PostgreSQL advisory locks, so they meet no other locks.
+    static let lockNamespace: Int32 = 0x42_49_4C
+
     let database: any Database
     let provider: any PaymentProvider
-    let graceDays: Int
+    let rules: EntitlementRules
     let now: Date
     let logger: Logger
 
     enum Outcome: String, Sendable {
         case applied
         case replayed
-        /// Older than what the subscription already reflects.
+        /// Older than what the subscription already reflects, or not a step it can take.
         case stale
-        /// About a member or subscription Masthead does not know (a deleted account, say).
+        /// About a member, checkout or subscription Masthead does not know (a deleted account, say).
         case unknown
+        /// Does not match what Masthead asked the provider for; nothing was given.
+        case mismatched
         case ignored
     }
 
@@ -40,15 +49,24 @@ struct BillingLedger: Sendable {
 
     private func applyOnce(_ event: BillingEvent, fetched: BillingEvent.SubscriptionState?) async throws -> Outcome {
         try await database.transaction { db in
+            try await takeTurn(on: event, db: db)
             let recorded = try await BillingEventRecord.query(on: db)
                 .filter(\.$provider == provider.name).filter(\.$eventID == event.id).first()
             if recorded != nil { return .replayed }
             let (outcome, member) = try await effect(of: event, fetched: fetched, on: db)
-            if let member { try await refreshEntitlement(of: member, on: db) }
+            if let member { try await Entitlements(database: db, rules: rules).refresh(memberID: member) }
             try await BillingEventRecord(provider: provider.name, eventID: event.id, type: event.type, outcome: outcome.rawValue, receivedAt: now).create(on: db)
             logger.info("billing.event", metadata: ["id": "\(event.id)", "type": "\(event.type)", "outcome": "\(outcome.rawValue)"])
             return outcome
         }
+    }
+
+    /// Waits, on PostgreSQL, until no other transaction is applying an event about the same
+    /// subscription (or customer), so two cannot both read the old state and both write.
+    private func takeTurn(on event: BillingEvent, db: any Database) async throws {
+        let sql = db as! any SQLDatabase
+        guard sql.dialect.name == "postgresql", let key = event.subject else { return }
+        try await sql.raw("SELECT pg_advisory_xact_lock(\(bind: Self.lockNamespace), hashtext(\(bind: key)))").run()
     }
 
     /// A completed checkout names its subscription; when no event about it has arrived yet, the
@@ -63,18 +81,23 @@ struct BillingLedger: Sendable {
     /// The event's effect, and the member whose entitlement it may have changed.
     private func effect(of event: BillingEvent, fetched: BillingEvent.SubscriptionState?, on db: any Database) async throws -> (Outcome, UUID?) {
         switch event.change {
-        case .checkoutCompleted(let checkoutID, _, _):
+        case .checkoutCompleted(let sessionID, let checkoutID, _):
             guard let checkoutID, let checkout = try await Checkout.find(checkoutID, on: db) else { return (.unknown, nil) }
+            // A checkout reference alone proves nothing (a payment link can carry any): the
+            // session must be the one Masthead opened for it.
+            guard checkout.providerSessionID == sessionID else { return (.mismatched, nil) }
             checkout.completedAt = checkout.completedAt ?? now
             try await checkout.save(on: db)
             guard let fetched else { return (.applied, checkout.$member.id) }
-            return try await record(fetched, version: event.created, fallbackMember: checkout.$member.id, on: db)
+            guard fetched.memberID == checkout.$member.id else { return (.mismatched, nil) }
+            return try await record(fetched, version: event.created, on: db)
 
         case .subscriptionChanged(let state):
-            return try await record(state, version: event.created, fallbackMember: nil, on: db)
+            return try await record(state, version: event.created, on: db)
 
         case .invoicePaid(let subscriptionID, let periodEnd):
             guard let subscription = try await subscription(subscriptionID, on: db) else { return (.unknown, nil) }
+            guard subscription.status != .refunded, !subscription.status.isFinal else { return (.stale, nil) }
             if let periodEnd, periodEnd > subscription.currentPeriodEnd { subscription.currentPeriodEnd = periodEnd }
             if event.created >= subscription.stateVersion, [.pastDue, .unpaid, .incomplete].contains(subscription.status) {
                 subscription.status = .active
@@ -102,29 +125,40 @@ struct BillingLedger: Sendable {
         }
     }
 
-    private func record(_ state: BillingEvent.SubscriptionState, version: Int64, fallbackMember: UUID?, on db: any Database) async throws -> (Outcome, UUID?) {
+    private func record(_ state: BillingEvent.SubscriptionState, version: Int64, on db: any Database) async throws -> (Outcome, UUID?) {
         if let existing = try await subscription(state.id, on: db) {
-            guard version >= existing.stateVersion else { return (.stale, nil) }
+            guard mayMove(existing, to: state, version: version) else { return (.stale, nil) }
             // A refund ends access for good; only a new paid period lifts it.
             let renewed = [.active, .trialing].contains(state.status) && state.currentPeriodEnd > existing.currentPeriodEnd
             let status = existing.status == .refunded && !renewed ? .refunded : state.status
             fill(existing, from: state, status: status)
             return try await save(existing, version: version, on: db)
         }
-        guard let memberID = state.memberID ?? fallbackMember, try await Member.find(memberID, on: db) != nil else { return (.unknown, nil) }
+        // Masthead puts the member on every subscription it starts; one without is not ours.
+        guard let memberID = state.memberID, try await Member.find(memberID, on: db) != nil else { return (.unknown, nil) }
         let subscription = Subscription()
         subscription.$member.id = memberID
         subscription.provider = provider.name
         subscription.providerSubscriptionID = state.id
         subscription.createdAt = now
-        subscription.$plan.id = try await planID(forMember: memberID, on: db)
+        subscription.$plan.id = try await planID(slug: state.planSlug, member: memberID, on: db)
         fill(subscription, from: state, status: state.status)
         return try await save(subscription, version: version, on: db)
+    }
+
+    /// Whether an event of this time may set this state: not older than the last one applied,
+    /// never out of a final state nor back to incomplete, and in a tie only forward.
+    private func mayMove(_ existing: Subscription, to state: BillingEvent.SubscriptionState, version: Int64) -> Bool {
+        guard version >= existing.stateVersion else { return false }
+        if existing.status.isFinal && state.status != existing.status { return false }
+        if state.status == .incomplete && existing.status != .incomplete { return false }
+        return version > existing.stateVersion || state.status.stage >= existing.status.stage
     }
 
     private func fill(_ subscription: Subscription, from state: BillingEvent.SubscriptionState, status: Subscription.Status) {
         subscription.providerCustomerID = state.customerID
         subscription.status = status
+        subscription.currentPeriodStart = state.currentPeriodStart
         subscription.currentPeriodEnd = state.currentPeriodEnd
         subscription.cancelAtPeriodEnd = state.cancelAtPeriodEnd
         subscription.endedAt = state.endedAt ?? (status == .refunded ? subscription.endedAt : nil)
@@ -140,8 +174,10 @@ struct BillingLedger: Sendable {
         return (.applied, subscription.$member.id)
     }
 
-    /// The plan of the member's latest checkout: what they chose before paying.
-    private func planID(forMember memberID: UUID, on db: any Database) async throws -> UUID? {
+    /// The plan the subscription names (Masthead puts it in the metadata), else the plan of
+    /// the member's latest checkout.
+    private func planID(slug: String?, member memberID: UUID, on db: any Database) async throws -> UUID? {
+        if let slug, let plan = try await Plan.query(on: db).filter(\.$slug == slug).first() { return plan.id }
         let checkout = try await Checkout.query(on: db).filter(\.$member.$id == memberID).sort(\.$createdAt, .descending).with(\.$price).first()
         return checkout?.price.$plan.id
     }
@@ -149,17 +185,18 @@ struct BillingLedger: Sendable {
     private func subscription(_ providerID: String, on db: any Database) async throws -> Subscription? {
         try await Subscription.query(on: db).filter(\.$provider == provider.name).filter(\.$providerSubscriptionID == providerID).first()
     }
+}
 
-    /// Recomputes what the member may read and, when it changed, tells every instance to forget
-    /// what it remembered of sessions (their access level with them).
-    private func refreshEntitlement(of memberID: UUID, on db: any Database) async throws {
-        guard let member = try await Member.find(memberID, on: db) else { return }
-        let subscriptions = try await Subscription.query(on: db).filter(\.$member.$id == memberID).all()
-        let paidUntil = Entitlement.paidUntil(subscriptions, graceDays: graceDays)
-        guard paidUntil != member.paidUntil else { return }
-        member.paidUntil = paidUntil
-        try await member.save(on: db)
-        try await SiteCounters.increment(MemberSessions.generationKey, on: db)
+extension BillingEvent {
+    /// What the event is about, for taking turns: its subscription, else its customer.
+    var subject: String? {
+        switch change {
+        case .checkoutCompleted(_, _, let subscriptionID): subscriptionID
+        case .subscriptionChanged(let state): state.id
+        case .invoicePaid(let subscriptionID, _), .invoicePaymentFailed(let subscriptionID): subscriptionID
+        case .chargeRefunded(let customerID, _): customerID
+        case .ignored: nil
+        }
     }
 }
 

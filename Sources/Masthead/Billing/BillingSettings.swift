@@ -36,6 +36,9 @@ public struct BillingSettings: Sendable {
     /// Whether readers can pay at all, for real or in test mode.
     public var takesPayments: Bool { stripe != nil || testMode }
 
+    /// Whether no money moves: Masthead's test mode, or a Stripe test key. Readers are told.
+    public var isTestMode: Bool { stripe.map { $0.secretKey.hasPrefix("sk_test_") } ?? testMode }
+
     static func fromEnvironment(_ environment: [String: String], testMode: Bool, parseGraceDays: (String) throws -> Int) throws -> BillingSettings {
         let key = environment["MASTHEAD_STRIPE_SECRET_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         let webhookSecret = environment["MASTHEAD_STRIPE_WEBHOOK_SECRET"].flatMap { $0.isEmpty ? nil : $0 }
@@ -46,8 +49,9 @@ public struct BillingSettings: Sendable {
         case (let key?, let webhookSecret?):
             var apiBase = environment["MASTHEAD_STRIPE_API_BASE"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://api.stripe.com"
             while apiBase.hasSuffix("/") { apiBase.removeLast() }
-            guard let scheme = URL(string: apiBase)?.scheme, ["http", "https"].contains(scheme) else {
-                throw SettingsError("MASTHEAD_STRIPE_API_BASE must be an http or https URL, got '\(apiBase)'")
+            // The secret key travels with every call: in the clear only to this machine.
+            guard let url = URL(string: apiBase), url.scheme == "https" || (url.scheme == "http" && ["127.0.0.1", "localhost", "::1"].contains(url.host ?? "")) else {
+                throw SettingsError("MASTHEAD_STRIPE_API_BASE must be an https URL (http only to this machine), got '\(apiBase)'")
             }
             stripe = Stripe(secretKey: key, webhookSecret: webhookSecret, apiBase: apiBase)
         default:

@@ -26,7 +26,7 @@ extension Billing {
         }
         let ending = subscription.cancelAtPeriodEnd || subscription.status == .canceled
         let statusKey = subscription.cancelAtPeriodEnd && [.active, .trialing].contains(subscription.status) ? "cancelling" : subscription.status.rawValue
-        let accessUntil = Entitlement.paidUntil(subscription, graceDays: graceDays).flatMap { $0 > now ? $0 : nil }
+        let accessUntil = Entitlement.paidUntil([subscription], rules: rules).flatMap { $0 > now ? $0 : nil }
         return MembershipSummary(
             plan: subscription.plan?.name ?? paidText,
             status: edition.strings["subscription_\(statusKey)"],

@@ -5,11 +5,14 @@ struct Money: Sendable, Equatable {
     let minor: Int
     let currency: String
 
-    /// Currencies whose minor unit is the whole unit (ISO 4217 exponent 0), as Stripe lists them.
+    /// Currencies whose minor unit is not a hundredth (ISO 4217 exponents 0 and 3), as Stripe
+    /// lists them; the Gulf's dinars among them.
     private static let zeroDecimal: Set<String> = ["bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"]
+    private static let threeDecimal: Set<String> = ["bhd", "jod", "kwd", "omr", "tnd"]
 
     var majorUnits: Decimal {
-        Self.zeroDecimal.contains(currency) ? Decimal(minor) : Decimal(minor) / 100
+        if Self.zeroDecimal.contains(currency) { return Decimal(minor) }
+        return Decimal(minor) / (Self.threeDecimal.contains(currency) ? 1_000 : 100)
     }
 
     /// "$100", "€9.50": the narrow symbol (a reader of the English edition sees "$100", as the

@@ -20,6 +20,9 @@ struct CheckoutRequest: Sendable {
     let checkoutID: UUID
     let memberID: UUID
     let email: String
+    /// The provider's customer for this member, when they have paid before.
+    let customerID: String?
+    let planSlug: String
     let planName: String
     let price: Money
     let interval: Plan.Interval

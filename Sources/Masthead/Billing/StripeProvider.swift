@@ -10,12 +10,13 @@ struct StripeProvider: PaymentProvider {
     func checkoutURL(for checkout: CheckoutRequest) async throws -> CheckoutSession {
         var form: [(String, String)] = [
             ("mode", "subscription"),
-            ("customer_email", checkout.email),
+            checkout.customerID.map { ("customer", $0) } ?? ("customer_email", checkout.email),
             ("client_reference_id", checkout.checkoutID.uuidString),
             ("success_url", checkout.successURL),
             ("cancel_url", checkout.cancelURL),
             ("line_items[0][quantity]", "1"),
             ("subscription_data[metadata][\(BillingEvent.memberMetadataKey)]", checkout.memberID.uuidString),
+            ("subscription_data[metadata][\(BillingEvent.planMetadataKey)]", checkout.planSlug),
         ]
         if let priceID = checkout.providerPriceID {
             form.append(("line_items[0][price]", priceID))

@@ -28,6 +28,8 @@ final class Subscription: Model, @unchecked Sendable {
     @Field(key: "provider_customer_id") var providerCustomerID: String
     @Enum(key: "status") var status: Status
     @Field(key: "current_period_end") var currentPeriodEnd: Date
+    /// When the current period began: a past-due reader's grace counts from it.
+    @OptionalField(key: "current_period_start") var currentPeriodStart: Date?
     @Field(key: "cancel_at_period_end") var cancelAtPeriodEnd: Bool
     /// When the subscription ended for good, if it was ended before its period ran out.
     @OptionalField(key: "ended_at") var endedAt: Date?
@@ -43,12 +45,30 @@ final class Subscription: Model, @unchecked Sendable {
     init() {}
 }
 
-/// Whether a member may read paid articles, and until when: the one function that decides it
-/// from their subscriptions. The answer is kept on the member (`paid_until`) so that a signed-in
-/// reader's access is known from their session alone, and `AccessPolicy` reads it from there.
+/// What counts towards access, as the site is configured: how long a failed card keeps
+/// reading, and whose subscriptions count. Stripe's always do; test mode's only while the site
+/// is in test mode, so a "payment" made while an outlet was setting up gives nothing once it
+/// takes real ones.
+struct EntitlementRules: Sendable {
+    let graceDays: Int
+    let countedProviders: Set<String>
+}
+
+extension EntitlementRules {
+    init(_ settings: BillingSettings) {
+        let testModeOnly = settings.stripe == nil && settings.testMode
+        self.init(graceDays: settings.graceDays, countedProviders: testModeOnly ? ["stripe", "test"] : ["stripe"])
+    }
+}
+
+/// Whether a member may read paid articles, and until when: the one function that decides it,
+/// from their subscriptions and the complimentary access staff gave them. The answer is kept on
+/// the member (`paid_until`, by `Entitlements`) so that a signed-in reader's access is known
+/// from their session alone, and `AccessPolicy` reads it from there.
 enum Entitlement {
-    static func paidUntil(_ subscriptions: [Subscription], graceDays: Int) -> Date? {
-        subscriptions.compactMap { paidUntil($0, graceDays: graceDays) }.max()
+    static func paidUntil(_ subscriptions: [Subscription], complimentaryUntil: [Date] = [], rules: EntitlementRules) -> Date? {
+        let counted = subscriptions.filter { rules.countedProviders.contains($0.provider) }
+        return (counted.compactMap { paidUntil($0, graceDays: rules.graceDays) } + complimentaryUntil).max()
     }
 
     static func paidUntil(_ subscription: Subscription, graceDays: Int) -> Date? {
@@ -57,8 +77,10 @@ enum Entitlement {
         case .active, .trialing:
             return periodEnd
         case .pastDue:
-            // The card failed and the provider is retrying: the reader keeps reading a while.
-            return periodEnd.addingTimeInterval(TimeInterval(graceDays) * 86_400)
+            // The renewal failed and the provider is retrying. The period already moved on to
+            // the one not paid for: the reader keeps reading for the grace days from its start.
+            let start = subscription.currentPeriodStart ?? periodEnd
+            return min(periodEnd, start.addingTimeInterval(TimeInterval(graceDays) * 86_400))
         case .canceled:
             // Paid for to the end of the period, unless it was ended sooner.
             return min(periodEnd, subscription.endedAt ?? periodEnd)
@@ -66,4 +88,24 @@ enum Entitlement {
             return nil
         }
     }
+}
+
+extension Subscription.Status {
+    /// How far along its life a subscription is, for two events of the same second: the later
+    /// state wins, so a late `created` (incomplete) never undoes the `updated` (active) that
+    /// followed it, nor an `updated` a deletion.
+    var stage: Int {
+        switch self {
+        case .incomplete: 0
+        case .trialing: 1
+        case .active: 2
+        case .pastDue: 3
+        case .unpaid, .paused: 4
+        case .canceled, .incompleteExpired: 5
+        case .refunded: 6
+        }
+    }
+
+    /// A subscription in these states never lives again; a new payment is a new subscription.
+    var isFinal: Bool { self == .canceled || self == .incompleteExpired }
 }

@@ -35,10 +35,12 @@ enum TestModeEvents {
         let subscriptionID = "sub_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         let trialing = plan.trialDays > 0
         let periodEnd = trialing ? now.addingTimeInterval(TimeInterval(plan.trialDays) * 86_400) : period(after: now, plan.interval)
-        let subscription = subscriptionObject(
+        var subscription = subscriptionObject(
             id: subscriptionID, memberID: memberID, status: trialing ? "trialing" : "active",
             periodEnd: periodEnd, cancelAtPeriodEnd: false, price: price, interval: plan.interval
         )
+        subscription["current_period_start"] = Int(now.timeIntervalSince1970)
+        subscription["metadata"] = [BillingEvent.memberMetadataKey: memberID.uuidString, BillingEvent.planMetadataKey: plan.slug]
         return try [
             event("customer.subscription.created", subscription, now: now),
             event("checkout.session.completed", [

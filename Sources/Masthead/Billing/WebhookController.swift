@@ -5,6 +5,10 @@ import Vapor
 /// endpoint's secret. A bad signature or body is a 400 that changes nothing; an event applied
 /// or already applied is a 200; a database failure is a 500, so Stripe delivers it again.
 struct WebhookController: Sendable {
+    /// Stripe's events are a few kilobytes; an invoice with many lines can be far more than a
+    /// form, and a refused event would never be applied.
+    static let bodyBytes = 1 << 20
+
     let billing: Billing
     let signature: StripeSignature
 

@@ -56,6 +56,7 @@ public struct MemberAccounts: Sendable {
     func findOrCreate(email: String, name: String) async throws -> Member {
         if let member = try await find(email: email) { return member }
         let member = Member(email: email, name: name)
+        member.paidUntil = try await Entitlements.complimentaryUntil(forNewAddress: email, on: database)
         do {
             try await member.create(on: database)
             return member

@@ -14,5 +14,6 @@ enum MastheadMigrations {
         AddSessionGeneration(),
         MoveGatedTextApart(),
         CreateBilling(),
+        AddComplimentaryAccess(),
     ]
 }

@@ -89,19 +89,83 @@ struct StripeWebhookTests {
         }
     }
 
+    /// A checkout Masthead opened for the member, with the session id Stripe gave it.
+    private func openCheckout(_ site: TestSite, for member: Member, session: String = "cs_test_1") async throws -> Checkout {
+        let checkout = Checkout(memberID: try member.requireID(), priceID: try await PlanPrice.query(on: site.app.db).first()!.requireID(), returnPath: "/", edition: "en", createdAt: Date())
+        checkout.providerSessionID = session
+        try await checkout.create(on: site.app.db)
+        return checkout
+    }
+
+    private func completed(_ checkout: Checkout, session: String = "cs_test_1", subscription: String) -> Data {
+        StripeEvents.event("checkout.session.completed", [
+            "id": session, "object": "checkout.session", "mode": "subscription", "client_reference_id": checkout.id!.uuidString,
+            "customer": "cus_9", "subscription": subscription, "payment_status": "paid", "status": "complete",
+        ])
+    }
+
     @Test("a completed checkout whose subscription has not arrived is fetched from the API", arguments: [TestDatabase.sqlite])
     func checkoutCompletedFetchesSubscription(database: TestDatabase) async throws {
         try await withStripeSite(on: database) { site, stripe, _, member in
-            let checkout = Checkout(memberID: try member.requireID(), priceID: try await PlanPrice.query(on: site.app.db).first()!.requireID(), returnPath: "/", edition: "en", createdAt: Date())
-            try await checkout.create(on: site.app.db)
-            stripe.setSubscription(StripeEvents.subscription(id: "sub_fetched", customer: "cus_9", memberID: nil, status: "active", periodEnd: Date().addingTimeInterval(86_400 * 30)))
-            let completed = StripeEvents.event("checkout.session.completed", [
-                "id": "cs_test_1", "object": "checkout.session", "mode": "subscription", "client_reference_id": checkout.id!.uuidString,
-                "customer": "cus_9", "subscription": "sub_fetched", "payment_status": "paid", "status": "complete",
-            ])
-            #expect(try await StripeEvents.deliver(completed, to: site).status == .ok)
+            let checkout = try await openCheckout(site, for: member)
+            stripe.setSubscription(StripeEvents.subscription(id: "sub_fetched", customer: "cus_9", memberID: member.id, status: "active", periodEnd: Date().addingTimeInterval(86_400 * 30)))
+            #expect(try await StripeEvents.deliver(completed(checkout, subscription: "sub_fetched"), to: site).status == .ok)
             #expect(stripe.requests.contains { $0.path == "/v1/subscriptions/sub_fetched" })
             #expect(try await self.member(site, member).viewer(at: Date()) == .paidMember)
+        }
+    }
+
+    @Test("a completed checkout of another session, or paying for someone else's subscription, gives nothing", arguments: [TestDatabase.sqlite])
+    func checkoutThatIsNotOurs(database: TestDatabase) async throws {
+        try await withStripeSite(on: database) { site, stripe, _, member in
+            let checkout = try await openCheckout(site, for: member)
+            stripe.setSubscription(StripeEvents.subscription(id: "sub_link", customer: "cus_9", memberID: nil, status: "active", periodEnd: Date().addingTimeInterval(86_400 * 30)))
+            // A payment link carrying our checkout's reference: another session, no member of ours.
+            let foreignSession = try await StripeEvents.deliver(completed(checkout, session: "cs_live_paymentlink", subscription: "sub_link"), to: site)
+            #expect(foreignSession.body.contains("mismatched"))
+            let noMember = try await StripeEvents.deliver(completed(checkout, subscription: "sub_link"), to: site)
+            #expect(noMember.body.contains("mismatched"))
+            #expect(try await self.member(site, member).paidUntil == nil)
+            #expect(try await Subscription.query(on: site.app.db).count() == 0)
+        }
+    }
+
+    @Test("a returning reader checks out as the customer Stripe knows, and gets no second trial", arguments: [TestDatabase.sqlite])
+    func noSecondTrial(database: TestDatabase) async throws {
+        try await withStripeSite(on: database) { site, stripe, browser, member in
+            let yearly = try #require(try await Plan.query(on: site.app.db).filter(\.$slug == "yearly").first())
+            yearly.trialDays = 14
+            try await yearly.save(on: site.app.db)
+            let plans = try await browser.get("/join?return=/")
+            let token = try #require(HTML.attributeValues("value", of: "input type=\"hidden\" name=\"csrf\"", in: plans.body).first)
+            _ = try await browser.post("/join/checkout", form: ["plan": "yearly", "currency": "usd", "return": "/", "csrf": token])
+            #expect(stripe.requests.last?.form["subscription_data[trial_period_days]"] == "14")
+
+            let ended = StripeEvents.subscription(id: "sub_old", customer: "cus_known", memberID: member.id, status: "canceled", periodEnd: Date().addingTimeInterval(-86_400), endedAt: Date().addingTimeInterval(-86_400))
+            _ = try await StripeEvents.deliver(StripeEvents.event("customer.subscription.deleted", ended), to: site)
+            _ = try await browser.post("/join/checkout", form: ["plan": "yearly", "currency": "usd", "return": "/", "csrf": token])
+            let again = try #require(stripe.requests.last?.form)
+            #expect(again["subscription_data[trial_period_days]"] == nil)
+            #expect(again["customer"] == "cus_known" && again["customer_email"] == nil)
+        }
+    }
+
+    @Test("a late 'created' of the same second does not undo the 'updated' that followed it", arguments: [TestDatabase.sqlite])
+    func sameSecondOrder(database: TestDatabase) async throws {
+        try await withStripeSite(on: database) { site, _, _, member in
+            let now = Date()
+            let periodEnd = now.addingTimeInterval(86_400 * 30)
+            let active = StripeEvents.event("customer.subscription.updated", StripeEvents.subscription(id: "sub_1", customer: "cus_1", memberID: member.id, status: "active", periodEnd: periodEnd), created: now)
+            let incomplete = StripeEvents.event("customer.subscription.created", StripeEvents.subscription(id: "sub_1", customer: "cus_1", memberID: member.id, status: "incomplete", periodEnd: periodEnd), created: now)
+            #expect(try await StripeEvents.deliver(active, to: site).body.contains("applied"))
+            #expect(try await StripeEvents.deliver(incomplete, to: site).body.contains("stale"))
+            #expect(try await Subscription.query(on: site.app.db).first()?.status == .active)
+
+            let deleted = StripeEvents.event("customer.subscription.deleted", StripeEvents.subscription(id: "sub_1", customer: "cus_1", memberID: member.id, status: "canceled", periodEnd: periodEnd, endedAt: now), created: now.addingTimeInterval(1))
+            let lateActive = StripeEvents.event("customer.subscription.updated", StripeEvents.subscription(id: "sub_1", customer: "cus_1", memberID: member.id, status: "active", periodEnd: periodEnd), created: now.addingTimeInterval(1))
+            _ = try await StripeEvents.deliver(deleted, to: site)
+            #expect(try await StripeEvents.deliver(lateActive, to: site).body.contains("stale"))
+            #expect(try await Subscription.query(on: site.app.db).first()?.status == .canceled)
         }
     }
 
@@ -180,14 +244,15 @@ struct StripeWebhookTests {
     func failedPaymentAndRefund(database: TestDatabase) async throws {
         try await withStripeSite(on: database) { site, _, _, member in
             let now = Date()
-            let periodEnd = now.addingTimeInterval(3_600)
+            let periodEnd = now.addingTimeInterval(86_400 * 30)
             _ = try await StripeEvents.deliver(try subscriptionCreated(member, periodEnd: periodEnd, created: now), to: site)
             let failed = StripeEvents.event("invoice.payment_failed", ["id": "in_1", "object": "invoice", "customer": "cus_1", "subscription": "sub_1"], created: now.addingTimeInterval(1))
             #expect(try await StripeEvents.deliver(failed, to: site).body.contains("applied"))
             let pastDue = try await self.member(site, member)
             #expect(try await Subscription.query(on: site.app.db).first()?.status == .pastDue)
-            #expect(pastDue.viewer(at: periodEnd.addingTimeInterval(6 * 86_400)) == .paidMember)
-            #expect(pastDue.viewer(at: periodEnd.addingTimeInterval(8 * 86_400)) == .freeMember)
+            // The grace runs from the start of the unpaid period, not from its end.
+            #expect(pastDue.viewer(at: now.addingTimeInterval(6 * 86_400)) == .paidMember)
+            #expect(pastDue.viewer(at: now.addingTimeInterval(8 * 86_400)) == .freeMember)
 
             let paidLater = StripeEvents.event("invoice.paid", [
                 "id": "in_2", "object": "invoice", "customer": "cus_1",

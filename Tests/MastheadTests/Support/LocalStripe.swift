@@ -121,9 +121,10 @@ enum StripeEvents {
         ])
     }
 
-    static func subscription(id: String, customer: String, memberID: UUID?, status: String, periodEnd: Date, cancelAtPeriodEnd: Bool = false, endedAt: Date? = nil, amount: Int = 10_000, interval: String = "year") -> [String: Any] {
+    static func subscription(id: String, customer: String, memberID: UUID?, status: String, periodStart: Date? = nil, periodEnd: Date, cancelAtPeriodEnd: Bool = false, endedAt: Date? = nil, amount: Int = 10_000, interval: String = "year") -> [String: Any] {
         var object: [String: Any] = [
             "id": id, "object": "subscription", "customer": customer, "status": status,
+            "current_period_start": Int((periodStart ?? Date()).timeIntervalSince1970),
             "current_period_end": Int(periodEnd.timeIntervalSince1970), "cancel_at_period_end": cancelAtPeriodEnd,
             "metadata": memberID.map { [BillingEvent.memberMetadataKey: $0.uuidString] } ?? [:],
             "items": ["object": "list", "data": [["id": "si_1", "price": ["id": "price_1", "unit_amount": amount, "currency": "usd", "recurring": ["interval": interval]]]]],

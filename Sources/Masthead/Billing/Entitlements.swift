@@ -1,0 +1,54 @@
+import Fluent
+import Foundation
+
+/// Keeps each member's `paid_until` equal to what `Entitlement` derives from their
+/// subscriptions and complimentary access, recomputed in the transaction that changes either.
+/// When it changes, every instance is told to forget what it remembered of sessions (their
+/// access level with them).
+struct Entitlements: Sendable {
+    let database: any Database
+    let rules: EntitlementRules
+
+    func refresh(memberID: UUID) async throws {
+        guard let member = try await Member.find(memberID, on: database) else { return }
+        let domainGrants = try await ComplimentaryAccess.query(on: database).filter(\.$emailDomain != nil).all()
+        try await refresh(member, domainGrants: domainGrants)
+    }
+
+    /// Every member a domain grant covers, after it was given or taken back.
+    func refresh(domain: String) async throws {
+        let domainGrants = try await ComplimentaryAccess.query(on: database).filter(\.$emailDomain != nil).all()
+        let members = try await Member.query(on: database).filter(\.$email ~= ".\(domain)").all()
+            + Member.query(on: database).filter(\.$email ~= "@\(domain)").all()
+        for member in members where ComplimentaryAccess.domain(domain, covers: member.email) {
+            try await refresh(member, domainGrants: domainGrants)
+        }
+    }
+
+    /// Members still reading on a subscription whose provider no longer counts (test-mode
+    /// "payments" on a site that now takes real ones): their access is recomputed at start-up.
+    func reconcileProviders() async throws {
+        let uncounted = try await Subscription.query(on: database).filter(\.$provider !~ Array(rules.countedProviders)).all()
+        for memberID in Set(uncounted.map(\.$member.id)) {
+            try await database.transaction { db in try await Entitlements(database: db, rules: rules).refresh(memberID: memberID) }
+        }
+    }
+
+    /// What a member joining now starts with: access their address's domain was given.
+    static func complimentaryUntil(forNewAddress email: String, on database: any Database) async throws -> Date? {
+        try await ComplimentaryAccess.query(on: database).filter(\.$emailDomain != nil).all()
+            .filter { ComplimentaryAccess.domain($0.emailDomain ?? "", covers: email) }.map(\.until).max()
+    }
+
+    private func refresh(_ member: Member, domainGrants: [ComplimentaryAccess]) async throws {
+        let memberID = try member.requireID()
+        let subscriptions = try await Subscription.query(on: database).filter(\.$member.$id == memberID).all()
+        let ownGrants = try await ComplimentaryAccess.query(on: database).filter(\.$member.$id == memberID).all()
+        let grants = ownGrants + domainGrants.filter { ComplimentaryAccess.domain($0.emailDomain ?? "", covers: member.email) }
+        let paidUntil = Entitlement.paidUntil(subscriptions, complimentaryUntil: grants.map(\.until), rules: rules)
+        guard paidUntil != member.paidUntil else { return }
+        member.paidUntil = paidUntil
+        try await member.save(on: database)
+        try await SiteCounters.increment(MemberSessions.generationKey, on: database)
+    }
+}
