@@ -40,6 +40,9 @@ struct Demo: AsyncParsableCommand {
             try await MastheadApp.migrate(app, settings: settings)
             let added = try await DemoContent.loadIfEmpty(on: app.db, settings: settings)
             if added > 0 { Terminal.say("Loaded \(added) demo articles.") }
+            if settings.billing.testMode, try await DemoMembers.loadIfNone(on: app.db) > 0 {
+                Terminal.say("Loaded 80 demo readers, some paying in test mode: see the admin's Revenue page.")
+            }
             if let owner = try await StaffAccounts(database: app.db).createDemoOwner() {
                 Terminal.say("Demo admin: sign in at /admin/signin as \(owner.email) with password \(owner.password)")
             }

@@ -40,6 +40,7 @@ struct AdminPages: Sendable {
         ("Editions", AdminURL.editions, .manageTopicsAndAuthors),
         ("Staff", AdminURL.staff, .manageStaff),
         ("Members", AdminURL.members, .viewMembers),
+        ("Revenue", AdminURL.revenue, .viewMembers),
         ("Audit log", AdminURL.audit, .viewAuditLog),
         ("Settings", AdminURL.settings, .manageSettings),
     ]

@@ -36,6 +36,7 @@ struct AdminURL {
         static let editions: PathComponent = "editions"
         static let complimentary: PathComponent = "complimentary"
         static let revoke: PathComponent = "revoke"
+        static let revenue: PathComponent = "revenue"
     }
 
     /// The prefix of every admin address: the scope of the staff cookie, and what robots.txt
@@ -62,6 +63,8 @@ struct AdminURL {
     static let editions = path(Segment.editions)
     static let preview = path(Segment.preview)
     static let domainGrants = path(Segment.complimentary)
+    static let revenue = path(Segment.revenue)
+    static func revenue(range: String) -> String { query(revenue, "range=\(range)") }
 
     static func signIn(notice: String) -> String { query(signIn, "notice=\(notice)") }
     static func password(token: String) -> String { query(password, "token=\(token)") }

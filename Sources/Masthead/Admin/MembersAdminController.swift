@@ -14,6 +14,7 @@ struct MembersAdminController: Sendable {
         let email: String
         let name: String
         let plan: String
+        let status: String
         let paidUntil: String
         let joined: String
     }
@@ -22,6 +23,7 @@ struct MembersAdminController: Sendable {
         let layout: AdminPages.Layout
         let query: String
         let plans: [Option]
+        let statuses: [Option]
         let rows: [Row]
         let count: Int
         let csvURL: String
@@ -29,10 +31,6 @@ struct MembersAdminController: Sendable {
         let newerURL: String?
         let filterAction = AdminURL.members
         let domainGrantsURL = AdminURL.domainGrants
-    }
-
-    enum Plan: String, CaseIterable {
-        case free, paid
     }
 
     struct SubscriptionRow {
@@ -144,29 +142,31 @@ struct MembersAdminController: Sendable {
 
     func list(_ req: Request) async throws -> Response {
         _ = try req.requireStaff(.viewMembers)
-        let (members, plan, text) = try await matching(req)
+        let found = try await matching(req)
         let page = max(1, min(req.query[Int.self, at: "page"] ?? 1, 100_000))
         let dates = admin.clock
-        let now = Date()
-        let shown = members.dropFirst((page - 1) * Self.pageSize).prefix(Self.pageSize)
-        let query = [("plan", plan?.rawValue), ("q", text.isEmpty ? nil : text)].compactMap { key, value in
+        let shown = found.members.dropFirst((page - 1) * Self.pageSize).prefix(Self.pageSize)
+        let query = [("plan", found.plan), ("status", found.status?.rawValue), ("q", found.text.isEmpty ? nil : found.text)].compactMap { key, value in
             value.map { "\(key)=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }
         }.joined(separator: "&")
+        let planChoices = ["free", "paid", "complimentary"] + found.plans.map(\.slug)
         return try admin.render("admin/members", Page(
             layout: admin.layout("Members", for: req, current: AdminURL.members),
-            query: text,
-            plans: AdminPages.options(Plan.allCases.map(\.rawValue), selected: plan?.rawValue),
+            query: found.text,
+            plans: planChoices.map { choice in Option(value: choice, label: found.plans.first { $0.slug == choice }?.name ?? choice.capitalized, selected: choice == found.plan) },
+            statuses: Subscription.Status.allCases.map { Option(value: $0.rawValue, label: $0.rawValue.replacingOccurrences(of: "_", with: " ").capitalized, selected: $0 == found.status) },
             rows: shown.map { member in
-                Row(
+                let billing = found.billing[member.id!]
+                return Row(
                     url: AdminURL.member(member.id!), email: member.email, name: member.name,
-                    plan: member.viewer(at: now) == .paidMember ? "paid" : "free",
+                    plan: billing?.planLabel ?? "free", status: billing?.status ?? "",
                     paidUntil: member.paidUntil.map(dates.day) ?? "",
                     joined: member.createdAt.map(dates.day) ?? ""
                 )
             },
-            count: members.count,
+            count: found.members.count,
             csvURL: AdminURL.membersCSV(filter: query),
-            olderURL: members.count > page * Self.pageSize ? AdminURL.members(filter: query, page: page + 1) : nil,
+            olderURL: found.members.count > page * Self.pageSize ? AdminURL.members(filter: query, page: page + 1) : nil,
             newerURL: page > 1 ? AdminURL.members(filter: query, page: page - 1) : nil
         ))
     }
@@ -174,16 +174,18 @@ struct MembersAdminController: Sendable {
     /// RFC 4180 CSV of the filtered members; the export itself is recorded in the audit log.
     func csv(_ req: Request) async throws -> Response {
         let staff = try req.requireStaff(.viewMembers)
-        let (members, _, _) = try await matching(req)
+        let found = try await matching(req)
         let now = Date()
-        var lines = ["email,name,plan,paid_until,joined"]
-        for member in members {
+        var lines = ["email,name,plan,paid_until,joined,subscription_plan,subscription_status,complimentary_until"]
+        for member in found.members {
+            let billing = found.billing[member.id!]
             lines.append([
                 member.email, member.name, member.viewer(at: now) == .paidMember ? "paid" : "free",
                 member.paidUntil.map(EditionDates.iso) ?? "", member.createdAt.map(EditionDates.iso) ?? "",
+                billing?.planName ?? "", billing?.status ?? "", billing?.complimentaryUntil.map(EditionDates.iso) ?? "",
             ].map(Self.csvField).joined(separator: ","))
         }
-        try await AuditLog(database: req.db, now: now).record(staff.email, "exported members", "\(members.count) members")
+        try await AuditLog(database: req.db, now: now).record(staff.email, "exported members", "\(found.members.count) members")
         var headers = HTTPHeaders()
         headers.add(name: .contentType, value: "text/csv; charset=utf-8")
         headers.add(name: .contentDisposition, value: "attachment; filename=\"members.csv\"")
@@ -199,18 +201,65 @@ struct MembersAdminController: Sendable {
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
-    private func matching(_ req: Request) async throws -> ([Member], Plan?, String) {
-        let plan = req.query[String.self, at: "plan"].flatMap(Plan.init(rawValue:))
-        let text = String((req.query[String.self, at: "q"] ?? "").trimmingCharacters(in: .whitespaces).lowercased().prefix(200))
-        var query = Member.query(on: req.db)
-        let now = Date()
-        switch plan {
-        case .paid: query = query.filter(\.$paidUntil > now)
-        case .free: query = query.group(.or) { $0.filter(\.$paidUntil == nil).filter(\.$paidUntil <= now) }
-        case nil: break
+    /// A member's billing as the list shows it: their current subscription and complimentary access.
+    struct MemberBilling {
+        let planName: String?
+        let planSlug: String?
+        let status: String?
+        let statusValue: Subscription.Status?
+        let complimentaryUntil: Date?
+
+        var planLabel: String {
+            if let planName { return planName }
+            return complimentaryUntil.map { _ in "complimentary" } ?? "free"
         }
-        let members = try await query.sort(\.$createdAt, .descending).all()
-        let filtered = text.isEmpty ? members : members.filter { $0.email.contains(text) || $0.name.lowercased().contains(text) }
-        return (filtered, plan, text)
+    }
+
+    struct Found {
+        let members: [Member]
+        let billing: [UUID: MemberBilling]
+        let plans: [Masthead.Plan]
+        let plan: String?
+        let status: Subscription.Status?
+        let text: String
+    }
+
+    /// The members the filters name: paid or free now, with complimentary access, on a plan,
+    /// with a subscription in a state, or whose address or name contains the text.
+    private func matching(_ req: Request) async throws -> Found {
+        let plans = try await Masthead.Plan.query(on: req.db).sort(\.$position).all()
+        let plan = req.query[String.self, at: "plan"].flatMap { wanted in
+            ["free", "paid", "complimentary"].contains(wanted) || plans.contains { $0.slug == wanted } ? wanted : nil
+        }
+        let status = req.query[String.self, at: "status"].flatMap(Subscription.Status.init(rawValue:))
+        let text = String((req.query[String.self, at: "q"] ?? "").trimmingCharacters(in: .whitespaces).lowercased().prefix(200))
+        let now = Date()
+        let members = try await Member.query(on: req.db).sort(\.$createdAt, .descending).all()
+        let subscriptions = Dictionary(grouping: try await Subscription.query(on: req.db).with(\.$plan).sort(\.$updatedAt, .descending).all(), by: \.$member.id)
+        let grants = try await ComplimentaryAccess.query(on: req.db).all()
+        var billing: [UUID: MemberBilling] = [:]
+        for member in members {
+            let id = member.id!
+            let latest = subscriptions[id]?.first
+            let complimentary = grants.filter { $0.$member.id == id || ComplimentaryAccess.domain($0.emailDomain ?? "", covers: member.email) }.map(\.until).max()
+            billing[id] = MemberBilling(
+                planName: latest?.plan?.name, planSlug: latest?.plan?.slug,
+                status: latest.map { $0.status.rawValue.replacingOccurrences(of: "_", with: " ") }, statusValue: latest?.status,
+                complimentaryUntil: complimentary.flatMap { $0 > now ? $0 : nil }
+            )
+        }
+        let filtered = members.filter { member in
+            let info = billing[member.id!]
+            switch plan {
+            case "paid": if member.viewer(at: now) != .paidMember { return false }
+            case "free": if member.viewer(at: now) == .paidMember { return false }
+            case "complimentary": if info?.complimentaryUntil == nil { return false }
+            case let slug?: if info?.planSlug != slug { return false }
+            case nil: break
+            }
+            if let status, info?.statusValue != status { return false }
+            return text.isEmpty || member.email.contains(text) || member.name.lowercased().contains(text)
+        }
+        return Found(members: filtered, billing: billing, plans: plans, plan: plan, status: status, text: text)
     }
 }

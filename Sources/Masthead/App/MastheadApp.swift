@@ -113,6 +113,7 @@ public enum MastheadApp {
         AuditController(admin: admin).register(on: signedIn)
         MembersAdminController(admin: admin, viewers: viewers).register(on: signedIn)
         ComplimentaryAccessController(admin: admin, viewers: viewers, rules: billing.rules).register(on: signedIn)
+        RevenueController(admin: admin, billing: billing, currency: settings.billing.currency).register(on: signedIn)
         SettingsController(admin: admin, settings: settings).register(on: signedIn)
         TaxonomyController(admin: admin, settings: settings).register(on: signedIn)
         EditionsController(admin: admin).register(on: signedIn)

@@ -17,12 +17,14 @@ struct AdminPageQualityTests {
         _ = try await Newsroom.edit(owner, path, [("title", "Quality check, revised")], action: "save")
         let revision = try #require(HTML.internalLinks(in: try await owner.get(path + "/revisions").body).first { $0.hasPrefix(path + "/revisions/") })
         _ = try await owner.submit(try await owner.get("/admin/staff"), action: "/admin/staff", ["email": "invitee@newsroom.example", "role": "author"])
-        let member = Member(email: "member@example.com", name: "A Member")
-        try await member.create(on: site.app.db)
+        try await DemoMembers.loadIfNone(on: site.app.db)
+        let member = try #require(try await Subscription.query(on: site.app.db).filter(\.$status == .active).with(\.$member).first()).member
+        _ = try await owner.submit(try await owner.get("/admin/members/\(member.id!)"), action: "/admin/members/\(member.id!)/complimentary", ["until": "2099-12-31", "note": "Quality"])
         return (owner, [
             "list": "/admin", "new": "/admin/articles/new", "editor": path, "revisions": path + "/revisions", "revision": revision,
             "staff": "/admin/staff", "security": "/admin/security", "audit": "/admin/audit", "members": "/admin/members", "settings": "/admin/settings",
             "topics": "/admin/topics", "authors": "/admin/authors", "editions": "/admin/editions", "member": "/admin/members/\(member.id!)",
+            "revenue": "/admin/revenue", "revenue by month": "/admin/revenue?range=12m", "complimentary": "/admin/complimentary",
         ])
     }
 

@@ -23,12 +23,34 @@ struct MembersAndAuditTests {
             #expect(csv.headers.first(name: .contentType) == "text/csv; charset=utf-8")
             #expect(csv.headers.first(name: .contentDisposition) == "attachment; filename=\"members.csv\"")
             let lines = csv.body.components(separatedBy: "\r\n")
-            #expect(lines[0] == "email,name,plan,paid_until,joined")
+            #expect(lines[0] == "email,name,plan,paid_until,joined,subscription_plan,subscription_status,complimentary_until")
             #expect(lines.contains { $0.hasPrefix("paying@example.com,\"Paying, Reader\",paid,") })
             #expect(lines.contains { $0.hasPrefix("free@example.com,\"'=HYPERLINK(\"\"x\"\")\",free,,") })
 
             let audit = try await admin.get("/admin/audit")
             #expect(audit.body.contains("<td>\(staff.email)</td><td>exported members</td><td dir=\"auto\">2 members</td>"))
+        }
+    }
+
+    @Test("an admin finds members by plan and by subscription state, and the CSV says both", arguments: TestDatabase.available)
+    func filterByPlanAndStatus(database: TestDatabase) async throws {
+        try await withSite(on: database) { site in
+            try await DemoMembers.loadIfNone(on: site.app.db)
+            let (admin, _) = try await Newsroom.signedIn(site, as: .admin)
+            let pastDue = try await Subscription.query(on: site.app.db).filter(\.$status == .pastDue).with(\.$member).all()
+            #expect(pastDue.count == 2)
+            let list = try await admin.get("/admin/members?status=past_due")
+            #expect(list.body.contains("2 members"))
+            for subscription in pastDue { #expect(list.body.contains(subscription.member.email)) }
+
+            let yearly = try await Subscription.query(on: site.app.db).join(Masthead.Plan.self, on: \Subscription.$plan.$id == \Masthead.Plan.$id)
+                .filter(Masthead.Plan.self, \.$slug == "yearly").count()
+            #expect(try await admin.get("/admin/members?plan=yearly").body.contains("\(yearly) members"))
+
+            let csv = try await admin.get("/admin/members.csv?status=refunded")
+            let rows = csv.body.components(separatedBy: "\r\n").filter { !$0.isEmpty }
+            #expect(rows.count == 2)
+            #expect(rows[1].contains(",refunded,"))
         }
     }
 
