@@ -9,6 +9,7 @@ struct ComplimentaryAccessController: Sendable {
     let admin: AdminPages
     let viewers: Viewers
     let rules: EntitlementRules
+    let mail: BillingMail
 
     struct GrantForm: Content {
         let until: String?
@@ -59,6 +60,7 @@ struct ComplimentaryAccessController: Sendable {
             let now = Date()
             try await ComplimentaryAccess(memberID: memberID, emailDomain: nil, until: until, note: note, grantedBy: staff.email, createdAt: now).create(on: db)
             try await Entitlements(database: db, rules: rules).refresh(memberID: memberID)
+            try await mail.enqueue(.complimentary, for: memberID, subscription: nil, until: until, on: db, now: now)
             try await AuditLog(database: db, now: now).record(staff.email, "gave complimentary access", "\(member.email) until \(admin.clock.day(until))")
         }
         viewers.forgetAll()

@@ -4,8 +4,8 @@ import Synchronization
 import Vapor
 
 /// Removes what no longer counts, once at start and then hourly: metered reads past their
-/// window, sign-in links and sessions past their expiry, and staff sign-in attempts that
-/// neither count towards a lockout nor hold one. Without it these tables would
+/// window, sign-in links and sessions past their expiry, staff sign-in attempts that
+/// neither count towards a lockout nor hold one, and mail sent more than 30 days ago. Without it these tables would
 /// grow with every reader for as long as the site runs.
 final class Housekeeping: LifecycleHandler, Sendable {
     static let interval: Duration = .seconds(3600)
@@ -33,6 +33,7 @@ final class Housekeeping: LifecycleHandler, Sendable {
         try await LoginToken.query(on: database).filter(\.$expiresAt < now.addingTimeInterval(-3600)).delete()
         try await MemberSession.query(on: database).filter(\.$expiresAt < now).delete()
         try await StaffSession.query(on: database).filter(\.$expiresAt < now).delete()
+        try await OutboxMessage.query(on: database).filter(\.$sentAt < now.addingTimeInterval(-30 * 86_400)).delete()
         try await StaffSignInAttempts.query(on: database)
             .filter(\.$lastAttemptAt < now.addingTimeInterval(-StaffSignIn.lockout))
             .group(.or) { $0.filter(\.$lockedUntil == nil).filter(\.$lockedUntil < now) }

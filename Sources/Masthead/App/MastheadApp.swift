@@ -53,6 +53,7 @@ public enum MastheadApp {
         app.middleware.use(SecurityHeadersMiddleware())
         app.middleware.use(SiteErrorMiddleware(pages: pages, editions: theme.editions))
         let transport = mailTransport(settings: settings, app: app)
+        app.lifecycle.use(OutboxDelivery(transport: transport, interval: settings.generationPollInterval))
         let secret = try SiteSecret.load(settings)
         let csrf = CSRF(key: secret, siteOrigin: settings.publicOrigin)
         app.middleware.use(FormProtection(csrf: csrf))
@@ -80,7 +81,10 @@ public enum MastheadApp {
         } else if settings.billing.testMode {
             provider = TestModeProvider(publicURL: settings.publicURL)
         }
-        let billing = Billing(provider: provider, publicURL: settings.publicURL, rules: EntitlementRules(settings.billing), isTestMode: settings.billing.isTestMode)
+        let billing = Billing(
+            provider: provider, publicURL: settings.publicURL, rules: EntitlementRules(settings.billing), isTestMode: settings.billing.isTestMode,
+            mail: BillingMail(editions: editions, settings: settings)
+        )
         JoinController(pages: pages, csrf: csrf, billing: billing, settings: settings, viewers: viewers).register(on: app, editions: editions)
         if let stripe = settings.billing.stripe {
             WebhookController(billing: billing, signature: StripeSignature(secret: stripe.webhookSecret)).register(on: app)
@@ -112,7 +116,7 @@ public enum MastheadApp {
         SecurityController(admin: admin, settings: settings).register(on: signedIn)
         AuditController(admin: admin).register(on: signedIn)
         MembersAdminController(admin: admin, viewers: viewers).register(on: signedIn)
-        ComplimentaryAccessController(admin: admin, viewers: viewers, rules: billing.rules).register(on: signedIn)
+        ComplimentaryAccessController(admin: admin, viewers: viewers, rules: billing.rules, mail: billing.mail).register(on: signedIn)
         RevenueController(admin: admin, billing: billing, currency: settings.billing.currency).register(on: signedIn)
         SettingsController(admin: admin, settings: settings).register(on: signedIn)
         TaxonomyController(admin: admin, settings: settings).register(on: signedIn)

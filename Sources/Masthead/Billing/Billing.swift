@@ -12,12 +12,13 @@ struct Billing: Sendable {
     /// Whether no money moves: Masthead's own test mode, or Stripe with a test key (where
     /// Stripe's test cards pay).
     let isTestMode: Bool
+    let mail: BillingMail
 
     var graceDays: Int { rules.graceDays }
 
     func ledger(on database: any Database, now: Date, logger: Logger) throws -> BillingLedger {
         guard let provider else { throw SiteError.notFound }
-        return BillingLedger(database: database, provider: provider, rules: rules, now: now, logger: logger)
+        return BillingLedger(database: database, provider: provider, rules: rules, mail: mail, now: now, logger: logger)
     }
 
     /// Records the reader's choice and asks the provider where they pay for it.

@@ -21,6 +21,8 @@ struct BillingLedger: Sendable {
     let database: any Database
     let provider: any PaymentProvider
     let rules: EntitlementRules
+    /// Tells members what happened (welcome, failed card, cancellation), through the outbox.
+    let mail: BillingMail?
     let now: Date
     let logger: Logger
 
@@ -61,12 +63,19 @@ struct BillingLedger: Sendable {
         }
     }
 
-    /// Waits, on PostgreSQL, until no other transaction is applying an event about the same
-    /// subscription (or customer), so two cannot both read the old state and both write.
+    /// Waits until no other transaction is applying an event about the same subscription (or
+    /// customer), so two cannot both read the old state and both write. On PostgreSQL, an
+    /// advisory lock on the subject. On SQLite, the database's one write lock, taken before the
+    /// first read: a transaction that read first and wrote later could find another's write
+    /// committed in between and fail (SQLITE_BUSY_SNAPSHOT) instead of waiting its turn.
     private func takeTurn(on event: BillingEvent, db: any Database) async throws {
         let sql = db as! any SQLDatabase
-        guard sql.dialect.name == "postgresql", let key = event.subject else { return }
-        try await sql.raw("SELECT pg_advisory_xact_lock(\(bind: Self.lockNamespace), hashtext(\(bind: key)))").run()
+        if sql.dialect.name == "postgresql" {
+            guard let key = event.subject else { return }
+            try await sql.raw("SELECT pg_advisory_xact_lock(\(bind: Self.lockNamespace), hashtext(\(bind: key)))").run()
+        } else {
+            try await sql.raw("UPDATE billing_events SET type = type WHERE 1 = 0").run()
+        }
     }
 
     /// A completed checkout names its subscription; when no event about it has arrived yet, the
@@ -107,7 +116,10 @@ struct BillingLedger: Sendable {
         case .invoicePaymentFailed(let subscriptionID):
             guard let subscription = try await subscription(subscriptionID, on: db) else { return (.unknown, nil) }
             guard event.created >= subscription.stateVersion else { return (.stale, nil) }
-            if [.active, .trialing].contains(subscription.status) { subscription.status = .pastDue }
+            if [.active, .trialing].contains(subscription.status) {
+                subscription.status = .pastDue
+                try await notify(.paymentFailed, subscription, on: db)
+            }
             return try await save(subscription, version: event.created, on: db)
 
         case .chargeRefunded(let customerID, let fully):
@@ -131,8 +143,11 @@ struct BillingLedger: Sendable {
             // A refund ends access for good; only a new paid period lifts it.
             let renewed = [.active, .trialing].contains(state.status) && state.currentPeriodEnd > existing.currentPeriodEnd
             let status = existing.status == .refunded && !renewed ? .refunded : state.status
+            let notice = notice(from: existing, to: state, status: status)
             fill(existing, from: state, status: status)
-            return try await save(existing, version: version, on: db)
+            let saved = try await save(existing, version: version, on: db)
+            if let notice { try await notify(notice, existing, on: db) }
+            return saved
         }
         // Masthead puts the member on every subscription it starts; one without is not ours.
         guard let memberID = state.memberID, try await Member.find(memberID, on: db) != nil else { return (.unknown, nil) }
@@ -143,7 +158,23 @@ struct BillingLedger: Sendable {
         subscription.createdAt = now
         subscription.$plan.id = try await planID(slug: state.planSlug, member: memberID, on: db)
         fill(subscription, from: state, status: state.status)
-        return try await save(subscription, version: version, on: db)
+        let saved = try await save(subscription, version: version, on: db)
+        if [.active, .trialing].contains(state.status) { try await notify(.welcome, subscription, on: db) }
+        return saved
+    }
+
+    /// What a member should hear of a change to their subscription: a failed card, or a
+    /// cancellation (once, whether it came as "cancels at period end" or as the end itself).
+    private func notice(from existing: Subscription, to state: BillingEvent.SubscriptionState, status: Subscription.Status) -> BillingMail.Notice? {
+        if status == .pastDue && [.active, .trialing].contains(existing.status) { return .paymentFailed }
+        if existing.status == .incomplete && [.active, .trialing].contains(status) { return .welcome }
+        let wasEnding = existing.cancelAtPeriodEnd || existing.status == .canceled
+        let isEnding = state.cancelAtPeriodEnd || status == .canceled
+        return !wasEnding && isEnding ? .cancelled : nil
+    }
+
+    private func notify(_ notice: BillingMail.Notice, _ subscription: Subscription, on db: any Database) async throws {
+        try await mail?.enqueue(notice, for: subscription.$member.id, subscription: subscription, on: db, now: now)
     }
 
     /// Whether an event of this time may set this state: not older than the last one applied,

@@ -28,9 +28,11 @@ public struct EmailMessage: Sendable {
     public let messageID: String
     public let date: Date
 
+    /// A message with a new `Message-ID`, or the one it was first given (a message sent again
+    /// from the outbox keeps its id, so a receiver that got it twice can tell).
     public init(
         from: Address, to: Address, subject: String, text: String, html: String,
-        extraHeaders: [(String, String)] = [], date: Date = Date()
+        extraHeaders: [(String, String)] = [], date: Date = Date(), messageID: String? = nil
     ) {
         self.from = from
         self.to = to
@@ -40,7 +42,7 @@ public struct EmailMessage: Sendable {
         self.extraHeaders = extraHeaders
         self.date = date
         let domain = from.email.split(separator: "@").last.map(String.init) ?? "masthead.invalid"
-        messageID = "<\(UUID().uuidString.lowercased())@\(domain)>"
+        self.messageID = messageID ?? "<\(UUID().uuidString.lowercased())@\(domain)>"
     }
 
     /// The message in wire form, lines ending in CRLF, every line under 998 octets (RFC 5322 §2.1.1).

@@ -15,5 +15,6 @@ enum MastheadMigrations {
         MoveGatedTextApart(),
         CreateBilling(),
         AddComplimentaryAccess(),
+        CreateOutbox(),
     ]
 }

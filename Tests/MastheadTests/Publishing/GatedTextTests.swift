@@ -54,7 +54,7 @@ struct GatedTextMigrationTests {
             try await MoveGatedTextApart().revert(on: site.app.db)
             try await (site.app.db as! any SQLDatabase).delete(from: "_fluent_migrations").where("name", .equal, "009_MoveGatedTextApart").run()
             let columns = try #require(try await (site.app.db as! any SQLDatabase).raw("SELECT * FROM articles").first()).allColumns
-            #expect(columns.contains("body_markdown") && !columns.contains("has_gated_text"))
+            #expect(columns.contains("body_markdown") && !columns.contains("has_gated_text"), "\(columns)")
             try await MastheadApp.migrate(site.app, settings: site.settings)
 
             let after = try await DemoArticles.all(on: site)

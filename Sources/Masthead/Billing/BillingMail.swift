@@ -1,0 +1,40 @@
+import Fluent
+import Foundation
+
+/// The emails a member gets about their membership, in the edition they joined from, put in
+/// the outbox in the transaction of what they tell of: welcome (with what was paid), a failed
+/// payment (with the way to fix the card), a cancellation, complimentary access.
+struct BillingMail: Sendable {
+    enum Notice: String, Sendable {
+        case welcome, paymentFailed = "payment_failed", cancelled, complimentary
+    }
+
+    let editions: EditionCatalog
+    let settings: Settings
+
+    func enqueue(_ notice: Notice, for memberID: UUID, subscription: Subscription?, until: Date? = nil, on database: any Database, now: Date) async throws {
+        guard let member = try await Member.find(memberID, on: database) else { return }
+        let checkout = try await Checkout.query(on: database).filter(\.$member.$id == memberID).sort(\.$createdAt, .descending).first()
+        let edition = checkout.flatMap { editions[$0.edition] } ?? editions.defaultEdition
+        let dates = EditionDates(edition: edition)
+        let plan = try await subscription?.$plan.get(on: database)
+        var values = ["site": settings.siteName, "plan": plan?.name ?? "", "email": member.email]
+        if let subscription {
+            values["price"] = Money(minor: subscription.amountMinor, currency: subscription.currency).formatted(locale: Locale(identifier: edition.locale))
+                + " " + edition.text("plan_per_\(subscription.interval.rawValue)")
+            values["date"] = dates.day(subscription.currentPeriodEnd)
+        }
+        if let until { values["date"] = dates.day(until.addingTimeInterval(-1)) }
+        let key = "mail_billing_\(notice.rawValue)"
+        let account = settings.publicURL + MemberURL(edition: edition).account
+        let email = NoticeEmail(
+            subject: edition.text("\(key)_subject", values),
+            paragraphs: [edition.text("\(key)_text", values)],
+            button: (edition.text("\(key)_button", values), account),
+            footer: [settings.siteName, settings.publicURL + "/"],
+            lang: edition.code, dir: edition.direction.rawValue
+        )
+        let message = email.message(from: settings.mailFrom, to: .init(email: member.email, name: member.name.isEmpty ? nil : member.name))
+        try await Outbox(database: database, now: now).enqueue(message, purpose: "billing.\(notice.rawValue)")
+    }
+}
