@@ -7,7 +7,7 @@ struct MastheadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "masthead",
         abstract: "A publishing platform for independent news outlets.",
-        subcommands: [Demo.self, Serve.self, Migrate.self, Export.self, User.self, Media.self]
+        subcommands: [Demo.self, Serve.self, Migrate.self, Export.self, User.self, Media.self, BillingCommand.self]
     )
 }
 

@@ -21,6 +21,8 @@ enum Entry {
             Terminal.fail(error.description)
         } catch let error as StaffAccountError {
             Terminal.fail(error.description)
+        } catch let error as StripePlanSync.Failure {
+            Terminal.fail(error.description)
         } catch {
             if MastheadCommand.exitCode(for: error) == .success {
                 Terminal.say(MastheadCommand.fullMessage(for: error))

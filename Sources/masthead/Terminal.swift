@@ -11,6 +11,14 @@ enum Terminal {
         FileHandle.standardOutput.write(data)
     }
 
+    /// A progress bar on one line, redrawn in place: `[#######-------] 3/7 Yearly, USD`.
+    static func progress(done: Int, total: Int, label: String) {
+        guard total > 0 else { return }
+        let width = 24, filled = width * done / total
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+        write(Data("\r[\(bar)] \(done)/\(total) \(label)\u{1B}[K\(done == total ? "\n" : "")".utf8))
+    }
+
     static func fail(_ reason: String) -> Never {
         let line = reason.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? reason
         FileHandle.standardError.write(Data("masthead: \(line)\n".utf8))

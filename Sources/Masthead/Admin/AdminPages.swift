@@ -41,6 +41,7 @@ struct AdminPages: Sendable {
         ("Staff", AdminURL.staff, .manageStaff),
         ("Members", AdminURL.members, .viewMembers),
         ("Revenue", AdminURL.revenue, .viewMembers),
+        ("Plans", AdminURL.plans, .manageBilling),
         ("Audit log", AdminURL.audit, .viewAuditLog),
         ("Settings", AdminURL.settings, .manageSettings),
     ]

@@ -37,6 +37,7 @@ struct AdminURL {
         static let complimentary: PathComponent = "complimentary"
         static let revoke: PathComponent = "revoke"
         static let revenue: PathComponent = "revenue"
+        static let plans: PathComponent = "plans"
     }
 
     /// The prefix of every admin address: the scope of the staff cookie, and what robots.txt
@@ -64,6 +65,9 @@ struct AdminURL {
     static let preview = path(Segment.preview)
     static let domainGrants = path(Segment.complimentary)
     static let revenue = path(Segment.revenue)
+    static let plans = path(Segment.plans)
+    static let newPlan = path(Segment.plans, Segment.new)
+    static func plan(_ id: UUID) -> String { path(Segment.plans, id) }
     static func revenue(range: String) -> String { query(revenue, "range=\(range)") }
 
     static func signIn(notice: String) -> String { query(signIn, "notice=\(notice)") }

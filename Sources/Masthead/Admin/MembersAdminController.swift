@@ -196,8 +196,10 @@ struct MembersAdminController: Sendable {
     /// Quotes a field when needed, and defuses values a spreadsheet would run as a formula.
     static func csvField(_ value: String) -> String {
         var text = value
-        if let first = text.first, "=+-@\t\r".contains(first) { text = "'" + text }
-        guard text.contains(where: { ",\"\r\n".contains($0) }) else { return text }
+        // By scalar: in Swift "\r\n" is one Character, so a lone CR or LF would slip past a
+        // Character test and start a new row of the reader's choosing.
+        if let first = text.unicodeScalars.first, "=+-@\t\r\n".unicodeScalars.contains(first) { text = "'" + text }
+        guard text.unicodeScalars.contains(where: { ",\"\r\n".unicodeScalars.contains($0) }) else { return text }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
@@ -213,6 +215,13 @@ struct MembersAdminController: Sendable {
             if let planName { return planName }
             return complimentaryUntil.map { _ in "complimentary" } ?? "free"
         }
+    }
+
+    /// The domain of an address and every domain above it, which a grant to any of them covers.
+    private static func domains(of email: String) -> [String] {
+        guard let host = email.split(separator: "@").last else { return [] }
+        let labels = host.split(separator: ".")
+        return (0..<max(0, labels.count - 1)).map { labels[$0...].joined(separator: ".") }
     }
 
     struct Found {
@@ -237,11 +246,13 @@ struct MembersAdminController: Sendable {
         let members = try await Member.query(on: req.db).sort(\.$createdAt, .descending).all()
         let subscriptions = Dictionary(grouping: try await Subscription.query(on: req.db).with(\.$plan).sort(\.$updatedAt, .descending).all(), by: \.$member.id)
         let grants = try await ComplimentaryAccess.query(on: req.db).all()
+        let memberGrants = Dictionary(grouping: grants.filter { $0.$member.id != nil }, by: { $0.$member.id! })
+        let domainGrants = Dictionary(grouping: grants.compactMap { grant in grant.emailDomain.map { ($0, grant.until) } }, by: \.0).mapValues { $0.map(\.1).max()! }
         var billing: [UUID: MemberBilling] = [:]
         for member in members {
             let id = member.id!
             let latest = subscriptions[id]?.first
-            let complimentary = grants.filter { $0.$member.id == id || ComplimentaryAccess.domain($0.emailDomain ?? "", covers: member.email) }.map(\.until).max()
+            let complimentary = ((memberGrants[id] ?? []).map(\.until) + Self.domains(of: member.email).compactMap { domainGrants[$0] }).max()
             billing[id] = MemberBilling(
                 planName: latest?.plan?.name, planSlug: latest?.plan?.slug,
                 status: latest.map { $0.status.rawValue.replacingOccurrences(of: "_", with: " ") }, statusValue: latest?.status,

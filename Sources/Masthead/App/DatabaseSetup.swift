@@ -61,13 +61,6 @@ enum DatabaseSetup {
             if case .sqlite = settings.database {
                 // WAL lets readers carry on while a writer commits (https://sqlite.org/wal.html).
                 _ = try await (app.db as! any SQLDatabase).raw("PRAGMA journal_mode=WAL").all()
-                // Fluent keeps one SQLite connection per event loop; two writing at once (a
-                // webhook while the outbox marks a message sent) would fail at once with
-                // SQLITE_BUSY. Each connection waits for the other's write instead.
-                for loop in app.eventLoopGroup.makeIterator() {
-                    guard let database = app.databases.database(.sqlite, logger: app.logger, on: loop) as? any SQLDatabase else { continue }
-                    _ = try await database.raw("PRAGMA busy_timeout = 5000").all()
-                }
             }
             try await ping(app.db)
         } catch {

@@ -38,7 +38,7 @@ public enum MastheadApp {
             limits: settings.limits, proxies: settings.trustedProxies, fastPath: cachedPages,
             files: MediaFiles(directory: settings.mediaDirectory, fileIO: app.fileio),
             largeBodyAllowance: { [unowned app] head in
-                if head.uri.hasPrefix(BillingURL.stripeWebhook) { return WebhookController.bodyBytes }
+                if head.uri == BillingURL.stripeWebhook { return WebhookController.bodyBytes }
                 let staff = await StaffSignIn.mayUpload(uri: head.uri, headers: head.headers, database: app.db)
                 return staff ? settings.limits.staffBodyBytes : settings.limits.formBodyBytes
             }
@@ -118,6 +118,7 @@ public enum MastheadApp {
         MembersAdminController(admin: admin, viewers: viewers).register(on: signedIn)
         ComplimentaryAccessController(admin: admin, viewers: viewers, rules: billing.rules, mail: billing.mail).register(on: signedIn)
         RevenueController(admin: admin, billing: billing, currency: settings.billing.currency).register(on: signedIn)
+        PlansController(admin: admin).register(on: signedIn)
         SettingsController(admin: admin, settings: settings).register(on: signedIn)
         TaxonomyController(admin: admin, settings: settings).register(on: signedIn)
         EditionsController(admin: admin).register(on: signedIn)

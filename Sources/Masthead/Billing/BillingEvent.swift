@@ -17,7 +17,7 @@ struct BillingEvent: Sendable {
         case subscriptionChanged(SubscriptionState)
         case invoicePaid(subscriptionID: String, periodEnd: Date?)
         case invoicePaymentFailed(subscriptionID: String)
-        case chargeRefunded(customerID: String, fully: Bool)
+        case chargeRefunded(customerID: String, invoiceID: String?, fully: Bool)
         /// A type Masthead does not act on; recorded and acknowledged.
         case ignored
     }
@@ -82,7 +82,7 @@ struct BillingEvent: Sendable {
             return .invoicePaid(subscriptionID: subscriptionID, periodEnd: periodEnd)
         case "charge.refunded":
             guard let customerID = reference(object["customer"]) else { return .ignored }
-            return .chargeRefunded(customerID: customerID, fully: object["refunded"] as? Bool ?? false)
+            return .chargeRefunded(customerID: customerID, invoiceID: reference(object["invoice"]), fully: object["refunded"] as? Bool ?? false)
         default:
             return .ignored
         }

@@ -38,8 +38,18 @@ struct BillingLedger: Sendable {
         case ignored
     }
 
+    /// What the provider was asked, before the transaction (no network call holds a database
+    /// lock): the subscription a completed checkout names, the one a refunded charge paid for.
+    private struct Fetched: Sendable {
+        var subscription: BillingEvent.SubscriptionState?
+        var refundedSubscriptionID: String?
+    }
+
     func apply(_ event: BillingEvent) async throws -> Outcome {
-        let fetched = try await subscriptionMissingFrom(event)
+        let fetched = Fetched(
+            subscription: try await subscriptionMissingFrom(event),
+            refundedSubscriptionID: try await refundedSubscription(event)
+        )
         do {
             return try await applyOnce(event, fetched: fetched)
         } catch let error as any DatabaseError where error.isConstraintFailure {
@@ -49,9 +59,14 @@ struct BillingLedger: Sendable {
         }
     }
 
-    private func applyOnce(_ event: BillingEvent, fetched: BillingEvent.SubscriptionState?) async throws -> Outcome {
+    private func refundedSubscription(_ event: BillingEvent) async throws -> String? {
+        guard case .chargeRefunded(_, let invoiceID?, true) = event.change else { return nil }
+        return try await provider.subscriptionID(ofInvoice: invoiceID)
+    }
+
+    private func applyOnce(_ event: BillingEvent, fetched: Fetched) async throws -> Outcome {
         try await database.transaction { db in
-            try await takeTurn(on: event, db: db)
+            try await takeTurn(on: fetched.refundedSubscriptionID ?? event.subject, db: db)
             let recorded = try await BillingEventRecord.query(on: db)
                 .filter(\.$provider == provider.name).filter(\.$eventID == event.id).first()
             if recorded != nil { return .replayed }
@@ -68,10 +83,10 @@ struct BillingLedger: Sendable {
     /// advisory lock on the subject. On SQLite, the database's one write lock, taken before the
     /// first read: a transaction that read first and wrote later could find another's write
     /// committed in between and fail (SQLITE_BUSY_SNAPSHOT) instead of waiting its turn.
-    private func takeTurn(on event: BillingEvent, db: any Database) async throws {
+    private func takeTurn(on subject: String?, db: any Database) async throws {
         let sql = db as! any SQLDatabase
         if sql.dialect.name == "postgresql" {
-            guard let key = event.subject else { return }
+            guard let key = subject else { return }
             try await sql.raw("SELECT pg_advisory_xact_lock(\(bind: Self.lockNamespace), hashtext(\(bind: key)))").run()
         } else {
             try await sql.raw("UPDATE billing_events SET type = type WHERE 1 = 0").run()
@@ -88,7 +103,7 @@ struct BillingLedger: Sendable {
     }
 
     /// The event's effect, and the member whose entitlement it may have changed.
-    private func effect(of event: BillingEvent, fetched: BillingEvent.SubscriptionState?, on db: any Database) async throws -> (Outcome, UUID?) {
+    private func effect(of event: BillingEvent, fetched: Fetched, on db: any Database) async throws -> (Outcome, UUID?) {
         switch event.change {
         case .checkoutCompleted(let sessionID, let checkoutID, _):
             guard let checkoutID, let checkout = try await Checkout.find(checkoutID, on: db) else { return (.unknown, nil) }
@@ -97,9 +112,9 @@ struct BillingLedger: Sendable {
             guard checkout.providerSessionID == sessionID else { return (.mismatched, nil) }
             checkout.completedAt = checkout.completedAt ?? now
             try await checkout.save(on: db)
-            guard let fetched else { return (.applied, checkout.$member.id) }
-            guard fetched.memberID == checkout.$member.id else { return (.mismatched, nil) }
-            return try await record(fetched, version: event.created, on: db)
+            guard let subscription = fetched.subscription else { return (.applied, checkout.$member.id) }
+            guard subscription.memberID == checkout.$member.id else { return (.mismatched, nil) }
+            return try await record(subscription, version: event.created, on: db)
 
         case .subscriptionChanged(let state):
             return try await record(state, version: event.created, on: db)
@@ -122,12 +137,9 @@ struct BillingLedger: Sendable {
             }
             return try await save(subscription, version: event.created, on: db)
 
-        case .chargeRefunded(let customerID, let fully):
+        case .chargeRefunded(let customerID, _, let fully):
             guard fully else { return (.ignored, nil) }
-            guard let subscription = try await Subscription.query(on: db)
-                .filter(\.$provider == provider.name).filter(\.$providerCustomerID == customerID)
-                .sort(\.$currentPeriodEnd, .descending).first()
-            else { return (.unknown, nil) }
+            guard let subscription = try await refunded(customerID: customerID, subscriptionID: fetched.refundedSubscriptionID, on: db) else { return (.unknown, nil) }
             subscription.status = .refunded
             subscription.endedAt = min(subscription.endedAt ?? now, now)
             return try await save(subscription, version: event.created, on: db)
@@ -213,6 +225,16 @@ struct BillingLedger: Sendable {
         return checkout?.price.$plan.id
     }
 
+    /// The subscription a refunded charge paid for: the invoice's, when known; else the
+    /// customer's subscription that gives access now, the newest first.
+    private func refunded(customerID: String, subscriptionID: String?, on db: any Database) async throws -> Subscription? {
+        if let subscriptionID { return try await subscription(subscriptionID, on: db) }
+        return try await Subscription.query(on: db)
+            .filter(\.$provider == provider.name).filter(\.$providerCustomerID == customerID)
+            .filter(\.$status ~~ [.active, .trialing, .pastDue])
+            .sort(\.$createdAt, .descending).first()
+    }
+
     private func subscription(_ providerID: String, on db: any Database) async throws -> Subscription? {
         try await Subscription.query(on: db).filter(\.$provider == provider.name).filter(\.$providerSubscriptionID == providerID).first()
     }
@@ -225,7 +247,7 @@ extension BillingEvent {
         case .checkoutCompleted(_, _, let subscriptionID): subscriptionID
         case .subscriptionChanged(let state): state.id
         case .invoicePaid(let subscriptionID, _), .invoicePaymentFailed(let subscriptionID): subscriptionID
-        case .chargeRefunded(let customerID, _): customerID
+        case .chargeRefunded(let customerID, _, _): customerID
         case .ignored: nil
         }
     }

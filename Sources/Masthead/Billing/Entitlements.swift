@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import SQLKit
 
 /// Keeps each member's `paid_until` equal to what `Entitlement` derives from their
 /// subscriptions and complimentary access, recomputed in the transaction that changes either.
@@ -40,8 +41,17 @@ struct Entitlements: Sendable {
             .filter { ComplimentaryAccess.domain($0.emailDomain ?? "", covers: email) }.map(\.until).max()
     }
 
+    /// The first key of these PostgreSQL advisory locks, so they meet no other locks.
+    static let lockNamespace: Int32 = 0x45_4E_54
+
     private func refresh(_ member: Member, domainGrants: [ComplimentaryAccess]) async throws {
         let memberID = try member.requireID()
+        // One recomputation of a member at a time (a grant racing a webhook), each reading
+        // what the other committed.
+        let sql = database as! any SQLDatabase
+        if sql.dialect.name == "postgresql" {
+            try await sql.raw("SELECT pg_advisory_xact_lock(\(bind: Self.lockNamespace), hashtext(\(bind: memberID.uuidString)))").run()
+        }
         let subscriptions = try await Subscription.query(on: database).filter(\.$member.$id == memberID).all()
         let ownGrants = try await ComplimentaryAccess.query(on: database).filter(\.$member.$id == memberID).all()
         let grants = ownGrants + domainGrants.filter { ComplimentaryAccess.domain($0.emailDomain ?? "", covers: member.email) }

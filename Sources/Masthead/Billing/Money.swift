@@ -10,6 +10,31 @@ struct Money: Sendable, Equatable {
     private static let zeroDecimal: Set<String> = ["bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"]
     private static let threeDecimal: Set<String> = ["bhd", "jod", "kwd", "omr", "tnd"]
 
+    /// Digits after the decimal point in this currency's amounts.
+    var exponent: Int {
+        Self.zeroDecimal.contains(currency) ? 0 : Self.threeDecimal.contains(currency) ? 3 : 2
+    }
+
+    /// An amount as staff type it ("100", "9.50"), in minor units; nil for anything else
+    /// (a negative, more decimals than the currency has, more than a million).
+    static func parse(_ text: String, currency: String) -> Int? {
+        let exponent = Money(minor: 0, currency: currency).exponent
+        let parts = text.trimmingCharacters(in: .whitespaces).split(separator: ".", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), let whole = Int(parts[0]), whole >= 0, whole < 1_000_000, parts[0].allSatisfy(\.isASCII) else { return nil }
+        let fraction = parts.count == 2 ? String(parts[1]) : ""
+        guard fraction.count <= exponent, fraction.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        let scale = Int(pow(10, Double(exponent)))
+        return whole * scale + (Int(fraction.padding(toLength: exponent, withPad: "0", startingAt: 0)) ?? 0)
+    }
+
+    /// The amount as a form shows it back: "100", "9.50".
+    var plain: String {
+        let scale = Int(pow(10, Double(exponent)))
+        guard exponent > 0, minor % scale != 0 else { return String(minor / scale) }
+        let fraction = String(minor % scale)
+        return "\(minor / scale).\(String(repeating: "0", count: exponent - fraction.count))\(fraction)"
+    }
+
     var majorUnits: Decimal {
         if Self.zeroDecimal.contains(currency) { return Decimal(minor) }
         return Decimal(minor) / (Self.threeDecimal.contains(currency) ? 1_000 : 100)

@@ -14,6 +14,9 @@ protocol PaymentProvider: Sendable {
 
     /// The subscription as the provider knows it now, when an event did not carry it.
     func subscription(id: String) async throws -> BillingEvent.SubscriptionState?
+
+    /// The subscription an invoice was for, so a refunded charge ends the right subscription.
+    func subscriptionID(ofInvoice id: String) async throws -> String?
 }
 
 struct CheckoutRequest: Sendable {

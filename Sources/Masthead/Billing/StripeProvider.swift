@@ -45,8 +45,21 @@ struct StripeProvider: PaymentProvider {
         return url
     }
 
+    func subscriptionID(ofInvoice id: String) async throws -> String? {
+        guard Self.isStripeID(id) else { return nil }
+        let invoice = try await api.get("/v1/invoices/\(id)")
+        if let subscription = invoice["subscription"] as? String { return subscription }
+        let details = (invoice["parent"] as? [String: Any])?["subscription_details"] as? [String: Any]
+        return details?["subscription"] as? String
+    }
+
+    /// Ids go into URL paths: letters, digits and underscores only.
+    private static func isStripeID(_ id: String) -> Bool {
+        !id.isEmpty && id.count <= 255 && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
+    }
+
     func subscription(id: String) async throws -> BillingEvent.SubscriptionState? {
-        guard id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else { return nil }
+        guard Self.isStripeID(id) else { return nil }
         return try BillingEvent.subscription(try await api.get("/v1/subscriptions/\(id)"))
     }
 }

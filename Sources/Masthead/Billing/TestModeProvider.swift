@@ -21,6 +21,11 @@ struct TestModeProvider: PaymentProvider {
     func subscription(id: String) async throws -> BillingEvent.SubscriptionState? {
         nil
     }
+
+    /// Test mode has no invoices to refund.
+    func subscriptionID(ofInvoice id: String) async throws -> String? {
+        nil
+    }
 }
 
 /// The events Stripe would send for what a reader did on the test-mode pages, as JSON bodies.

@@ -74,11 +74,14 @@ struct Outbox: Sendable {
 /// Sends what the outbox holds. A message is claimed for a while before it is sent, so two
 /// instances never send it at once; one whose sender died mid-way is taken up again when the
 /// claim runs out (so a message may, rarely, arrive twice with the same Message-ID, but is never
-/// lost). A temporary failure is retried with a growing pause; a permanent one, or eight
-/// failures, gives up and says so in the log.
+/// lost). A temporary failure is retried with a growing pause, for about a day; a permanent
+/// one gives up at once and says so in the log.
 struct OutboxSender: Sendable {
-    static let claim: TimeInterval = 120
-    static let maximumAttempts = 8
+    /// Longer than the slowest SMTP conversation the transport allows, so a claim never runs
+    /// out while its message is still being sent.
+    static let claim: TimeInterval = 15 * 60
+    /// With the pause doubling to an hour, about a day of trying.
+    static let maximumAttempts = 30
 
     let database: any Database
     let transport: any MailTransport
@@ -92,8 +95,13 @@ struct OutboxSender: Sendable {
             .group(.or) { $0.filter(\.$claimedUntil == nil).filter(\.$claimedUntil < now) }
             .sort(\.$createdAt).limit(limit).all()
         var sent = 0
-        for candidate in due where try await claim(candidate, now: now) {
-            if try await send(candidate, now: now) { sent += 1 }
+        let clock = now.timeIntervalSince(Date())
+        for candidate in due {
+            if Task.isCancelled { break }
+            // Each claim at its own time: a slow send must not leave the later claims stale.
+            let moment = Date().addingTimeInterval(clock)
+            guard try await claim(candidate, now: moment) else { continue }
+            if try await send(candidate, now: moment) { sent += 1 }
         }
         return sent
     }
@@ -112,24 +120,37 @@ struct OutboxSender: Sendable {
 
     private func send(_ message: OutboxMessage, now: Date) async throws -> Bool {
         let attempts = message.attempts + 1
+        let delivered: Bool
         do {
             _ = try await transport.send(message.message)
+            delivered = true
+        } catch {
+            delivered = false
+            try await recordFailure(error, of: message, attempts: attempts, now: now)
+        }
+        guard delivered else { return false }
+        // Sent: a failure to record it now must not put the message back in the queue. The claim
+        // keeps it from being sent again while the database recovers; the log says what happened.
+        do {
             try await OutboxMessage.query(on: database).filter(\.$id == message.requireID())
                 .set(\.$sentAt, to: Date()).set(\.$claimedUntil, to: nil).update()
-            logger.info("outbox.sent", metadata: ["purpose": "\(message.purpose)", "id": "\(message.id?.uuidString ?? "")"])
-            return true
         } catch {
-            let permanent = (error as? MailError).map { if case .permanent = $0 { true } else { false } } ?? false
-            let givingUp = permanent || attempts >= Self.maximumAttempts
-            let retryAt = now.addingTimeInterval(min(3_600, 30 * pow(2, Double(attempts - 1))))
-            try await OutboxMessage.query(on: database).filter(\.$id == message.requireID())
-                .set(\.$claimedUntil, to: nil).set(\.$sendAfter, to: retryAt)
-                .set(\.$failedAt, to: givingUp ? now : nil).set(\.$lastError, to: String("\(error)".prefix(500)))
-                .update()
-            logger.log(level: givingUp ? .error : .warning, givingUp ? "outbox.gave_up" : "outbox.retrying", metadata: [
-                "purpose": "\(message.purpose)", "attempts": "\(attempts)", "error": "\(error)",
-            ])
-            return false
+            logger.error("outbox.sent_unrecorded", metadata: ["purpose": "\(message.purpose)", "id": "\(message.id?.uuidString ?? "")", "error": "\(error)"])
         }
+        logger.info("outbox.sent", metadata: ["purpose": "\(message.purpose)", "id": "\(message.id?.uuidString ?? "")"])
+        return true
+    }
+
+    private func recordFailure(_ error: any Error, of message: OutboxMessage, attempts: Int, now: Date) async throws {
+        let permanent = (error as? MailError).map { if case .permanent = $0 { true } else { false } } ?? false
+        let givingUp = permanent || attempts >= Self.maximumAttempts
+        let retryAt = now.addingTimeInterval(min(3_600, 30 * pow(2, Double(attempts - 1))))
+        try await OutboxMessage.query(on: database).filter(\.$id == message.requireID())
+            .set(\.$claimedUntil, to: nil).set(\.$sendAfter, to: retryAt)
+            .set(\.$failedAt, to: givingUp ? now : nil).set(\.$lastError, to: String("\(error)".prefix(500)))
+            .update()
+        logger.log(level: givingUp ? .error : .warning, givingUp ? "outbox.gave_up" : "outbox.retrying", metadata: [
+            "purpose": "\(message.purpose)", "attempts": "\(attempts)", "error": "\(error)",
+        ])
     }
 }

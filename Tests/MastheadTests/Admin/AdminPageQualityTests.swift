@@ -25,6 +25,8 @@ struct AdminPageQualityTests {
             "staff": "/admin/staff", "security": "/admin/security", "audit": "/admin/audit", "members": "/admin/members", "settings": "/admin/settings",
             "topics": "/admin/topics", "authors": "/admin/authors", "editions": "/admin/editions", "member": "/admin/members/\(member.id!)",
             "revenue": "/admin/revenue", "revenue by month": "/admin/revenue?range=12m", "complimentary": "/admin/complimentary",
+            "plans": "/admin/plans", "new plan": "/admin/plans/new",
+            "plan": "/admin/plans/\(try #require(try await Plan.query(on: site.app.db).first()?.id))",
         ])
     }
 

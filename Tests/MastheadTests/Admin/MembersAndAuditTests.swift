@@ -93,6 +93,10 @@ struct MembersAndAuditTests {
     func csvFields() {
         #expect(MembersAdminController.csvField("plain") == "plain")
         #expect(MembersAdminController.csvField("a, b") == "\"a, b\"")
+        // A lone line feed or carriage return would otherwise start a row of the writer's choosing.
+        #expect(MembersAdminController.csvField("Bob\n=1+2") == "\"Bob\n=1+2\"")
+        #expect(MembersAdminController.csvField("Bob\r=1+2") == "\"Bob\r=1+2\"")
+        #expect(MembersAdminController.csvField("\n=1+2") == "\"'\n=1+2\"")
         #expect(MembersAdminController.csvField("say \"hi\"") == "\"say \"\"hi\"\"\"")
         #expect(MembersAdminController.csvField("=1+1") == "'=1+1")
         #expect(MembersAdminController.csvField("@cmd") == "'@cmd")

@@ -59,6 +59,28 @@ struct StripeWebhookTests {
         }
     }
 
+    @Test("sync-plans creates each plan's product and prices at Stripe once, and checkout then names them", arguments: [TestDatabase.sqlite])
+    func syncPlans(database: TestDatabase) async throws {
+        try await withStripeSite(on: database) { site, stripe, browser, _ in
+            let created = try await StripePlanSync.run(app: site.app, settings: site.settings) { _ in }
+            let prices = try await PlanPrice.query(on: site.app.db).with(\.$plan).all()
+            #expect(created == prices.count && created == 4)
+            #expect(prices.allSatisfy { $0.providerPriceID?.hasPrefix("price_") == true })
+            #expect(stripe.requests.filter { $0.path == "/v1/products" }.count == 2)
+            let yearlyUSD = try #require(stripe.requests.first { $0.path == "/v1/prices" && $0.form["currency"] == "usd" && $0.form["recurring[interval]"] == "year" })
+            #expect(yearlyUSD.form["unit_amount"] == "10000")
+            #expect(try await StripePlanSync.run(app: site.app, settings: site.settings) { _ in } == 0)
+
+            let plans = try await browser.get("/join?return=/")
+            let token = try #require(HTML.attributeValues("value", of: "input type=\"hidden\" name=\"csrf\"", in: plans.body).first)
+            _ = try await browser.post("/join/checkout", form: ["plan": "yearly", "currency": "usd", "return": "/", "csrf": token])
+            let checkout = try #require(stripe.requests.last { $0.path == "/v1/checkout/sessions" })
+            let yearly = try #require(prices.first { $0.plan.slug == "yearly" && $0.currency == "usd" })
+            #expect(checkout.form["line_items[0][price]"] == yearly.providerPriceID)
+            #expect(checkout.form["line_items[0][price_data][unit_amount]"] == nil)
+        }
+    }
+
     @Test("a signed subscription event makes the member paying; the return page then sends them back", arguments: TestDatabase.available)
     func webhookBeforeReturn(database: TestDatabase) async throws {
         try await withStripeSite(on: database) { site, _, browser, member in
@@ -268,6 +290,23 @@ struct StripeWebhookTests {
             let refund = try await StripeEvents.deliver(refunded, to: site)
             #expect(refund.body.contains("applied"), "\(refund.status) \(refund.body.prefix(300))")
             #expect(try await self.member(site, member).viewer(at: Date().addingTimeInterval(1)) == .freeMember)
+        }
+    }
+
+    @Test("a refunded charge ends the subscription its invoice paid for, not another of the customer's", arguments: [TestDatabase.sqlite])
+    func refundByInvoice(database: TestDatabase) async throws {
+        try await withStripeSite(on: database) { site, _, _, member in
+            let now = Date()
+            let yearly = StripeEvents.event("customer.subscription.created", StripeEvents.subscription(id: "sub_yearly", customer: "cus_1", memberID: member.id, status: "active", periodEnd: now.addingTimeInterval(86_400 * 300)), created: now)
+            let monthly = StripeEvents.event("customer.subscription.created", StripeEvents.subscription(id: "sub_monthly", customer: "cus_1", memberID: member.id, status: "active", periodEnd: now.addingTimeInterval(86_400 * 20), amount: 1_000, interval: "month"), created: now)
+            _ = try await StripeEvents.deliver(yearly, to: site)
+            _ = try await StripeEvents.deliver(monthly, to: site)
+            // The local Stripe answers that invoice in_monthly was for sub_monthly.
+            let refund = StripeEvents.event("charge.refunded", ["id": "ch_1", "object": "charge", "customer": "cus_1", "invoice": "in_monthly", "refunded": true], created: now.addingTimeInterval(1))
+            #expect(try await StripeEvents.deliver(refund, to: site).body.contains("applied"))
+            let statuses = Dictionary(uniqueKeysWithValues: try await Subscription.query(on: site.app.db).all().map { ($0.providerSubscriptionID, $0.status) })
+            #expect(statuses == ["sub_monthly": .refunded, "sub_yearly": .active])
+            #expect(try await self.member(site, member).viewer(at: Date()) == .paidMember)
         }
     }
 

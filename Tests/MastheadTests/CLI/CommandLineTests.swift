@@ -28,6 +28,13 @@ struct CommandLineTests {
         #expect(result.standardError.hasPrefix("masthead: cannot create the data folder"))
     }
 
+    @Test("billing sync-plans without Stripe fails with one line saying what to set")
+    func syncPlansWithoutStripe() throws {
+        let result = try MastheadProcess.run(["billing", "sync-plans"])
+        #expect(result.status == 1)
+        #expect(result.standardError == "masthead: Stripe is not configured: set MASTHEAD_STRIPE_SECRET_KEY and MASTHEAD_STRIPE_WEBHOOK_SECRET\n")
+    }
+
     @Test("an unreachable database fails with one line naming it, without its password")
     func unreachableDatabase() throws {
         let result = try MastheadProcess.run(

@@ -42,6 +42,17 @@ final class LocalStripe: Sendable {
         app.post("v1", "checkout", "sessions") { req in try box.withLock { $0! }.create(req, prefix: "cs_test") { id in ["id": id, "object": "checkout.session", "url": "https://checkout.stripe.test/c/pay/\(id)"] } }
         app.post("v1", "billing_portal", "sessions") { req in try box.withLock { $0! }.create(req, prefix: "bps_test") { id in ["id": id, "object": "billing_portal.session", "url": "https://billing.stripe.test/p/session/\(id)"] } }
         app.get("v1", "subscriptions", ":id") { req in try box.withLock { $0! }.subscription(req) }
+        app.post("v1", "products") { req in try box.withLock { $0! }.create(req, prefix: "prod") { id in ["id": id, "object": "product"] } }
+        app.post("v1", "prices") { req in
+            let product = LocalStripe.decodeForm(req.body.string ?? "")["product"] ?? ""
+            return try box.withLock { $0! }.create(req, prefix: "price") { id in ["id": id, "object": "price", "product": product] }
+        }
+        app.get("v1", "invoices", ":id") { req in
+            try box.withLock { $0! }.json(.ok, ["id": req.parameters.get("id") ?? "", "object": "invoice", "subscription": "sub_\(req.parameters.get("id")?.dropFirst(3) ?? "")"])
+        }
+        app.get("v1", "prices", ":id") { req in
+            try box.withLock { $0! }.json(.ok, ["id": req.parameters.get("id") ?? "", "object": "price", "product": "prod_existing"])
+        }
         try await app.server.start()
         let port = app.http.server.shared.localAddress?.port ?? 0
         let stripe = LocalStripe(app: app, baseURL: "http://127.0.0.1:\(port)")
@@ -66,7 +77,7 @@ final class LocalStripe: Sendable {
         state.withLock { $0.subscriptions[object["id"] as! String] = data }
     }
 
-    private func create(_ req: Vapor.Request, prefix: String, answer: (String) -> [String: String]) throws -> Response {
+    fileprivate func create(_ req: Vapor.Request, prefix: String, answer: (String) -> [String: String]) throws -> Response {
         guard req.headers.first(name: .authorization) == "Bearer \(Self.secretKey)" else { return json(.unauthorized, ["error": ["message": "Invalid API Key provided"]]) }
         let form = Self.decodeForm(req.body.string ?? "")
         let key = req.headers.first(name: "Idempotency-Key")
@@ -94,7 +105,7 @@ final class LocalStripe: Sendable {
         return Response(status: .ok, headers: headers, body: .init(data: data))
     }
 
-    private func json(_ status: HTTPResponseStatus, _ object: Any) -> Response {
+    fileprivate func json(_ status: HTTPResponseStatus, _ object: Any) -> Response {
         let data = (try? JSONSerialization.data(withJSONObject: object)) ?? Data()
         var headers = HTTPHeaders()
         headers.add(name: .contentType, value: "application/json")
