@@ -26,23 +26,8 @@ struct StaffMail: Sendable {
     }
 
     private func send(to staff: Staff, subject: String, text: String, button: String, link: String) async throws {
-        let html = """
-        <!DOCTYPE html>
-        <html lang="en">
-        <head><meta charset="utf-8"><title>\(HTMLText.escape(subject))</title></head>
-        <body style="font-family: sans-serif; line-height: 1.5; color: #1a1a1a;">
-        <p>\(HTMLText.escape(text))</p>
-        <p><a href="\(HTMLText.escape(link))" style="display: inline-block; padding: 0.6em 1.2em; background: #a3161a; color: #ffffff; text-decoration: none; border-radius: 4px;">\(HTMLText.escape(button))</a></p>
-        <p style="font-size: 0.9em; color: #555555;">\(HTMLText.escape(link))</p>
-        </body>
-        </html>
-        """
-        let message = EmailMessage(
-            from: settings.mailFrom, to: .init(email: staff.email, name: staff.name),
-            subject: subject, text: "\(text)\n\n\(link)\n\n\(settings.siteName)\n", html: html,
-            extraHeaders: [("Auto-Submitted", "auto-generated")]
-        )
-        _ = try await transport.send(message)
+        let notice = NoticeEmail(subject: subject, paragraphs: [text], button: (button, link), footer: [settings.siteName], lang: "en", dir: "ltr")
+        _ = try await transport.send(notice.message(from: settings.mailFrom, to: .init(email: staff.email, name: staff.name)))
     }
 }
 

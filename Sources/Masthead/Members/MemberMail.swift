@@ -14,30 +14,12 @@ struct MemberMail: Sendable {
         let body = edition.text("\(prefix)_text", values)
         let ignore = edition.text("mail_ignore", values)
         let button = edition.text("\(prefix)_button", values)
-        let text = "\(body)\n\n\(link)\n\n\(ignore)\n\n\(settings.siteName)\n\(settings.publicURL)/\n"
-        let html = """
-        <!DOCTYPE html>
-        <html lang="\(edition.code)" dir="\(edition.direction.rawValue)">
-        <head><meta charset="utf-8"><title>\(escape(subject))</title></head>
-        <body style="font-family: sans-serif; line-height: 1.5; color: #1a1a1a;">
-        <p>\(escape(body))</p>
-        <p><a href="\(escape(link))" style="display: inline-block; padding: 0.6em 1.2em; background: #a3161a; color: #ffffff; text-decoration: none; border-radius: 4px;">\(escape(button))</a></p>
-        <p style="font-size: 0.9em; color: #555555;">\(escape(link))</p>
-        <p style="font-size: 0.9em; color: #555555;">\(escape(ignore))</p>
-        <p style="font-size: 0.9em; color: #555555;">\(escape(settings.siteName))</p>
-        </body>
-        </html>
-        """
-        let message = EmailMessage(
-            from: settings.mailFrom, to: .init(email: email, name: name.isEmpty ? nil : name),
-            subject: subject, text: text, html: html,
-            extraHeaders: [("Auto-Submitted", "auto-generated")]
+        let notice = NoticeEmail(
+            subject: subject, paragraphs: [body], button: (button, link),
+            footer: [ignore, settings.siteName, settings.publicURL + "/"],
+            lang: edition.code, dir: edition.direction.rawValue
         )
-        _ = try await transport.send(message)
-    }
-
-    private func escape(_ text: String) -> String {
-        HTMLText.escape(text)
+        _ = try await transport.send(notice.message(from: settings.mailFrom, to: .init(email: email, name: name.isEmpty ? nil : name)))
     }
 }
 
