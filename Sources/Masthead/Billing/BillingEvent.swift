@@ -15,7 +15,8 @@ struct BillingEvent: Sendable {
     enum Change: Sendable {
         case checkoutCompleted(sessionID: String, checkoutID: UUID?, subscriptionID: String?)
         case subscriptionChanged(SubscriptionState)
-        case invoicePaid(subscriptionID: String, periodEnd: Date?)
+        /// `renewal`: the invoice of a new period (not the first one, which the welcome covers).
+        case invoicePaid(subscriptionID: String, periodEnd: Date?, renewal: Bool)
         case invoicePaymentFailed(subscriptionID: String)
         case chargeRefunded(customerID: String, invoiceID: String?, fully: Bool)
         /// A type Masthead does not act on; recorded and acknowledged.
@@ -79,7 +80,8 @@ struct BillingEvent: Sendable {
             if type == "invoice.payment_failed" { return .invoicePaymentFailed(subscriptionID: subscriptionID) }
             let lines = (object["lines"] as? [String: Any])?["data"] as? [[String: Any]]
             let periodEnd = lines?.compactMap { date(($0["period"] as? [String: Any])?["end"]) }.max()
-            return .invoicePaid(subscriptionID: subscriptionID, periodEnd: periodEnd)
+            let renewal = object["billing_reason"] as? String == "subscription_cycle" && ((object["amount_paid"] as? NSNumber)?.intValue ?? 0) > 0
+            return .invoicePaid(subscriptionID: subscriptionID, periodEnd: periodEnd, renewal: renewal)
         case "charge.refunded":
             guard let customerID = reference(object["customer"]) else { return .ignored }
             return .chargeRefunded(customerID: customerID, invoiceID: reference(object["invoice"]), fully: object["refunded"] as? Bool ?? false)

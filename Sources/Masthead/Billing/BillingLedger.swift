@@ -119,14 +119,16 @@ struct BillingLedger: Sendable {
         case .subscriptionChanged(let state):
             return try await record(state, version: event.created, on: db)
 
-        case .invoicePaid(let subscriptionID, let periodEnd):
+        case .invoicePaid(let subscriptionID, let periodEnd, let renewal):
             guard let subscription = try await subscription(subscriptionID, on: db) else { return (.unknown, nil) }
             guard subscription.status != .refunded, !subscription.status.isFinal else { return (.stale, nil) }
             if let periodEnd, periodEnd > subscription.currentPeriodEnd { subscription.currentPeriodEnd = periodEnd }
             if event.created >= subscription.stateVersion, [.pastDue, .unpaid, .incomplete].contains(subscription.status) {
                 subscription.status = .active
             }
-            return try await save(subscription, version: event.created, on: db)
+            let saved = try await save(subscription, version: event.created, on: db)
+            if renewal { try await notify(.receipt, subscription, on: db) }
+            return saved
 
         case .invoicePaymentFailed(let subscriptionID):
             guard let subscription = try await subscription(subscriptionID, on: db) else { return (.unknown, nil) }
@@ -246,7 +248,7 @@ extension BillingEvent {
         switch change {
         case .checkoutCompleted(_, _, let subscriptionID): subscriptionID
         case .subscriptionChanged(let state): state.id
-        case .invoicePaid(let subscriptionID, _), .invoicePaymentFailed(let subscriptionID): subscriptionID
+        case .invoicePaid(let subscriptionID, _, _), .invoicePaymentFailed(let subscriptionID): subscriptionID
         case .chargeRefunded(let customerID, _, _): customerID
         case .ignored: nil
         }

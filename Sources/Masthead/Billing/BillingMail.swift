@@ -2,11 +2,12 @@ import Fluent
 import Foundation
 
 /// The emails a member gets about their membership, in the edition they joined from, put in
-/// the outbox in the transaction of what they tell of: welcome (with what was paid), a failed
-/// payment (with the way to fix the card), a cancellation, complimentary access.
+/// the outbox in the transaction of what they tell of: welcome (with what was paid), a receipt
+/// for each renewal, a failed payment (with the way to fix the card), a cancellation,
+/// complimentary access.
 struct BillingMail: Sendable {
     enum Notice: String, Sendable {
-        case welcome, paymentFailed = "payment_failed", cancelled, complimentary
+        case welcome, receipt, paymentFailed = "payment_failed", cancelled, complimentary
     }
 
     let editions: EditionCatalog

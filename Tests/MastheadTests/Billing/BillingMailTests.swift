@@ -60,6 +60,34 @@ struct BillingMailTests {
         }
     }
 
+    @Test("each renewal paid sends a receipt with the new end of the period; the first invoice does not", arguments: [TestDatabase.sqlite])
+    func renewalReceipt(database: TestDatabase) async throws {
+        let stripe = try await LocalStripe.start()
+        defer { Task { await stripe.stop() } }
+        try await withSite(on: database, configure: {
+            $0.billing = BillingSettings(stripe: .init(secretKey: LocalStripe.secretKey, webhookSecret: LocalStripe.webhookSecret, apiBase: stripe.baseURL))
+        }) { site in
+            _ = try await TestModeJourneyTests.signedInReader(site, email: "renewer@example.com")
+            let member = try #require(try await MemberAccounts(database: site.app.db).find(email: "renewer@example.com"))
+            let now = Date()
+            let periodEnd = now.addingTimeInterval(86_400 * 30)
+            _ = try await StripeEvents.deliver(StripeEvents.event("customer.subscription.created", StripeEvents.subscription(id: "sub_r", customer: "cus_r", memberID: member.id, status: "active", periodEnd: periodEnd), created: now), to: site)
+            func invoice(_ id: String, reason: String, end: Date) -> Data {
+                StripeEvents.event("invoice.paid", [
+                    "id": id, "object": "invoice", "customer": "cus_r", "subscription": "sub_r", "billing_reason": reason, "amount_paid": 10_000, "currency": "usd",
+                    "lines": ["data": [["period": ["start": Int(now.timeIntervalSince1970), "end": Int(end.timeIntervalSince1970)]]]],
+                ], created: now.addingTimeInterval(1))
+            }
+            _ = try await StripeEvents.deliver(invoice("in_first", reason: "subscription_create", end: periodEnd), to: site)
+            #expect(try await outbox(site, purpose: "billing.receipt").isEmpty)
+            let renewedEnd = periodEnd.addingTimeInterval(86_400 * 365)
+            _ = try await StripeEvents.deliver(invoice("in_second", reason: "subscription_cycle", end: renewedEnd), to: site)
+            let receipts = try await outbox(site, purpose: "billing.receipt")
+            #expect(receipts.count == 1)
+            #expect(receipts.first?.textBody.contains(EditionDates(edition: try #require(Theme.load(directory: site.settings.themeDirectory, editionCodes: ["en"]).editions["en"])).day(renewedEnd)) == true)
+        }
+    }
+
     @Test("complimentary access is announced with its last day", arguments: [TestDatabase.sqlite])
     func complimentary(database: TestDatabase) async throws {
         try await withSite(on: database) { site in
