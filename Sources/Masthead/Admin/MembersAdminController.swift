@@ -50,6 +50,15 @@ struct MembersAdminController: Sendable {
         let revokeAction: String?
     }
 
+    struct GiftRow {
+        /// "To someone@example.com", "From someone@example.com".
+        let party: String
+        let plan: String
+        let price: String
+        let status: String
+        let date: String
+    }
+
     struct DetailPage {
         let layout: AdminPages.Layout
         let csrf: String
@@ -62,6 +71,8 @@ struct MembersAdminController: Sendable {
         let hasSubscriptions: Bool
         let grants: [GrantRow]
         let hasGrants: Bool
+        let gifts: [GiftRow]
+        let hasGifts: Bool
         let mayGrant: Bool
         let grantAction: String
         let joined: String
@@ -92,6 +103,16 @@ struct MembersAdminController: Sendable {
         let ownGrants = try await ComplimentaryAccess.query(on: req.db).filter(\.$member.$id == id).sort(\.$until, .descending).all()
         let domainGrants = try await ComplimentaryAccess.query(on: req.db).filter(\.$emailDomain != nil).all()
             .filter { ComplimentaryAccess.domain($0.emailDomain ?? "", covers: member.email) }
+        let given = try await Gift.query(on: req.db).join(Checkout.self, on: \Gift.$checkout.$id == \Checkout.$id)
+            .filter(Checkout.self, \.$member.$id == id).filter(\.$status != .pending).all()
+        let received = try await Gift.query(on: req.db).filter(\.$redeemedBy.$id == id).all()
+        let gifts = (given.map { ("To \($0.recipientEmail)", $0) } + received.map { ("From \($0.giverEmail)", $0) })
+            .sorted { $0.1.createdAt > $1.1.createdAt }
+            .map { party, gift in
+                GiftRow(party: party, plan: gift.planName, price: gift.money.formatted(locale: Locale(identifier: "en_GB")),
+                        status: gift.status.rawValue + (gift.accessUntil.map { ", reads until \(dates.day($0.addingTimeInterval(-1)))" } ?? ""),
+                        date: dates.day(gift.paidAt ?? gift.createdAt))
+            }
         let mayGrant = StaffPolicy.may(staff.role, .grantComplimentaryAccess)
         let grants = try ownGrants.map { grant in
             GrantRow(until: dates.day(grant.until.addingTimeInterval(-1)), note: grant.note.isEmpty ? nil : grant.note, grantedBy: grant.grantedBy, domain: nil,
@@ -119,7 +140,7 @@ struct MembersAdminController: Sendable {
                 )
             },
             hasSubscriptions: !subscriptions.isEmpty,
-            grants: grants, hasGrants: !grants.isEmpty, mayGrant: mayGrant, grantAction: AdminURL.grantToMember(id),
+            grants: grants, hasGrants: !grants.isEmpty, gifts: gifts, hasGifts: !gifts.isEmpty, mayGrant: mayGrant, grantAction: AdminURL.grantToMember(id),
             joined: member.createdAt.map(dates.dayAndTime) ?? "",
             sessions: sessions.count,
             lastSignIn: sessions.first.map { dates.dayAndTime($0.createdAt) },

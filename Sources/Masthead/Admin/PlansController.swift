@@ -32,6 +32,14 @@ struct PlansController: Sendable {
         let providerPriceID: String
     }
 
+    struct TranslationRow {
+        let edition: String
+        let language: String
+        let direction: String
+        let name: String
+        let description: String
+    }
+
     struct EditPage {
         let layout: AdminPages.Layout
         let csrf: String
@@ -45,6 +53,8 @@ struct PlansController: Sendable {
         let trialDays: String
         let active: Bool
         let prices: [PriceRow]
+        let translations: [TranslationRow]
+        let hasTranslations: Bool
         let listURL = AdminURL.plans
     }
 
@@ -57,6 +67,9 @@ struct PlansController: Sendable {
         var currency: [String]?
         var amount: [String]?
         var providerPriceID: [String]?
+        var translationEdition: [String]?
+        var translationName: [String]?
+        var translationDescription: [String]?
     }
 
     func register(on routes: any RoutesBuilder) {
@@ -95,6 +108,10 @@ struct PlansController: Sendable {
             let price = draft.prices.indices.contains(index) ? draft.prices[index] : PlanDraft.Price(currency: "", amount: "", providerPriceID: "")
             return PriceRow(index: index + 1, currency: price.currency, amount: price.amount, providerPriceID: price.providerPriceID)
         }
+        let translations = admin.theme.editions.all.filter { !$0.isDefault }.map { edition in
+            TranslationRow(edition: edition.code, language: edition.name, direction: edition.direction.rawValue,
+                           name: draft.translations[edition.code]?.name ?? "", description: draft.translations[edition.code]?.description ?? "")
+        }
         let heading = plan?.id == nil ? "New plan" : "Plan: \(plan?.name ?? "")"
         return try admin.render("admin/plan", EditPage(
             layout: admin.layout(heading, for: req, current: AdminURL.plans),
@@ -102,7 +119,8 @@ struct PlansController: Sendable {
             action: plan?.id.map(AdminURL.plan) ?? AdminURL.newPlan,
             errors: errors, hasErrors: !errors.isEmpty,
             name: draft.name, description: draft.description, monthly: draft.interval == .month,
-            trialDays: draft.trialDays, active: draft.active, prices: rows
+            trialDays: draft.trialDays, active: draft.active, prices: rows,
+            translations: translations, hasTranslations: !translations.isEmpty
         ), status: errors.isEmpty ? .ok : .unprocessableEntity)
     }
 
@@ -110,7 +128,7 @@ struct PlansController: Sendable {
         let staff = try req.requireStaff(.manageBilling)
         let form = try req.content.decode(Form.self)
         let currencies = form.currency ?? [], amounts = form.amount ?? [], ids = form.providerPriceID ?? []
-        let draft = PlanDraft(
+        var draft = PlanDraft(
             name: form.name ?? "", description: form.description ?? "",
             interval: form.interval == "month" ? .month : .year, trialDays: form.trialDays ?? "0", active: form.active == "1",
             prices: currencies.indices.prefix(12).map { index in
@@ -120,11 +138,18 @@ struct PlansController: Sendable {
                 )
             }
         )
+        let codes = form.translationEdition ?? [], names = form.translationName ?? [], descriptions = form.translationDescription ?? []
+        let known = Set(admin.theme.editions.all.map(\.code))
+        draft.translations = Dictionary(codes.indices.prefix(12).compactMap { index in
+            guard known.contains(codes[index]) else { return nil }
+            return (codes[index], Plan.Translation(name: names.indices.contains(index) ? names[index] : "", description: descriptions.indices.contains(index) ? descriptions[index] : ""))
+        }, uniquingKeysWith: { first, _ in first })
         let problems = draft.problems()
+        let checked = draft
         guard problems.isEmpty else { return try edit(req, plan: plan, draft: draft, errors: problems) }
         let isNew = plan.id == nil
         try await req.db.transaction { db in
-            try await draft.save(onto: plan, on: db)
+            try await checked.save(onto: plan, on: db)
             try await AuditLog(database: db, now: Date()).record(staff.email, isNew ? "created plan" : "changed plan", plan.name)
         }
         return req.redirect(to: AdminURL.withNotice(AdminURL.plans, "saved"), redirectType: .normal)

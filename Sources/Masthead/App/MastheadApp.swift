@@ -86,6 +86,7 @@ public enum MastheadApp {
             mail: BillingMail(editions: editions, settings: settings)
         )
         JoinController(pages: pages, csrf: csrf, billing: billing, settings: settings, viewers: viewers).register(on: app, editions: editions)
+        GiftController(pages: pages, csrf: csrf, billing: billing, settings: settings, viewers: viewers, editions: editions).register(on: app)
         if let stripe = settings.billing.stripe {
             WebhookController(billing: billing, signature: StripeSignature(secret: stripe.webhookSecret)).register(on: app)
         } else if settings.billing.testMode {

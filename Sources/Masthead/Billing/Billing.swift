@@ -35,7 +35,7 @@ struct Billing: Sendable {
             checkoutID: try checkout.requireID(), memberID: try member.requireID(), email: member.email,
             customerID: earlier.first { $0.provider == provider.name }?.providerCustomerID,
             planSlug: plan.slug, planName: plan.name, price: price.money, interval: plan.interval, providerPriceID: price.providerPriceID,
-            trialDays: earlier.isEmpty ? plan.trialDays : 0,
+            trialDays: earlier.isEmpty ? plan.trialDays : 0, isGift: false,
             successURL: publicURL + urls.done(checkout: try checkout.requireID()),
             cancelURL: publicURL + urls.plans(returningTo: returnPath)
         ))

@@ -13,12 +13,13 @@ struct BillingEvent: Sendable {
     let change: Change
 
     enum Change: Sendable {
-        case checkoutCompleted(sessionID: String, checkoutID: UUID?, subscriptionID: String?)
+        /// `paymentID`: a one-off payment's (a gift's) payment intent; `paid`: whether its money came in.
+        case checkoutCompleted(sessionID: String, checkoutID: UUID?, subscriptionID: String?, paymentID: String?, paid: Bool)
         case subscriptionChanged(SubscriptionState)
         /// `renewal`: the invoice of a new period (not the first one, which the welcome covers).
         case invoicePaid(subscriptionID: String, periodEnd: Date?, renewal: Bool)
         case invoicePaymentFailed(subscriptionID: String)
-        case chargeRefunded(customerID: String, invoiceID: String?, fully: Bool)
+        case chargeRefunded(customerID: String?, invoiceID: String?, paymentID: String?, fully: Bool)
         /// A type Masthead does not act on; recorded and acknowledged.
         case ignored
     }
@@ -66,12 +67,15 @@ struct BillingEvent: Sendable {
 
     private static func change(type: String, object: [String: Any]) throws -> Change {
         switch type {
-        case "checkout.session.completed":
+        // A delayed payment method (a bank debit) completes the session unpaid and pays later.
+        case "checkout.session.completed", "checkout.session.async_payment_succeeded":
             guard let sessionID = object["id"] as? String else { throw Malformed(description: "the checkout session has no id") }
             return .checkoutCompleted(
                 sessionID: sessionID,
                 checkoutID: (object["client_reference_id"] as? String).flatMap(UUID.init(uuidString:)),
-                subscriptionID: reference(object["subscription"])
+                subscriptionID: reference(object["subscription"]),
+                paymentID: reference(object["payment_intent"]),
+                paid: object["payment_status"] as? String == "paid"
             )
         case "customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted":
             return .subscriptionChanged(try subscription(object))
@@ -83,8 +87,9 @@ struct BillingEvent: Sendable {
             let renewal = object["billing_reason"] as? String == "subscription_cycle" && ((object["amount_paid"] as? NSNumber)?.intValue ?? 0) > 0
             return .invoicePaid(subscriptionID: subscriptionID, periodEnd: periodEnd, renewal: renewal)
         case "charge.refunded":
-            guard let customerID = reference(object["customer"]) else { return .ignored }
-            return .chargeRefunded(customerID: customerID, invoiceID: reference(object["invoice"]), fully: object["refunded"] as? Bool ?? false)
+            let customerID = reference(object["customer"]), paymentID = reference(object["payment_intent"])
+            guard customerID != nil || paymentID != nil else { return .ignored }
+            return .chargeRefunded(customerID: customerID, invoiceID: reference(object["invoice"]), paymentID: paymentID, fully: object["refunded"] as? Bool ?? false)
         default:
             return .ignored
         }

@@ -60,7 +60,7 @@ struct BillingLedger: Sendable {
     }
 
     private func refundedSubscription(_ event: BillingEvent) async throws -> String? {
-        guard case .chargeRefunded(_, let invoiceID?, true) = event.change else { return nil }
+        guard case .chargeRefunded(_, let invoiceID?, _, true) = event.change else { return nil }
         return try await provider.subscriptionID(ofInvoice: invoiceID)
     }
 
@@ -72,31 +72,31 @@ struct BillingLedger: Sendable {
             if recorded != nil { return .replayed }
             let (outcome, member) = try await effect(of: event, fetched: fetched, on: db)
             if let member { try await Entitlements(database: db, rules: rules).refresh(memberID: member) }
-            try await BillingEventRecord(provider: provider.name, eventID: event.id, type: event.type, outcome: outcome.rawValue, receivedAt: now).create(on: db)
+            let record = BillingEventRecord(provider: provider.name, eventID: event.id, type: event.type, outcome: outcome.rawValue, receivedAt: now)
+            if outcome == .unknown, case .chargeRefunded(_, nil, let paymentID?, true) = event.change { record.refundedPaymentID = paymentID }
+            try await record.create(on: db)
             logger.info("billing.event", metadata: ["id": "\(event.id)", "type": "\(event.type)", "outcome": "\(outcome.rawValue)"])
             return outcome
         }
     }
 
     /// Waits until no other transaction is applying an event about the same subscription (or
-    /// customer), so two cannot both read the old state and both write. On PostgreSQL, an
-    /// advisory lock on the subject. On SQLite, the database's one write lock, taken before the
-    /// first read: a transaction that read first and wrote later could find another's write
-    /// committed in between and fail (SQLITE_BUSY_SNAPSHOT) instead of waiting its turn.
+    /// customer), so two cannot both read the old state and both write: on PostgreSQL an
+    /// advisory lock on the subject, on SQLite the database's one write lock.
     private func takeTurn(on subject: String?, db: any Database) async throws {
         let sql = db as! any SQLDatabase
         if sql.dialect.name == "postgresql" {
             guard let key = subject else { return }
             try await sql.raw("SELECT pg_advisory_xact_lock(\(bind: Self.lockNamespace), hashtext(\(bind: key)))").run()
         } else {
-            try await sql.raw("UPDATE billing_events SET type = type WHERE 1 = 0").run()
+            try await SQLiteWriteTurn.take(on: db, table: BillingEventRecord.schema)
         }
     }
 
     /// A completed checkout names its subscription; when no event about it has arrived yet, the
     /// provider is asked for it (outside the transaction: no network call holds a database lock).
     private func subscriptionMissingFrom(_ event: BillingEvent) async throws -> BillingEvent.SubscriptionState? {
-        guard case .checkoutCompleted(_, _, let subscriptionID?) = event.change,
+        guard case .checkoutCompleted(_, _, let subscriptionID?, _, _) = event.change,
               try await subscription(subscriptionID, on: database) == nil
         else { return nil }
         return try await provider.subscription(id: subscriptionID)
@@ -105,11 +105,14 @@ struct BillingLedger: Sendable {
     /// The event's effect, and the member whose entitlement it may have changed.
     private func effect(of event: BillingEvent, fetched: Fetched, on db: any Database) async throws -> (Outcome, UUID?) {
         switch event.change {
-        case .checkoutCompleted(let sessionID, let checkoutID, _):
+        case .checkoutCompleted(let sessionID, let checkoutID, _, let paymentID, let paid):
             guard let checkoutID, let checkout = try await Checkout.find(checkoutID, on: db) else { return (.unknown, nil) }
             // A checkout reference alone proves nothing (a payment link can carry any): the
             // session must be the one Masthead opened for it.
             guard checkout.providerSessionID == sessionID else { return (.mismatched, nil) }
+            if let gift = try await Gift.query(on: db).filter(\.$checkout.$id == checkoutID).first() {
+                return try await giftPaid(gift, checkout: checkout, paymentID: paymentID, paid: paid, on: db)
+            }
             checkout.completedAt = checkout.completedAt ?? now
             try await checkout.save(on: db)
             guard let subscription = fetched.subscription else { return (.applied, checkout.$member.id) }
@@ -139,9 +142,15 @@ struct BillingLedger: Sendable {
             }
             return try await save(subscription, version: event.created, on: db)
 
-        case .chargeRefunded(let customerID, _, let fully):
+        case .chargeRefunded(let customerID, let invoiceID, let paymentID, let fully):
             guard fully else { return (.ignored, nil) }
-            guard let subscription = try await refunded(customerID: customerID, subscriptionID: fetched.refundedSubscriptionID, on: db) else { return (.unknown, nil) }
+            if let paymentID, let gift = try await Gift.query(on: db).filter(\.$provider == provider.name).filter(\.$providerPaymentID == paymentID).first() {
+                return try await giftRefunded(gift, on: db)
+            }
+            // A one-off payment (no invoice) that is no gift Masthead knows yet is not a
+            // subscription's either: the customer's subscription is not what was refunded.
+            if paymentID != nil && invoiceID == nil { return (.unknown, nil) }
+            guard let customerID, let subscription = try await refunded(customerID: customerID, subscriptionID: fetched.refundedSubscriptionID, on: db) else { return (.unknown, nil) }
             subscription.status = .refunded
             subscription.endedAt = min(subscription.endedAt ?? now, now)
             return try await save(subscription, version: event.created, on: db)
@@ -246,10 +255,11 @@ extension BillingEvent {
     /// What the event is about, for taking turns: its subscription, else its customer.
     var subject: String? {
         switch change {
-        case .checkoutCompleted(_, _, let subscriptionID): subscriptionID
+        case .checkoutCompleted(let sessionID, _, let subscriptionID, let paymentID, _): subscriptionID ?? paymentID ?? sessionID
         case .subscriptionChanged(let state): state.id
         case .invoicePaid(let subscriptionID, _, _), .invoicePaymentFailed(let subscriptionID): subscriptionID
-        case .chargeRefunded(let customerID, _, _): customerID
+        // A one-off payment's refund meets its completion (a gift) on the payment.
+        case .chargeRefunded(let customerID, let invoiceID, let paymentID, _): invoiceID == nil ? paymentID ?? customerID : customerID
         case .ignored: nil
         }
     }
@@ -265,6 +275,9 @@ final class BillingEventRecord: Model, @unchecked Sendable {
     @Field(key: "type") var type: String
     @Field(key: "outcome") var outcome: String
     @Field(key: "received_at") var receivedAt: Date
+    /// A one-off payment refunded before Masthead knew what it paid for (a gift whose
+    /// completion is still on its way).
+    @OptionalField(key: "refunded_payment_id") var refundedPaymentID: String?
 
     init() {}
 

@@ -34,11 +34,12 @@ struct PlansPageModel {
     let currencies: [LayoutModel.Link]
     let free: Free?
     let signIn: FormPageModel.Link?
+    let gift: FormPageModel.Link?
     /// Templates see stored properties only.
     let hasPlans: Bool
     let hasCurrencies: Bool
 
-    init(layout: LayoutModel, title: String, intro: String, notice: String?, alreadyPaid: FormPageModel.Link?, plans: [Plan], currencies: [LayoutModel.Link], free: Free?, signIn: FormPageModel.Link?) {
+    init(layout: LayoutModel, title: String, intro: String, notice: String?, alreadyPaid: FormPageModel.Link?, plans: [Plan], currencies: [LayoutModel.Link], free: Free?, signIn: FormPageModel.Link?, gift: FormPageModel.Link?) {
         self.layout = layout
         self.title = title
         self.intro = intro
@@ -48,6 +49,7 @@ struct PlansPageModel {
         self.currencies = currencies
         self.free = free
         self.signIn = signIn
+        self.gift = gift
         self.hasPlans = !plans.isEmpty
         self.hasCurrencies = !currencies.isEmpty
     }

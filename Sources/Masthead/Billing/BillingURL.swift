@@ -6,6 +6,7 @@ struct BillingURL {
     static let join = "join"
     static let checkout = "checkout"
     static let done = "done"
+    static let giftSegment = "gift"
     static let account = "account"
     static let manage = "billing"
     static let testMode = "billing"
@@ -27,6 +28,11 @@ struct BillingURL {
     }
 
     func done(checkout id: UUID) -> String { "\(plans)/\(Self.done)?checkout=\(id.uuidString)" }
+
+    var gift: String { "\(plans)/\(Self.giftSegment)" }
+    func giftDone(checkout id: UUID) -> String { "\(gift)/\(Self.done)?checkout=\(id.uuidString)" }
+    /// The link a gift's recipient is emailed; at the root, the gift knows its edition.
+    static func redeem(token: String) -> String { "/\(giftSegment)/\(token)" }
 
     static func testCheckout(_ id: UUID) -> String { "/\(testMode)/\(testCheckoutSegment)/\(id.uuidString)" }
     static var testPortal: String { "/\(testMode)/\(testPortalSegment)" }

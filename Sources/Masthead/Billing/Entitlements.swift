@@ -3,7 +3,7 @@ import Foundation
 import SQLKit
 
 /// Keeps each member's `paid_until` equal to what `Entitlement` derives from their
-/// subscriptions and complimentary access, recomputed in the transaction that changes either.
+/// subscriptions, complimentary access and redeemed gifts, recomputed in the transaction that changes either.
 /// When it changes, every instance is told to forget what it remembered of sessions (their
 /// access level with them).
 struct Entitlements: Sendable {
@@ -55,7 +55,10 @@ struct Entitlements: Sendable {
         let subscriptions = try await Subscription.query(on: database).filter(\.$member.$id == memberID).all()
         let ownGrants = try await ComplimentaryAccess.query(on: database).filter(\.$member.$id == memberID).all()
         let grants = ownGrants + domainGrants.filter { ComplimentaryAccess.domain($0.emailDomain ?? "", covers: member.email) }
-        let paidUntil = Entitlement.paidUntil(subscriptions, complimentaryUntil: grants.map(\.until), rules: rules)
+        let gifts = try await Gift.query(on: database).filter(\.$redeemedBy.$id == memberID).filter(\.$status == .redeemed).all()
+            .filter { rules.countedProviders.contains($0.provider) }
+        let givenUntil = grants.map(\.until) + [Gift.accessUntil(chaining: gifts)].compactMap { $0 }
+        let paidUntil = Entitlement.paidUntil(subscriptions, givenUntil: givenUntil, rules: rules)
         guard paidUntil != member.paidUntil else { return }
         member.paidUntil = paidUntil
         try await member.save(on: database)

@@ -45,7 +45,7 @@ struct JoinController: Sendable {
             guard let price = plan.prices.first(where: { $0.currency == currency }) else { return nil }
             let hidden: [FormPageModel.Hidden] = [.init(name: "plan", value: plan.slug), .init(name: "currency", value: currency), .init(name: "return", value: returnPath)]
             return PlansPageModel.Plan(
-                name: plan.name, description: plan.description,
+                name: plan.name(in: edition), description: plan.description(in: edition),
                 price: price.money.formatted(locale: Locale(identifier: edition.locale)),
                 interval: edition.text("plan_per_\(plan.interval.rawValue)"),
                 trial: plan.trialDays > 0 ? edition.text("plan_trial", ["days": String(plan.trialDays)]) : nil,
@@ -53,7 +53,7 @@ struct JoinController: Sendable {
                 method: signedIn == nil ? "get" : "post",
                 action: urls.checkout,
                 hidden: signedIn == nil ? hidden : hidden + [.init(name: CSRF.fieldName, value: token)],
-                label: edition.text("plan_choose", ["plan": plan.name])
+                label: edition.text("plan_choose", ["plan": plan.name(in: edition)])
             )
         }
         let model = PlansPageModel(
@@ -73,7 +73,8 @@ struct JoinController: Sendable {
                 emailLabel: edition.text("form_email"), nameLabel: edition.text("form_name"),
                 hint: edition.text("form_email_hint"), submitLabel: edition.text("join_submit")
             ) : nil,
-            signIn: signedIn == nil ? .init(label: edition.text("signin_instead", texts.values), url: MemberURL(edition: edition).signIn(returningTo: returnPath)) : nil
+            signIn: signedIn == nil ? .init(label: edition.text("signin_instead", texts.values), url: MemberURL(edition: edition).signIn(returningTo: returnPath)) : nil,
+            gift: billing.provider == nil || offered.isEmpty ? nil : .init(label: edition.text("plans_gift", texts.values), url: "\(urls.gift)?currency=\(currency)")
         )
         let response = try pages.personalResponse("plans", model)
         if let newCookie { response.cookies[CSRF.cookieName] = settings.cookie(newCookie, for: req, maxAge: nil) }
@@ -96,8 +97,8 @@ struct JoinController: Sendable {
         if let signedIn = req.signedIn {
             if signedIn.viewer == .paidMember { return req.redirect(to: returnPath, redirectType: .normal) }
             model = FormPageModel(
-                layout: pages.personalLayout(edition: edition, title: edition.text("checkout_title", ["plan": choice.plan.name]), access: signedIn.viewer.accessLevel),
-                title: edition.text("checkout_title", ["plan": choice.plan.name]),
+                layout: pages.personalLayout(edition: edition, title: edition.text("checkout_title", ["plan": choice.plan.name(in: edition)]), access: signedIn.viewer.accessLevel),
+                title: edition.text("checkout_title", ["plan": choice.plan.name(in: edition)]),
                 intro: [priceText, edition.text("checkout_intro", ["email": signedIn.member.email])] + (billing.isTestMode ? [edition.text("billing_test_mode")] : []),
                 error: nil, action: urls.checkout, fields: [],
                 hidden: [.init(name: CSRF.fieldName, value: csrf.token(for: binding)), .init(name: "plan", value: choice.plan.slug),
@@ -107,8 +108,8 @@ struct JoinController: Sendable {
             )
         } else {
             model = FormPageModel(
-                layout: pages.personalLayout(edition: edition, title: edition.text("checkout_title", ["plan": choice.plan.name])),
-                title: edition.text("checkout_title", ["plan": choice.plan.name]),
+                layout: pages.personalLayout(edition: edition, title: edition.text("checkout_title", ["plan": choice.plan.name(in: edition)])),
+                title: edition.text("checkout_title", ["plan": choice.plan.name(in: edition)]),
                 intro: [priceText, edition.text("checkout_signin_intro", ["site": settings.siteName])],
                 error: nil, action: MemberURL(edition: edition).join,
                 fields: [.init(label: edition.text("form_email"), name: "email", type: "email", autocomplete: "email", value: "", required: true, hint: edition.text("form_email_hint"))],

@@ -28,7 +28,7 @@ extension Billing {
         let statusKey = subscription.cancelAtPeriodEnd && [.active, .trialing].contains(subscription.status) ? "cancelling" : subscription.status.rawValue
         let accessUntil = Entitlement.paidUntil([subscription], rules: rules).flatMap { $0 > now ? $0 : nil }
         return MembershipSummary(
-            plan: subscription.plan?.name ?? paidText,
+            plan: subscription.plan?.name(in: edition) ?? paidText,
             status: edition.strings["subscription_\(statusKey)"],
             dateLabel: accessUntil == nil ? nil : edition.text(ending ? "account_ends" : "account_renewal"),
             date: accessUntil.map { _ in dates.day(ending ? min(subscription.currentPeriodEnd, subscription.endedAt ?? .distantFuture) : subscription.currentPeriodEnd) },

@@ -44,9 +44,13 @@ struct Money: Sendable, Equatable {
     /// outlet writes it, not "US$100"), whole amounts without decimals, in the edition's locale.
     func formatted(locale: Locale) -> String {
         let whole = majorUnits == majorUnits.rounded
-        return majorUnits.formatted(
+        let text = majorUnits.formatted(
             .currency(code: currency.uppercased()).presentation(.narrow).locale(locale).precision(.fractionLength(whole ? 0 : 2))
         )
+        // Right to left, "100 US$" ends in a "$" that takes the paragraph's direction and is
+        // drawn before the "US" ("$US 100"); a left-to-right mark after it keeps "US$" whole.
+        let rightToLeft = Locale.Language(identifier: locale.identifier).characterDirection == .rightToLeft
+        return rightToLeft && text.unicodeScalars.contains(where: { $0.isASCII && $0.properties.isAlphabetic }) ? text + "\u{200E}" : text
     }
 }
 

@@ -31,6 +31,8 @@ struct CheckoutRequest: Sendable {
     let interval: Plan.Interval
     let providerPriceID: String?
     let trialDays: Int
+    /// One period paid once, for someone else (a gift), rather than a subscription.
+    let isGift: Bool
     let successURL: String
     let cancelURL: String
 }

@@ -20,9 +20,30 @@ final class Plan: Model, @unchecked Sendable {
     /// Archived plans keep their subscribers but are no longer offered.
     @Field(key: "active") var active: Bool
     @Field(key: "position") var position: Int
+    /// The name and description in other editions' languages, as JSON by edition code.
+    @Field(key: "translations") var translationsJSON: String
     @Children(for: \.$plan) var prices: [PlanPrice]
 
     init() {}
+
+    struct Translation: Codable, Sendable, Equatable {
+        var name: String
+        var description: String
+    }
+
+    var translations: [String: Translation] {
+        get { (try? JSONDecoder().decode([String: Translation].self, from: Data(translationsJSON.utf8))) ?? [:] }
+        set { translationsJSON = String(decoding: (try? JSONEncoder().encode(newValue)) ?? Data("{}".utf8), as: UTF8.self) }
+    }
+
+    /// The plan's name for readers of an edition: its translation, else the name staff gave.
+    func name(in edition: Edition) -> String {
+        translations[edition.code].map(\.name).flatMap { $0.isEmpty ? nil : $0 } ?? name
+    }
+
+    func description(in edition: Edition) -> String {
+        translations[edition.code].map(\.description).flatMap { $0.isEmpty ? nil : $0 } ?? description
+    }
 
     init(slug: String, name: String, description: String, interval: Interval, trialDays: Int = 0, position: Int) {
         self.slug = slug
@@ -32,6 +53,7 @@ final class Plan: Model, @unchecked Sendable {
         self.trialDays = trialDays
         self.active = true
         self.position = position
+        self.translationsJSON = "{}"
     }
 }
 

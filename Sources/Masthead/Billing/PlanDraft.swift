@@ -16,6 +16,8 @@ struct PlanDraft: Sendable {
     var trialDays: String
     var active: Bool
     var prices: [Price]
+    /// Name and description by edition code, for editions other than the default.
+    var translations: [String: Plan.Translation] = [:]
 
     /// Rows offered on the form: the plan's prices and a few empty ones for new currencies.
     static let priceRows = 4
@@ -34,6 +36,7 @@ struct PlanDraft: Sendable {
             name: plan.name, description: plan.description, interval: plan.interval, trialDays: String(plan.trialDays), active: plan.active,
             prices: plan.prices.sorted { $0.currency < $1.currency }.map { Price(currency: $0.currency.uppercased(), amount: $0.money.plain, providerPriceID: $0.providerPriceID ?? "") }
         )
+        self.translations = plan.translations
     }
 
     /// The problems with the draft, by field; empty when it can be saved.
@@ -42,6 +45,9 @@ struct PlanDraft: Sendable {
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         if name.isEmpty || name.count > 60 { problems["name"] = "Give the plan a name readers will see, up to 60 characters." }
         if description.count > 300 { problems["description"] = "Keep the description under 300 characters." }
+        if translations.values.contains(where: { $0.name.count > 60 || $0.description.count > 300 }) {
+            problems["translations"] = "Keep each translated name to 60 characters and each description under 300."
+        }
         if Int(trialDays).map({ !(0...365).contains($0) }) ?? true { problems["trialDays"] = "Trial days are a whole number from 0 to 365." }
         let filled = prices.filter { !$0.currency.trimmingCharacters(in: .whitespaces).isEmpty || !$0.amount.trimmingCharacters(in: .whitespaces).isEmpty }
         var seen = Set<String>()
@@ -75,6 +81,10 @@ struct PlanDraft: Sendable {
         plan.interval = interval
         plan.trialDays = Int(trialDays) ?? 0
         plan.active = active
+        plan.translations = translations.compactMapValues { text in
+            let trimmed = Plan.Translation(name: text.name.trimmingCharacters(in: .whitespacesAndNewlines), description: text.description.trimmingCharacters(in: .whitespacesAndNewlines))
+            return trimmed.name.isEmpty && trimmed.description.isEmpty ? nil : trimmed
+        }
         if plan.id == nil {
             plan.slug = try await Self.freeSlug(for: plan.name, on: database)
             plan.position = (try await Plan.query(on: database).max(\.$position) ?? 0) + 1

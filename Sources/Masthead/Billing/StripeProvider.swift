@@ -8,6 +8,15 @@ struct StripeProvider: PaymentProvider {
     var name: String { "stripe" }
 
     func checkoutURL(for checkout: CheckoutRequest) async throws -> CheckoutSession {
+        let form = checkout.isGift ? giftForm(checkout) : subscriptionForm(checkout)
+        let session = try await api.post("/v1/checkout/sessions", form: form, idempotencyKey: "checkout-\(checkout.checkoutID.uuidString)")
+        guard let id = session["id"] as? String, let url = session["url"] as? String else {
+            throw PaymentProviderError(description: "Stripe's checkout session has no id or url")
+        }
+        return CheckoutSession(id: id, url: url)
+    }
+
+    private func subscriptionForm(_ checkout: CheckoutRequest) -> [(String, String)] {
         var form: [(String, String)] = [
             ("mode", "subscription"),
             checkout.customerID.map { ("customer", $0) } ?? ("customer_email", checkout.email),
@@ -29,11 +38,24 @@ struct StripeProvider: PaymentProvider {
             ]
         }
         if checkout.trialDays > 0 { form.append(("subscription_data[trial_period_days]", String(checkout.trialDays))) }
-        let session = try await api.post("/v1/checkout/sessions", form: form, idempotencyKey: "checkout-\(checkout.checkoutID.uuidString)")
-        guard let id = session["id"] as? String, let url = session["url"] as? String else {
-            throw PaymentProviderError(description: "Stripe's checkout session has no id or url")
-        }
-        return CheckoutSession(id: id, url: url)
+        return form
+    }
+
+    /// A gift is one payment for one period: a one-off price, whatever recurring price the plan has.
+    private func giftForm(_ checkout: CheckoutRequest) -> [(String, String)] {
+        [
+            ("mode", "payment"),
+            ("customer_email", checkout.email),
+            ("client_reference_id", checkout.checkoutID.uuidString),
+            ("success_url", checkout.successURL),
+            ("cancel_url", checkout.cancelURL),
+            ("line_items[0][quantity]", "1"),
+            ("line_items[0][price_data][currency]", checkout.price.currency),
+            ("line_items[0][price_data][unit_amount]", String(checkout.price.minor)),
+            ("line_items[0][price_data][product_data][name]", "\(checkout.planName) (gift)"),
+            ("payment_intent_data[metadata][\(BillingEvent.memberMetadataKey)]", checkout.memberID.uuidString),
+            ("payment_intent_data[metadata][masthead_gift_checkout]", checkout.checkoutID.uuidString),
+        ]
     }
 
     func billingPortalURL(customerID: String, returnURL: String) async throws -> String {

@@ -66,9 +66,10 @@ extension EntitlementRules {
 /// the member (`paid_until`, by `Entitlements`) so that a signed-in reader's access is known
 /// from their session alone, and `AccessPolicy` reads it from there.
 enum Entitlement {
-    static func paidUntil(_ subscriptions: [Subscription], complimentaryUntil: [Date] = [], rules: EntitlementRules) -> Date? {
+    /// `givenUntil`: the ends of access given rather than subscribed to (complimentary, gifts).
+    static func paidUntil(_ subscriptions: [Subscription], givenUntil: [Date] = [], rules: EntitlementRules) -> Date? {
         let counted = subscriptions.filter { rules.countedProviders.contains($0.provider) }
-        return (counted.compactMap { paidUntil($0, graceDays: rules.graceDays) } + complimentaryUntil).max()
+        return (counted.compactMap { paidUntil($0, graceDays: rules.graceDays) } + givenUntil).max()
     }
 
     static func paidUntil(_ subscription: Subscription, graceDays: Int) -> Date? {

@@ -30,8 +30,10 @@ struct TestModeController: Sendable {
     func checkoutPage(_ req: Request, declined: Bool = false) async throws -> Response {
         let (checkout, signedIn) = try await ownCheckout(req)
         let edition = editions[checkout.edition] ?? editions.defaultEdition
-        guard checkout.completedAt == nil else { return req.redirect(to: BillingURL(edition: edition).done(checkout: try checkout.requireID()), redirectType: .normal) }
+        let gift = try await Gift.query(on: req.db).filter(\.$checkout.$id == checkout.requireID()).first()
+        guard checkout.completedAt == nil else { return req.redirect(to: try returnURL(checkout, gift: gift, edition: edition), redirectType: .normal) }
         let plan = checkout.price.plan
+        let price = checkout.price.money.formatted(locale: Locale(identifier: edition.locale))
         let title = edition.text("test_checkout_title")
         let action = BillingURL.testCheckout(try checkout.requireID())
         let token = csrf.token(for: signedIn.sessionToken)
@@ -41,10 +43,10 @@ struct TestModeController: Sendable {
             notice: edition.text("billing_test_mode"),
             error: declined ? edition.text("test_checkout_declined") : nil,
             details: [
-                .init(term: edition.text("test_checkout_plan"), value: plan.name),
-                .init(term: edition.text("test_checkout_price"), value: checkout.price.money.formatted(locale: Locale(identifier: edition.locale)) + " " + edition.text("plan_per_\(plan.interval.rawValue)")),
+                .init(term: edition.text("test_checkout_plan"), value: plan.name(in: edition)),
+                .init(term: edition.text("test_checkout_price"), value: gift == nil ? price + " " + edition.text("plan_per_\(plan.interval.rawValue)") : price),
                 .init(term: edition.text("account_email"), value: signedIn.member.email),
-            ],
+            ] + (gift.map { [.init(term: edition.text("gift_for"), value: $0.recipientEmail)] } ?? []),
             actions: [
                 .init(action: action, csrf: token, fields: [.init(name: "outcome", value: "pay")], label: edition.text("test_checkout_pay"), primary: true),
                 .init(action: action, csrf: token, fields: [.init(name: "outcome", value: "decline")], label: edition.text("test_checkout_decline"), primary: false),
@@ -58,14 +60,25 @@ struct TestModeController: Sendable {
         let form = try req.content.decode(PaymentForm.self)
         let (checkout, _) = try await ownCheckout(req)
         let edition = editions[checkout.edition] ?? editions.defaultEdition
-        guard checkout.completedAt == nil else { return req.redirect(to: BillingURL(edition: edition).done(checkout: try checkout.requireID()), redirectType: .normal) }
+        let gift = try await Gift.query(on: req.db).filter(\.$checkout.$id == checkout.requireID()).first()
+        let done = try returnURL(checkout, gift: gift, edition: edition)
+        guard checkout.completedAt == nil else { return req.redirect(to: done, redirectType: .normal) }
         guard form.outcome == "pay" else { return try await checkoutPage(req, declined: true) }
         let now = Date()
         let ledger = try billing.ledger(on: req.db, now: now, logger: req.logger)
-        for body in try TestModeEvents.paid(checkout: checkout, price: checkout.price, plan: checkout.price.plan, now: now) {
+        let events = gift == nil
+            ? try TestModeEvents.paid(checkout: checkout, price: checkout.price, plan: checkout.price.plan, now: now)
+            : [try TestModeEvents.giftPaid(checkout: checkout, now: now)]
+        for body in events {
             _ = try await ledger.apply(try BillingEvent(json: body))
         }
-        return req.redirect(to: BillingURL(edition: edition).done(checkout: try checkout.requireID()), redirectType: .normal)
+        return req.redirect(to: done, redirectType: .normal)
+    }
+
+    /// Where the provider would send the reader back: the gift's page or the subscription's.
+    private func returnURL(_ checkout: Checkout, gift: Gift?, edition: Edition) throws -> String {
+        let urls = BillingURL(edition: edition)
+        return gift == nil ? urls.done(checkout: try checkout.requireID()) : urls.giftDone(checkout: try checkout.requireID())
     }
 
     func portal(_ req: Request) async throws -> Response {
@@ -78,7 +91,7 @@ struct TestModeController: Sendable {
         var actions: [BillingPageModel.Action] = []
         if let subscription, subscription.provider == billing.provider?.name {
             details = [
-                .init(term: edition.text("test_checkout_plan"), value: subscription.plan?.name ?? "—"),
+                .init(term: edition.text("test_checkout_plan"), value: subscription.plan?.name(in: edition) ?? "—"),
                 .init(term: edition.text(subscription.cancelAtPeriodEnd ? "account_ends" : "account_renewal"), value: dates.day(subscription.currentPeriodEnd)),
             ]
             actions = [.init(

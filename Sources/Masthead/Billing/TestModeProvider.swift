@@ -61,6 +61,16 @@ enum TestModeEvents {
         ]
     }
 
+    /// A paid gift: the one-off checkout completes with its payment.
+    static func giftPaid(checkout: Checkout, now: Date) throws -> Data {
+        try event("checkout.session.completed", [
+            "id": "cs_test_\(checkout.id?.uuidString ?? "")", "object": "checkout.session", "mode": "payment",
+            "client_reference_id": checkout.id?.uuidString ?? "", "customer": NSNull(),
+            "payment_intent": "pi_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased(),
+            "payment_status": "paid", "status": "complete",
+        ], now: now)
+    }
+
     /// The reader cancelled, or took back the cancellation, in the test-mode billing portal.
     static func cancellation(of subscription: Subscription, cancel: Bool, now: Date) throws -> Data {
         try event("customer.subscription.updated", subscriptionObject(

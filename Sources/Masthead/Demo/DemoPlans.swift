@@ -1,7 +1,7 @@
 import Fluent
 
 /// The demo outlet's plans: $100 a year, as the reference outlet charges, or $10 a month; in
-/// US dollars and euros, so the plans page shows its currency choice.
+/// US dollars and euros, so the plans page shows its currency choice; named in Arabic too.
 enum DemoPlans {
     static func insertIfNone(on database: any Database) async throws {
         guard try await Plan.query(on: database).count() == 0 else { return }
@@ -11,6 +11,8 @@ enum DemoPlans {
             (Plan(slug: "monthly", name: "Monthly", description: "Everything we publish, billed every month. Cancel at any time.", interval: .month, position: 2),
              [("usd", 1_000), ("eur", 950)]),
         ]
+        plans[0].0.translations = ["ar": .init(name: "سنوي", description: "كل ما ننشره، بدفعة واحدة في السنة: شهران مجانًا مقارنةً بالدفع الشهري.")]
+        plans[1].0.translations = ["ar": .init(name: "شهري", description: "كل ما ننشره، بدفعة كل شهر. يمكنك الإلغاء في أي وقت.")]
         for (plan, prices) in plans {
             try await plan.create(on: database)
             for (currency, amount) in prices {

@@ -8,6 +8,8 @@ struct FormPageModel {
         let value: String
         let required: Bool
         let hint: String?
+        /// A paragraph rather than a line: a textarea.
+        var multiline = false
     }
 
     struct Hidden {

@@ -16,5 +16,7 @@ enum MastheadMigrations {
         CreateBilling(),
         AddComplimentaryAccess(),
         CreateOutbox(),
+        CreateGifts(),
+        AddPlanTranslations(),
     ]
 }

@@ -47,8 +47,8 @@ struct EntitlementTests {
     @Test("complimentary access and subscriptions: the later end wins")
     func complimentary() {
         let later = now.addingTimeInterval(86_400 * 365)
-        #expect(Entitlement.paidUntil([subscription(.active)], complimentaryUntil: [later], rules: stripeOnly) == later)
-        #expect(Entitlement.paidUntil([], complimentaryUntil: [later], rules: stripeOnly) == later)
+        #expect(Entitlement.paidUntil([subscription(.active)], givenUntil: [later], rules: stripeOnly) == later)
+        #expect(Entitlement.paidUntil([], givenUntil: [later], rules: stripeOnly) == later)
     }
 
     @Test("a domain grant covers the domain and its subdomains, nothing that merely ends alike")
@@ -70,5 +70,12 @@ struct EntitlementTests {
         #expect(Money(minor: 35_000, currency: "kwd").formatted(locale: english).contains("35"))
         #expect(!Money(minor: 35_000, currency: "kwd").formatted(locale: english).contains("350"))
         #expect(Money(minor: 5_000, currency: "jpy").formatted(locale: english).contains("5,000"))
+    }
+
+    @Test("right to left, a Latin currency symbol stays whole: \"US$\" is not drawn as \"$US\"")
+    func moneyRightToLeft() {
+        let arabic = Money(minor: 10_000, currency: "usd").formatted(locale: Locale(identifier: "ar"))
+        #expect(arabic.contains("100") && arabic.hasSuffix("US$\u{200E}"))
+        #expect(!Money(minor: 10_000, currency: "usd").formatted(locale: Locale(identifier: "en_GB")).contains("\u{200E}"))
     }
 }

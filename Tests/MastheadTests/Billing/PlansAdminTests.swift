@@ -37,6 +37,25 @@ struct PlansAdminTests {
         }
     }
 
+    @Test("a plan named in Arabic is offered by that name on the Arabic plans page, and by its own name elsewhere", arguments: [TestDatabase.sqlite])
+    func translated(database: TestDatabase) async throws {
+        try await withSite(on: database) { site in
+            let (owner, _) = try await Newsroom.signedIn(site, as: .owner)
+            let form = try await owner.get("/admin/plans/new")
+            #expect(form.body.contains("Name (العربية)") || form.body.contains("name=\"translationName[]\""))
+            _ = try await owner.post("/admin/plans/new", form: [
+                "csrf": HTML.attributeValues("value", of: "input type=\"hidden\" name=\"csrf\"", in: form.body).first ?? "",
+                "name": "Student", "description": "For students.", "interval": "year", "trialDays": "0", "active": "1",
+                "currency[]": "USD", "amount[]": "40", "translationEdition[]": "ar", "translationName[]": "الطلاب", "translationDescription[]": "للطلاب.",
+            ])
+            let arabic = try await site.get("/ar/join")
+            #expect(arabic.body.contains("<h2 class=\"plan__name\">الطلاب</h2>"))
+            #expect(arabic.body.contains("للطلاب."))
+            #expect(arabic.body.contains("<h2 class=\"plan__name\">سنوي</h2>"))
+            #expect(try await site.get("/join").body.contains("<h2 class=\"plan__name\">Student</h2>"))
+        }
+    }
+
     @Test("a plan with a bad price is refused whole, with the reason; only the owner manages plans", arguments: [TestDatabase.sqlite])
     func refused(database: TestDatabase) async throws {
         try await withSite(on: database) { site in

@@ -51,6 +51,15 @@ struct SiteCrawlTests {
             _ = try await payer.submit(checkoutPage, action: checkoutPath, ["outcome": "pay"])
             pagesToValidate["paying /account"] = try await payer.get("/account")
             pagesToValidate["test portal"] = try await payer.get("/billing/test-portal")
+            pagesToValidate["/join/gift"] = try await site.get("/join/gift")
+            let giftForm = try await payer.get("/ar/join/gift")
+            pagesToValidate["gift form ar"] = giftForm
+            pagesToValidate["gift form refused"] = try await payer.submit(giftForm, action: "/ar/join/gift", ["email": "nobody"])
+            let giftCheckout = try #require(try await payer.submit(giftForm, action: "/ar/join/gift", ["email": "gifted@example.com", "message": "مبروك"]).headers.first(name: .location))
+            let giftCheckoutPath = String(giftCheckout.dropFirst(TestModeJourneyTests.publicURL.count))
+            _ = try await payer.submit(try await payer.get(giftCheckoutPath), action: giftCheckoutPath, ["outcome": "pay"])
+            pagesToValidate["gift redeem ar"] = try await site.get(try await GiftTests.redeemPath(site, to: "gifted@example.com"))
+            pagesToValidate["gift invalid"] = try await site.get("/gift/nothing")
             pagesToValidate["/admin"] = try await site.get("/admin?kind=news", headers: [("Cookie", "mh_staff=\(staffToken)")])
             for (index, entry) in pagesToValidate.enumerated() {
                 try entry.value.body.write(to: folder.appendingPathComponent("page-\(index).html"), atomically: true, encoding: .utf8)
@@ -70,7 +79,7 @@ struct SiteCrawlTests {
             let author = HTML.internalLinks(in: try await site.get("/articles/\(publicArticle.slug)").body).first { $0.hasPrefix("/authors/") }
             let paths = [
                 "/", "/ar/", "/articles/\(publicArticle.slug)", "/articles/\(paid.slug)", "/ar/articles/\(arabic.slug)",
-                "/news", "/ar/analysis", "/news?page=2", topic ?? "/", author ?? "/", "/signin", "/join", "/ar/join", "/join/checkout?plan=yearly&currency=usd&return=/", "/admin/signin", "404:/no-such-page", "404:/ar/no-such-page",
+                "/news", "/ar/analysis", "/news?page=2", topic ?? "/", author ?? "/", "/signin", "/join", "/ar/join", "/join/checkout?plan=yearly&currency=usd&return=/", "/join/gift", "/admin/signin", "404:/no-such-page", "404:/ar/no-such-page",
             ]
             let script = TestSettings.repositoryRoot.appendingPathComponent("scripts/a11y-check").path
             let result = try await ExternalTool.run("python3", [script, site.baseURL] + paths)
