@@ -23,6 +23,10 @@ enum Entry {
             Terminal.fail(error.description)
         } catch let error as StripePlanSync.Failure {
             Terminal.fail(error.description)
+        } catch let error as NewsletterOperations.Failure {
+            Terminal.fail(error.description)
+        } catch let error as DKIMError {
+            Terminal.fail(error.description)
         } catch {
             if MastheadCommand.exitCode(for: error) == .success {
                 Terminal.say(MastheadCommand.fullMessage(for: error))

@@ -5,13 +5,18 @@ import Vapor
 /// must be this site's, and the request must carry a token (the `csrf` form field or the
 /// `X-CSRF-Token` header) signed for one of this browser's own secret cookies. A page on another
 /// site can read none of them, so it can make none of the tokens. Routes never check for
-/// themselves; the only exceptions are listed here.
+/// themselves; the only exceptions, and the forms that rely on the `Origin` alone, are listed here.
 struct FormProtection: AsyncMiddleware {
     let csrf: CSRF
 
-    /// Paths whose requests prove where they come from by a signature of their own (a payment
-    /// provider's webhook), and come from no browser.
-    static let signedElsewhere = ["/webhooks/"]
+    /// Paths whose requests prove where they come from by a signature of their own: a payment
+    /// provider's webhook, and a newsletter's signed one-click unsubscribe link (RFC 8058: the
+    /// mail client posts to it with no cookie).
+    static let signedElsewhere = ["/webhooks/", NewsletterLinks.unsubscribePrefix]
+
+    /// Forms shown on cached pages, which can carry no per-reader token: a request to them must
+    /// name this site as its `Origin` (every browser sends it with a form's POST).
+    static let originOnly = [NewsletterLinks.subscribe]
 
     /// The cookies a form's token may be bound to: the staff session (sent only under /admin),
     /// the reader's session, and the pre-session cookie of a browser not signed in.
@@ -19,6 +24,10 @@ struct FormProtection: AsyncMiddleware {
 
     func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         guard changesState(req), !Self.signedElsewhere.contains(where: req.url.path.hasPrefix) else {
+            return try await next.respond(to: req)
+        }
+        if Self.originOnly.contains(req.url.path) {
+            guard req.headers.first(name: .origin) != nil, csrf.originIsAcceptable(req) else { throw SiteError.forbidden(messageKey: "error_csrf") }
             return try await next.respond(to: req)
         }
         let submitted = req.headers.first(name: "X-CSRF-Token") ?? (try? req.content.get(String.self, at: CSRF.fieldName))

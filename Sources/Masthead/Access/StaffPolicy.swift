@@ -18,14 +18,18 @@ public enum StaffPolicy {
         /// Give members paid access without payment, one by one or by email domain.
         case grantComplimentaryAccess
         case viewAuditLog
+        /// Write and send newsletter issues.
+        case sendNewsletters
+        /// Set up the lists themselves: names, senders, who gets them.
+        case manageNewsletters
     }
 
     public static func may(_ role: StaffRole, _ power: Power) -> Bool {
         switch power {
         case .writeArticles: true
         case .createTopics: role >= .author
-        case .manageTopicsAndAuthors: role >= .editor
-        case .manageStaff, .viewMembers, .manageSettings, .viewAuditLog, .grantComplimentaryAccess: role >= .admin
+        case .manageTopicsAndAuthors, .sendNewsletters: role >= .editor
+        case .manageStaff, .viewMembers, .manageSettings, .viewAuditLog, .grantComplimentaryAccess, .manageNewsletters: role >= .admin
         case .manageBilling: role == .owner
         }
     }

@@ -11,6 +11,9 @@ struct AdminPages: Sendable {
     }
 
     struct Layout {
+        /// The admin is written in English; a page shown in another edition's language says so.
+        var lang = "en"
+        var dir = "ltr"
         let documentTitle: String
         let siteName: String
         let siteURL: String
@@ -40,6 +43,7 @@ struct AdminPages: Sendable {
         ("Editions", AdminURL.editions, .manageTopicsAndAuthors),
         ("Staff", AdminURL.staff, .manageStaff),
         ("Members", AdminURL.members, .viewMembers),
+        ("Newsletters", AdminURL.newsletters, .sendNewsletters),
         ("Revenue", AdminURL.revenue, .viewMembers),
         ("Plans", AdminURL.plans, .manageBilling),
         ("Audit log", AdminURL.audit, .viewAuditLog),

@@ -38,6 +38,9 @@ struct AdminURL {
         static let revoke: PathComponent = "revoke"
         static let revenue: PathComponent = "revenue"
         static let plans: PathComponent = "plans"
+        static let newsletters: PathComponent = "newsletters"
+        static let sends: PathComponent = "sends"
+        static let cancel: PathComponent = "cancel"
     }
 
     /// The prefix of every admin address: the scope of the staff cookie, and what robots.txt
@@ -68,7 +71,13 @@ struct AdminURL {
     static let plans = path(Segment.plans)
     static let newPlan = path(Segment.plans, Segment.new)
     static func plan(_ id: UUID) -> String { path(Segment.plans, id) }
-    static func revenue(range: String) -> String { query(revenue, "range=\(range)") }
+    static let newsletters = path(Segment.newsletters)
+    static let newNewsletter = path(Segment.newsletters, Segment.new)
+    static let newNewsletterSend = path(Segment.newsletters, Segment.sends, Segment.new)
+    static func newsletter(_ id: UUID) -> String { path(Segment.newsletters, id) }
+    static func newsletterSend(_ id: UUID) -> String { path(Segment.newsletters, Segment.sends, id) }
+    static func cancelNewsletterSend(_ id: UUID) -> String { path(Segment.newsletters, Segment.sends, id, Segment.cancel) }
+    static func revenue(range: String, lang: String = "en") -> String { query(revenue, "range=\(range)", lang == "en" ? "" : "lang=\(lang)") }
 
     static func signIn(notice: String) -> String { query(signIn, "notice=\(notice)") }
     static func password(token: String) -> String { query(password, "token=\(token)") }

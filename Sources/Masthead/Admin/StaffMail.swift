@@ -30,10 +30,3 @@ struct StaffMail: Sendable {
         _ = try await transport.send(notice.message(from: settings.mailFrom, to: .init(email: staff.email, name: staff.name)))
     }
 }
-
-enum HTMLText {
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-    }
-}

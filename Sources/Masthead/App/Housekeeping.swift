@@ -34,6 +34,7 @@ final class Housekeeping: LifecycleHandler, Sendable {
         try await MemberSession.query(on: database).filter(\.$expiresAt < now).delete()
         try await StaffSession.query(on: database).filter(\.$expiresAt < now).delete()
         try await OutboxMessage.query(on: database).filter(\.$sentAt < now.addingTimeInterval(-30 * 86_400)).delete()
+        try await NewsletterSubscriptions(database: database, now: now).sweep()
         try await StaffSignInAttempts.query(on: database)
             .filter(\.$lastAttemptAt < now.addingTimeInterval(-StaffSignIn.lockout))
             .group(.or) { $0.filter(\.$lockedUntil == nil).filter(\.$lockedUntil < now) }

@@ -46,15 +46,27 @@ public enum MastheadApp {
         app.storage[FrontServerKey.self] = server
         app.servers.use { _ in server }
         app.lifecycle.use(GenerationWatcher(cache: cache, settings: settings.live, viewers: viewers, interval: settings.generationPollInterval))
-        app.lifecycle.use(SchedulerLifecycle(interval: settings.generationPollInterval))
-        app.lifecycle.use(Housekeeping())
+        if settings.backgroundJobs {
+            app.lifecycle.use(SchedulerLifecycle(interval: settings.generationPollInterval))
+            app.lifecycle.use(Housekeeping())
+        }
 
         app.middleware = Middlewares()
         app.middleware.use(SecurityHeadersMiddleware())
         app.middleware.use(SiteErrorMiddleware(pages: pages, editions: theme.editions))
-        let transport = mailTransport(settings: settings, app: app)
-        app.lifecycle.use(OutboxDelivery(transport: transport, interval: settings.generationPollInterval))
+        let transport = try mailTransport(settings: settings, app: app)
         let secret = try SiteSecret.load(settings)
+        let newsletterLinks = NewsletterLinks(key: secret, publicURL: settings.publicURL)
+        if settings.backgroundJobs {
+            app.lifecycle.use(OutboxDelivery(transport: transport, interval: settings.generationPollInterval))
+            let timings = DeliveryTimings()
+            app.storage[DeliveryTimingsKey.self] = timings
+            app.lifecycle.use(NewsletterWorker(deliverer: NewsletterDeliverer(
+                database: app.db, connector: transport, settings: settings.newsletters,
+                renderer: NewsletterRenderer(pages: pages, database: app.db), links: newsletterLinks, pacer: SendPacer(), logger: app.logger,
+                timings: timings
+            ), interval: settings.generationPollInterval))
+        }
         let csrf = CSRF(key: secret, siteOrigin: settings.publicOrigin)
         app.middleware.use(FormProtection(csrf: csrf))
         app.middleware.use(ViewerMiddleware(viewers: viewers, settings: settings))
@@ -69,7 +81,8 @@ public enum MastheadApp {
         let billing = registerBilling(on: app, pages: pages, csrf: csrf, settings: settings, viewers: viewers, editions: theme.editions)
         MembersController(pages: pages, csrf: csrf, mail: MemberMail(transport: transport, settings: settings), settings: settings, viewers: viewers, billing: billing)
             .register(on: app, editions: theme.editions)
-        registerAdmin(on: app, theme: theme, csrf: csrf, mail: StaffMail(transport: transport, settings: settings), settings: settings, viewers: viewers, billing: billing)
+        NewsletterController(pages: pages, csrf: csrf, settings: settings, links: newsletterLinks, editions: theme.editions).register(on: app)
+        registerAdmin(on: app, theme: theme, csrf: csrf, mail: StaffMail(transport: transport, settings: settings), settings: settings, viewers: viewers, billing: billing, transport: transport)
     }
 
     /// Payment through Stripe when it is configured, with its signed webhooks; else test mode,
@@ -97,15 +110,15 @@ public enum MastheadApp {
 
     /// Mail goes to the SMTP server, or else is written to the data folder as development mail,
     /// which `masthead serve` only allows when asked for (`Settings.requireMailForServing`).
-    private static func mailTransport(settings: Settings, app: Application) -> any MailTransport {
+    private static func mailTransport(settings: Settings, app: Application) throws -> any MailTransport & MailConnector {
         if let smtp = settings.smtp {
-            return SMTPTransport(configuration: smtp, group: app.eventLoopGroup, heloName: URL(string: settings.publicURL)?.host ?? "localhost")
+            return SMTPTransport(configuration: smtp, group: app.eventLoopGroup, heloName: URL(string: settings.publicURL)?.host ?? "localhost", signer: try settings.dkim?.signer())
         }
         return MailDropTransport(directory: settings.mailDropDirectory, logger: app.logger)
     }
 
     /// The admin: a few pages reached signed out (sign-in, passwords), the rest behind a staff session.
-    private static func registerAdmin(on app: Application, theme: Theme, csrf: CSRF, mail: StaffMail, settings: Settings, viewers: Viewers, billing: Billing) {
+    private static func registerAdmin(on app: Application, theme: Theme, csrf: CSRF, mail: StaffMail, settings: Settings, viewers: Viewers, billing: Billing, transport: any MailTransport) {
         let admin = AdminPages(theme: theme, settings: settings, csrf: csrf)
         let open = app.grouped(AdminURL.Segment.root)
         let signedIn = open.grouped(StaffAuthenticator())
@@ -120,6 +133,7 @@ public enum MastheadApp {
         ComplimentaryAccessController(admin: admin, viewers: viewers, rules: billing.rules, mail: billing.mail).register(on: signedIn)
         RevenueController(admin: admin, billing: billing, currency: settings.billing.currency).register(on: signedIn)
         PlansController(admin: admin).register(on: signedIn)
+        NewslettersController(admin: admin, testTransport: transport).register(on: signedIn)
         SettingsController(admin: admin, settings: settings).register(on: signedIn)
         TaxonomyController(admin: admin, settings: settings).register(on: signedIn)
         EditionsController(admin: admin).register(on: signedIn)

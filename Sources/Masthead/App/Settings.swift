@@ -23,6 +23,8 @@ public struct Settings: Sendable {
     public var logLevel: Logger.Level
     /// Where mail goes; without it, mail is written to the data folder as development mail.
     public var smtp: SMTPConfiguration?
+    /// DKIM signing of outgoing mail, when the domain, selector and key file are all set.
+    public var dkim: DKIMSettings?
     public var mailFrom: EmailMessage.Address
     /// The key that signs CSRF tokens and links; generated into the data folder when unset.
     public var secret: String?
@@ -34,6 +36,10 @@ public struct Settings: Sendable {
     public var limits: ConnectionLimits
     /// How readers pay: Stripe, or test mode when no Stripe key is set.
     public var billing: BillingSettings
+    public var newsletters: NewsletterSettings
+    /// Whether this process delivers mail and newsletters and publishes on schedule; off for
+    /// an instance that should only serve pages while `masthead worker` runs elsewhere.
+    public var backgroundJobs: Bool
     /// What admins changed on the settings page, shared by every copy of these settings and
     /// kept in step with the database; each value falls back to the configured one.
     let live = LiveSiteSettings()
@@ -100,6 +106,7 @@ public struct Settings: Sendable {
         generationPollInterval: Duration = .seconds(2),
         logLevel: Logger.Level = .notice,
         smtp: SMTPConfiguration? = nil,
+        dkim: DKIMSettings? = nil,
         mailFrom: EmailMessage.Address? = nil,
         secret: String? = nil,
         memberMeter: Int = 0,
@@ -108,7 +115,9 @@ public struct Settings: Sendable {
         trustedProxies: TrustedProxies = .loopback,
         developmentMail: Bool = false,
         limits: ConnectionLimits = .init(),
-        billing: BillingSettings = .init()
+        billing: BillingSettings = .init(),
+        newsletters: NewsletterSettings = .init(),
+        backgroundJobs: Bool = true
     ) {
         self.database = database
         self.dataDirectory = dataDirectory
@@ -128,6 +137,7 @@ public struct Settings: Sendable {
         self.generationPollInterval = generationPollInterval
         self.logLevel = logLevel
         self.smtp = smtp
+        self.dkim = dkim
         let host = URL(string: publicURL)?.host ?? "localhost"
         self.mailFrom = mailFrom ?? .init(email: "noreply@\(host.contains(".") ? host : "\(host).localdomain")", name: siteName)
         self.secret = secret
@@ -135,6 +145,8 @@ public struct Settings: Sendable {
         self.developmentMail = developmentMail
         self.limits = limits
         self.billing = billing
+        self.newsletters = newsletters
+        self.backgroundJobs = backgroundJobs
     }
 
     /// Builds settings from `MASTHEAD_*` variables. Command-line flags (hostname, port, data folder)
@@ -173,6 +185,7 @@ public struct Settings: Sendable {
             membershipPrice: environment["MASTHEAD_MEMBERSHIP_PRICE"] ?? "$100",
             logLevel: try parseLogLevel(environment["MASTHEAD_LOG_LEVEL"] ?? "notice"),
             smtp: try environment["MASTHEAD_SMTP_URL"].flatMap { $0.isEmpty ? nil : try SMTPConfiguration(url: $0) },
+            dkim: try DKIMSettings.fromEnvironment(environment),
             mailFrom: try environment["MASTHEAD_MAIL_FROM"].map(parseMailFrom),
             secret: environment["MASTHEAD_SECRET"].flatMap { $0.isEmpty ? nil : $0 },
             memberMeter: try environment["MASTHEAD_METER_MEMBERS"].map { try parseInteger($0, name: "MASTHEAD_METER_MEMBERS", range: 0...100) } ?? 0,
@@ -187,7 +200,11 @@ public struct Settings: Sendable {
             ),
             billing: try BillingSettings.fromEnvironment(environment, testMode: try parseFlag(environment["MASTHEAD_BILLING_TEST_MODE"], name: "MASTHEAD_BILLING_TEST_MODE")) {
                 try parseInteger($0, name: "MASTHEAD_BILLING_GRACE_DAYS", range: 0...60)
-            }
+            },
+            newsletters: try NewsletterSettings.fromEnvironment(environment) { text, name, range in
+                try text.map { try parseInteger($0, name: name, range: range) }
+            },
+            backgroundJobs: try environment["MASTHEAD_BACKGROUND_JOBS"].map { try parseFlag($0, name: "MASTHEAD_BACKGROUND_JOBS") } ?? true
         )
     }
 

@@ -48,6 +48,7 @@ public enum DemoContent {
         try await database.transaction { db in
             try await insert(content, on: db, settings: settings)
             try await DemoPlans.insertIfNone(on: db)
+            try await DemoNewsletters.insertIfNone(on: db, settings: settings)
             try await ContentGeneration.bump(on: db)
         }
         return content.articles.count

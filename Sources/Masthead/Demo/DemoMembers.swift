@@ -19,6 +19,9 @@ public enum DemoMembers {
                 let member = Member(email: String(format: "reader%02d@demo.masthead.test", index), name: "")
                 try await member.create(on: db)
                 try await (db as! any SQLDatabase).update("members").set("created_at", to: joined).where("id", .equal, member.requireID()).run()
+                if index % 4 != 0, let briefing = try await Newsletter.query(on: db).filter(\.$forNewMembers == true).first() {
+                    try await NewsletterSubscription(newsletterID: try briefing.requireID(), email: member.email, name: "", memberID: member.id, status: .active, source: .signup, createdAt: joined).create(on: db)
+                }
                 guard index % 3 == 0 else { continue }
                 let plan = index % 2 == 0 ? yearly : monthly
                 let currency = index % 5 == 0 ? "eur" : "usd"

@@ -12,18 +12,37 @@ public enum MailError: Error, CustomStringConvertible, Equatable {
     case transient(String)
     /// A 5xx answer: this message will never be accepted as it is.
     case permanent(String)
+    /// A 5xx answer to the recipient itself: the address does not exist (a hard bounce).
+    case recipientRefused(String)
 
     public var description: String {
         switch self {
         case .transient(let reason): "temporary mail failure: \(reason)"
         case .permanent(let reason): "permanent mail failure: \(reason)"
+        case .recipientRefused(let reason): "recipient refused: \(reason)"
         }
     }
+
+    public var isPermanent: Bool {
+        if case .transient = self { return false }
+        return true
+    }
+}
+
+/// A connection to whatever delivers mail, kept open for many messages (a newsletter's).
+public protocol MailConnection: Sendable {
+    func deliver(_ message: EmailMessage) async throws -> String
+    func close() async
+}
+
+/// Opens connections for bulk mail.
+public protocol MailConnector: Sendable {
+    func connect() async throws -> any MailConnection
 }
 
 /// Development mail (`MASTHEAD_DEV_MAIL=1`, and the demo): each message is written as an `.eml`
 /// file under the data folder and its file named in the log, clearly labelled as not sent.
-public struct MailDropTransport: MailTransport {
+public struct MailDropTransport: MailTransport, MailConnector, MailConnection {
     let directory: String
     let logger: Logger
 
@@ -31,6 +50,10 @@ public struct MailDropTransport: MailTransport {
         self.directory = directory
         self.logger = logger
     }
+
+    public func connect() async throws -> any MailConnection { self }
+    public func deliver(_ message: EmailMessage) async throws -> String { try await send(message) }
+    public func close() async {}
 
     public func send(_ message: EmailMessage) async throws -> String {
         do {

@@ -142,7 +142,7 @@ struct OutboxSender: Sendable {
     }
 
     private func recordFailure(_ error: any Error, of message: OutboxMessage, attempts: Int, now: Date) async throws {
-        let permanent = (error as? MailError).map { if case .permanent = $0 { true } else { false } } ?? false
+        let permanent = (error as? MailError)?.isPermanent ?? false
         let givingUp = permanent || attempts >= Self.maximumAttempts
         let retryAt = now.addingTimeInterval(min(3_600, 30 * pow(2, Double(attempts - 1))))
         try await OutboxMessage.query(on: database).filter(\.$id == message.requireID())

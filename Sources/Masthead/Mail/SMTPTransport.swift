@@ -2,45 +2,58 @@ import Foundation
 import NIOCore
 import NIOPosix
 import NIOSSL
+import Synchronization
 
 /// Sends mail to an SMTP server (RFC 5321), over TLS whenever the server allows it.
-public struct SMTPTransport: MailTransport {
+public struct SMTPTransport: MailTransport, MailConnector {
     let configuration: SMTPConfiguration
     let group: any EventLoopGroup
     let heloName: String
+    /// Signs every message, when the outlet publishes a DKIM key for its domain.
+    let signer: DKIMSigner?
 
-    public init(configuration: SMTPConfiguration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, heloName: String) {
+    public init(configuration: SMTPConfiguration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, heloName: String, signer: DKIMSigner? = nil) {
         self.configuration = configuration
         self.group = group
         self.heloName = heloName
+        self.signer = signer
+    }
+
+    /// A session to deliver many messages over, one transaction after another.
+    public func connect() async throws -> any MailConnection {
+        try await SMTPSession.open(configuration, group: group, heloName: heloName, signer: signer)
     }
 
     public func send(_ message: EmailMessage) async throws -> String {
-        let session = try await SMTPSession.open(configuration, group: group, heloName: heloName)
+        let session = try await SMTPSession.open(configuration, group: group, heloName: heloName, signer: signer)
         do {
             let receipt = try await session.deliver(message)
             await session.quit()
             return receipt
         } catch {
-            await session.close()
+            await session.shutDown()
             throw error
         }
     }
 }
 
-/// One SMTP conversation: greeting, EHLO, STARTTLS, AUTH, then transactions.
-final class SMTPSession: Sendable {
+/// One SMTP conversation: greeting, EHLO, STARTTLS, AUTH, then transactions, pipelined when
+/// the server offers it (RFC 2920).
+final class SMTPSession: MailConnection {
     private let channel: any Channel
     private let replies: SMTPReplyHandler
     private let configuration: SMTPConfiguration
+    private let pipelining = Mutex(false)
+    private let signer: DKIMSigner?
 
-    private init(channel: any Channel, replies: SMTPReplyHandler, configuration: SMTPConfiguration) {
+    private init(channel: any Channel, replies: SMTPReplyHandler, configuration: SMTPConfiguration, signer: DKIMSigner?) {
         self.channel = channel
         self.replies = replies
         self.configuration = configuration
+        self.signer = signer
     }
 
-    static func open(_ configuration: SMTPConfiguration, group: any EventLoopGroup, heloName: String) async throws -> SMTPSession {
+    static func open(_ configuration: SMTPConfiguration, group: any EventLoopGroup, heloName: String, signer: DKIMSigner?) async throws -> SMTPSession {
         let replies = SMTPReplyHandler()
         let tlsContext = configuration.security == .implicitTLS ? try makeTLSContext(configuration) : nil
         let channel: any Channel
@@ -61,12 +74,12 @@ final class SMTPSession: Sendable {
         } catch {
             throw MailError.transient("cannot connect to \(configuration.host):\(configuration.port): \(error)")
         }
-        let session = SMTPSession(channel: channel, replies: replies, configuration: configuration)
+        let session = SMTPSession(channel: channel, replies: replies, configuration: configuration, signer: signer)
         do {
             try await session.expect(try await session.nextReply(), 220)
             try await session.greet(heloName: heloName)
         } catch {
-            await session.close()
+            await session.shutDown()
             throw error
         }
         return session
@@ -74,9 +87,15 @@ final class SMTPSession: Sendable {
 
     private func greet(heloName: String) async throws {
         var extensions = try await ehlo(heloName)
+        defer { pipelining.withLock { [extensions] in $0 = extensions.contains { $0.uppercased() == "PIPELINING" } } }
         var encrypted = configuration.security == .implicitTLS
         if !encrypted, extensions.contains(where: { $0.uppercased() == "STARTTLS" }) {
             try expect(try await command("STARTTLS"), 220)
+            // A reply already waiting was sent in the clear before TLS: injected by someone on
+            // the way (RFC 3207 §6), it would be taken as the answer to a later command.
+            guard try await replies.isDrained(on: channel.eventLoop).get() else {
+                throw MailError.transient("\(configuration.host) sent data after agreeing to STARTTLS; refusing the connection")
+            }
             let tls = try NIOSSLClientHandler(context: try Self.makeTLSContext(configuration), serverHostname: configuration.serverNameIndication)
             try await channel.pipeline.addHandler(tls, position: .first).get()
             encrypted = true
@@ -112,12 +131,36 @@ final class SMTPSession: Sendable {
     }
 
     /// One transaction; returns the server's final answer, which usually names its queue id.
+    /// A refused step ends the transaction (RSET), so the session can carry the next message.
     func deliver(_ message: EmailMessage) async throws -> String {
-        try expect(try await command("MAIL FROM:<\(message.from.email)>"), 250)
-        try expect(try await command("RCPT TO:<\(message.to.email)>"), 250, 251)
-        try expect(try await command("DATA"), 354)
+        let rendered = message.rendered()
+        let wire = signer?.sign(rendered) ?? rendered
+        let envelope = ["MAIL FROM:<\(message.from.email)>", "RCPT TO:<\(message.to.email)>", "DATA"]
+        let answers: [SMTPReply]
+        if pipelining.withLock({ $0 }) {
+            answers = try await commands(envelope)
+        } else {
+            var sent: [SMTPReply] = []
+            for line in envelope {
+                let reply = try await command(line)
+                sent.append(reply)
+                guard reply.code < 400 else { break }
+            }
+            answers = sent
+        }
+        if let mailFrom = answers.first, mailFrom.code != 250 {
+            try await reset(after: answers)
+            try expect(mailFrom, 250)
+        }
+        if answers.count > 1, ![250, 251].contains(answers[1].code) {
+            try await reset(after: answers)
+            let text = "\(answers[1].code) \(answers[1].lines.joined(separator: " "))"
+            throw answers[1].code >= 500 ? MailError.recipientRefused(text) : MailError.transient(text)
+        }
+        guard answers.count > 2 else { throw MailError.transient("no answer to DATA from \(configuration.host)") }
+        try expect(answers[2], 354)
         // RFC 5321 §4.5.2: a line that starts with a dot gets a second one.
-        let stuffed = message.rendered().components(separatedBy: "\r\n")
+        let stuffed = wire.components(separatedBy: "\r\n")
             .map { $0.hasPrefix(".") ? "." + $0 : $0 }
             .joined(separator: "\r\n")
         let reply = try await command(stuffed + ".", redacted: "<message>")
@@ -125,12 +168,26 @@ final class SMTPSession: Sendable {
         return "\(reply.code) \(reply.lines.joined(separator: " "))"
     }
 
+    /// Ends a refused transaction. A DATA the server accepted anyway cannot be taken back
+    /// cleanly: the connection is closed instead, and the caller opens another.
+    private func reset(after answers: [SMTPReply]) async throws {
+        if answers.count > 2, answers[2].code == 354 {
+            await shutDown()
+            return
+        }
+        try expect(try await command("RSET"), 250)
+    }
+
     func quit() async {
         _ = try? await command("QUIT")
-        await close()
+        await shutDown()
     }
 
     func close() async {
+        await quit()
+    }
+
+    func shutDown() async {
         try? await channel.close().get()
     }
 
@@ -142,6 +199,19 @@ final class SMTPSession: Sendable {
             throw MailError.transient("connection lost while sending \(redacted ?? line): \(error)")
         }
         return try await awaitReply(reply)
+    }
+
+    /// Several commands in one write, their replies read in order (PIPELINING).
+    private func commands(_ lines: [String]) async throws -> [SMTPReply] {
+        let futures = lines.map { _ in replies.nextReply(on: channel.eventLoop) }
+        do {
+            try await channel.writeAndFlush(ByteBuffer(string: lines.map { $0 + "\r\n" }.joined())).get()
+        } catch {
+            throw MailError.transient("connection lost while sending \(lines.first ?? "")…: \(error)")
+        }
+        var answers: [SMTPReply] = []
+        for future in futures { answers.append(try await awaitReply(future)) }
+        return answers
     }
 
     private func nextReply() async throws -> SMTPReply {
@@ -207,6 +277,15 @@ final class SMTPReplyHandler: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
+    /// Limits on what a server may send: a reply line, a reply's lines, replies nobody asked for.
+    private static let longestLine = 4096
+    private static let mostLines = 200
+    private static let mostUnasked = 8
+
+    func isDrained(on eventLoop: any EventLoop) -> EventLoopFuture<Bool> {
+        eventLoop.submit { self.ready.isEmpty && self.lines.isEmpty && self.buffer.readableBytes == 0 }
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var incoming = unwrapInboundIn(data)
         buffer.writeBuffer(&incoming)
@@ -217,6 +296,11 @@ final class SMTPReplyHandler: ChannelInboundHandler, @unchecked Sendable {
                 deliver(SMTPReply(code: code, lines: lines))
                 lines = []
             }
+        }
+        // A session carries many messages: what was read is let go as it goes.
+        buffer.discardReadBytes()
+        if buffer.readableBytes > Self.longestLine || lines.count > Self.mostLines || ready.count > Self.mostUnasked {
+            errorCaught(context: context, error: MailError.transient("the server's replies broke SMTP's limits; closing the connection"))
         }
     }
 

@@ -61,4 +61,16 @@ struct AccountPageModel {
     let upgradeText: String?
     let csrf: String
     let actions: [Action]
+    let newsletters: [NewsletterChoice]
+    let hasNewsletters: Bool
+    let newslettersAction: String
+    let newslettersSaved: Bool
+
+    struct NewsletterChoice {
+        let slug: String
+        let name: String
+        let description: String
+        let lang: String
+        let checked: Bool
+    }
 }

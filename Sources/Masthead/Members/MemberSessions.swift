@@ -58,7 +58,10 @@ public struct MemberAccounts: Sendable {
         let member = Member(email: email, name: name)
         member.paidUntil = try await Entitlements.complimentaryUntil(forNewAddress: email, on: database)
         do {
-            try await member.create(on: database)
+            try await database.transaction { db in
+                try await member.create(on: db)
+                try await NewsletterSubscriptions(database: db, now: Date()).welcome(member)
+            }
             return member
         } catch {
             // Two first sign-ins raced; the other one created the account.
@@ -72,6 +75,8 @@ public struct MemberAccounts: Sendable {
     func delete(_ member: Member) async throws {
         try await database.transaction { db in
             try await LoginToken.query(on: db).filter(\.$email == member.email).delete()
+            // Erasing an account erases its address from the lists too.
+            try await NewsletterSubscription.query(on: db).filter(\.$email == member.email).delete()
             try await member.delete(on: db)
             try await SiteCounters.increment(MemberSessions.generationKey, on: db)
         }

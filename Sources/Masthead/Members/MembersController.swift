@@ -125,6 +125,9 @@ struct MembersController: Sendable {
         }
         let member = signedIn.member
         let membership = try await billing.summary(of: member, edition: edition, settings: settings, on: req.db, now: Date())
+        let subscriptions = NewsletterSubscriptions(database: req.db, now: Date())
+        let offered = try await subscriptions.offered()
+        let subscribed = try await subscriptions.subscribed(member: member)
         let billingURLs = BillingURL(edition: edition)
         let model = AccountPageModel(
             layout: pages.personalLayout(edition: edition, title: edition.text("account_title"), access: signedIn.viewer.accessLevel),
@@ -144,7 +147,14 @@ struct MembersController: Sendable {
                 .init(action: urls.signOut, label: edition.text("account_signout"), description: edition.text("account_signout_text"), danger: false),
                 .init(action: urls.signOutEverywhere, label: edition.text("account_signout_everywhere"), description: edition.text("account_signout_everywhere_text"), danger: false),
                 .init(action: urls.requestDeletion, label: edition.text("account_delete"), description: edition.text("account_delete_text"), danger: true),
-            ]
+            ],
+            newsletters: offered.map { newsletter in
+                .init(slug: newsletter.slug, name: newsletter.name, description: newsletter.description, lang: newsletter.edition,
+                      checked: newsletter.id.map(subscribed.contains) ?? false)
+            },
+            hasNewsletters: !offered.isEmpty,
+            newslettersAction: NewsletterLinks.account(edition: edition),
+            newslettersSaved: req.query[String.self, at: "newsletters"] == "saved"
         )
         return try pages.personalResponse("account", model)
     }

@@ -18,5 +18,6 @@ enum MastheadMigrations {
         CreateOutbox(),
         CreateGifts(),
         AddPlanTranslations(),
+        CreateNewsletters(),
     ]
 }

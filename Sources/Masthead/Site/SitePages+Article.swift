@@ -100,7 +100,7 @@ extension SitePages {
         return try theme.render("article", model)
     }
 
-    private func paywallModel(reason: PaywallReason, visibility: Visibility, edition: Edition, returnPath: String) -> ArticlePageModel.Paywall {
+    func paywallModel(reason: PaywallReason, visibility: Visibility, edition: Edition, returnPath: String) -> ArticlePageModel.Paywall {
         let values = ["site": settings.siteName, "price": settings.membershipPrice]
         let urls = MemberURL(edition: edition)
         let join = ArticlePageModel.Link(label: edition.text("paywall_join"), url: urls.join(returningTo: returnPath))

@@ -44,7 +44,8 @@ struct SitePages: Sendable {
             copyright: edition.text("footer_copyright", [
                 "year": String(Calendar(identifier: .gregorian).component(.year, from: Date())),
                 "site": settings.siteName,
-            ])
+            ]),
+            newslettersURL: NewsletterLinks.page(edition: edition)
         )
     }
 

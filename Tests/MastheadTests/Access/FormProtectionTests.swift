@@ -18,7 +18,7 @@ struct FormProtectionTests {
                     }
                 }.joined(separator: "/")
             }
-            .filter { path in !FormProtection.signedElsewhere.contains { path.hasPrefix($0) } }
+            .filter { path in !FormProtection.signedElsewhere.contains { path.hasPrefix($0) } && !FormProtection.originOnly.contains(path) }
     }
 
     /// A browser signed in as the owner and as a reader, holding every cookie a token can be bound to.

@@ -20,7 +20,15 @@ struct AdminPageQualityTests {
         try await DemoMembers.loadIfNone(on: site.app.db)
         let member = try #require(try await Subscription.query(on: site.app.db).filter(\.$status == .active).with(\.$member).first()).member
         _ = try await owner.submit(try await owner.get("/admin/members/\(member.id!)"), action: "/admin/members/\(member.id!)/complimentary", ["until": "2099-12-31", "note": "Quality"])
+        let briefing = try #require(try await Newsletter.query(on: site.app.db).filter(\.$slug == "daily-briefing").first())
+        let published = try #require(try await Article.query(on: site.app.db).filter(\.$status == .published).first())
+        let send = try await NewsletterSends(database: site.app.db, now: Date()).create(.init(
+            subject: "Quality", intro: "", articleIDs: [try published.requireID()], newsletterIDs: [try briefing.requireID()],
+            scheduledAt: Date().addingTimeInterval(3600), ratePerSecond: 0, createdBy: "test"
+        ))
         return (owner, [
+            "newsletters": "/admin/newsletters", "new newsletter": "/admin/newsletters/new", "newsletter": "/admin/newsletters/\(try briefing.requireID())",
+            "new send": "/admin/newsletters/sends/new", "send": "/admin/newsletters/sends/\(try send.requireID())", "revenue in Arabic": "/admin/revenue?lang=ar",
             "list": "/admin", "new": "/admin/articles/new", "editor": path, "revisions": path + "/revisions", "revision": revision,
             "staff": "/admin/staff", "security": "/admin/security", "audit": "/admin/audit", "members": "/admin/members", "settings": "/admin/settings",
             "topics": "/admin/topics", "authors": "/admin/authors", "editions": "/admin/editions", "member": "/admin/members/\(member.id!)",

@@ -35,7 +35,7 @@ struct SMTPTests {
         #expect(try smtp.messages().isEmpty)
     }
 
-    @Test("a 550 for the recipient is permanent, a 451 transient")
+    @Test("a 550 for the recipient is a permanent refusal of that address, a 451 transient")
     func refusals() async throws {
         let smtp = try TestSMTPServer.start()
         defer { smtp.stop() }
@@ -43,7 +43,7 @@ struct SMTPTests {
         let rejected = EmailMessage(from: message.from, to: .init(email: "reject-me@example.com"), subject: "x", text: "x", html: "x")
         let deferred = EmailMessage(from: message.from, to: .init(email: "tempfail-me@example.com"), subject: "x", text: "x", html: "x")
         await #expect { _ = try await transport.send(rejected) } throws: { error in
-            if case MailError.permanent = error { return true } else { return false }
+            if case MailError.recipientRefused = error { return true } else { return false }
         }
         await #expect { _ = try await transport.send(deferred) } throws: { error in
             if case MailError.transient = error { return true } else { return false }

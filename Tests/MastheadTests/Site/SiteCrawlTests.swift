@@ -79,7 +79,7 @@ struct SiteCrawlTests {
             let author = HTML.internalLinks(in: try await site.get("/articles/\(publicArticle.slug)").body).first { $0.hasPrefix("/authors/") }
             let paths = [
                 "/", "/ar/", "/articles/\(publicArticle.slug)", "/articles/\(paid.slug)", "/ar/articles/\(arabic.slug)",
-                "/news", "/ar/analysis", "/news?page=2", topic ?? "/", author ?? "/", "/signin", "/join", "/ar/join", "/join/checkout?plan=yearly&currency=usd&return=/", "/join/gift", "/admin/signin", "404:/no-such-page", "404:/ar/no-such-page",
+                "/news", "/ar/analysis", "/news?page=2", topic ?? "/", author ?? "/", "/signin", "/join", "/ar/join", "/join/checkout?plan=yearly&currency=usd&return=/", "/join/gift", "/newsletters", "/ar/newsletters", "/admin/signin", "404:/no-such-page", "404:/ar/no-such-page",
             ]
             let script = TestSettings.repositoryRoot.appendingPathComponent("scripts/a11y-check").path
             let result = try await ExternalTool.run("python3", [script, site.baseURL] + paths)

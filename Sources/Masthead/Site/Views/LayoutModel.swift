@@ -49,6 +49,7 @@ struct LayoutModel {
     let jsonLD: String?
     let t: [String: String]
     let copyright: String
+    let newslettersURL: String
 }
 
 /// Head metadata a page adds to the layout.

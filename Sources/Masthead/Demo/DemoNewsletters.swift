@@ -1,0 +1,23 @@
+import Fluent
+import Foundation
+
+/// The demo outlet's newsletters: a daily briefing in English (new members get it) and in
+/// Arabic, and a weekly digest of analysis, all sent from the site's own address.
+enum DemoNewsletters {
+    static func insertIfNone(on database: any Database, settings: Settings) async throws {
+        guard try await Newsletter.query(on: database).count() == 0 else { return }
+        let now = Date()
+        let from = settings.mailFrom.email
+        let lists = [
+            Newsletter(slug: "daily-briefing", name: "The Daily Briefing", description: "The day's news from across the region, every weekday morning.",
+                       senderName: "\(settings.siteName) Daily Briefing", senderEmail: from, edition: "en", forNewMembers: true, position: 1, createdAt: now),
+            Newsletter(slug: "weekly-analysis", name: "Weekly Analysis", description: "Our analysts' week: the pieces that explain what happened and what comes next, every Friday.",
+                       senderName: "\(settings.siteName) Analysis", senderEmail: from, edition: "en", forNewMembers: false, position: 2, createdAt: now),
+            Newsletter(slug: "al-nashra-al-yawmiyya", name: "النشرة اليومية", description: "أخبار المنطقة في يومها، صباح كل يوم عمل.",
+                       senderName: settings.siteName, senderEmail: from, edition: "ar", forNewMembers: false, position: 3, createdAt: now),
+        ]
+        for list in lists where settings.editionCodes.contains(list.edition) {
+            try await list.create(on: database)
+        }
+    }
+}

@@ -1,0 +1,175 @@
+import Fluent
+import Foundation
+import SQLKit
+import Testing
+import Vapor
+@testable import Masthead
+
+/// What each recipient receives, and how the worker treats a mail server's answers.
+@Suite("Newsletters: delivery", .serialized)
+struct NewsletterDeliveryTests {
+    @Test("a paid article goes out whole to paying members, as a preview with the call to join to the others; the web view decides alike", arguments: [TestDatabase.sqlite])
+    func accessPerRecipient(database: TestDatabase) async throws {
+        let smtp = try TestSMTPServer.start()
+        defer { smtp.stop() }
+        try await withSite(on: database, configure: { $0.smtp = smtp.configuration; $0.developmentMail = false }) { site in
+            let paid = Member(email: "paying@example.com", name: "Paying")
+            paid.paidUntil = Date().addingTimeInterval(86_400 * 30)
+            try await paid.create(on: site.app.db)
+            try await Member(email: "free@example.com", name: "Free").create(on: site.app.db)
+            let briefing = try await Newsletters.list(site)
+            try await Newsletters.subscribe(["paying@example.com", "free@example.com", "stranger@example.com"], to: briefing, on: site)
+            let article = try await DemoArticles.first(on: site, edition: "en", visibility: .paid)
+            let send = try await Newsletters.send(site, articles: [article], to: [briefing], subject: "Paid story")
+            #expect(try await waitUntil { try smtp.messages().count == 3 })
+            let gated = DemoArticles.gatedSentences(of: article)
+            #expect(!gated.isEmpty)
+            let paying = try #require(try smtp.messages(to: "paying@example.com").first)
+            for sentence in gated { #expect(paying.text?.contains(sentence) == true, "paying member misses: \(sentence)") }
+            #expect(paying.html?.contains("Become a paying member") == false)
+            for reader in ["free@example.com", "stranger@example.com"] {
+                let message = try #require(try smtp.messages(to: reader).first)
+                for sentence in gated {
+                    #expect(message.text?.contains(sentence) == false, "\(reader) got paid text")
+                    #expect(message.html?.contains(sentence) == false, "\(reader) got paid text")
+                }
+            }
+            #expect(try smtp.messages(to: "free@example.com").first?.text?.contains("Become a paying member") == true)
+            #expect(try smtp.messages(to: "stranger@example.com").first?.text?.contains("Join now") == true)
+
+            let view = "/newsletters/view/\(send.id!.uuidString.lowercased())"
+            let anonymous = try await site.get(view)
+            #expect(anonymous.status == .ok)
+            for sentence in gated { #expect(!HTML.text(of: anonymous.body).contains(sentence)) }
+            #expect(anonymous.body.contains("class=\"paywall\""))
+            let session = try await MemberSessions(database: site.app.db, now: Date()).create(for: paid)
+            let full = try await site.get(view, headers: [("Cookie", "mh_session=\(session)")])
+            for sentence in gated { #expect(HTML.text(of: full.body).contains(sentence)) }
+        }
+    }
+
+    @Test("a 4xx is tried again later; a 5xx to the recipient bounces and keeps the address out of later sends", arguments: [TestDatabase.sqlite])
+    func serverAnswers(database: TestDatabase) async throws {
+        let smtp = try TestSMTPServer.start()
+        defer { smtp.stop() }
+        try await withSite(on: database, configure: { $0.smtp = smtp.configuration; $0.developmentMail = false }) { site in
+            let briefing = try await Newsletters.list(site)
+            try await Newsletters.subscribe(["tempfail-busy@example.com", "reject-gone@example.com", "fine@example.com"], to: briefing, on: site)
+            let article = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
+            let send = try await Newsletters.send(site, articles: [article], to: [briefing], subject: "Answers")
+            let sendID = try send.requireID()
+            #expect(try await waitUntil {
+                try await NewsletterDelivery.query(on: site.app.db).filter(\.$send.$id == sendID).filter(\.$status == .bounced).count() == 1
+            })
+            #expect(try await waitUntil { try smtp.messages(to: "fine@example.com").count == 1 })
+            let deliveries = Dictionary(uniqueKeysWithValues: try await NewsletterDelivery.query(on: site.app.db).filter(\.$send.$id == sendID).all().map { ($0.email, $0) })
+            let retried = try #require(deliveries["tempfail-busy@example.com"])
+            #expect(retried.status == .queued && retried.attempts == 1)
+            #expect(retried.nextAttemptAt > Date().addingTimeInterval(30))
+            #expect(retried.response?.hasPrefix("451") == true)
+            #expect(deliveries["reject-gone@example.com"]?.response?.hasPrefix("550") == true)
+            #expect(try await MailSuppression.query(on: site.app.db).filter(\.$email == "reject-gone@example.com").first()?.reason == .hardBounce)
+
+            let later = try await Newsletters.send(site, articles: [article], to: [briefing], subject: "Later")
+            let laterID = try later.requireID()
+            let addresses = try await NewsletterDelivery.query(on: site.app.db).filter(\.$send.$id == laterID).all().map(\.email)
+            #expect(Set(addresses) == ["tempfail-busy@example.com", "fine@example.com"])
+        }
+    }
+
+    @Test("only a refusal of the address itself suppresses it; a policy refusal fails one message")
+    func hardBounces() {
+        #expect(NewsletterDeliverer.isHardBounce("550 5.1.1 No such user here"))
+        #expect(NewsletterDeliverer.isHardBounce("553 mailbox name not allowed"))
+        #expect(!NewsletterDeliverer.isHardBounce("550 5.7.1 Message rejected as spam"))
+        #expect(!NewsletterDeliverer.isHardBounce("552 5.2.2 Mailbox full"))
+        #expect(!NewsletterDeliverer.isHardBounce("554 Transaction failed"))
+    }
+
+    @Test("a cancelled send sends nothing more", arguments: [TestDatabase.sqlite])
+    func cancelStops(database: TestDatabase) async throws {
+        let smtp = try TestSMTPServer.start()
+        defer { smtp.stop() }
+        try await withSite(on: database, configure: { $0.smtp = smtp.configuration; $0.developmentMail = false }) { site in
+            let briefing = try await Newsletters.list(site)
+            try await Newsletters.subscribe((1...40).map { "cancel\($0)@example.com" }, to: briefing, on: site)
+            let article = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
+            let send = try await Newsletters.send(site, articles: [article], to: [briefing], subject: "Mistake", rate: 10)
+            #expect(try await waitUntil { try smtp.messages().count >= 3 })
+            try await NewsletterSends(database: site.app.db, now: Date()).cancel(send)
+            // Within a second or so the connections let go of what they had claimed.
+            try await Task.sleep(for: .seconds(2))
+            let settled = try smtp.messages().count
+            try await Task.sleep(for: .seconds(2))
+            #expect(try smtp.messages().count == settled)
+            #expect(settled < 40)
+            #expect(try await Newsletters.status(site, send) == .cancelled)
+            let sendID = try send.requireID()
+            #expect(try await NewsletterDelivery.query(on: site.app.db).filter(\.$send.$id == sendID).filter(\.$status == .queued).count() == 0)
+        }
+    }
+
+    @Test("an address on two of a send's lists gets one message", arguments: [TestDatabase.sqlite])
+    func oneMessagePerAddress(database: TestDatabase) async throws {
+        try await withSite(on: database) { site in
+            let briefing = try await Newsletters.list(site)
+            let weekly = try await Newsletters.list(site, "weekly-analysis")
+            try await Newsletters.subscribe(["both@example.com", "one@example.com"], to: briefing, on: site)
+            try await Newsletters.subscribe(["both@example.com"], to: weekly, on: site)
+            let article = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
+            let send = try await Newsletters.send(site, articles: [article], to: [briefing, weekly], subject: "Both")
+            #expect(send.recipients == 2)
+        }
+    }
+
+    @Test("a connection slower than its claim renews it, so no other connection sends the same message again", arguments: [TestDatabase.sqlite])
+    func slowConnectionKeepsItsClaim(database: TestDatabase) async throws {
+        let smtp = try TestSMTPServer.start()
+        defer { smtp.stop() }
+        try await withSite(on: database, configure: { $0.backgroundJobs = false }) { site in
+            let briefing = try await Newsletters.list(site)
+            let addresses = (1...30).map { "slow\($0)@example.com" }
+            try await Newsletters.subscribe(addresses, to: briefing, on: site)
+            let article = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
+            // Ten messages a batch at eight a second between two connections: each batch takes
+            // longer than the one-second claim.
+            _ = try await Newsletters.send(site, articles: [article], to: [briefing], subject: "Slow", rate: 8)
+            let deliverer = NewsletterDeliverer(
+                database: site.app.db, connector: SMTPTransport(configuration: smtp.configuration, heloName: "slow.worker"),
+                settings: NewsletterSettings(connections: 2, claim: .seconds(1), batchSize: 10),
+                renderer: NewsletterRenderer(pages: SitePages(theme: try Theme.load(directory: site.settings.themeDirectory, editionCodes: site.settings.editionCodes), settings: site.settings), database: site.app.db),
+                links: NewsletterLinks(key: try SiteSecret.load(site.settings), publicURL: site.settings.publicURL), pacer: SendPacer(), logger: site.app.logger
+            )
+            try await deliverer.deliverDue()
+            let received = try smtp.messages().flatMap(\.rcpt_tos)
+            #expect(received.count == addresses.count)
+            #expect(Set(received) == Set(addresses))
+        }
+    }
+
+    @Test("two workers on PostgreSQL share one send and never deliver a message twice", .enabled(if: TestDatabase.available.contains(.postgres)))
+    func twoWorkers() async throws {
+        let smtp = try TestSMTPServer.start()
+        defer { smtp.stop() }
+        try await withSite(on: .postgres, configure: { $0.smtp = smtp.configuration; $0.developmentMail = false; $0.newsletters.batchSize = 10 }) { site in
+            let briefing = try await Newsletters.list(site)
+            let addresses = (1...240).map { "reader\($0)@example.com" }
+            try await Newsletters.subscribe(addresses, to: briefing, on: site)
+            // A second worker beside the site's own, with connections of its own, on the same database.
+            let second = NewsletterDeliverer(
+                database: site.app.db, connector: SMTPTransport(configuration: smtp.configuration, heloName: "second.worker"),
+                settings: NewsletterSettings(connections: 3, batchSize: 10), renderer: NewsletterRenderer(pages: SitePages(theme: try Theme.load(directory: site.settings.themeDirectory, editionCodes: site.settings.editionCodes), settings: site.settings), database: site.app.db),
+                links: NewsletterLinks(key: try SiteSecret.load(site.settings), publicURL: site.settings.publicURL), pacer: SendPacer(), logger: site.app.logger
+            )
+            let article = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
+            // Paced, so that both workers are at it at once.
+            let send = try await Newsletters.send(site, articles: [article], to: [briefing], subject: "Shared", rate: 150)
+            let settledBySecond = try await second.deliverDue()
+            #expect(try await waitUntil { try await Newsletters.status(site, send) == .sent })
+            let received = try smtp.messages().flatMap(\.rcpt_tos)
+            #expect(received.count == addresses.count)
+            #expect(Set(received) == Set(addresses))
+            #expect(settledBySecond > 0 && settledBySecond < addresses.count, "the second worker settled \(settledBySecond)")
+        }
+    }
+}
