@@ -8,13 +8,6 @@ struct RevenueReport: Sendable {
     enum Range: String, CaseIterable, Sendable {
         case days30 = "30d"
         case months12 = "12m"
-
-        var label: String {
-            switch self {
-            case .days30: "Last 30 days"
-            case .months12: "Last 12 months"
-            }
-        }
     }
 
     struct Point: Sendable, Equatable {

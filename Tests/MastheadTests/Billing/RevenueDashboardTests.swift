@@ -30,6 +30,26 @@ struct RevenueDashboardTests {
         }
     }
 
+    @Test("in Arabic the dashboard reads right to left, and its charts run from right to left", arguments: [TestDatabase.sqlite])
+    func arabicRevenue(database: TestDatabase) async throws {
+        try await withSite(on: database) { site in
+            _ = try await DemoMembers.loadIfNone(on: site.app.db)
+            let (admin, _) = try await Newsroom.signedIn(site, as: .admin)
+            let page = try await admin.get("/admin/revenue?lang=ar")
+            #expect(page.status == .ok)
+            #expect(page.body.contains("<html lang=\"ar\" dir=\"rtl\">"))
+            #expect(page.body.contains("<h1>الإيرادات</h1>"))
+            #expect(page.body.contains("<dt>الأعضاء الدافعون</dt>"))
+            #expect(page.body.contains("aria-current=\"page\">العربية</a>"))
+            // The oldest day is drawn at the right and the newest at the left.
+            let chart = try #require(HTML.section(of: page.body, from: "<svg class=\"revenue-chart\"", to: "</svg>"))
+            let points = try #require(HTML.section(of: chart, from: "points=\"", to: "\""))
+            let xs = points.split(separator: " ").compactMap { Double($0.split(separator: ",").first ?? "") }
+            #expect(xs.count == 30 && xs.first! > xs.last!)
+            #expect(try await admin.get("/admin/revenue?range=12m&lang=ar").body.contains("aria-current=\"page\">آخر 12 شهرًا</a>"))
+        }
+    }
+
     @Test("revenue counts a yearly plan as a twelfth a month, leaves out trials, and ends at cancellation")
     func arithmetic() {
         let now = Date(timeIntervalSince1970: 1_800_000_000)
