@@ -58,14 +58,17 @@ public enum MastheadApp {
         let secret = try SiteSecret.load(settings)
         let newsletterLinks = NewsletterLinks(key: secret, publicURL: settings.publicURL)
         if settings.backgroundJobs {
-            app.lifecycle.use(OutboxDelivery(transport: transport, interval: settings.generationPollInterval))
+            app.lifecycle.use(PeriodicJob(name: "outbox", interval: settings.generationPollInterval) { app in
+                _ = try await OutboxSender(database: app.db, transport: transport, logger: app.logger).sendDue()
+            })
             let timings = DeliveryTimings()
             app.storage[DeliveryTimingsKey.self] = timings
-            app.lifecycle.use(NewsletterWorker(deliverer: NewsletterDeliverer(
+            let deliverer = NewsletterDeliverer(
                 database: app.db, connector: transport, settings: settings.newsletters,
                 renderer: NewsletterRenderer(pages: pages, database: app.db), links: newsletterLinks, pacer: SendPacer(), logger: app.logger,
                 timings: timings
-            ), interval: settings.generationPollInterval))
+            )
+            app.lifecycle.use(PeriodicJob(name: "newsletter", interval: settings.generationPollInterval) { _ in try await deliverer.deliverDue() })
         }
         let csrf = CSRF(key: secret, siteOrigin: settings.publicOrigin)
         app.middleware.use(FormProtection(csrf: csrf))

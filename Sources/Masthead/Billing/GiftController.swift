@@ -125,16 +125,13 @@ struct GiftController: Sendable {
               let checkout = try await Checkout.find(id, on: req.db), checkout.$member.id == signedIn.member.id,
               try await Gift.query(on: req.db).filter(\.$checkout.$id == id).first() != nil
         else { throw SiteError.notFound }
-        let deadline = ContinuousClock.now + confirmationWait
-        while true {
-            let gift = try await Gift.query(on: req.db).filter(\.$checkout.$id == id).first()
-            if let gift, gift.status != .pending {
-                return try message(edition: edition, title: edition.text("gift_sent_title"),
-                                   paragraphs: [edition.text("gift_sent_text", ["recipient": gift.recipientEmail, "site": settings.siteName])],
-                                   link: .init(label: edition.text("gift_another"), url: BillingURL(edition: edition).gift), access: signedIn.viewer.accessLevel)
-            }
-            guard ContinuousClock.now < deadline else { break }
-            try await Task.sleep(for: .milliseconds(250))
+        let settled = try await ProviderConfirmation.await(for: confirmationWait) {
+            try await Gift.query(on: req.db).filter(\.$checkout.$id == id).filter(\.$status != .pending).first()
+        }
+        if let gift = settled {
+            return try message(edition: edition, title: edition.text("gift_sent_title"),
+                               paragraphs: [edition.text("gift_sent_text", ["recipient": gift.recipientEmail, "site": settings.siteName])],
+                               link: .init(label: edition.text("gift_another"), url: BillingURL(edition: edition).gift), access: signedIn.viewer.accessLevel)
         }
         return try message(edition: edition, title: edition.text("checkout_pending_title"), paragraphs: [edition.text("gift_pending_text")],
                            link: .init(label: edition.text("checkout_pending_again"), url: BillingURL(edition: edition).giftDone(checkout: id)),

@@ -152,15 +152,13 @@ struct JoinController: Sendable {
               let checkout = try await Checkout.find(id, on: req.db), checkout.$member.id == signedIn.member.id
         else { throw SiteError.notFound }
         let memberID = checkout.$member.id
-        let deadline = ContinuousClock.now + confirmationWait
-        while true {
-            if let member = try await Member.find(memberID, on: req.db), member.viewer(at: Date()) == .paidMember {
-                // This instance may still remember the reader as free for a few seconds.
-                viewers.forget(token: signedIn.sessionToken)
-                return req.redirect(to: checkout.returnPath, redirectType: .normal)
-            }
-            guard ContinuousClock.now < deadline else { break }
-            try await Task.sleep(for: .milliseconds(250))
+        let paying = try await ProviderConfirmation.await(for: confirmationWait) {
+            try await Member.find(memberID, on: req.db).flatMap { $0.viewer(at: Date()) == .paidMember ? $0 : nil }
+        }
+        if paying != nil {
+            // This instance may still remember the reader as free for a few seconds.
+            viewers.forget(token: signedIn.sessionToken)
+            return req.redirect(to: checkout.returnPath, redirectType: .normal)
         }
         let model = MessagePageModel(
             layout: pages.personalLayout(edition: edition, title: edition.text("checkout_pending_title"), access: signedIn.viewer.accessLevel),

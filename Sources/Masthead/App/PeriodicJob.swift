@@ -1,0 +1,44 @@
+import Foundation
+import Synchronization
+import Vapor
+
+/// Background work done every so often from boot to shutdown (sending the outbox, delivering
+/// newsletters), on every instance that runs background jobs: the work's own claims keep
+/// instances from doing the same piece twice. A failed pass is logged and the next one runs.
+final class PeriodicJob: LifecycleHandler, Sendable {
+    private let name: String
+    private let interval: Duration
+    private let pass: @Sendable (Application) async throws -> Void
+    private let task = Mutex<Task<Void, Never>?>(nil)
+
+    init(name: String, interval: Duration, pass: @escaping @Sendable (Application) async throws -> Void) {
+        self.name = name
+        self.interval = interval
+        self.pass = pass
+    }
+
+    func didBootAsync(_ application: Application) async throws {
+        let name = name, interval = interval, pass = pass, logger = application.logger
+        task.withLock {
+            $0 = Task {
+                while !Task.isCancelled {
+                    do {
+                        try await pass(application)
+                    } catch {
+                        logger.warning("\(name).failed", metadata: ["error": "\(error)"])
+                    }
+                    try? await Task.sleep(for: interval)
+                }
+            }
+        }
+    }
+
+    func shutdownAsync(_ application: Application) async {
+        let running = task.withLock { task -> Task<Void, Never>? in
+            defer { task = nil }
+            return task
+        }
+        running?.cancel()
+        await running?.value
+    }
+}
