@@ -101,12 +101,12 @@ enum MIME {
         return "\"\(text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))\""
     }
 
+    /// Base64 in lines of 76 (RFC 2045 §6.8), cut by bytes: walking a String's characters from
+    /// its start for every line made a newsletter's body cost more than the rest of sending it.
     static func base64Lines(_ data: Data) -> [String] {
-        let encoded = data.base64EncodedString()
+        let encoded = Array(data.base64EncodedData())
         return stride(from: 0, to: encoded.count, by: 76).map { offset in
-            let start = encoded.index(encoded.startIndex, offsetBy: offset)
-            let end = encoded.index(start, offsetBy: 76, limitedBy: encoded.endIndex) ?? encoded.endIndex
-            return String(encoded[start..<end])
+            String(decoding: encoded[offset..<min(offset + 76, encoded.count)], as: UTF8.self)
         }
     }
 

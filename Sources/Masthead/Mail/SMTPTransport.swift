@@ -159,8 +159,9 @@ final class SMTPSession: MailConnection {
         }
         guard answers.count > 2 else { throw MailError.transient("no answer to DATA from \(configuration.host)") }
         try expect(answers[2], 354)
-        // RFC 5321 §4.5.2: a line that starts with a dot gets a second one.
-        let stuffed = wire.components(separatedBy: "\r\n")
+        // RFC 5321 §4.5.2: a line that starts with a dot gets a second one. Base64 bodies have
+        // none, so the message is only split into lines when it does.
+        let stuffed = !wire.hasPrefix(".") && !wire.contains("\r\n.") ? wire : wire.components(separatedBy: "\r\n")
             .map { $0.hasPrefix(".") ? "." + $0 : $0 }
             .joined(separator: "\r\n")
         let reply = try await command(stuffed + ".", redacted: "<message>")

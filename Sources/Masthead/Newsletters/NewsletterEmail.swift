@@ -10,8 +10,9 @@ struct NewsletterEmail: Sendable {
     /// can contain it and collect recipients' links.
     let unsubscribeMark = "%%unsubscribe-\(UUID().uuidString)%%"
 
-    let html: String
-    let text: String
+    /// The rendering cut where each copy's unsubscribe link goes, so a copy is a join, not a search.
+    private let htmlParts: [String]
+    private let textParts: [String]
     let subject: String
     let newsletter: NewsletterHeader
 
@@ -36,8 +37,8 @@ struct NewsletterEmail: Sendable {
         if let replyTo = newsletter.replyTo { headers.append(("Reply-To", "<\(replyTo)>")) }
         return EmailMessage(
             from: newsletter.from, to: address, subject: subject,
-            text: text.replacingOccurrences(of: unsubscribeMark, with: unsubscribeURL),
-            html: html.replacingOccurrences(of: unsubscribeMark, with: HTMLText.escape(unsubscribeURL)),
+            text: textParts.joined(separator: unsubscribeURL),
+            html: htmlParts.joined(separator: HTMLText.escape(unsubscribeURL)),
             extraHeaders: headers
         )
     }
@@ -98,7 +99,7 @@ struct NewsletterEmail: Sendable {
         </td></tr>
         """)
         let preheader = issue.items.first?.dek ?? issue.intro
-        self.html = """
+        let html = """
         <!DOCTYPE html>
         <html lang="\(escape(edition.code))" dir="\(edition.direction.rawValue)">
         <head>
@@ -118,7 +119,9 @@ struct NewsletterEmail: Sendable {
         </body>
         </html>
         """
-        self.text = Self.plainText(issue: issue, header: header, siteName: siteName, publicURL: publicURL, values: values, unsubscribeMark: unsubscribeMark)
+        self.htmlParts = html.components(separatedBy: unsubscribeMark)
+        self.textParts = Self.plainText(issue: issue, header: header, siteName: siteName, publicURL: publicURL, values: values, unsubscribeMark: unsubscribeMark)
+            .components(separatedBy: unsubscribeMark)
     }
 
     private static func plainText(issue: NewsletterIssue, header: NewsletterHeader, siteName: String, publicURL: String, values: [String: String], unsubscribeMark: String) -> String {
