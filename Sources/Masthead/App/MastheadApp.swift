@@ -79,8 +79,11 @@ public enum MastheadApp {
             return "ok\n"
         }
         StaticController(theme: theme).register(on: app)
-        RobotsController().register(on: app)
+        RobotsController(publicURL: settings.publicURL).register(on: app)
         SiteController(pages: pages, cache: cache, settings: settings, readerIDs: ReaderIDs(key: secret)).register(on: app, editions: theme.editions)
+        let responder = CachedResponder(cache: cache, settings: settings)
+        FeedController(responder: responder, settings: settings, editions: theme.editions).register(on: app)
+        SitemapController(responder: responder, settings: settings, editions: theme.editions).register(on: app)
         let billing = registerBilling(on: app, pages: pages, csrf: csrf, settings: settings, viewers: viewers, editions: theme.editions)
         MembersController(pages: pages, csrf: csrf, mail: MemberMail(transport: transport, settings: settings), settings: settings, viewers: viewers, billing: billing)
             .register(on: app, editions: theme.editions)

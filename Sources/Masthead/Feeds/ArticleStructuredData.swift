@@ -11,13 +11,6 @@ struct ArticleStructuredData: Encodable {
         enum CodingKeys: String, CodingKey { case type = "@type", name, url }
     }
 
-    struct Organization: Encodable {
-        let type = "Organization"
-        let name: String
-        let url: String
-        enum CodingKeys: String, CodingKey { case type = "@type", name, url }
-    }
-
     struct GatedPart: Encodable {
         let type = "WebPageElement"
         let isAccessibleForFree = false
@@ -38,7 +31,7 @@ struct ArticleStructuredData: Encodable {
     let articleSection: String
     let keywords: [String]
     let author: [Person]
-    let publisher: Organization
+    let publisher: StructuredData.Organization
     let isAccessibleForFree: Bool
     let hasPart: GatedPart?
 
@@ -47,13 +40,68 @@ struct ArticleStructuredData: Encodable {
              image, datePublished, dateModified, articleSection, keywords, author, publisher,
              isAccessibleForFree, hasPart
     }
+}
+
+/// The other schema.org documents the site's pages carry, and the one way they are written.
+enum StructuredData {
+    struct ImageObject: Encodable {
+        let type = "ImageObject"
+        let url: String
+        enum CodingKeys: String, CodingKey { case type = "@type", url }
+    }
+
+    struct Organization: Encodable {
+        var context: String?
+        let type = "NewsMediaOrganization"
+        let name: String
+        let url: String
+        let logo: ImageObject?
+        enum CodingKeys: String, CodingKey { case context = "@context", type = "@type", name, url, logo }
+
+        init(name: String, url: String, logoURL: String?, standalone: Bool = false) {
+            context = standalone ? "https://schema.org" : nil
+            self.name = name
+            self.url = url
+            logo = logoURL.map(ImageObject.init)
+        }
+    }
+
+    struct WebSite: Encodable {
+        let context = "https://schema.org"
+        let type = "WebSite"
+        let name: String
+        let url: String
+        let inLanguage: String
+        let description: String
+        enum CodingKeys: String, CodingKey { case context = "@context", type = "@type", name, url, inLanguage, description }
+    }
+
+    /// Where a page sits: home, then a listing, then the page itself (schema.org BreadcrumbList).
+    struct Breadcrumbs: Encodable {
+        struct Item: Encodable {
+            let type = "ListItem"
+            let position: Int
+            let name: String
+            let item: String
+            enum CodingKeys: String, CodingKey { case type = "@type", position, name, item }
+        }
+
+        let context = "https://schema.org"
+        let type = "BreadcrumbList"
+        let itemListElement: [Item]
+        enum CodingKeys: String, CodingKey { case context = "@context", type = "@type", itemListElement }
+
+        init(_ trail: [(name: String, url: String)]) {
+            itemListElement = trail.enumerated().map { Item(position: $0.offset + 1, name: $0.element.name, item: $0.element.url) }
+        }
+    }
 
     /// The JSON text, safe inside `<script type="application/ld+json">`: slashes are escaped by
     /// the encoder and `<` becomes `\u003c`, so no `</script>` or `<!--` can end the element early.
-    func scriptText() -> String {
+    static func script(_ document: some Encodable) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let json = (try? encoder.encode(self)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
+        let json = (try? encoder.encode(document)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
         return json.replacingOccurrences(of: "<", with: "\\u003c")
     }
 }

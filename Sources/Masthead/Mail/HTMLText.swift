@@ -1,11 +1,18 @@
 import Foundation
 
-/// Text going into HTML that Masthead writes by hand (emails), and HTML coming back out as the
+/// Text going into HTML that Masthead writes by hand (emails, feeds), and HTML coming back out as the
 /// plain text of an email's text part.
 enum HTMLText {
     static func escape(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+
+    /// Site-relative links and images made absolute, for HTML read away from the site (a mail
+    /// client, a feed reader).
+    static func absoluteLinks(_ html: String, publicURL: String) -> String {
+        html.replacingOccurrences(of: "href=\"/", with: "href=\"\(publicURL)/")
+            .replacingOccurrences(of: "src=\"/", with: "src=\"\(publicURL)/")
     }
 
     private static let blockEnd = try! NSRegularExpression(pattern: #"</(p|h[1-6]|li|blockquote|pre|tr|table|ul|ol)>|<br\s*/?>|<hr\s*/?>"#, options: .caseInsensitive)

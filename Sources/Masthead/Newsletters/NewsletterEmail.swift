@@ -148,9 +148,7 @@ struct NewsletterEmail: Sendable {
     /// An article body's HTML made fit for mail: inline styles on what Markdown produces (no
     /// stylesheet reaches it), addresses made absolute.
     static func emailBody(_ html: String, publicURL: String, font: String) -> String {
-        var body = html
-            .replacingOccurrences(of: "href=\"/", with: "href=\"\(publicURL)/")
-            .replacingOccurrences(of: "src=\"/", with: "src=\"\(publicURL)/")
+        var body = HTMLText.absoluteLinks(html, publicURL: publicURL)
         let styles: [(String, String)] = [
             ("<p>", "<p style=\"margin: 0 0 16px; \(font) font-size: 18px; line-height: 1.6; color: #1a1a1a;\">"),
             ("<h2>", "<h2 style=\"margin: 24px 0 12px; \(font) font-size: 22px; color: #1a1a1a;\">"),

@@ -107,9 +107,27 @@ public struct PublishedArticles: Sendable {
         try await Author.query(on: database).filter(\.$slug == slug).first()
     }
 
-    private func visible(edition: String) -> QueryBuilder<Article> {
-        Article.query(on: database)
-            .filter(\.$edition == edition)
+    /// The newest articles of a feed, with their topics loaded for its categories: of every
+    /// edition when `edition` is nil, narrowed to a kind, a topic or an author when given.
+    public func feed(edition: String?, kind: ArticleKind? = nil, topicID: UUID? = nil, authorID: UUID? = nil, limit: Int) async throws -> [Article] {
+        var query = visible(edition: edition)
+            .with(\.$topicLinks) { $0.with(\.$topic) { $0.with(\.$names) } }
+        if let kind { query = query.filter(\.$kind == kind) }
+        if let topicID {
+            query = query.join(ArticleTopic.self, on: \Article.$id == \ArticleTopic.$article.$id)
+                .filter(ArticleTopic.self, \.$topic.$id == topicID)
+        }
+        if let authorID {
+            query = query.join(ArticleAuthor.self, on: \Article.$id == \ArticleAuthor.$article.$id)
+                .filter(ArticleAuthor.self, \.$author.$id == authorID)
+        }
+        return try await query.sort(\.$publishedAt, .descending).limit(limit).all()
+    }
+
+    private func visible(edition: String?) -> QueryBuilder<Article> {
+        var query = Article.query(on: database)
+        if let edition { query = query.filter(\.$edition == edition) }
+        return query
             .filter(\.$status == .published)
             .filter(\.$publishedAt <= now)
             .with(\.$authorCredits) { $0.with(\.$author) }

@@ -27,8 +27,8 @@ final class CachedPages: FastPath {
               let page = cache.hit(uri: head.uri, access: viewer.accessLevel)
         else { return nil }
         var answer = page.body.answer(
-            to: head.headers, cacheControl: SiteController.cacheControl(for: viewer, metered: false),
-            vary: SiteController.pageVary, lastModified: page.lastModified
+            to: head.headers, cacheControl: CachedResponder.cacheControl(for: viewer, metered: false),
+            vary: CachedResponder.pageVary, lastModified: page.lastModified
         )
         SecurityHeadersMiddleware.apply(to: &answer.headers)
         answered.add(1, ordering: .relaxed)

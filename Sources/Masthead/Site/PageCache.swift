@@ -113,12 +113,16 @@ public final class PageCache: Sendable {
         return uri[..<question] + "?" + page
     }
 
-    public func page(for key: Key, render: () async throws -> (html: String, lastModified: Date?)) async throws -> Page {
+    public func page(
+        for key: Key, contentType: String = "text/html; charset=utf-8",
+        render: () async throws -> (html: String, lastModified: Date?)
+    ) async throws -> Page {
         let generationAtStart = currentGeneration
         if let page = hit(key) { return page }
         let rendered = try await render()
         let page = Page(
-            body: PreparedBody(html: rendered.html), lastModified: rendered.lastModified.map(LastModified.init),
+            body: PreparedBody(bytes: ByteBuffer(string: rendered.html), contentType: contentType),
+            lastModified: rendered.lastModified.map(LastModified.init),
             generation: generationAtStart
         )
         entries.withLock { $0.insert(page, for: key) }

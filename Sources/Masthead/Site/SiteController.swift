@@ -5,14 +5,6 @@ import Vapor
 /// The reader's pages. Each handler parses the request, asks the page cache, and on a miss
 /// fetches published content and renders it.
 struct SiteController: Sendable {
-    static let pageVary = "Accept-Encoding, Cookie"
-
-    /// What every anonymous reader gets may be kept by shared caches for a minute; a signed-in
-    /// reader's page, or one the meter opened, only by the reader's own browser.
-    static func cacheControl(for viewer: Viewer, metered: Bool) -> String {
-        viewer == .anonymous && !metered ? "public, max-age=60" : "private, no-cache"
-    }
-
     let pages: SitePages
     let cache: PageCache
     let settings: Settings
@@ -118,7 +110,7 @@ struct SiteController: Sendable {
             let listing = SitePages.Listing(
                 label: edition.text("listing_kind_label"), title: edition.text("kinds_\(kind.rawValue)"),
                 description: edition.text("kinds_\(kind.rawValue)_description", ["site": settings.siteName]), photo: nil,
-                navPath: urls.kind(kind), url: { urls.kind(kind, page: $0) }
+                navPath: urls.kind(kind), feedPath: urls.kindFeeds(kind), url: { urls.kind(kind, page: $0) }
             )
             return (try pages.listingPage(listing, page: result, edition: edition, viewerLevel: viewer.accessLevel), result.articles.first?.lastModified)
         }
@@ -135,7 +127,7 @@ struct SiteController: Sendable {
             let listing = SitePages.Listing(
                 label: edition.text("topic_kind_\(topic.kind.rawValue)"), title: topic.name(in: edition.code),
                 description: topic.description(in: edition.code), photo: nil,
-                navPath: nil, url: { urls.topic(slug, page: $0) }
+                navPath: nil, feedPath: urls.topicFeeds(slug), url: { urls.topic(slug, page: $0) }
             )
             return (try pages.listingPage(listing, page: result, edition: edition, viewerLevel: viewer.accessLevel), result.articles.first?.lastModified)
         }
@@ -152,36 +144,17 @@ struct SiteController: Sendable {
             let listing = SitePages.Listing(
                 label: edition.text("listing_author_label"), title: author.name, description: author.bio,
                 photo: author.photoPath.map { .init(src: SiteURL.media($0), alt: author.name) },
-                navPath: nil, url: { urls.author(slug, page: $0) }
+                navPath: nil, feedPath: urls.authorFeeds(slug), url: { urls.author(slug, page: $0) }
             )
             return (try pages.listingPage(listing, page: result, edition: edition, viewerLevel: viewer.accessLevel), result.articles.first?.lastModified)
         }
     }
 
-    /// A page for the requester's access level, from the cache or rendered for it. A hit is
-    /// answered on the event loop without starting a task; only a miss renders. What every
-    /// reader of this access level gets alike is remembered for the front server's fast path.
     private func cached(
         _ req: Request, page: String, metered: Bool = false,
         render: @escaping @Sendable (Viewer) async throws -> (html: String, lastModified: Date?)
     ) -> EventLoopFuture<Response> {
-        let viewer = req.viewer
-        let key = PageCache.Key(page: metered ? page + "#metered" : page, access: viewer.accessLevel)
-        let cacheControl = Self.cacheControl(for: viewer, metered: metered)
-        // A metered page is opened for this reader alone, and a level the meter counts for is
-        // answered per reader: neither may be served to the next reader before routing.
-        let alike = !metered && settings.meterAllowance(for: viewer) == 0
-        let cache = cache
-        let respond = { @Sendable (entry: PageCache.Page) in
-            if alike { cache.remember(uri: req.url.string, access: viewer.accessLevel, page: entry) }
-            return entry.body.response(to: req, cacheControl: cacheControl, vary: Self.pageVary, lastModified: entry.lastModified)
-        }
-        if let entry = cache.hit(key) {
-            return req.eventLoop.makeSucceededFuture(respond(entry))
-        }
-        return req.eventLoop.makeFutureWithTask {
-            respond(try await cache.page(for: key) { try await render(viewer) })
-        }
+        CachedResponder(cache: cache, settings: settings).respond(req, page: page, metered: metered, render: render)
     }
 
     /// Slugs are lowercase ASCII words joined by hyphens; anything else cannot name an article.

@@ -29,7 +29,7 @@ extension SitePages {
             datePublished: EditionDates.iso(published), dateModified: EditionDates.iso(modified),
             articleSection: kindLabel, keywords: topics.map { $0.name(in: edition.code) },
             author: authors.map { .init(name: $0.name, url: settings.publicURL + urls.author($0.slug)) },
-            publisher: .init(name: settings.siteName, url: settings.publicURL + "/"),
+            publisher: publisher(),
             isAccessibleForFree: article.visibility == .public,
             hasPart: article.visibility == .public ? nil : .init()
         )
@@ -46,7 +46,17 @@ extension SitePages {
                 modified: EditionDates.iso(modified), section: kindLabel,
                 tags: topics.map { $0.name(in: edition.code) }
             ),
-            jsonLD: structuredData.scriptText()
+            feeds: FeedDiscovery.links(
+                basePath: urls.homeFeeds, title: edition.text("feed_edition_title", ["site": settings.siteName]), publicURL: settings.publicURL
+            ),
+            jsonLD: [
+                StructuredData.script(structuredData),
+                StructuredData.script(StructuredData.Breadcrumbs([
+                    (settings.siteName, settings.publicURL + urls.home),
+                    (edition.text("kinds_\(article.kind.rawValue)"), settings.publicURL + urls.kind(article.kind)),
+                    (article.title, settings.publicURL + path),
+                ])),
+            ]
         )
 
         var gated: ArticlePageModel.Gated?

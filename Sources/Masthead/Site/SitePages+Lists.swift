@@ -17,7 +17,17 @@ extension SitePages {
             meta: SocialMeta.website(
                 title: title, description: edition.text("site_description", ["site": settings.siteName]),
                 url: settings.publicURL + urls.home, siteName: settings.siteName, locale: edition.openGraphLocale
-            )
+            ),
+            feeds: FeedDiscovery.links(
+                basePath: urls.homeFeeds, title: edition.text("feed_edition_title", ["site": settings.siteName]), publicURL: settings.publicURL
+            ),
+            jsonLD: [
+                StructuredData.script(publisher(standalone: true)),
+                StructuredData.script(StructuredData.WebSite(
+                    name: settings.siteName, url: settings.publicURL + urls.home, inLanguage: edition.code,
+                    description: edition.text("site_description", ["site": settings.siteName])
+                )),
+            ]
         )
         let model = HomePageModel(
             layout: layout(edition: edition, head: head, access: viewerLevel),
@@ -48,6 +58,8 @@ extension SitePages {
         let description: String
         let photo: ListingPageModel.Photo?
         let navPath: String?
+        /// Where this listing's feeds live.
+        let feedPath: String
         let url: (Int) -> String
     }
 
@@ -61,7 +73,18 @@ extension SitePages {
             meta: SocialMeta.website(
                 title: listing.title, description: listing.description.isEmpty ? listing.title : listing.description,
                 url: settings.publicURL + listing.url(page.page), siteName: settings.siteName, locale: edition.openGraphLocale
-            )
+            ),
+            feeds: FeedDiscovery.links(
+                basePath: listing.feedPath,
+                title: edition.text("feed_listing_title", ["title": listing.title, "site": settings.siteName]),
+                publicURL: settings.publicURL
+            ),
+            jsonLD: [
+                StructuredData.script(StructuredData.Breadcrumbs([
+                    (settings.siteName, settings.publicURL + SiteURL(edition: edition).home),
+                    (listing.title, settings.publicURL + listing.url(1)),
+                ])),
+            ]
         )
         let model = ListingPageModel(
             layout: layout(edition: edition, head: head, access: viewerLevel),

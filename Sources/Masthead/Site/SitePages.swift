@@ -38,8 +38,9 @@ struct SitePages: Sendable {
             alternates: head.alternates.sorted { $0.key < $1.key }.map {
                 .init(hreflang: $0.key, url: settings.publicURL + $0.value)
             },
+            feeds: head.feeds,
             meta: head.meta,
-            jsonLD: head.jsonLD,
+            jsonLD: head.jsonLD.map(LayoutModel.StructuredData.init),
             t: edition.strings,
             copyright: edition.text("footer_copyright", [
                 "year": String(Calendar(identifier: .gregorian).component(.year, from: Date())),
@@ -47,6 +48,16 @@ struct SitePages: Sendable {
             ]),
             newslettersURL: NewsletterLinks.page(edition: edition)
         )
+    }
+
+    /// The outlet, as structured data names it: publisher of every article.
+    func publisher(standalone: Bool = false) -> StructuredData.Organization {
+        .init(name: settings.siteName, url: settings.publicURL + "/", logoURL: logoURL, standalone: standalone)
+    }
+
+    /// The uploaded logo, else the theme's icon: search engines want some image for the publisher.
+    var logoURL: String {
+        settings.publicURL + (settings.logoPath.map(SiteURL.media) ?? theme.assetPath("favicon.svg"))
     }
 
     func card(_ article: Article, edition: Edition, headingTag: String = "h2", lead: Bool = false, compact: Bool = false) -> CardModel {

@@ -26,6 +26,24 @@ public struct SiteURL: Sendable {
         paged("\(edition.pathPrefix)/\(Self.authors)/\(slug)", page: page)
     }
 
+    /// Where a feed's files live (`feed.xml`, `atom.xml`, `feed.json`): beside the page it follows.
+    public var homeFeeds: String { home }
+
+    public func kindFeeds(_ kind: ArticleKind) -> String {
+        "\(edition.pathPrefix)/\(kind.pathSegment)/"
+    }
+
+    public func topicFeeds(_ slug: String) -> String {
+        "\(edition.pathPrefix)/\(Self.topics)/\(slug)/"
+    }
+
+    public func authorFeeds(_ slug: String) -> String {
+        "\(edition.pathPrefix)/\(Self.authors)/\(slug)/"
+    }
+
+    /// The feed of every edition at once.
+    public static let everythingFeeds = "/all/"
+
     public static func media(_ path: String) -> String {
         "/\(media)/\(path)"
     }

@@ -81,6 +81,30 @@ struct LeakTests {
             #expect(!leaks.isEmpty)
         }
     }
+
+    @Test("the leak test finds gated text escaped into every feed format", arguments: [TestDatabase.sqlite])
+    func catchesLeakInFeeds(database: TestDatabase) async throws {
+        try await withSite(on: database) { site in
+            let paid = try await DemoArticles.first(on: site, edition: "en", visibility: .paid)
+            let article = try #require(try await PublishedArticles(database: site.app.db).article(edition: "en", slug: paid.slug))
+            let wrongDecision = AccessPolicy.decide(article: article, viewer: .paidMember, meter: .none)
+            let gatedHTML = try #require(try await article.gatedText(for: wrongDecision, on: site.app.db)).html
+            let item = Feed.Item(
+                id: "urn:uuid:\(UUID())", url: "https://news.example/", title: article.title, summary: article.dek,
+                contentHTML: article.previewHTML + gatedHTML, isAccessibleForFree: false, published: Date(), modified: Date(),
+                authors: [], categories: [], language: "en", image: nil
+            )
+            let feed = Feed(
+                title: "Leaky", description: "", language: "en", basePath: "/", homeURL: "https://news.example/", siteName: "Leaky",
+                publicURL: "https://news.example", logoURL: nil, items: [item]
+            )
+            for format in FeedFormat.allCases {
+                let body = format.write(feed)
+                let page = TestSite.Page(status: .ok, headers: [:], body: body, bytes: .init(string: body))
+                #expect(!LeakDetector.leaks(in: [format.fileName: page], secrets: LeakDetector.secrets(of: [paid])).isEmpty, "\(format)")
+            }
+        }
+    }
 }
 
 enum LeakDetector {
@@ -108,12 +132,54 @@ enum LeakDetector {
         }.joined(separator: "\n")
     }
 
-    /// Every (page, sentence) where a secret sentence appears, in the raw body or its text.
+    /// Every (page, sentence) where a secret sentence appears, in any reading of the body.
     static func leaks(in pages: [String: TestSite.Page], secrets: [Secret]) -> [(page: String, secret: Secret)] {
-        pages.flatMap { path, page in
-            let raw = HTML.unescape(page.body)
-            let text = HTML.text(of: page.body)
-            return secrets.filter { raw.contains($0.sentence) || text.contains($0.sentence) }.map { (path, $0) }
+        let needles = secrets.map { Array($0.sentence.utf8) }
+        return pages.flatMap { path, page in
+            let readings = readings(of: page.body).map { Array($0.utf8) }
+            return secrets.indices.filter { index in readings.contains { contains($0, needles[index]) } }.map { (path, secrets[$0]) }
+        }
+    }
+
+    /// A byte search through the C library, so hundreds of pages against hundreds of sentences
+    /// stay quick even in a debug build.
+    private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard let first = needle.first else { return true }
+        return haystack.withUnsafeBytes { text in
+            needle.withUnsafeBytes { sentence in
+                guard let base = text.baseAddress, let wanted = sentence.baseAddress else { return false }
+                var offset = 0
+                while text.count - offset >= sentence.count {
+                    guard let found = memchr(base + offset, Int32(first), text.count - offset - sentence.count + 1) else { return false }
+                    if memcmp(found, wanted, sentence.count) == 0 { return true }
+                    offset = base.distance(to: UnsafeRawPointer(found)) + 1
+                }
+                return false
+            }
+        }
+    }
+
+    /// The body as a reader of any format sees it: entities decoded as often as they were
+    /// encoded (a feed's `content:encoded` is HTML escaped into XML), tags removed, and each
+    /// string of a JSON document (a JSON Feed, an API answer) read the same way.
+    static func readings(of body: String) -> [String] {
+        var texts = [body]
+        if let data = body.data(using: .utf8), let json = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) {
+            texts.append(strings(in: json).joined(separator: "\n"))
+        }
+        return texts.flatMap { text -> [String] in
+            var decoded = text
+            for _ in 0..<3 { decoded = HTML.unescape(decoded) }
+            return [decoded, HTML.text(of: decoded)]
+        }
+    }
+
+    private static func strings(in json: Any) -> [String] {
+        switch json {
+        case let text as String: [text]
+        case let array as [Any]: array.flatMap(strings(in:))
+        case let object as [String: Any]: object.values.flatMap(strings(in:))
+        default: []
         }
     }
 }

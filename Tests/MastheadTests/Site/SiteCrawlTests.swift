@@ -93,20 +93,27 @@ enum SiteCrawler {
         try await crawl(TestBrowser(site: site))
     }
 
-    /// Every site-internal page, asset and image reachable from the editions' home pages and the
-    /// machine-readable indexes, as the browser's reader sees them.
+    /// Every site-internal page, asset, image, feed and sitemap reachable from the editions'
+    /// home pages and the machine-readable indexes, as the browser's reader sees them.
     static func crawl(_ browser: TestBrowser) async throws -> [String: TestSite.Page] {
-        var queue = ["/", "/ar/", "/robots.txt"]
+        var queue = ["/", "/ar/", "/robots.txt", "/sitemap.xml", "/all/feed.xml", "/all/atom.xml", "/all/feed.json"]
         var seen = Set(queue)
         var pages: [String: TestSite.Page] = [:]
+        let publicURL = browser.site.settings.publicURL
         while !queue.isEmpty {
             let path = queue.removeFirst()
             let page = try await browser.get(path)
             pages[path] = page
-            guard page.headers.first(name: .contentType)?.hasPrefix("text/html") == true else { continue }
-            let links = HTML.internalLinks(in: page.body)
-                + HTML.attributeValues("src", of: "img", in: page.body)
-                + HTML.attributeValues("href", of: "link rel=\"stylesheet\"", in: page.body)
+            let links: [String]
+            if page.headers.first(name: .contentType)?.hasPrefix("text/html") == true {
+                links = HTML.internalLinks(in: page.body)
+                    + HTML.attributeValues("src", of: "img", in: page.body)
+                    + HTML.attributeValues("href", of: "link rel=\"stylesheet\"", in: page.body)
+                    + sitePaths(in: HTML.attributeValues("href", of: "link rel=\"alternate\" type", in: page.body).joined(separator: " "), publicURL: publicURL)
+            } else {
+                // Feeds, sitemaps and robots.txt name pages by absolute address.
+                links = sitePaths(in: page.body, publicURL: publicURL)
+            }
             // Posting forms and signing out are not reading; everything else is followed.
             for link in links where link.hasPrefix("/") && !seen.contains(link) && !link.contains("/signout") {
                 seen.insert(link)
@@ -114,5 +121,14 @@ enum SiteCrawler {
             }
         }
         return pages
+    }
+
+    /// The paths of the site's own absolute addresses in a text, HTML escaped into XML included.
+    static func sitePaths(in escaped: String, publicURL: String) -> [String] {
+        let text = HTML.unescape(escaped)
+        let pattern = try! NSRegularExpression(pattern: NSRegularExpression.escapedPattern(for: publicURL) + #"(/[^"'<>\\\s]*)"#)
+        return pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)).map {
+            String(text[Range($0.range(at: 1), in: text)!])
+        }
     }
 }

@@ -21,6 +21,16 @@ struct LayoutModel {
         let url: String
     }
 
+    struct FeedLink {
+        let type: String
+        let title: String
+        let url: String
+    }
+
+    struct StructuredData {
+        let json: String
+    }
+
     struct MetaTag {
         let attribute: String
         let name: String
@@ -45,8 +55,9 @@ struct LayoutModel {
     let account: Link
     let editions: [EditionLink]
     let alternates: [Alternate]
+    let feeds: [FeedLink]
     let meta: [MetaTag]
-    let jsonLD: String?
+    let jsonLD: [StructuredData]
     let t: [String: String]
     let copyright: String
     let newslettersURL: String
@@ -62,5 +73,8 @@ struct PageHead {
     /// Same page in other editions, by edition code, for `hreflang` links and the edition switch.
     var alternates: [String: String] = [:]
     var meta: [LayoutModel.MetaTag] = []
-    var jsonLD: String? = nil
+    /// Feeds following this page, for autodiscovery.
+    var feeds: [LayoutModel.FeedLink] = []
+    /// JSON-LD documents, each already made safe for a `<script>` element.
+    var jsonLD: [String] = []
 }
