@@ -33,7 +33,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
-            resources: [.copy("Demo/Content")]
+            resources: [.copy("Demo/Content"), .copy("API/Resources/openapi.json")]
         ),
         .executableTarget(
             name: "masthead",

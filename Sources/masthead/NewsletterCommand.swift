@@ -175,18 +175,3 @@ struct Worker: AsyncParsableCommand {
     }
 }
 
-/// Opens the configured database (migrated), runs `body`, and closes it whatever happens.
-/// With `boot`, the background jobs run meanwhile (a send in the foreground delivers itself).
-private func withApp(boot: Bool = false, _ body: (Application, Settings) async throws -> Void) async throws {
-    let settings = try Settings.fromEnvironment()
-    let app = try await MastheadApp.make(settings: settings)
-    do {
-        try await MastheadApp.migrate(app, settings: settings)
-        if boot { try await app.asyncBoot() }
-        try await body(app, settings)
-    } catch {
-        await MastheadApp.stop(app)
-        throw error
-    }
-    await MastheadApp.stop(app)
-}

@@ -10,9 +10,11 @@ struct FormProtection: AsyncMiddleware {
     let csrf: CSRF
 
     /// Paths whose requests prove where they come from by a signature of their own: a payment
-    /// provider's webhook, and a newsletter's signed one-click unsubscribe link (RFC 8058: the
-    /// mail client posts to it with no cookie).
-    static let signedElsewhere = ["/webhooks/", NewsletterLinks.unsubscribePrefix]
+    /// provider's webhook, a newsletter's signed one-click unsubscribe link (RFC 8058: the
+    /// mail client posts to it with no cookie), and the APIs, which read no cookie: the Admin
+    /// API acts only on a bearer token that another site's page cannot attach, and the Content
+    /// API changes nothing (other methods are answered 405).
+    static let signedElsewhere = ["/webhooks/", NewsletterLinks.unsubscribePrefix, APIPaths.adminPrefix + "/", APIPaths.contentPrefix + "/"]
 
     /// Forms shown on cached pages, which can carry no per-reader token: a request to them must
     /// name this site as its `Origin` (every browser sends it with a form's POST).

@@ -22,6 +22,8 @@ public enum StaffPolicy {
         case sendNewsletters
         /// Set up the lists themselves: names, senders, who gets them.
         case manageNewsletters
+        /// Make and revoke the keys apps and partners read the Content API with.
+        case manageIntegrations
     }
 
     public static func may(_ role: StaffRole, _ power: Power) -> Bool {
@@ -29,7 +31,7 @@ public enum StaffPolicy {
         case .writeArticles: true
         case .createTopics: role >= .author
         case .manageTopicsAndAuthors, .sendNewsletters: role >= .editor
-        case .manageStaff, .viewMembers, .manageSettings, .viewAuditLog, .grantComplimentaryAccess, .manageNewsletters: role >= .admin
+        case .manageStaff, .viewMembers, .manageSettings, .viewAuditLog, .grantComplimentaryAccess, .manageNewsletters, .manageIntegrations: role >= .admin
         case .manageBilling: role == .owner
         }
     }

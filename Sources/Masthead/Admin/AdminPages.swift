@@ -46,6 +46,8 @@ struct AdminPages: Sendable {
         ("Newsletters", AdminURL.newsletters, .sendNewsletters),
         ("Revenue", AdminURL.revenue, .viewMembers),
         ("Plans", AdminURL.plans, .manageBilling),
+        ("Integrations", AdminURL.integrations, .manageIntegrations),
+        ("API tokens", AdminURL.tokens, .writeArticles),
         ("Audit log", AdminURL.audit, .viewAuditLog),
         ("Settings", AdminURL.settings, .manageSettings),
     ]

@@ -41,6 +41,8 @@ struct AdminURL {
         static let newsletters: PathComponent = "newsletters"
         static let sends: PathComponent = "sends"
         static let cancel: PathComponent = "cancel"
+        static let integrations: PathComponent = "integrations"
+        static let tokens: PathComponent = "tokens"
     }
 
     /// The prefix of every admin address: the scope of the staff cookie, and what robots.txt
@@ -71,6 +73,10 @@ struct AdminURL {
     static let plans = path(Segment.plans)
     static let newPlan = path(Segment.plans, Segment.new)
     static func plan(_ id: UUID) -> String { path(Segment.plans, id) }
+    static let integrations = path(Segment.integrations)
+    static let tokens = path(Segment.tokens)
+    static func revokeToken(_ id: UUID) -> String { path(Segment.tokens, id, Segment.revoke) }
+    static func revokeIntegration(_ id: UUID) -> String { path(Segment.integrations, id, Segment.revoke) }
     static let newsletters = path(Segment.newsletters)
     static let newNewsletter = path(Segment.newsletters, Segment.new)
     static let newNewsletterSend = path(Segment.newsletters, Segment.sends, Segment.new)

@@ -24,14 +24,21 @@ public final class AuditEvent: Model, @unchecked Sendable {
 
 /// Records staff actions; called inside the transaction that makes the change, so a change is
 /// never without its record.
-struct AuditLog: Sendable {
+public struct AuditLog: Sendable {
     static let systemActor = "scheduler"
+    /// Who the log names for what an operator did with the `masthead` command.
+    static let commandLineActor = "command line"
 
     let database: any Database
     let now: Date
 
     func record(_ actor: String, _ action: String, _ subject: String) async throws {
         try await AuditEvent(staffEmail: actor, action: action, subject: String(subject.prefix(300)), at: now).create(on: database)
+    }
+
+    /// For the command line, which has no staff member to name.
+    public static func recordFromCommandLine(_ action: String, _ subject: String, on database: any Database) async throws {
+        try await AuditLog(database: database, now: Date()).record(commandLineActor, action, subject)
     }
 
     func recent(limit: Int, offset: Int = 0) async throws -> [AuditEvent] {

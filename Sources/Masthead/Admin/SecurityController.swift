@@ -56,6 +56,8 @@ struct SecurityController: Sendable {
             staff.passwordHash = hash
             try await staff.save(on: db)
             try await StaffSession.query(on: db).filter(\.$staff.$id == staff.requireID()).filter(\.$tokenHash != keep).delete()
+            // A token made by whoever had the old password must not outlive it.
+            try await StaffTokens.revokeAll(of: staff.requireID(), on: db)
             try await AuditLog(database: db, now: Date()).record(staff.email, "changed password", staff.email)
         }
         return req.redirect(to: AdminURL.withNotice(AdminURL.security, "password"), redirectType: .normal)

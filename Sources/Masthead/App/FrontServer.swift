@@ -279,7 +279,7 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
         bodyState = .refused
         body = nil
         draining = true
-        application.logger.notice("edge.refused", metadata: ["status": "\(status.code)", "client": "\(client.address)", "uri": "\(requestHead.uri.prefix(200))"])
+        application.logger.notice("edge.refused", metadata: ["status": "\(status.code)", "client": "\(client.address)", "path": "\(requestHead.uri.prefix { $0 != "?" }.prefix(200))"])
         var headers = HTTPHeaders([("Content-Type", "text/plain; charset=utf-8"), ("Connection", "close")])
         SecurityHeadersMiddleware.apply(to: &headers)
         let answer = (status, headers, ByteBuffer(string: "\(status.code) \(status.reasonPhrase)\n"))

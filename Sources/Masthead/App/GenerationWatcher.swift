@@ -2,19 +2,19 @@ import Fluent
 import Synchronization
 import Vapor
 
-/// Keeps this instance's page cache and site settings in step with the content generation in
+/// Keeps this instance's page caches and site settings in step with the content generation in
 /// the database, so that a publish or a settings change on any instance (or by the CLI) reaches
 /// every instance within one interval; and its memory of sessions with the session generation,
 /// so a sign-out anywhere is honoured everywhere as quickly.
 final class GenerationWatcher: LifecycleHandler, Sendable {
-    private let cache: PageCache
+    private let caches: [PageCache]
     private let settings: LiveSiteSettings
     private let viewers: Viewers
     private let interval: Duration
     private let task = Mutex<Task<Void, Never>?>(nil)
 
-    init(cache: PageCache, settings: LiveSiteSettings, viewers: Viewers, interval: Duration) {
-        self.cache = cache
+    init(caches: [PageCache], settings: LiveSiteSettings, viewers: Viewers, interval: Duration) {
+        self.caches = caches
         self.settings = settings
         self.viewers = viewers
         self.interval = interval
@@ -25,8 +25,8 @@ final class GenerationWatcher: LifecycleHandler, Sendable {
         let counters = try await SiteCounters.values(on: database)
         let first = counters[ContentGeneration.key] ?? 0
         settings.adopt(try await SiteSettingsStore.load(on: database))
-        cache.adopt(generation: first)
-        let cache = cache, settings = settings, viewers = viewers, interval = interval, logger = application.logger
+        for cache in caches { cache.adopt(generation: first) }
+        let caches = caches, settings = settings, viewers = viewers, interval = interval, logger = application.logger
         task.withLock {
             $0 = Task {
                 var seen = first
@@ -49,7 +49,7 @@ final class GenerationWatcher: LifecycleHandler, Sendable {
                         } catch {
                             logger.warning("settings.reload_failed", metadata: ["error": "\(error)"])
                         }
-                        cache.adopt(generation: generation)
+                        for cache in caches { cache.adopt(generation: generation) }
                         seen = generation
                     } catch {
                         logger.warning("cache.generation.poll_failed", metadata: ["error": "\(error)"])

@@ -31,6 +31,9 @@ public enum MastheadApp {
         let pages = SitePages(theme: theme, settings: settings)
         let cache = PageCache()
         app.storage[PageCacheKey.self] = cache
+        // The API's answers have a cache of their own, so that clients asking many different
+        // questions cannot push the site's pages out.
+        let apiCache = PageCache(capacity: 2_000, byteBudget: 64 * 1024 * 1024)
         let viewers = Viewers()
         let cachedPages = CachedPages(cache: cache, viewers: viewers, settings: settings)
         app.storage[CachedPagesKey.self] = cachedPages
@@ -39,13 +42,20 @@ public enum MastheadApp {
             files: MediaFiles(directory: settings.mediaDirectory, fileIO: app.fileio),
             largeBodyAllowance: { [unowned app] head in
                 if head.uri == BillingURL.stripeWebhook { return WebhookController.bodyBytes }
+                if head.uri == AdminAPIController.imagesPath {
+                    return await StaffTokens.holds(.mediaWrite, headers: head.headers, database: app.db) ? settings.limits.staffBodyBytes : settings.limits.formBodyBytes
+                }
+                if head.uri.hasPrefix(AdminAPIController.articlesPath) {
+                    let writer = await StaffTokens.holds(.articlesWrite, headers: head.headers, database: app.db)
+                    return writer ? AdminAPIController.articleBodyBytes.value : settings.limits.formBodyBytes
+                }
                 let staff = await StaffSignIn.mayUpload(uri: head.uri, headers: head.headers, database: app.db)
                 return staff ? settings.limits.staffBodyBytes : settings.limits.formBodyBytes
             }
         ))
         app.storage[FrontServerKey.self] = server
         app.servers.use { _ in server }
-        app.lifecycle.use(GenerationWatcher(cache: cache, settings: settings.live, viewers: viewers, interval: settings.generationPollInterval))
+        app.lifecycle.use(GenerationWatcher(caches: [cache, apiCache], settings: settings.live, viewers: viewers, interval: settings.generationPollInterval))
         if settings.backgroundJobs {
             app.lifecycle.use(SchedulerLifecycle(interval: settings.generationPollInterval))
             app.lifecycle.use(Housekeeping())
@@ -53,7 +63,8 @@ public enum MastheadApp {
 
         app.middleware = Middlewares()
         app.middleware.use(SecurityHeadersMiddleware())
-        app.middleware.use(SiteErrorMiddleware(pages: pages, editions: theme.editions))
+        let apiMethods = APIMethods()
+        app.middleware.use(SiteErrorMiddleware(pages: pages, editions: theme.editions, apiMethods: apiMethods))
         let transport = try mailTransport(settings: settings, app: app)
         let secret = try SiteSecret.load(settings)
         let newsletterLinks = NewsletterLinks(key: secret, publicURL: settings.publicURL)
@@ -84,11 +95,18 @@ public enum MastheadApp {
         let responder = CachedResponder(cache: cache, settings: settings)
         FeedController(responder: responder, settings: settings, editions: theme.editions).register(on: app)
         SitemapController(responder: responder, settings: settings, editions: theme.editions).register(on: app)
+        let apiKeys = APIKeys()
+        ContentAPIController(
+            keys: apiKeys, limiter: APIRateLimiter(perMinute: settings.apiRequestsPerMinute), cache: apiCache, settings: settings, editions: theme.editions
+        ).register(on: app)
+        AdminAPIController(settings: settings, editions: theme.editions, limiter: APIRateLimiter(perMinute: settings.apiRequestsPerMinute)).register(on: app)
+        try OpenAPIController(publicURL: settings.publicURL).register(on: app)
+        apiMethods.learn(app.routes)
         let billing = registerBilling(on: app, pages: pages, csrf: csrf, settings: settings, viewers: viewers, editions: theme.editions)
         MembersController(pages: pages, csrf: csrf, mail: MemberMail(transport: transport, settings: settings), settings: settings, viewers: viewers, billing: billing)
             .register(on: app, editions: theme.editions)
         NewsletterController(pages: pages, csrf: csrf, settings: settings, links: newsletterLinks, editions: theme.editions).register(on: app)
-        registerAdmin(on: app, theme: theme, csrf: csrf, mail: StaffMail(transport: transport, settings: settings), settings: settings, viewers: viewers, billing: billing, transport: transport)
+        registerAdmin(on: app, theme: theme, csrf: csrf, mail: StaffMail(transport: transport, settings: settings), settings: settings, viewers: viewers, billing: billing, transport: transport, apiKeys: apiKeys)
     }
 
     /// Payment through Stripe when it is configured, with its signed webhooks; else test mode,
@@ -124,7 +142,7 @@ public enum MastheadApp {
     }
 
     /// The admin: a few pages reached signed out (sign-in, passwords), the rest behind a staff session.
-    private static func registerAdmin(on app: Application, theme: Theme, csrf: CSRF, mail: StaffMail, settings: Settings, viewers: Viewers, billing: Billing, transport: any MailTransport) {
+    private static func registerAdmin(on app: Application, theme: Theme, csrf: CSRF, mail: StaffMail, settings: Settings, viewers: Viewers, billing: Billing, transport: any MailTransport, apiKeys: APIKeys) {
         let admin = AdminPages(theme: theme, settings: settings, csrf: csrf)
         let open = app.grouped(AdminURL.Segment.root)
         let signedIn = open.grouped(StaffAuthenticator())
@@ -143,6 +161,8 @@ public enum MastheadApp {
         SettingsController(admin: admin, settings: settings).register(on: signedIn)
         TaxonomyController(admin: admin, settings: settings).register(on: signedIn)
         EditionsController(admin: admin).register(on: signedIn)
+        IntegrationsController(admin: admin, keys: apiKeys).register(on: signedIn)
+        APITokensController(admin: admin).register(on: signedIn)
     }
 
     /// Brings the schema up to date and checks the database answers.

@@ -40,6 +40,8 @@ public struct Settings: Sendable {
     /// Whether this process delivers mail and newsletters and publishes on schedule; off for
     /// an instance that should only serve pages while `masthead worker` runs elsewhere.
     public var backgroundJobs: Bool
+    /// Content API requests a key may make per minute, on each instance.
+    public var apiRequestsPerMinute: Int
     /// What admins changed on the settings page, shared by every copy of these settings and
     /// kept in step with the database; each value falls back to the configured one.
     let live = LiveSiteSettings()
@@ -117,7 +119,8 @@ public struct Settings: Sendable {
         limits: ConnectionLimits = .init(),
         billing: BillingSettings = .init(),
         newsletters: NewsletterSettings = .init(),
-        backgroundJobs: Bool = true
+        backgroundJobs: Bool = true,
+        apiRequestsPerMinute: Int = 600
     ) {
         self.database = database
         self.dataDirectory = dataDirectory
@@ -147,6 +150,7 @@ public struct Settings: Sendable {
         self.billing = billing
         self.newsletters = newsletters
         self.backgroundJobs = backgroundJobs
+        self.apiRequestsPerMinute = apiRequestsPerMinute
     }
 
     /// Builds settings from `MASTHEAD_*` variables. Command-line flags (hostname, port, data folder)
@@ -204,7 +208,10 @@ public struct Settings: Sendable {
             newsletters: try NewsletterSettings.fromEnvironment(environment) { text, name, range in
                 try text.map { try parseInteger($0, name: name, range: range) }
             },
-            backgroundJobs: try environment["MASTHEAD_BACKGROUND_JOBS"].map { try parseFlag($0, name: "MASTHEAD_BACKGROUND_JOBS") } ?? true
+            backgroundJobs: try environment["MASTHEAD_BACKGROUND_JOBS"].map { try parseFlag($0, name: "MASTHEAD_BACKGROUND_JOBS") } ?? true,
+            apiRequestsPerMinute: try environment["MASTHEAD_API_RATE_LIMIT"].map {
+                try parseInteger($0, name: "MASTHEAD_API_RATE_LIMIT", range: 1...1_000_000)
+            } ?? 600
         )
     }
 

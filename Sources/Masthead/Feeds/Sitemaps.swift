@@ -49,9 +49,20 @@ struct Sitemaps {
     /// One sitemap file's entries, or nil when there is no such file.
     func entries(_ section: Section, file: Int) async throws -> [Entry]? {
         guard file >= 1 else { return nil }
+        // A file beyond what could exist is refused by a count, before any heavier query: an
+        // address that names nothing must not cost a scan of the archive.
+        let start = (file - 1) * urlsPerFile
+        if file > 1 {
+            let most = switch section {
+            case .pages: editions.all.count * (ArticleKind.allCases.count + 1)
+            case .articles: try await published().count()
+            case .topics: try await Topic.query(on: database).count() * editions.all.count
+            case .authors: try await Author.query(on: database).count() * editions.all.count
+            }
+            guard start < most else { return nil }
+        }
         if section == .articles { return try await articles(file: file) }
         let all = try await entries(section)
-        let start = (file - 1) * urlsPerFile
         guard start < all.count || (file == 1 && section == .pages) else { return nil }
         return Array(all[start..<min(all.count, start + urlsPerFile)])
     }

@@ -96,6 +96,7 @@ public struct StaffAccounts: Sendable {
             try await staff.save(on: db)
             try await StaffSession.query(on: db).filter(\.$staff.$id == id).delete()
             try await StaffToken.query(on: db).filter(\.$staff.$id == id).delete()
+            try await StaffTokens.revokeAll(of: id, on: db)
             try await StaffSignInAttempts.query(on: db).filter(\.$email == email).delete()
             try await AuditLog(database: db, now: Date()).record("command line", removeTwoStep ? "reset password and two-step sign-in" : "reset password", email)
         }

@@ -19,5 +19,7 @@ enum MastheadMigrations {
         CreateGifts(),
         AddPlanTranslations(),
         CreateNewsletters(),
+        CreateAPIIntegrations(),
+        CreateStaffAPITokens(),
     ]
 }

@@ -33,15 +33,22 @@ public final class PageCache: Sendable {
         let access: AccessLevel
     }
 
+    /// A render under way, by what it renders and the generation it started under.
+    private struct Flight: Hashable {
+        let key: Key
+        let generation: Int64
+    }
+
     private let entries: Mutex<RecentlyUsed<Key, Page>>
     /// Pages by request URI, for the front server's lookup before routing.
     private let byURI: Mutex<RecentlyUsed<FastKey, Page>>
     private let generation = Atomic<Int64>(0)
+    private let flights = Mutex<[Flight: Task<Page, any Error>]>([:])
 
-    /// `capacity` bounds each index; the pages least recently read go first.
-    public init(capacity: Int = 5_000) {
-        entries = Mutex(RecentlyUsed(capacity: capacity))
-        byURI = Mutex(RecentlyUsed(capacity: capacity))
+    /// `capacity` and `byteBudget` bound each index; the pages least recently read go first.
+    public init(capacity: Int = 5_000, byteBudget: Int = 256 * 1024 * 1024) {
+        entries = Mutex(RecentlyUsed(capacity: capacity, byteBudget: byteBudget))
+        byURI = Mutex(RecentlyUsed(capacity: capacity, byteBudget: byteBudget))
     }
 
     public var currentGeneration: Int64 { generation.load(ordering: .acquiring) }
@@ -77,7 +84,7 @@ public final class PageCache: Sendable {
     /// page. Only the site's page handlers call it, for pages every such reader gets alike.
     func remember(uri: String, access: AccessLevel, page: Page) {
         guard page.generation == currentGeneration, let route = Self.routeKey(uri) else { return }
-        byURI.withLock { $0.insert(page, for: FastKey(uri: route, access: access)) }
+        byURI.withLock { $0.insert(page, for: FastKey(uri: route, access: access), cost: page.body.cost) }
     }
 
     /// The URI as far as the site's routes read it: the path and the `page` parameter. Links
@@ -113,19 +120,32 @@ public final class PageCache: Sendable {
         return uri[..<question] + "?" + page
     }
 
+    /// The cached page, or one rendered for it. Readers asking for the same page while it is
+    /// rendered wait for that one render rather than each starting their own: after a publish
+    /// clears the cache, a crowd on one page costs one render, not one each.
     public func page(
         for key: Key, contentType: String = "text/html; charset=utf-8",
-        render: () async throws -> (html: String, lastModified: Date?)
+        render: @escaping @Sendable () async throws -> (html: String, lastModified: Date?)
     ) async throws -> Page {
         let generationAtStart = currentGeneration
         if let page = hit(key) { return page }
-        let rendered = try await render()
-        let page = Page(
-            body: PreparedBody(bytes: ByteBuffer(string: rendered.html), contentType: contentType),
-            lastModified: rendered.lastModified.map(LastModified.init),
-            generation: generationAtStart
-        )
-        entries.withLock { $0.insert(page, for: key) }
+        let flight = Flight(key: key, generation: generationAtStart)
+        let task = flights.withLock { flights in
+            if let running = flights[flight] { return running }
+            let task = Task<Page, any Error> {
+                let rendered = try await render()
+                return Page(
+                    body: PreparedBody(bytes: ByteBuffer(string: rendered.html), contentType: contentType),
+                    lastModified: rendered.lastModified.map(LastModified.init),
+                    generation: generationAtStart
+                )
+            }
+            flights[flight] = task
+            return task
+        }
+        defer { flights.withLock { if $0[flight] == task { $0[flight] = nil } } }
+        let page = try await task.value
+        entries.withLock { $0.insert(page, for: key, cost: page.body.cost) }
         return page
     }
 }

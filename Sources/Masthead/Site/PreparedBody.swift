@@ -59,6 +59,9 @@ struct PreparedBody: Sendable {
         return Response(status: answer.status, headers: answer.headers, body: answer.body.map { .init(buffer: $0) } ?? .empty)
     }
 
+    /// The bytes it holds, for caches that budget by size.
+    var cost: Int { identity.readableBytes + (gzip?.readableBytes ?? 0) }
+
     private var identityTag: String { "\"\(etag)\"" }
     private var gzipTag: String { "\"\(etag)-gz\"" }
 

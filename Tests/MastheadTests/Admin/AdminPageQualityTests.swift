@@ -26,7 +26,9 @@ struct AdminPageQualityTests {
             subject: "Quality", intro: "", articleIDs: [try published.requireID()], newsletterIDs: [try briefing.requireID()],
             scheduledAt: Date().addingTimeInterval(3600), ratePerSecond: 0, createdBy: "test"
         ))
+        _ = try await APIKeys.create(name: "Quality app", access: .members, by: nil, on: site.app.db)
         return (owner, [
+            "integrations": "/admin/integrations", "tokens": "/admin/tokens",
             "newsletters": "/admin/newsletters", "new newsletter": "/admin/newsletters/new", "newsletter": "/admin/newsletters/\(try briefing.requireID())",
             "new send": "/admin/newsletters/sends/new", "send": "/admin/newsletters/sends/\(try send.requireID())", "revenue in Arabic": "/admin/revenue?lang=ar",
             "list": "/admin", "new": "/admin/articles/new", "editor": path, "revisions": path + "/revisions", "revision": revision,
@@ -50,6 +52,8 @@ struct AdminPageQualityTests {
             }
             pages["editor with problems"] = try await Newsroom.create(owner, [("title", ""), ("edition", "en"), ("kind", "news"), ("visibility", "public")], action: "publish").0.body
             pages["preview"] = try await Newsroom.create(owner, [("title", "P"), ("edition", "en"), ("kind", "news"), ("visibility", "paid"), ("body", "A.\n\nB.\n\nC.\n\nD.")], action: "preview").0.body
+            pages["new token"] = try await owner.submitMultipart(try await owner.get("/admin/tokens"), action: "/admin/tokens", [("name", "Importer"), ("scopes[]", "articles:read"), ("days", "7")]).body
+            pages["new key"] = try await owner.submit(try await owner.get("/admin/integrations"), action: "/admin/integrations", ["name": "Widget", "access": "public"]).body
             let stranger = TestBrowser(site: site)
             pages["signin"] = try await stranger.get("/admin/signin").body
             pages["reset"] = try await stranger.get("/admin/reset").body

@@ -30,6 +30,34 @@ struct LeakTests {
         }
     }
 
+    @Test("a Content API client reads no more than its key allows: a public key no gated text, a members key no paid text", arguments: TestDatabase.available)
+    func apiFindsNoLeaks(database: TestDatabase) async throws {
+        try await withSite(on: database) { site in
+            let articles = try await DemoArticles.all(on: site)
+            let readable = LeakDetector.readableText(of: articles)
+            let memberReadable = readable + "\n" + articles.filter { $0.visibility == .members }.map(\.markdownSource).joined(separator: "\n")
+            let cases: [(APIIntegration.Access, [LeakDetector.Secret])] = [
+                (.public, LeakDetector.secrets(of: articles.filter { $0.visibility != .public }, readableText: readable)),
+                (.members, LeakDetector.secrets(of: articles.filter { $0.visibility == .paid }, readableText: memberReadable)),
+            ]
+            for (access, secrets) in cases {
+                #expect(secrets.count > 50)
+                let key = try await ContentAPITests.key(site, access)
+                var answers: [String: TestSite.Page] = [:]
+                for page in 1...3 {
+                    let path = "/articles?limit=25&page=\(page)"
+                    answers[path] = try await ContentAPITests.get(site, path, key: key).0
+                }
+                for article in articles where article.status == .published {
+                    let path = "/articles/\(article.id!.uuidString)"
+                    answers[path] = try await ContentAPITests.get(site, path, key: key).0
+                }
+                #expect(answers.values.filter { $0.status == .ok }.count > 40)
+                #expect(LeakDetector.leaks(in: answers, secrets: secrets).isEmpty, "\(access) key")
+            }
+        }
+    }
+
     @Test("a reader who paid at checkout reads every paid article in full: the paywall is not too tight", arguments: TestDatabase.available)
     func payingMemberReadsEverything(database: TestDatabase) async throws {
         try await withSite(on: database) { site in

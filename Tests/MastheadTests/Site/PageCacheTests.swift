@@ -1,10 +1,11 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import Masthead
 
 @Suite("The page cache")
 struct PageCacheTests {
-    private func render(_ cache: PageCache, _ name: String, during: () -> Void = {}) async throws -> PageCache.Page {
+    private func render(_ cache: PageCache, _ name: String, during: @escaping @Sendable () -> Void = {}) async throws -> PageCache.Page {
         try await cache.page(for: .init(page: name, access: .anonymous)) {
             during()
             return ("<p>\(name)</p>", nil)
@@ -35,6 +36,37 @@ struct PageCacheTests {
         #expect(cache.hit(uri: "/news?page=5", access: .anonymous) == nil)
     }
 
+    @Test("readers asking for a page while it is rendered share that one render")
+    func oneRenderPerPage() async throws {
+        let cache = PageCache()
+        let renders = RenderCount()
+        try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<20 {
+                group.addTask {
+                    let page = try await cache.page(for: .init(page: "home", access: .anonymous)) {
+                        renders.count.withLock { $0 += 1 }
+                        try await Task.sleep(for: .milliseconds(200))
+                        return ("<p>home</p>", nil)
+                    }
+                    return String(buffer: page.body.identity)
+                }
+            }
+            for try await body in group { #expect(body == "<p>home</p>") }
+        }
+        #expect(renders.count.withLock { $0 } == 1)
+    }
+
+    @Test("large pages are forgotten once they pass the cache's byte budget")
+    func byteBudget() async throws {
+        let cache = PageCache(capacity: 1_000, byteBudget: 200_000)
+        let large = String(repeating: "<p>Ž</p>", count: 2_000)
+        for number in 0..<100 {
+            _ = try await cache.page(for: .init(page: "large-\(number)", access: .anonymous)) { (large + String(number), nil) }
+        }
+        #expect(cache.hit(.init(page: "large-99", access: .anonymous)) != nil)
+        #expect(cache.hit(.init(page: "large-0", access: .anonymous)) == nil)
+    }
+
     @Test("only the parameters a route reads tell pages apart")
     func routeKey() {
         #expect(PageCache.routeKey("/articles/a?utm_source=x&fbclid=y") == "/articles/a")
@@ -58,4 +90,8 @@ struct PageCacheTests {
         #expect(cache.hit(uri: "/articles/a", access: .paid) != nil)
         #expect(cache.hit(uri: "/articles/a", access: .anonymous) == nil)
     }
+}
+
+private final class RenderCount: Sendable {
+    let count = Mutex(0)
 }
