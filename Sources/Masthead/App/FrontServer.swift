@@ -60,6 +60,9 @@ final class FrontServer: Server, Sendable {
             port = configuration.port
         }
         let application = application, services = services, connections = connections
+        // Vapor builds its router afresh each time `application.responder` is asked (its own
+        // server asks once, at start); so does this one, or every routed request would pay for it.
+        let responder = application.responder.current
         let cap = services.limits.connectionsThisProcessCanHold()
         let bound = try await ServerBootstrap(group: application.eventLoopGroup)
             .serverChannelOption(.backlog, value: 256)
@@ -78,7 +81,7 @@ final class FrontServer: Server, Sendable {
                     return channel.pipeline.addHandler(EdgeRefusal(status: .serviceUnavailable))
                 }
                 channel.closeFuture.whenComplete { _ in connections.withLockedValue { _ = $0.removeValue(forKey: id) } }
-                return Self.configure(channel, application: application, services: services)
+                return Self.configure(channel, application: application, responder: responder, services: services)
             }
             .bind(host: host, port: port)
             .get()
@@ -87,7 +90,7 @@ final class FrontServer: Server, Sendable {
 
     /// The HTTP/1.1 pipeline of `configureHTTPServerPipeline`, with the deadline watchers around
     /// the decoder: one sees a request's first byte, the other the end of its head and body.
-    private static func configure(_ channel: any Channel, application: Application, services: Services) -> EventLoopFuture<Void> {
+    private static func configure(_ channel: any Channel, application: Application, responder: any Responder, services: Services) -> EventLoopFuture<Void> {
         channel.eventLoop.makeCompletedFuture {
             let deadlines = RequestDeadlines(limits: services.limits, logger: application.logger)
             let handlers = channel.pipeline.syncOperations
@@ -98,7 +101,7 @@ final class FrontServer: Server, Sendable {
             try handlers.addHandler(RequestProgressWatcher(deadlines: deadlines))
             try handlers.addHandler(HTTPServerPipelineHandler())
             try handlers.addHandler(HTTPServerProtocolErrorHandler())
-            try handlers.addHandler(FrontHandler(application: application, services: services))
+            try handlers.addHandler(FrontHandler(application: application, responder: responder, services: services))
         }
     }
 
@@ -169,6 +172,7 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
     }
 
     private let application: Application
+    private let responder: any Responder
     private let services: FrontServer.Services
     private var head: HTTPRequestHead?
     private var client = RequestClient(address: "unknown", isHTTPS: false)
@@ -181,8 +185,9 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
     /// A complete request waiting for the client to read what it was already sent.
     private var waitingForWritability: (() -> Void)?
 
-    init(application: Application, services: FrontServer.Services) {
+    init(application: Application, responder: any Responder, services: FrontServer.Services) {
         self.application = application
+        self.responder = responder
         self.services = services
     }
 
@@ -354,7 +359,7 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
         )
         request.remoteClient = client
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        application.responder.respond(to: request).hop(to: context.eventLoop).whenComplete { result in
+        responder.respond(to: request).hop(to: context.eventLoop).whenComplete { result in
             let (handler, context) = loopBound.value
             switch result {
             case .success(let response):
