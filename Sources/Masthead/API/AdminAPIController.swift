@@ -65,7 +65,8 @@ struct AdminAPIController: Sendable {
             let (staff, _) = try await authenticate(req, needs: .mediaWrite)
             guard let body = req.body.data else { throw MediaLibrary.Problem.empty }
             let image = try MediaLibrary(directory: settings.mediaDirectory).store(Data(buffer: body))
-            try await AuditLog(database: req.db, now: Date()).record(staff.email, "uploaded an image through the API", image.path)
+            let via = req.storage[TokenNameKey.self].map { " (via API token “\($0)”)" } ?? ""
+            try await AuditLog(database: req.db, now: Date()).record(staff.email, "uploaded an image", image.path + via)
             return try json([
                 "path": image.path, "url": settings.publicURL + SiteURL.media(image.path), "width": image.width, "height": image.height,
             ], status: .created)
@@ -77,12 +78,13 @@ struct AdminAPIController: Sendable {
     private func authenticate(_ req: Request, needs scope: AdminAPIScope) async throws -> (Staff, Set<AdminAPIScope>) {
         guard let secret = ContentAPIController.bearer(req) else { throw APIError.missingToken }
         try failures.check(req.clientAddress)
-        guard let (staff, scopes) = try await StaffTokens.authenticate(secret, on: req.db) else {
+        guard let (staff, scopes, name) = try await StaffTokens.authenticate(secret, on: req.db) else {
             try failures.count(req.clientAddress)
             throw APIError.invalidToken
         }
         try limiter.count("staff:\(try staff.requireID())")
         guard scopes.contains(scope) else { throw APIError.insufficientScope(scope.rawValue) }
+        req.storage[TokenNameKey.self] = name
         return (staff, scopes)
     }
 
@@ -99,7 +101,7 @@ struct AdminAPIController: Sendable {
     private func editor(_ req: Request) -> ArticleEditor {
         ArticleEditor(
             database: req.db, previewParagraphs: settings.previewParagraphs, editionCodes: editions.all.map(\.code), now: Date(),
-            timeZone: settings.timeZone
+            timeZone: settings.timeZone, via: req.storage[TokenNameKey.self].map { "API token “\($0)”" }
         )
     }
 
@@ -169,4 +171,9 @@ struct AdminAPIController: Sendable {
             return input
         }
     }
+}
+
+/// The name of the token a request came with, for the audit log.
+private struct TokenNameKey: StorageKey {
+    typealias Value = String
 }

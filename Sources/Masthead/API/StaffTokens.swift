@@ -54,21 +54,21 @@ public enum StaffTokens {
         return (token, secret)
     }
 
-    /// The staff member and scopes behind a live token, or nil.
-    static func authenticate(_ secret: String, on database: any Database, now: Date = Date()) async throws -> (Staff, Set<AdminAPIScope>)? {
+    /// The staff member, scopes and name of a live token, or nil.
+    static func authenticate(_ secret: String, on database: any Database, now: Date = Date()) async throws -> (staff: Staff, scopes: Set<AdminAPIScope>, name: String)? {
         guard secret.hasPrefix(prefix), secret.utf8.count < 100 else { return nil }
         guard let token = try await StaffAPIToken.query(on: database)
             .filter(\.$tokenHash == SecretToken.digest(secret)).filter(\.$revokedAt == nil).filter(\.$expiresAt > now)
             .with(\.$staff).first()
         else { return nil }
-        return (token.staff, token.scopes)
+        return (token.staff, token.scopes, token.name)
     }
 
     /// Whether a request's token holds a scope: asked by the front server before it accepts a
     /// body larger than a form's (an image, a long article).
     static func holds(_ scope: AdminAPIScope, headers: HTTPHeaders, database: any Database) async -> Bool {
         guard let value = headers.first(name: .authorization), value.lowercased().hasPrefix("bearer "),
-              let (_, scopes) = try? await authenticate(String(value.dropFirst(7)).trimmingCharacters(in: .whitespaces), on: database)
+              let (_, scopes, _) = try? await authenticate(String(value.dropFirst(7)).trimmingCharacters(in: .whitespaces), on: database)
         else { return false }
         return scopes.contains(scope)
     }

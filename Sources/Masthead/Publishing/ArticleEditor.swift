@@ -31,6 +31,13 @@ struct ArticleEditor: Sendable {
     let now: Date
     /// The newsroom's, for times in messages to editors.
     var timeZone: TimeZone = .gmt
+    /// How the change came, when not through the admin's pages (an API token's name), so the
+    /// audit log tells a person's own edits from a tool's.
+    var via: String? = nil
+
+    private func audited(_ subject: String) -> String {
+        via.map { "\(subject) (via \($0))" } ?? subject
+    }
 
     func create(_ draft: ArticleDraft, newTopics: [NewTopic] = [], action: Action, by staff: Staff) async throws -> Article {
         let article = Article()
@@ -95,7 +102,7 @@ struct ArticleEditor: Sendable {
         }
         try await database.transaction { db in
             try await article.delete(on: db)
-            try await AuditLog(database: db, now: now).record(staff.email, "deleted draft", article.title)
+            try await AuditLog(database: db, now: now).record(staff.email, "deleted draft", audited(article.title))
         }
     }
 
@@ -197,7 +204,7 @@ struct ArticleEditor: Sendable {
             let label = revisionLabel ?? (previous == nil ? "created" : action.name)
             let number = (try await ArticleRevision.query(on: db).filter(\.$article.$id == id).max(\.$number) ?? 0) + 1
             try await ArticleRevision(articleID: id, number: number, staffName: staff.name, action: label, draft: draft, at: now).create(on: db)
-            try await AuditLog(database: db, now: now).record(staff.email, label == "saved" && article.status == .draft ? "saved draft" : label, draft.title)
+            try await AuditLog(database: db, now: now).record(staff.email, label == "saved" && article.status == .draft ? "saved draft" : label, audited(draft.title))
             if wasLive || article.status == .published {
                 try await ContentGeneration.bump(on: db)
             }

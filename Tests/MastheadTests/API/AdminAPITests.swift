@@ -95,8 +95,10 @@ struct AdminAPITests {
             #expect(try await Self.send(site, .DELETE, "/articles/\(draftID)", token: token).0 == .noContent)
             #expect(try await Self.send(site, .GET, "/articles/\(draftID)", token: token).0 == .notFound)
 
-            let audit = try await AuditEvent.query(on: site.app.db).all().filter { $0.staffEmail.hasPrefix("editor-") }.map(\.action)
+            let events = try await AuditEvent.query(on: site.app.db).all().filter { $0.staffEmail.hasPrefix("editor-") }
+            let audit = events.map(\.action)
             #expect(audit.contains("published") && audit.contains("unpublished") && audit.contains("deleted draft"))
+            #expect(events.allSatisfy { $0.subject.hasSuffix("(via API token “Test”)") }, "\(events.map(\.subject))")
         }
     }
 
