@@ -3,9 +3,33 @@ import Foundation
 /// Text going into HTML that Masthead writes by hand (emails, feeds), and HTML coming back out as the
 /// plain text of an email's text part.
 enum HTMLText {
+    /// Escapes by code point, not by character: a `<` or `"` that a neighbouring mark or
+    /// prefix joins into one user-perceived character is still a `<` or `"` to a browser.
     static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        escape(text, apostrophes: false)
+    }
+
+    /// Apostrophes too, for text that may land in a single-quoted attribute.
+    static func escapeForAttributes(_ text: String) -> String {
+        escape(text, apostrophes: true)
+    }
+
+    private static func escape(_ text: String, apostrophes: Bool) -> String {
+        guard text.utf8.contains(where: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 || (apostrophes && $0 == 0x27) }) else {
+            return text
+        }
+        var escaped = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": escaped.append(contentsOf: "&amp;".unicodeScalars)
+            case "<": escaped.append(contentsOf: "&lt;".unicodeScalars)
+            case ">": escaped.append(contentsOf: "&gt;".unicodeScalars)
+            case "\"": escaped.append(contentsOf: "&quot;".unicodeScalars)
+            case "'" where apostrophes: escaped.append(contentsOf: "&#39;".unicodeScalars)
+            default: escaped.append(scalar)
+            }
+        }
+        return String(escaped)
     }
 
     /// Site-relative links and images made absolute, for HTML read away from the site (a mail
@@ -22,8 +46,9 @@ enum HTMLText {
 
     /// Paragraphs as blank-line-separated text, list items as "- ", links as "text (address)",
     /// entities decoded: what a reader of the plain-text part expects.
-    static func plain(_ html: String) -> String {
-        var text = replace(link, in: html, with: "$2 ($1)")
+    /// `linkAddresses: false` keeps a link's text only, as the search index wants.
+    static func plain(_ html: String, linkAddresses: Bool = true) -> String {
+        var text = replace(link, in: html, with: linkAddresses ? "$2 ($1)" : "$2")
         text = replace(listItem, in: text, with: "- ")
         text = replace(blockEnd, in: text, with: "\n\n")
         text = replace(anyTag, in: text, with: "")

@@ -69,7 +69,7 @@ public struct Theme: Sendable {
                   let text = String(data: data, encoding: .utf8) else {
                 throw ThemeError("\(directory)/\(name) is not readable UTF-8")
             }
-            templates[String(name.dropLast(".mustache".count))] = try MustacheTemplate(string: text)
+            templates[String(name.dropLast(".mustache".count))] = try MustacheTemplate(string: CodePointHTML.pragma + text)
         }
         return templates
     }
