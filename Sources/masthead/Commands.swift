@@ -7,7 +7,7 @@ struct MastheadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "masthead",
         abstract: "A publishing platform for independent news outlets.",
-        subcommands: [Demo.self, Serve.self, Worker.self, Migrate.self, Export.self, User.self, Media.self, BillingCommand.self, NewsletterCommand.self, MailCommand.self, APICommand.self]
+        subcommands: [Demo.self, Serve.self, Worker.self, Migrate.self, Export.self, User.self, Media.self, BillingCommand.self, NewsletterCommand.self, MailCommand.self, APICommand.self, Reindex.self, Bench.self]
     )
 }
 
@@ -26,6 +26,7 @@ struct Demo: AsyncParsableCommand {
 
     func run() async throws {
         var settings = try Settings.fromEnvironment(hostname: server.hostname, port: server.port, dataDirectory: data)
+        if ProcessInfo.processInfo.environment["MASTHEAD_EDITIONS"] == nil { settings.editionCodes = DemoContent.editions }
         try DataFolder.prepare(settings.dataDirectory)
         if settings.smtp == nil {
             settings.developmentMail = true

@@ -7,6 +7,7 @@ struct AdminController: Sendable {
     let admin: AdminPages
     let csrf: CSRF
     let settings: Settings
+    let catalog: SearchCatalog
 
     struct SignInForm: Content {
         let email: String?
@@ -108,7 +109,7 @@ struct AdminController: Sendable {
     }
 
     func articles(_ req: Request) async throws -> Response {
-        _ = try req.requireStaff(.writeArticles)
+        let staff = try req.requireStaff(.writeArticles)
         let status = req.query[String.self, at: "status"].flatMap(ArticleStatus.init(rawValue:))
         let kind = req.query[String.self, at: "kind"].flatMap(ArticleKind.init(rawValue:))
         let edition = req.query[String.self, at: "edition"].flatMap { admin.theme.editions[$0]?.code }
@@ -129,10 +130,13 @@ struct AdminController: Sendable {
             query = query.join(ArticleTopic.self, on: \Article.$id == \ArticleTopic.$article.$id)
                 .filter(ArticleTopic.self, \.$topic.$id == topicID)
         }
-        let candidates = try await query.sort(\.$updatedAt, .descending).all()
-        // Titles are searched here rather than in SQL, so the match ignores case the same way
-        // for Arabic on SQLite and PostgreSQL; full-text search replaces this with the Search issue.
-        let matching = text.isEmpty ? candidates : candidates.filter { $0.title.localizedCaseInsensitiveContains(text) }
+        if let words = try? SearchQuery(text), !words.isEmpty {
+            let ids = try await Search(database: req.db, catalog: catalog, now: Date()).staffMatches(words, role: staff.role)
+            query = query.filter(\.$id ~~ ids)
+        }
+        let count = try await query.count()
+        let shown = try await query.sort(\.$updatedAt, .descending)
+            .range(((pageNumber - 1) * Self.pageSize)..<(pageNumber * Self.pageSize)).all()
         let dates = admin.clock
         let authors = try await Author.query(on: req.db).sort(\.$name).all()
         let topics = try await Topic.query(on: req.db).with(\.$names).sort(\.$slug).all()
@@ -145,7 +149,7 @@ struct AdminController: Sendable {
             editions: AdminPages.options(admin.theme.editions.all.map(\.code), selected: edition),
             authors: authors.map { Option(value: $0.id?.uuidString ?? "", label: $0.name, selected: $0.id == authorID) },
             topics: topics.map { Option(value: $0.id?.uuidString ?? "", label: $0.name(in: "en"), selected: $0.id == topicID) },
-            rows: matching.dropFirst((pageNumber - 1) * Self.pageSize).prefix(Self.pageSize).map { article in
+            rows: shown.map { article in
                 ArticleRow(
                     title: article.title, edition: article.edition, kind: article.kind.rawValue,
                     status: article.status.rawValue, visibility: article.visibility.rawValue,
@@ -155,9 +159,9 @@ struct AdminController: Sendable {
                     publicURL: article.status == .published ? admin.theme.editions[article.edition].map { SiteURL(edition: $0).article(article.slug) } : nil
                 )
             },
-            count: matching.count,
+            count: count,
             newerURL: pageNumber > 1 ? pageURL(req, pageNumber - 1) : nil,
-            olderURL: matching.count > pageNumber * Self.pageSize ? pageURL(req, pageNumber + 1) : nil
+            olderURL: count > pageNumber * Self.pageSize ? pageURL(req, pageNumber + 1) : nil
         )
         return try admin.render("admin/articles", page)
     }

@@ -111,6 +111,8 @@ struct SettingsController: Sendable {
                     article.setBody(markdown: try article.loadedMarkdown, previewParagraphs: preview)
                     try await article.save(on: db)
                     try await article.saveText(on: db)
+                    // The preview row of a gated article must not keep words now behind the paywall.
+                    if article.status == .published { try await SearchIndexing(database: db).refresh(try article.requireID()) }
                 }
             }
             try await AuditLog(database: db, now: Date()).record(staff.email, "changed settings", resplit ? "preview length now \(preview) paragraphs" : "site settings")

@@ -35,6 +35,7 @@ struct TaxonomyController: Sendable {
         let slug: String
         let kinds: [Option]
         let editions: [EditionName]
+        let aliases: String
         let newTopicURL = AdminURL.topics
     }
 
@@ -57,8 +58,17 @@ struct TaxonomyController: Sendable {
         let name: String
         let slug: String
         let bio: String
+        /// The biography in each edition but the first, whose text is `bio`.
+        let otherBios: [EditionBio]
         let photo: String?
         let newAuthorURL = AdminURL.authors
+    }
+
+    struct EditionBio {
+        let code: String
+        let language: String
+        let dir: String
+        let bio: String
     }
 
     struct AuthorForm: Content {
@@ -114,7 +124,8 @@ struct TaxonomyController: Sendable {
                     name: form?["name_\(edition.code)"] ?? stored?.name ?? "",
                     description: form?["description_\(edition.code)"] ?? stored?.description ?? ""
                 )
-            }
+            },
+            aliases: form?["aliases"] ?? editing?.aliases ?? ""
         ), status: status)
     }
 
@@ -125,7 +136,10 @@ struct TaxonomyController: Sendable {
         for edition in admin.theme.editions.all {
             names[edition.code] = (form["name_\(edition.code)"] ?? "", form["description_\(edition.code)"] ?? "")
         }
-        let input = Taxonomy.TopicInput(slug: form["slug"] ?? "", kind: TopicKind(rawValue: form["kind"] ?? "") ?? .theme, names: names)
+        let input = Taxonomy.TopicInput(
+            slug: form["slug"] ?? "", kind: TopicKind(rawValue: form["kind"] ?? "") ?? .theme, names: names,
+            aliases: (form["aliases"] ?? "").split(whereSeparator: \.isNewline).map(String.init)
+        )
         do {
             let topic = try await taxonomy(req).saveTopic(id, input, by: staff)
             return req.redirect(to: AdminURL.withNotice(AdminURL.topic(topic.id!), "saved"), redirectType: .normal)
@@ -140,7 +154,10 @@ struct TaxonomyController: Sendable {
         return req.redirect(to: AdminURL.withNotice(AdminURL.topics, "deleted"), redirectType: .normal)
     }
 
-    func authors(_ req: Request, editing id: UUID?, form: AuthorForm? = nil, errors: [String: String] = [:], status: HTTPResponseStatus = .ok) async throws -> Response {
+    func authors(
+        _ req: Request, editing id: UUID?, form: AuthorForm? = nil, typedBios: [String: String]? = nil,
+        errors: [String: String] = [:], status: HTTPResponseStatus = .ok
+    ) async throws -> Response {
         _ = try req.requireStaff(.manageTopicsAndAuthors)
         let all = try await Author.query(on: req.db).sort(\.$name).all()
         let counts = try await articleCounts(ArticleAuthor.query(on: req.db).all().map { $0.$author.id })
@@ -158,6 +175,12 @@ struct TaxonomyController: Sendable {
             name: form?.name ?? editing?.name ?? "",
             slug: form?.slug ?? editing?.slug ?? "",
             bio: form?.bio ?? editing?.bio ?? "",
+            otherBios: admin.theme.editions.all.dropFirst().map { edition in
+                EditionBio(
+                    code: edition.code, language: edition.name, dir: edition.direction.rawValue,
+                    bio: typedBios?[edition.code] ?? editing?.bios[edition.code] ?? ""
+                )
+            },
             photo: editing?.photoPath.map(SiteURL.media)
         ), status: status)
     }
@@ -165,6 +188,10 @@ struct TaxonomyController: Sendable {
     func saveAuthor(_ req: Request, id: UUID?) async throws -> Response {
         let staff = try req.requireStaff(.manageTopicsAndAuthors)
         let form = try req.content.decode(AuthorForm.self)
+        var bios: [String: String] = [:]
+        for edition in admin.theme.editions.all.dropFirst() {
+            bios[edition.code] = (try? req.content.get(String.self, at: "bio_\(edition.code)")) ?? ""
+        }
         do {
             var photo: String?
             if let file = form.photo, file.data.readableBytes > 0 {
@@ -174,10 +201,10 @@ struct TaxonomyController: Sendable {
                     throw EditorialError.invalid(["photo": problem.description])
                 }
             }
-            let author = try await taxonomy(req).saveAuthor(id, .init(slug: form.slug ?? "", name: form.name ?? "", bio: form.bio ?? "", photoPath: photo), by: staff)
+            let author = try await taxonomy(req).saveAuthor(id, .init(slug: form.slug ?? "", name: form.name ?? "", bio: form.bio ?? "", bios: bios, photoPath: photo), by: staff)
             return req.redirect(to: AdminURL.withNotice(AdminURL.author(author.id!), "saved"), redirectType: .normal)
         } catch EditorialError.invalid(let problems) {
-            return try await authors(req, editing: id, form: form, errors: problems, status: .unprocessableEntity)
+            return try await authors(req, editing: id, form: form, typedBios: bios, errors: problems, status: .unprocessableEntity)
         }
     }
 

@@ -92,6 +92,10 @@ public enum MastheadApp {
         StaticController(theme: theme).register(on: app)
         RobotsController(publicURL: settings.publicURL).register(on: app)
         SiteController(pages: pages, cache: cache, settings: settings, readerIDs: ReaderIDs(key: secret)).register(on: app, editions: theme.editions)
+        let searchCatalog = SearchCatalog { cache.currentGeneration }
+        SearchController(
+            pages: pages, settings: settings, limiter: APIRateLimiter(perMinute: settings.apiRequestsPerMinute), catalog: searchCatalog
+        ).register(on: app, editions: theme.editions)
         let responder = CachedResponder(cache: cache, settings: settings)
         FeedController(responder: responder, settings: settings, editions: theme.editions).register(on: app)
         SitemapController(responder: responder, settings: settings, editions: theme.editions).register(on: app)
@@ -106,7 +110,7 @@ public enum MastheadApp {
         MembersController(pages: pages, csrf: csrf, mail: MemberMail(transport: transport, settings: settings), settings: settings, viewers: viewers, billing: billing)
             .register(on: app, editions: theme.editions)
         NewsletterController(pages: pages, csrf: csrf, settings: settings, links: newsletterLinks, editions: theme.editions).register(on: app)
-        registerAdmin(on: app, theme: theme, csrf: csrf, mail: StaffMail(transport: transport, settings: settings), settings: settings, viewers: viewers, billing: billing, transport: transport, apiKeys: apiKeys)
+        registerAdmin(on: app, theme: theme, csrf: csrf, mail: StaffMail(transport: transport, settings: settings), settings: settings, viewers: viewers, billing: billing, transport: transport, apiKeys: apiKeys, searchCatalog: searchCatalog)
     }
 
     /// Payment through Stripe when it is configured, with its signed webhooks; else test mode,
@@ -142,11 +146,11 @@ public enum MastheadApp {
     }
 
     /// The admin: a few pages reached signed out (sign-in, passwords), the rest behind a staff session.
-    private static func registerAdmin(on app: Application, theme: Theme, csrf: CSRF, mail: StaffMail, settings: Settings, viewers: Viewers, billing: Billing, transport: any MailTransport, apiKeys: APIKeys) {
+    private static func registerAdmin(on app: Application, theme: Theme, csrf: CSRF, mail: StaffMail, settings: Settings, viewers: Viewers, billing: Billing, transport: any MailTransport, apiKeys: APIKeys, searchCatalog: SearchCatalog) {
         let admin = AdminPages(theme: theme, settings: settings, csrf: csrf)
         let open = app.grouped(AdminURL.Segment.root)
         let signedIn = open.grouped(StaffAuthenticator())
-        AdminController(admin: admin, csrf: csrf, settings: settings).register(public: open, signedIn: signedIn)
+        AdminController(admin: admin, csrf: csrf, settings: settings, catalog: searchCatalog).register(public: open, signedIn: signedIn)
         PasswordController(admin: admin, csrf: csrf, mail: mail, settings: settings).register(on: open)
         ArticleEditorController(admin: admin, settings: settings).register(on: signedIn)
         RevisionsController(admin: admin).register(on: signedIn)
@@ -169,6 +173,7 @@ public enum MastheadApp {
     public static func migrate(_ app: Application, settings: Settings) async throws {
         try await DatabaseSetup.verifyReachable(app, settings: settings)
         try await app.autoMigrate()
+        try await SearchIndexing(database: app.db).fillIfEmpty(logger: app.logger)
         try await Entitlements(database: app.db, rules: EntitlementRules(settings.billing)).reconcileProviders()
     }
 }

@@ -4,10 +4,16 @@ import Foundation
 /// Loads the demo newsroom (authors, topics, about forty articles in English and Arabic) into an
 /// empty database, all in one transaction: a failure leaves the database as it was.
 public enum DemoContent {
+    /// The editions the demo newsroom publishes in, which `masthead demo` runs unless told otherwise.
+    public static let editions = ["en", "ar", "fa", "tr"]
+    /// Who the demo's first revisions name.
+    static let importer = "Demo import"
+
     struct AuthorFile: Decodable {
         let slug: String
         let name: String
         let bio: String
+        let bios: [String: String]?
     }
 
     struct TopicFile: Decodable {
@@ -15,6 +21,7 @@ public enum DemoContent {
         let kind: TopicKind
         let names: [String: String]
         let description: [String: String]
+        let aliases: [String]?
     }
 
     struct ArticleFile: Decodable {
@@ -45,13 +52,13 @@ public enum DemoContent {
         guard try await Article.query(on: database).count() == 0 else { return 0 }
         let content = try read()
         try FileManager.default.createDirectory(atPath: settings.mediaDirectory, withIntermediateDirectories: true)
-        try await database.transaction { db in
-            try await insert(content, on: db, settings: settings)
+        return try await database.transaction { db in
+            let loaded = try await insert(content, on: db, settings: settings)
             try await DemoPlans.insertIfNone(on: db)
             try await DemoNewsletters.insertIfNone(on: db, settings: settings)
             try await ContentGeneration.bump(on: db)
+            return loaded
         }
-        return content.articles.count
     }
 
     static func read() throws -> (authors: [AuthorFile], topics: [TopicFile], articles: [ArticleFile]) {
@@ -80,18 +87,19 @@ public enum DemoContent {
     private static func insert(
         _ content: (authors: [AuthorFile], topics: [TopicFile], articles: [ArticleFile]),
         on db: any Database, settings: Settings
-    ) async throws {
+    ) async throws -> Int {
         var authors: [String: UUID] = [:]
         for file in content.authors {
             let photo = "author-\(file.slug).svg"
             try write(DemoImages.avatar(name: file.name, seed: file.slug), named: photo, settings: settings)
             let author = Author(slug: file.slug, name: file.name, bio: file.bio, photoPath: photo)
+            author.bios = file.bios ?? [:]
             try await author.create(on: db)
             authors[file.slug] = try author.requireID()
         }
         var topics: [String: UUID] = [:]
         for file in content.topics {
-            let topic = Topic(slug: file.slug, kind: file.kind)
+            let topic = Topic(slug: file.slug, kind: file.kind, aliases: file.aliases ?? [])
             try await topic.create(on: db)
             let id = try topic.requireID()
             topics[file.slug] = id
@@ -99,11 +107,14 @@ public enum DemoContent {
                 try await TopicName(topicID: id, edition: edition, name: name, description: file.description[edition] ?? "").create(on: db)
             }
         }
+        // Articles of editions this site does not run stay out, as a Persian story would on
+        // a site without a Persian edition.
+        let articles = content.articles.filter { settings.editionCodes.contains($0.edition) }
         var translationGroups: [String: UUID] = [:]
-        for file in content.articles where file.translationOf != nil {
+        for file in articles where file.translationOf != nil {
             translationGroups[file.translationOf!] = translationGroups[file.translationOf!] ?? UUID()
         }
-        for file in content.articles {
+        for file in articles {
             let article = Article(
                 slug: file.slug, edition: file.edition, kind: file.kind, status: .published,
                 visibility: file.visibility, title: file.title, dek: file.dek, publishedAt: file.publishedAt
@@ -139,8 +150,10 @@ public enum DemoContent {
                 image: .init(path: image, width: DemoImages.leadSize.width, height: DemoImages.leadSize.height),
                 imageAlt: file.image.alt, imageCaption: file.image.caption, imageCredit: file.image.credit, seoTitle: "", seoDescription: ""
             )
-            try await ArticleRevision(articleID: id, number: 1, staffName: "Demo import", action: "imported", draft: draft, at: file.updatedAt ?? file.publishedAt).create(on: db)
+            try await ArticleRevision(articleID: id, number: 1, staffName: importer, action: "imported", draft: draft, at: file.updatedAt ?? file.publishedAt).create(on: db)
+            try await SearchIndexing(database: db).refresh(id)
         }
+        return articles.count
     }
 
     private static func write(_ svg: String, named name: String, settings: Settings) throws {

@@ -1,8 +1,8 @@
 import Fluent
 import Foundation
 
-/// The demo outlet's newsletters: a daily briefing in English (new members get it) and in
-/// Arabic, and a weekly digest of analysis, all sent from the site's own address.
+/// The demo outlet's newsletters: a daily briefing in English (new members get it), Arabic,
+/// Persian and Turkish, and a weekly digest of analysis, all sent from the site's own address.
 enum DemoNewsletters {
     static func insertIfNone(on database: any Database, settings: Settings) async throws {
         guard try await Newsletter.query(on: database).count() == 0 else { return }
@@ -15,6 +15,10 @@ enum DemoNewsletters {
                        senderName: "\(settings.siteName) Analysis", senderEmail: from, edition: "en", forNewMembers: false, position: 2, createdAt: now),
             Newsletter(slug: "al-nashra-al-yawmiyya", name: "النشرة اليومية", description: "أخبار المنطقة في يومها، صباح كل يوم عمل.",
                        senderName: settings.siteName, senderEmail: from, edition: "ar", forNewMembers: false, position: 3, createdAt: now),
+            Newsletter(slug: "khabarnameh-rouzaneh", name: "خبرنامهٔ روزانه", description: "خبرهای روز منطقه، هر صبح در روزهای کاری.",
+                       senderName: settings.siteName, senderEmail: from, edition: "fa", forNewMembers: false, position: 4, createdAt: now),
+            Newsletter(slug: "gunluk-bulten", name: "Günlük Bülten", description: "Bölgeden günün haberleri, her hafta içi sabah.",
+                       senderName: settings.siteName, senderEmail: from, edition: "tr", forNewMembers: false, position: 5, createdAt: now),
         ]
         for list in lists where settings.editionCodes.contains(list.edition) {
             try await list.create(on: database)

@@ -11,8 +11,16 @@ enum DemoPlans {
             (Plan(slug: "monthly", name: "Monthly", description: "Everything we publish, billed every month. Cancel at any time.", interval: .month, position: 2),
              [("usd", 1_000), ("eur", 950)]),
         ]
-        plans[0].0.translations = ["ar": .init(name: "سنوي", description: "كل ما ننشره، بدفعة واحدة في السنة: شهران مجانًا مقارنةً بالدفع الشهري.")]
-        plans[1].0.translations = ["ar": .init(name: "شهري", description: "كل ما ننشره، بدفعة كل شهر. يمكنك الإلغاء في أي وقت.")]
+        plans[0].0.translations = [
+            "ar": .init(name: "سنوي", description: "كل ما ننشره، بدفعة واحدة في السنة: شهران مجانًا مقارنةً بالدفع الشهري."),
+            "fa": .init(name: "سالانه", description: "همهٔ آنچه منتشر می‌کنیم، با یک پرداخت در سال: دو ماه رایگان در مقایسه با پرداخت ماهانه."),
+            "tr": .init(name: "Yıllık", description: "Yayımladığımız her şey, yılda tek ödemeyle: aylık ödemeye göre iki ay bedava."),
+        ]
+        plans[1].0.translations = [
+            "ar": .init(name: "شهري", description: "كل ما ننشره، بدفعة كل شهر. يمكنك الإلغاء في أي وقت."),
+            "fa": .init(name: "ماهانه", description: "همهٔ آنچه منتشر می‌کنیم، با پرداخت ماهانه. هر زمان بخواهید می‌توانید لغو کنید."),
+            "tr": .init(name: "Aylık", description: "Yayımladığımız her şey, her ay ödemeyle. İstediğiniz zaman iptal edebilirsiniz."),
+        ]
         for (plan, prices) in plans {
             try await plan.create(on: database)
             for (currency, amount) in prices {

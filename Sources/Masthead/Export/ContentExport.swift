@@ -8,6 +8,7 @@ public struct ContentExport: Encodable {
         let slug: String
         let name: String
         let bio: String
+        let bios: [String: String]
         let photo: String?
     }
 
@@ -16,6 +17,7 @@ public struct ContentExport: Encodable {
         let kind: TopicKind
         let names: [String: String]
         let descriptions: [String: String]
+        let aliases: [String]
     }
 
     struct ExportedArticle: Encodable {
@@ -56,12 +58,13 @@ public struct ContentExport: Encodable {
             .all()
         return ContentExport(
             exportedAt: now,
-            authors: authors.map { .init(slug: $0.slug, name: $0.name, bio: $0.bio, photo: $0.photoPath) },
+            authors: authors.map { .init(slug: $0.slug, name: $0.name, bio: $0.bio, bios: $0.bios, photo: $0.photoPath) },
             topics: topics.map { topic in
                 .init(
                     slug: topic.slug, kind: topic.kind,
                     names: Dictionary(uniqueKeysWithValues: topic.names.map { ($0.edition, $0.name) }),
-                    descriptions: Dictionary(uniqueKeysWithValues: topic.names.map { ($0.edition, $0.description) })
+                    descriptions: Dictionary(uniqueKeysWithValues: topic.names.map { ($0.edition, $0.description) }),
+                    aliases: topic.aliasList
                 )
             },
             articles: try articles.map { article in

@@ -73,7 +73,26 @@ enum StructuredData {
         let url: String
         let inLanguage: String
         let description: String
-        enum CodingKeys: String, CodingKey { case context = "@context", type = "@type", name, url, inLanguage, description }
+        let potentialAction: SearchAction
+        enum CodingKeys: String, CodingKey { case context = "@context", type = "@type", name, url, inLanguage, description, potentialAction }
+
+        /// The site's search, which search engines may offer in their results.
+        struct SearchAction: Encodable {
+            let type = "SearchAction"
+            let target: Target
+            let queryInput = "required name=search_term_string"
+            enum CodingKeys: String, CodingKey { case type = "@type", target, queryInput = "query-input" }
+
+            struct Target: Encodable {
+                let type = "EntryPoint"
+                let urlTemplate: String
+                enum CodingKeys: String, CodingKey { case type = "@type", urlTemplate }
+            }
+
+            init(searchURL: String) {
+                target = Target(urlTemplate: searchURL + "?q={search_term_string}")
+            }
+        }
     }
 
     /// Where a page sits: home, then a listing, then the page itself (schema.org BreadcrumbList).

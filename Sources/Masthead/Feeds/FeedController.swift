@@ -84,7 +84,7 @@ struct FeedController: Sendable {
         return serve(req, format: format, document: "feed/\(edition.code)/author/\(slug)") { published in
             guard let author = try await published.author(slug: slug), let id = author.id else { throw SiteError.notFound }
             return (
-                title: listingTitle(author.name, edition: edition), description: author.bio.isEmpty ? author.name : author.bio,
+                title: listingTitle(author.name, edition: edition), description: author.bio(in: edition.code).isEmpty ? author.name : author.bio(in: edition.code),
                 language: edition.code, basePath: urls.authorFeeds(slug), homePath: urls.author(slug),
                 articles: try await published.feed(edition: edition.code, authorID: id, limit: Self.itemCount)
             )

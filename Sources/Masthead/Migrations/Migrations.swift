@@ -21,5 +21,6 @@ enum MastheadMigrations {
         CreateNewsletters(),
         CreateAPIIntegrations(),
         CreateStaffAPITokens(),
+        CreateSearchIndex(),
     ]
 }

@@ -206,6 +206,7 @@ struct ArticleEditor: Sendable {
             try await ArticleRevision(articleID: id, number: number, staffName: staff.name, action: label, draft: draft, at: now).create(on: db)
             try await AuditLog(database: db, now: now).record(staff.email, label == "saved" && article.status == .draft ? "saved draft" : label, audited(draft.title))
             if wasLive || article.status == .published {
+                try await SearchIndexing(database: db).refresh(id)
                 try await ContentGeneration.bump(on: db)
             }
             return article

@@ -84,6 +84,22 @@ extension Article {
     }
 }
 
+extension Article {
+    /// The gated rest of the body as plain text, for the search index alone, which files it
+    /// only where viewers who may read this article's visibility match it (`SearchDocument`).
+    func searchableRest(on database: any Database) async throws -> String {
+        guard hasGatedText, let id else { return "" }
+        if let unsavedText { return HTMLText.plain(unsavedText.restHTML, linkAddresses: false) }
+        let text: ArticleText?
+        if let loaded = $text.value {
+            text = loaded
+        } else {
+            text = try await ArticleText.query(on: database).filter(\.$article.$id == id).first()
+        }
+        return HTMLText.plain(text?.restHTML ?? "", linkAddresses: false)
+    }
+}
+
 /// An article's gated HTML, as only `Article.gatedText(for:on:)` hands it out, to a viewer
 /// `AccessPolicy` granted it to, and only for that article.
 public struct GatedText: Sendable {

@@ -15,6 +15,16 @@ public struct Edition: Sendable, Hashable {
     public let openGraphLocale: String
     public let isDefault: Bool
     public let strings: [String: String]
+    /// The ICU numbering system for numbers and dates when not the locale's own: `latn`,
+    /// `arab` (Arabic-Indic), `arabext` (Extended Arabic-Indic, as Persian writes them).
+    public var digits: String? = nil
+    /// Calendars whose dates are shown beside the Gregorian one (Solar Hijri, Hijri).
+    public var calendars: [Calendar.Identifier] = []
+
+    /// The locale for formatting, with the edition's numbering system.
+    public var formattingLocale: Locale {
+        Locale(identifier: digits.map { "\(locale)@numbers=\($0)" } ?? locale)
+    }
 
     /// `""` for the default edition, `"/ar"` for the others: every URL of the edition starts with it.
     public var pathPrefix: String { isDefault ? "" : "/\(code)" }

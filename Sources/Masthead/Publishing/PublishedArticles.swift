@@ -103,6 +103,14 @@ public struct PublishedArticles: Sendable {
         try await Topic.query(on: database).filter(\.$slug == slug).with(\.$names).first()
     }
 
+    /// The edition of the newest published article filed under a topic.
+    public func anyEdition(topicID: UUID) async throws -> String? {
+        try await visible(edition: nil)
+            .join(ArticleTopic.self, on: \Article.$id == \ArticleTopic.$article.$id)
+            .filter(ArticleTopic.self, \.$topic.$id == topicID)
+            .sort(\.$publishedAt, .descending).first()?.edition
+    }
+
     public func author(slug: String) async throws -> Author? {
         try await Author.query(on: database).filter(\.$slug == slug).first()
     }

@@ -26,6 +26,7 @@ struct ScheduledPublishing: Sendable {
             for article in due {
                 try await AuditLog(database: db, now: now).record(AuditLog.systemActor, "published on schedule", article.title)
             }
+            try await SearchIndexing(database: db).refresh(due.compactMap(\.id))
             try await ContentGeneration.bump(on: db)
             return due.count
         }

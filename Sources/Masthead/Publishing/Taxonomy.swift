@@ -9,12 +9,16 @@ struct Taxonomy: Sendable {
         var kind: TopicKind
         /// Name and description per edition code; an edition with an empty name has no entry.
         var names: [String: (name: String, description: String)]
+        /// Other names and spellings, one per entry.
+        var aliases: [String] = []
     }
 
     struct AuthorInput: Sendable {
         var slug: String
         var name: String
         var bio: String
+        /// The biography in other editions' languages, by edition code.
+        var bios: [String: String] = [:]
         var photoPath: String?
     }
 
@@ -38,6 +42,10 @@ struct Taxonomy: Sendable {
         if names.values.contains(where: { $0.name.count > 120 || $0.description.count > 1000 }) {
             problems["names"] = "Keep names under 120 characters and descriptions under 1,000."
         }
+        let aliases = input.aliases.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        if aliases.count > 50 || aliases.contains(where: { $0.count > 120 }) {
+            problems["aliases"] = "Give up to 50 other names, one per line, each under 120 characters."
+        }
         if !problems.isEmpty { throw EditorialError.invalid(problems) }
         return try await database.transaction { db in
             let topic: Topic
@@ -49,6 +57,7 @@ struct Taxonomy: Sendable {
             }
             topic.slug = slug
             topic.kind = input.kind
+            topic.aliases = aliases.joined(separator: "\n")
             try await topic.save(on: db)
             let topicID = try topic.requireID()
             try await TopicName.query(on: db).filter(\.$topic.$id == topicID).delete()
@@ -57,6 +66,7 @@ struct Taxonomy: Sendable {
                                     description: entry.description.trimmingCharacters(in: .whitespacesAndNewlines)).create(on: db)
             }
             try await AuditLog(database: db, now: now).record(staff.email, id == nil ? "created topic" : "edited topic", slug)
+            try await SearchIndexing(database: db).refresh(topicID: topicID)
             try await ContentGeneration.bump(on: db)
             return topic
         }
@@ -66,7 +76,9 @@ struct Taxonomy: Sendable {
         guard StaffPolicy.may(staff.role, .manageTopicsAndAuthors) else { throw EditorialError.forbidden }
         guard let topic = try await Topic.find(id, on: database) else { throw EditorialError.notFound }
         try await database.transaction { db in
+            let filed = try await ArticleTopic.query(on: db).filter(\.$topic.$id == id).all().map(\.$article.id)
             try await topic.delete(on: db)
+            try await SearchIndexing(database: db).refresh(filed)
             try await AuditLog(database: db, now: now).record(staff.email, "deleted topic", topic.slug)
             try await ContentGeneration.bump(on: db)
         }
@@ -85,7 +97,7 @@ struct Taxonomy: Sendable {
         } else if try await Author.query(on: database).filter(\.$slug == slug).filter(\.$id != id ?? UUID()).count() > 0 {
             problems["slug"] = "Another author already uses this slug."
         }
-        if input.bio.count > 2000 { problems["bio"] = "Keep the biography under 2,000 characters." }
+        if ([input.bio] + input.bios.values).contains(where: { $0.count > 2000 }) { problems["bio"] = "Keep each biography under 2,000 characters." }
         if !problems.isEmpty { throw EditorialError.invalid(problems) }
         return try await database.transaction { db in
             let author: Author
@@ -98,9 +110,11 @@ struct Taxonomy: Sendable {
             author.slug = slug
             author.name = name
             author.bio = input.bio.trimmingCharacters(in: .whitespacesAndNewlines)
+            author.bios = input.bios.mapValues { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.value.isEmpty }
             if let photo = input.photoPath { author.photoPath = photo }
             try await author.save(on: db)
             try await AuditLog(database: db, now: now).record(staff.email, id == nil ? "created author" : "edited author", name)
+            try await SearchIndexing(database: db).refresh(authorID: try author.requireID())
             try await ContentGeneration.bump(on: db)
             return author
         }

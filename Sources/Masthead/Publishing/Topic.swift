@@ -9,14 +9,22 @@ public final class Topic: Model, @unchecked Sendable {
     @ID(key: .id) public var id: UUID?
     @Field(key: "slug") public var slug: String
     @Enum(key: "kind") public var kind: TopicKind
+    /// Other names and spellings readers search for, one per line, in any script
+    /// ("Suleimani", "سلیمانی"): filed in the search index with the topic's articles.
+    @Field(key: "aliases") public var aliases: String
     @Children(for: \.$topic) public var names: [TopicName]
     @Timestamp(key: "created_at", on: .create) public var createdAt: Date?
 
     public init() {}
 
-    public init(slug: String, kind: TopicKind) {
+    public init(slug: String, kind: TopicKind, aliases: [String] = []) {
         self.slug = slug
         self.kind = kind
+        self.aliases = aliases.joined(separator: "\n")
+    }
+
+    public var aliasList: [String] {
+        aliases.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
     /// The name in the given edition, else in any edition, else the slug.

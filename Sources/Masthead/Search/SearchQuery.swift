@@ -1,0 +1,108 @@
+import Foundation
+
+/// What a reader typed, in the form the index is asked: words, each possibly the start of a
+/// word still being typed or a name within one typo, and quoted phrases. All terms must match.
+struct SearchQuery: Equatable, Sendable {
+    enum Term: Equatable, Sendable {
+        /// `prefix` when the reader may still be typing it; `alternatives` are names one typo away.
+        case word(String, prefix: Bool, alternatives: [String])
+        case phrase([String])
+    }
+
+    static let maximumLength = 200
+    /// More words than anyone types on purpose; each costs the index a lookup.
+    static let maximumTerms = 12
+
+    let text: String
+    private(set) var terms: [Term]
+
+    var isEmpty: Bool { terms.isEmpty }
+
+    /// Throws when the text is longer than any real search: the reader is told, not cut off.
+    init(_ typed: String) throws(SearchError) {
+        let text = typed.trimmingCharacters(in: .whitespacesAndNewlines)
+        // Code points too: one user-perceived character can hold thousands of them.
+        guard text.count <= Self.maximumLength, text.unicodeScalars.count <= 2 * Self.maximumLength else { throw .queryTooLong }
+        self.text = text
+        terms = Self.parse(typed)
+    }
+
+    /// Every token with whether it matches as a prefix: what a snippet highlights.
+    var highlights: [(token: String, prefix: Bool)] {
+        terms.flatMap { term -> [(token: String, prefix: Bool)] in
+            switch term {
+            case .word(let token, let prefix, let alternatives):
+                [(token, prefix)] + alternatives.map { ($0, false) }
+            case .phrase(let tokens):
+                tokens.map { ($0, false) }
+            }
+        }
+    }
+
+    /// The same query with each word that is not a known name widened to the names one typo away.
+    func widened(by vocabulary: NameVocabulary) -> SearchQuery {
+        var widened = self
+        widened.terms = terms.map { term in
+            guard case .word(let token, let prefix, _) = term else { return term }
+            return .word(token, prefix: prefix, alternatives: vocabulary.oneTypoAway(from: token))
+        }
+        return widened
+    }
+
+    /// Whether text of these tokens matches every term, as the index would match it: for the
+    /// few unpublished articles staff search by title, which the index never holds.
+    func matches(_ tokens: [String]) -> Bool {
+        terms.allSatisfy { term in
+            switch term {
+            case .word(let token, let prefix, let alternatives):
+                tokens.contains { prefix ? $0.hasPrefix(token) : $0 == token } || tokens.contains(where: alternatives.contains)
+            case .phrase(let phrase):
+                tokens.count >= phrase.count && (0...(tokens.count - phrase.count)).contains { Array(tokens[$0..<($0 + phrase.count)]) == phrase }
+            }
+        }
+    }
+
+    private static let quotes: Set<Character> = ["\"", "“", "”", "«", "»", "„"]
+
+    private static func parse(_ typed: String) -> [Term] {
+        var terms: [Term] = []
+        var quoted = false
+        var segment = ""
+        func close() {
+            let tokens = SearchText.tokens(segment)
+            if quoted, tokens.count > 1 {
+                terms.append(.phrase(tokens))
+            } else {
+                terms += tokens.map { .word($0, prefix: false, alternatives: []) }
+            }
+            segment = ""
+        }
+        for character in typed {
+            if quotes.contains(character) {
+                close()
+                quoted.toggle()
+            } else {
+                segment.append(character)
+            }
+        }
+        let stillTyping = !quoted && typed.last.map { !$0.isWhitespace && !quotes.contains($0) } ?? false
+        close()
+        terms = Array(terms.prefix(maximumTerms))
+        if stillTyping, case .word(let token, _, _)? = terms.last {
+            if token.unicodeScalars.count >= 2 {
+                terms[terms.count - 1] = .word(token, prefix: true, alternatives: [])
+            } else if terms.count > 1 {
+                // One letter of a word still being typed says nothing yet, and as a prefix it
+                // would match half the archive.
+                terms.removeLast()
+            }
+        }
+        return terms
+    }
+}
+
+enum SearchError: Error, Equatable {
+    case queryTooLong
+    case badDate(field: String)
+    case unknownFilter(field: String)
+}

@@ -1,0 +1,136 @@
+import Foundation
+
+/// The one normalisation of words for search, applied alike to what is indexed and to what a
+/// reader types, so that spelling variants meet in one form:
+/// - every script: compatibility forms unfolded (presentation forms, ligatures), case folded,
+///   combining marks dropped: Latin diacritics (`Süleymani` = `suleymani`), Arabic tashkeel,
+///   and the hamza that sits on alef, waw and yeh (`أ إ آ` = `ا`, `ؤ` = `و`, `ئ` = `ي`);
+/// - Arabic: tatweel dropped, `ى` = `ي`, `ة` = `ه`, the definite article and its attached
+///   prepositions taken off (`والحشد` = `الحشد` = `حشد`);
+/// - Persian: `ی` = `ي`, `ک` = `ك`, the zero-width non-joiner dropped (`می‌خواهد` = `میخواهد`);
+/// - Turkish: dotted and dotless i are one letter in every case (`İ I ı i`);
+/// - digits of every script are ASCII digits.
+enum SearchText {
+    struct Word {
+        let range: Range<String.Index>
+        let token: String
+    }
+
+    /// The words of `text` as the index holds them.
+    static func tokens(_ text: String) -> [String] {
+        words(text).map(\.token)
+    }
+
+    /// The tokens of `text` joined by spaces: the form handed to either database's full-text
+    /// parser, which then only has to split on spaces.
+    static func indexable(_ text: String) -> String {
+        tokens(text).joined(separator: " ")
+    }
+
+    /// Each word of `text` with its place in the original, for highlighting what matched.
+    static func words(_ text: String) -> [Word] {
+        var words: [Word] = []
+        let scalars = text.unicodeScalars
+        var start: String.Index?
+        var index = scalars.startIndex
+        while index < scalars.endIndex {
+            let inWord = isWordScalar(scalars[index])
+            if inWord, start == nil { start = index }
+            if !inWord, let wordStart = start {
+                append(wordStart..<index, of: text, to: &words)
+                start = nil
+            }
+            index = scalars.index(after: index)
+        }
+        if let wordStart = start { append(wordStart..<scalars.endIndex, of: text, to: &words) }
+        return words
+    }
+
+    /// The indexed form of one word, or nil when nothing searchable is left of it.
+    static func normalize(word: some StringProtocol) -> String? {
+        if word.utf8.allSatisfy({ $0 < 0x80 }) {
+            // Most words of an English archive: nothing to decompose or fold but case.
+            let lowered = word.prefix(longestToken).lowercased()
+            return lowered.isEmpty ? nil : lowered
+        }
+        var folded = String.UnicodeScalarView()
+        for scalar in String(word).decomposedStringWithCompatibilityMapping.unicodeScalars {
+            if let digit = asciiDigit(scalar) {
+                folded.append(digit)
+                continue
+            }
+            switch scalar.properties.generalCategory {
+            case .nonspacingMark, .enclosingMark, .spacingMark, .format: continue
+            default: break
+            }
+            if scalar == tatweel { continue }
+            if let replacement = letterFolds[scalar] {
+                folded.append(contentsOf: replacement.unicodeScalars)
+                continue
+            }
+            folded.append(contentsOf: scalar.properties.lowercaseMapping.unicodeScalars)
+        }
+        guard !folded.isEmpty else { return nil }
+        if folded.count > longestToken { folded = String.UnicodeScalarView(folded.prefix(longestToken)) }
+        return withoutArabicArticle(String(folded))
+    }
+
+    private static func append(_ range: Range<String.Index>, of text: String, to words: inout [Word]) {
+        if let token = normalize(word: text[range]) { words.append(Word(range: range, token: token)) }
+    }
+
+    /// Letters, digits and the marks within words; the joiners Persian and Arabic write inside
+    /// a word (ZWNJ, ZWJ) keep it one word.
+    private static func isWordScalar(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar == zeroWidthNonJoiner || scalar == zeroWidthJoiner { return true }
+        switch scalar.properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
+             .nonspacingMark, .spacingMark, .enclosingMark, .decimalNumber:
+            return true
+        default:
+            return false
+        }
+    }
+
+    private static func asciiDigit(_ scalar: Unicode.Scalar) -> Unicode.Scalar? {
+        guard scalar.properties.numericType == .decimal, let value = scalar.properties.numericValue,
+              value >= 0, value <= 9
+        else { return nil }
+        return Unicode.Scalar(UInt8(48 + Int(value)))
+    }
+
+    /// Longer runs of letters are not words anyone searches for (a pasted address, a Korean
+    /// syllable built of thousands of jamo): they are cut, alike in articles and in queries.
+    static let longestToken = 64
+
+    private static let tatweel: Unicode.Scalar = "\u{0640}"
+    private static let zeroWidthNonJoiner: Unicode.Scalar = "\u{200C}"
+    private static let zeroWidthJoiner: Unicode.Scalar = "\u{200D}"
+
+    /// Letters that no decomposition relates but readers use interchangeably.
+    private static let letterFolds: [Unicode.Scalar: String] = [
+        "\u{0131}": "i",       // dotless ı (its capital, I, lower-cases to i)
+        "\u{0671}": "\u{0627}", // alef wasla
+        "\u{0649}": "\u{064A}", // alef maksura
+        "\u{06CC}": "\u{064A}", // Persian yeh
+        "\u{06D2}": "\u{064A}", // yeh barree
+        "\u{06A9}": "\u{0643}", // Persian keheh
+        "\u{0629}": "\u{0647}", // teh marbuta
+        "\u{06D5}": "\u{0647}", // ae, which heh with yeh (ۀ) decomposes to
+        "\u{06C1}": "\u{0647}", // heh goal
+        "\u{00DF}": "ss", "\u{00F8}": "o", "\u{00D8}": "o", "\u{0142}": "l", "\u{0141}": "l",
+        "\u{0111}": "d", "\u{0110}": "d", "\u{00E6}": "ae", "\u{00C6}": "ae", "\u{0153}": "oe", "\u{0152}": "oe",
+    ]
+
+    /// Arabic joins the article and some prepositions to the noun; readers search for the noun.
+    /// The longest prefix goes first, and a short word keeps its letters.
+    private static let arabicArticles = ["\u{0648}\u{0627}\u{0644}", "\u{0628}\u{0627}\u{0644}", "\u{0643}\u{0627}\u{0644}", "\u{0641}\u{0627}\u{0644}", "\u{0644}\u{0644}", "\u{0627}\u{0644}"]
+
+    private static func withoutArabicArticle(_ token: String) -> String {
+        for article in arabicArticles where token.hasPrefix(article) {
+            let rest = token.unicodeScalars.dropFirst(article.unicodeScalars.count)
+            if rest.count >= 3 { return String(String.UnicodeScalarView(rest)) }
+        }
+        return token
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+@testable import Masthead
+
+/// How words are folded for search, the same for articles and for what readers type.
+@Suite("Search normalisation")
+struct SearchTextTests {
+    static func same(_ spellings: [String]) -> Bool {
+        Set(spellings.map(SearchText.tokens)).count == 1 && !SearchText.tokens(spellings[0]).isEmpty
+    }
+
+    @Test("Arabic: tashkeel, tatweel, alef and hamza forms, alef maksura, teh marbuta and the article do not matter")
+    func arabic() {
+        #expect(Self.same(["سُلَيْمَانِي", "سليماني"]))
+        #expect(Self.same(["أحمد", "إحمد", "آحمد", "احمد"]))
+        #expect(Self.same(["العـــراق", "العراق", "عراق", "والعراق", "بالعراق", "للعراق"]))
+        #expect(Self.same(["مستشفى", "مستشفي"]))
+        #expect(Self.same(["مدينة", "مدينه"]))
+        #expect(Self.same(["مسؤول", "مسوول"]))
+        #expect(Self.same(["الحشد الشعبي", "حشد شعبي", "الحَشْد الشَّعْبِيّ"]))
+    }
+
+    @Test("Persian: Persian yeh and keheh match their Arabic forms, and the zero-width non-joiner is ignored")
+    func persian() {
+        #expect(Self.same(["سلیمانی", "سليماني"]))
+        #expect(Self.same(["کرکوک", "كركوك"]))
+        #expect(Self.same(["کشاورزی", "كشاورزي"]))
+        #expect(Self.same(["می‌خواهد", "میخواهد"]))
+        #expect(Self.same(["خانهٔ", "خانه"]))
+    }
+
+    @Test("Turkish: dotted and dotless i are one letter in either case")
+    func turkish() {
+        #expect(Self.same(["IRAK", "Irak", "ırak", "irak"]))
+        #expect(Self.same(["DİYARBAKIR", "Diyarbakır", "diyarbakir", "DIYARBAKIR"]))
+        #expect(Self.same(["İzmir", "izmir", "IZMIR"]))
+        #expect(Self.same(["Kasım Süleymani", "kasim suleymani"]))
+    }
+
+    @Test("Latin diacritics fold, digits of every script are one, and punctuation separates words")
+    func latinAndDigits() {
+        #expect(Self.same(["Süleymani", "Suleymani"]))
+        #expect(Self.same(["Şanlıurfa", "sanliurfa"]))
+        #expect(Self.same(["٢٠٢٦", "۲۰۲۶", "2026"]))
+        #expect(SearchText.tokens("Iraq's al-Qaim, \"border\" (2026)") == ["iraq", "s", "al", "qaim", "border", "2026"])
+        #expect(SearchText.tokens("Ankara’nın") == ["ankara", "nin"])
+    }
+
+    @Test("a query keeps quoted phrases together and lets the last word, still being typed, match as a prefix")
+    func queryParsing() throws {
+        let query = try SearchQuery("\"Popular Mobilization\" forces hash")
+        #expect(query.terms == [.phrase(["popular", "mobilization"]), .word("forces", prefix: false, alternatives: []), .word("hash", prefix: true, alternatives: [])])
+        #expect(try SearchQuery("water ").terms == [.word("water", prefix: false, alternatives: [])])
+        #expect(try SearchQuery("the region's w").terms == [.word("the", prefix: false, alternatives: []), .word("region", prefix: false, alternatives: []), .word("s", prefix: false, alternatives: [])])
+        #expect(try SearchQuery("«الحشد الشعبي»").terms == [.phrase(["حشد", "شعبي"])])
+        #expect(try SearchQuery("  !!! ").isEmpty)
+        #expect(throws: SearchError.queryTooLong) { try SearchQuery(String(repeating: "a", count: 201)) }
+    }
+
+    @Test("nothing a reader types reaches either database's query syntax except as quoted words")
+    func hostileQueries() throws {
+        for typed in ["foo\" OR \"bar", "NEAR(a b)", "a:* | !b", "' OR 1=1 --", "title:secret", "^x -y"] {
+            let query = try SearchQuery(typed)
+            let fts = SQLiteSearchIndex.expression(query)
+            let tsquery = PostgresSearchIndex.expression(query)
+            for token in query.terms.flatMap({ term -> [String] in
+                if case .word(let token, _, _) = term { return [token] }
+                if case .phrase(let tokens) = term { return tokens }
+                return []
+            }) {
+                #expect(token.allSatisfy { $0.isLetter || $0.isNumber }, "\(typed) → \(token)")
+            }
+            #expect(!fts.contains("NEAR("), "\(fts)")
+            #expect(!tsquery.contains("!"), "\(tsquery)")
+        }
+    }
+
+    @Test("a name misspelt by one letter (missing, extra, changed or two swapped) finds the known name; short and known words are left alone")
+    func oneTypo() {
+        let vocabulary = NameVocabulary(
+            topics: [.init(topicID: UUID(), names: [["qassem", "soleimani"], ["suleimani"]])],
+            authorNames: [["nour", "sabbagh"]]
+        )
+        #expect(vocabulary.oneTypoAway(from: "soleimany") == ["soleimani"])
+        #expect(vocabulary.oneTypoAway(from: "soleimni") == ["soleimani"])
+        #expect(vocabulary.oneTypoAway(from: "soleimaani") == ["soleimani"])
+        #expect(vocabulary.oneTypoAway(from: "soelimani") == ["soleimani"])
+        #expect(vocabulary.oneTypoAway(from: "sabagh") == ["sabbagh"])
+        #expect(vocabulary.oneTypoAway(from: "soleimani").isEmpty)
+        #expect(vocabulary.oneTypoAway(from: "nur").isEmpty)
+        #expect(vocabulary.oneTypoAway(from: "solimny").isEmpty)
+    }
+
+    @Test("a snippet marks the searched words in the passage with most of them, escaped")
+    func snippets() throws {
+        let text = "Opening words. " + String(repeating: "filler ", count: 60) + "The <b>Tigris</b> releases rose; Tigris flows at the border. " + String(repeating: "more ", count: 40)
+        let snippet = SearchSnippet.passage(of: text, marking: try SearchQuery("tigris border"))
+        #expect(snippet.hasPrefix("… "))
+        #expect(snippet.contains("&lt;b&gt;<mark>Tigris</mark>&lt;/b&gt;"))
+        #expect(snippet.contains("<mark>border</mark>"))
+        #expect(!snippet.contains("Opening"))
+        #expect(SearchSnippet.marked("“Iraq's water”", query: try SearchQuery("water ")) == "“Iraq's <mark>water</mark>”")
+    }
+}
