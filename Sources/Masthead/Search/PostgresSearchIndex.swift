@@ -33,29 +33,17 @@ struct PostgresSearchIndex: SearchIndex {
     ) async throws -> (total: Int, hits: [SearchHit]) {
         guard !query.isEmpty else { return (0, []) }
         let tsquery: SQLQueryString = "to_tsquery('simple', \(bind: Self.expression(query)))"
-        let from: SQLQueryString = "FROM search_documents d WHERE d.words @@ \(tsquery) AND "
-        let conditions = SearchSQL.conditions(filters, audience: audience, now: now)
-        let total = try await database.raw("SELECT count(*) AS total " + from + conditions).first()
-        let rows = try await database.raw("""
-            SELECT d.article_id AS article_id, d.part AS part \(from)\(conditions)
-            ORDER BY ts_rank(d.words, \(tsquery)) * \(SearchSQL.recencyBoost(now: now)) DESC, d.published_at DESC
-            LIMIT \(literal: limit) OFFSET \(literal: offset)
-            """).all()
-        return (try SearchSQL.total(total), try SearchSQL.hits(rows))
+        return try await SearchSQL.page(
+            matching: "FROM search_documents d WHERE d.words @@ \(tsquery)",
+            bestFirst: "ts_rank(d.words, \(tsquery)) * \(SearchSQL.recencyBoost(now: now)) DESC",
+            filters, audience: audience, now: now, offset: offset, limit: limit, on: database
+        )
     }
 
     /// The `tsquery`: terms joined by `&`, prefixes as `:*`, names one typo away by `|`,
     /// phrases by `<->`. Tokens hold letters and digits only and are quoted besides.
     static func expression(_ query: SearchQuery) -> String {
-        query.terms.map { term in
-            switch term {
-            case .word(let token, let prefix, let alternatives):
-                let word = quoted(token) + (prefix ? ":*" : "")
-                return alternatives.isEmpty ? word : "(" + ([word] + alternatives.map(quoted)).joined(separator: " | ") + ")"
-            case .phrase(let tokens):
-                return "(" + tokens.map(quoted).joined(separator: " <-> ") + ")"
-            }
-        }.joined(separator: " & ")
+        SearchSQL.expression(query, syntax: .init(quote: quoted, prefix: ":*", or: " | ", and: " & ") { "(" + $0.map(quoted).joined(separator: " <-> ") + ")" })
     }
 
     private static func quoted(_ token: String) -> String {

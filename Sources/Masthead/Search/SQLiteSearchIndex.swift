@@ -38,33 +38,19 @@ struct SQLiteSearchIndex: SearchIndex {
         offset: Int, limit: Int, on database: any SQLDatabase
     ) async throws -> (total: Int, hits: [SearchHit]) {
         guard !query.isEmpty else { return (0, []) }
-        let match = Self.expression(query)
-        let conditions = SearchSQL.conditions(filters, audience: audience, now: now)
         // CROSS JOIN keeps the words table first: SQLite would otherwise be free to walk the
         // documents by a filter and ask FTS5 about each one.
-        let from: SQLQueryString = "FROM search_fts CROSS JOIN search_documents d ON d.id = search_fts.rowid WHERE search_fts MATCH \(bind: match) AND "
-        let total = try await database.raw("SELECT count(*) AS total " + from + conditions).first()
-        let rows = try await database.raw("""
-            SELECT d.article_id AS article_id, d.part AS part \(from)\(conditions)
-            ORDER BY bm25(search_fts, 10.0, 5.0, 1.0) * \(SearchSQL.recencyBoost(now: now)) ASC, d.published_at DESC
-            LIMIT \(literal: limit) OFFSET \(literal: offset)
-            """).all()
-        return (try SearchSQL.total(total), try SearchSQL.hits(rows))
+        return try await SearchSQL.page(
+            matching: "FROM search_fts CROSS JOIN search_documents d ON d.id = search_fts.rowid WHERE search_fts MATCH \(bind: Self.expression(query))",
+            bestFirst: "bm25(search_fts, 10.0, 5.0, 1.0) * \(SearchSQL.recencyBoost(now: now)) ASC",
+            filters, audience: audience, now: now, offset: offset, limit: limit, on: database
+        )
     }
 
-    /// The FTS5 query: every term must match; a word still being typed matches as a prefix,
-    /// a misspelt name also as the names one typo away. Tokens hold letters and digits only,
-    /// and are quoted besides, so nothing a reader types is read as FTS5 syntax.
+    /// The FTS5 query: terms joined by `AND`, prefixes as `*`, names one typo away by `OR`,
+    /// phrases as one quoted string.
     static func expression(_ query: SearchQuery) -> String {
-        query.terms.map { term in
-            switch term {
-            case .word(let token, let prefix, let alternatives):
-                let word = quoted(token) + (prefix ? "*" : "")
-                return alternatives.isEmpty ? word : "(" + ([word] + alternatives.map(quoted)).joined(separator: " OR ") + ")"
-            case .phrase(let tokens):
-                return quoted(tokens.joined(separator: " "))
-            }
-        }.joined(separator: " AND ")
+        SearchSQL.expression(query, syntax: .init(quote: quoted, prefix: "*", or: " OR ", and: " AND ") { quoted($0.joined(separator: " ")) })
     }
 
     private static func quoted(_ text: String) -> String {

@@ -65,6 +65,45 @@ enum SearchSQL {
         return sql
     }
 
+    /// One page of hits, best first, and how many there are: `matching` is the FROM and WHERE
+    /// of a database's full-text match, `bestFirst` its ranking.
+    static func page(
+        matching: SQLQueryString, bestFirst: SQLQueryString, _ filters: SearchFilters, audience: SearchAudience, now: Date,
+        offset: Int, limit: Int, on database: any SQLDatabase
+    ) async throws -> (total: Int, hits: [SearchHit]) {
+        let from = matching + " AND " + conditions(filters, audience: audience, now: now)
+        let total = try await database.raw("SELECT count(*) AS total " + from).first()
+        let rows = try await database.raw(
+            "SELECT d.article_id AS article_id, d.part AS part " + from
+                + " ORDER BY " + bestFirst + ", d.published_at DESC LIMIT \(literal: limit) OFFSET \(literal: offset)"
+        ).all()
+        return (try Self.total(total), try hits(rows))
+    }
+
+    /// How a database writes a full-text query.
+    struct QuerySyntax {
+        let quote: (String) -> String
+        let prefix: String
+        let or: String
+        let and: String
+        let phrase: ([String]) -> String
+    }
+
+    /// A query in a database's syntax: every term must match; a word still being typed matches
+    /// as a prefix, a misspelt name also as the names one typo away. Tokens hold letters and
+    /// digits only, and are quoted besides, so nothing a reader types is read as syntax.
+    static func expression(_ query: SearchQuery, syntax: QuerySyntax) -> String {
+        query.terms.map { term in
+            switch term {
+            case .word(let token, let prefix, let alternatives):
+                let word = syntax.quote(token) + (prefix ? syntax.prefix : "")
+                return alternatives.isEmpty ? word : "(" + ([word] + alternatives.map(syntax.quote)).joined(separator: syntax.or) + ")"
+            case .phrase(let tokens):
+                return syntax.phrase(tokens)
+            }
+        }.joined(separator: syntax.and)
+    }
+
     static func hits(_ rows: [any SQLRow]) throws -> [SearchHit] {
         try rows.map { row in
             SearchHit(
