@@ -85,18 +85,18 @@ extension Article {
 }
 
 extension Article {
-    /// The gated rest of the body as plain text, for the search index alone, which files it
-    /// only where viewers who may read this article's visibility match it (`SearchDocument`).
-    func searchableRest(on database: any Database) async throws -> String {
+    /// The gated rest of the body, for the search index alone, which files its words only
+    /// where viewers who may read this article's visibility match them (`SearchDocument`).
+    func searchableRestHTML(on database: any Database) async throws -> String {
         guard hasGatedText, let id else { return "" }
-        if let unsavedText { return HTMLText.plain(unsavedText.restHTML, linkAddresses: false) }
+        if let unsavedText { return unsavedText.restHTML }
         let text: ArticleText?
         if let loaded = $text.value {
             text = loaded
         } else {
             text = try await ArticleText.query(on: database).filter(\.$article.$id == id).first()
         }
-        return HTMLText.plain(text?.restHTML ?? "", linkAddresses: false)
+        return text?.restHTML ?? ""
     }
 }
 

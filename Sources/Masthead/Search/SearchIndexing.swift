@@ -88,11 +88,11 @@ struct SearchIndexing: Sendable {
         guard let id = article.id, let publishedAt = article.publishedAt else { return }
         let topics = article.topicLinks.map(\.topic)
         let names = topics.flatMap { $0.names.map(\.name) + $0.aliasList } + article.authorCredits.map(\.author.name)
-        let preview = article.dek + "\n" + HTMLText.plain(article.previewHTML, linkAddresses: false)
+        let preview = SearchText.indexable(article.dek) + " " + SearchText.indexable(html: article.previewHTML)
         try await index.file(SearchDocument(
             articleID: id, edition: article.edition, kind: article.kind, visibility: article.visibility, publishedAt: publishedAt,
             title: SearchText.indexable(article.title), names: SearchText.indexable(names.joined(separator: "\n")),
-            preview: SearchText.indexable(preview), rest: SearchText.indexable(try await article.searchableRest(on: database))
+            preview: preview, rest: SearchText.indexable(html: try await article.searchableRestHTML(on: database))
         ), on: sql)
     }
 

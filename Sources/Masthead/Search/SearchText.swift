@@ -27,6 +27,38 @@ enum SearchText {
         tokens(text).joined(separator: " ")
     }
 
+    /// The words of an HTML fragment in indexable form: tags and character references part
+    /// words, and no regular expression or intermediate text is needed (a full reindex reads
+    /// every article's body).
+    static func indexable(html: String) -> String {
+        var tokens: [String] = []
+        var word = String.UnicodeScalarView()
+        var inTag = false, inReference = false
+        func flush() {
+            if !word.isEmpty, let token = normalize(word: String(word)) { tokens.append(token) }
+            word = String.UnicodeScalarView()
+        }
+        for scalar in html.unicodeScalars {
+            if inTag {
+                if scalar == ">" { inTag = false }
+                continue
+            }
+            if inReference {
+                if scalar == ";" { inReference = false; continue }
+                if scalar == "#" || (scalar.isASCII && (scalar.properties.isAlphabetic || scalar.properties.numericType != nil)) { continue }
+                inReference = false
+            }
+            switch scalar {
+            case "<": flush(); inTag = true
+            case "&": flush(); inReference = true
+            default:
+                if isWordScalar(scalar) { word.append(scalar) } else { flush() }
+            }
+        }
+        flush()
+        return tokens.joined(separator: " ")
+    }
+
     /// Each word of `text` with its place in the original, for highlighting what matched.
     static func words(_ text: String) -> [Word] {
         var words: [Word] = []
@@ -53,6 +85,7 @@ enum SearchText {
             let lowered = word.prefix(longestToken).lowercased()
             return lowered.isEmpty ? nil : lowered
         }
+        if let arabic = foldedArabicScript(word) { return arabic.isEmpty ? nil : withoutArabicArticle(arabic) }
         var folded = String.UnicodeScalarView()
         for scalar in String(word).decomposedStringWithCompatibilityMapping.unicodeScalars {
             if let digit = asciiDigit(scalar) {
@@ -74,6 +107,39 @@ enum SearchText {
         if folded.count > longestToken { folded = String.UnicodeScalarView(folded.prefix(longestToken)) }
         return withoutArabicArticle(String(folded))
     }
+
+    /// The same folding for a word wholly in the Arabic block (Arabic, Persian), without
+    /// Foundation's decomposition, which costs more than the rest of indexing together; nil
+    /// for any other word. The hamza and madda forms decompose to their carrier letters.
+    private static func foldedArabicScript(_ word: some StringProtocol) -> String? {
+        var folded = String.UnicodeScalarView()
+        for scalar in word.unicodeScalars {
+            switch scalar.value {
+            case 0x0600...0x06FF:
+                if let digit = asciiDigit(scalar) {
+                    folded.append(digit)
+                } else if let carrier = hamzaCarriers[scalar] {
+                    folded.append(carrier)
+                } else if let replacement = letterFolds[scalar] {
+                    folded.append(contentsOf: replacement.unicodeScalars)
+                } else if scalar != tatweel, scalar.properties.generalCategory != .nonspacingMark, scalar.properties.generalCategory != .format {
+                    folded.append(scalar)
+                }
+            case 0x200C, 0x200D:
+                continue
+            default:
+                return nil
+            }
+        }
+        guard !folded.isEmpty else { return "" }
+        if folded.count > longestToken { folded = String.UnicodeScalarView(folded.prefix(longestToken)) }
+        return String(folded)
+    }
+
+    private static let hamzaCarriers: [Unicode.Scalar: Unicode.Scalar] = [
+        "\u{0622}": "\u{0627}", "\u{0623}": "\u{0627}", "\u{0625}": "\u{0627}", "\u{0624}": "\u{0648}", "\u{0626}": "\u{064A}",
+        "\u{06C0}": "\u{0647}", "\u{06C2}": "\u{0647}", "\u{06D3}": "\u{064A}",
+    ]
 
     private static func append(_ range: Range<String.Index>, of text: String, to words: inout [Word]) {
         if let token = normalize(word: text[range]) { words.append(Word(range: range, token: token)) }
