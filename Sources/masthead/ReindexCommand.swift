@@ -11,7 +11,7 @@ struct Reindex: AsyncParsableCommand {
 
     func run() async throws {
         let started = Date()
-        let count = try await withApp { app, _ in
+        let count = try await withApp(fillingSearchIndex: false) { app, _ in
             try await SearchMaintenance.reindex(app) { done, total in
                 Terminal.progress(done: done, total: total, label: "articles")
             }

@@ -169,11 +169,12 @@ public enum MastheadApp {
         APITokensController(admin: admin).register(on: signedIn)
     }
 
-    /// Brings the schema up to date and checks the database answers.
-    public static func migrate(_ app: Application, settings: Settings) async throws {
+    /// Brings the schema up to date and checks the database answers; fills the search index
+    /// if it is empty, unless the caller is about to rebuild it anyway.
+    public static func migrate(_ app: Application, settings: Settings, fillingSearchIndex: Bool = true) async throws {
         try await DatabaseSetup.verifyReachable(app, settings: settings)
         try await app.autoMigrate()
-        try await SearchIndexing(database: app.db).fillIfEmpty(logger: app.logger)
+        if fillingSearchIndex { try await SearchIndexing(database: app.db).fillIfEmpty(logger: app.logger) }
         try await Entitlements(database: app.db, rules: EntitlementRules(settings.billing)).reconcileProviders()
     }
 }

@@ -22,5 +22,6 @@ enum MastheadMigrations {
         CreateAPIIntegrations(),
         CreateStaffAPITokens(),
         CreateSearchIndex(),
+        KeySearchIndexByTime(),
     ]
 }

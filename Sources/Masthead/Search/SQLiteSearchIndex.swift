@@ -1,56 +1,91 @@
 import Foundation
 import SQLKit
 
-/// The index in SQLite's FTS5: a contentless table of words (title, names, body) whose row ids
-/// are those of `search_documents`, which holds what filters and ranks them.
+/// The index in SQLite's FTS5: two contentless tables whose row ids are the rows' `SearchKey`s,
+/// `search_fts` with all of a row's words and `search_heads` with its title and names. Each
+/// also holds the row's facets (edition, kind, part and visibility, topics, authors) as words
+/// of their own, so that FTS5 applies the filters while it walks the matches newest first and
+/// stops at the limit, without asking `search_documents` about each.
 struct SQLiteSearchIndex: SearchIndex {
-    static let words = "search_fts"
-
-    func file(_ document: SearchDocument, on database: any SQLDatabase) async throws {
-        try await remove(articleID: document.articleID, on: database)
-        for row in document.rows {
-            let inserted = try await database.raw("""
-                INSERT INTO search_documents (article_id, part, visibility, edition, kind, published_at)
-                VALUES (\(bind: document.articleID), \(bind: row.part.rawValue), \(bind: document.visibility.rawValue),
-                        \(bind: document.edition), \(bind: document.kind.rawValue), \(bind: document.publishedAt.timeIntervalSince1970))
-                RETURNING id
-                """).first()
-            let id = try inserted?.decode(column: "id", as: Int64.self) ?? 0
-            try await database.raw("""
-                INSERT INTO search_fts (rowid, title, names, body)
-                VALUES (\(bind: id), \(bind: document.title), \(bind: document.names), \(bind: row.body))
-                """).run()
+    func file(_ documents: [SearchDocument], on database: any SQLDatabase) async throws {
+        try await remove(articleIDs: documents.map(\.articleID), on: database)
+        let rows = try await SearchSQL.keyedRows(documents, on: database)
+        for chunk in rows.chunked(into: SearchSQL.rowsPerInsert) {
+            let documents = database.insert(into: "search_documents")
+                .columns("id", "article_id", "part", "visibility", "edition", "kind", "published_at")
+            let words = database.insert(into: "search_fts").columns("rowid", "words", "facets")
+            let heads = database.insert(into: "search_heads").columns("rowid", "heads", "facets")
+            for (key, document, row) in chunk {
+                let facets = Self.facets(document, part: row.part)
+                let filed: [any Encodable & Sendable] = [
+                    key, document.articleID, row.part.rawValue, document.visibility.rawValue,
+                    document.edition, document.kind.rawValue, document.publishedAt.timeIntervalSince1970,
+                ]
+                let text: [any Encodable & Sendable] = [key, document.heads + "\n" + row.body, facets]
+                let head: [any Encodable & Sendable] = [key, document.heads, facets]
+                documents.values(filed)
+                words.values(text)
+                heads.values(head)
+            }
+            try await documents.run()
+            try await words.run()
+            try await heads.run()
         }
     }
 
-    func remove(articleID: UUID, on database: any SQLDatabase) async throws {
-        try await database.raw("DELETE FROM search_fts WHERE rowid IN (SELECT id FROM search_documents WHERE article_id = \(bind: articleID))").run()
-        try await database.raw("DELETE FROM search_documents WHERE article_id = \(bind: articleID)").run()
+    func remove(articleIDs: [UUID], on database: any SQLDatabase) async throws {
+        for chunk in articleIDs.chunked(into: 2000) {
+            let keys: SQLQueryString = "SELECT id FROM search_documents WHERE article_id IN (\(binds: Array(chunk)))"
+            try await database.raw("DELETE FROM search_fts WHERE rowid IN (" + keys + ")").run()
+            try await database.raw("DELETE FROM search_heads WHERE rowid IN (" + keys + ")").run()
+            try await database.raw("DELETE FROM search_documents WHERE article_id IN (\(binds: Array(chunk)))").run()
+        }
     }
 
     func prune(on database: any SQLDatabase) async throws {
         try await database.raw("DELETE FROM search_fts WHERE rowid IN (" + SearchSQL.unpublished + ")").run()
+        try await database.raw("DELETE FROM search_heads WHERE rowid IN (" + SearchSQL.unpublished + ")").run()
         try await database.raw("DELETE FROM search_documents WHERE id IN (" + SearchSQL.unpublished + ")").run()
     }
 
-    func search(
-        _ query: SearchQuery, filters: SearchFilters, audience: SearchAudience, now: Date,
-        offset: Int, limit: Int, on database: any SQLDatabase
-    ) async throws -> (total: Int, hits: [SearchHit]) {
-        guard !query.isEmpty else { return (0, []) }
-        // CROSS JOIN keeps the words table first: SQLite would otherwise be free to walk the
-        // documents by a filter and ask FTS5 about each one.
-        return try await SearchSQL.page(
-            matching: "FROM search_fts CROSS JOIN search_documents d ON d.id = search_fts.rowid WHERE search_fts MATCH \(bind: Self.expression(query))",
-            bestFirst: "bm25(search_fts, 10.0, 5.0, 1.0) * \(SearchSQL.recencyBoost(now: now)) ASC",
-            filters, audience: audience, now: now, offset: offset, limit: limit, on: database
-        )
+    func newest(_ query: SearchQuery, in field: SearchField, scope: SearchScope, limit: Int, on database: any SQLDatabase) async throws -> [Int64] {
+        let table = field == .words ? "search_fts" : "search_heads"
+        let match = (field == .words ? "words" : "heads") + " : (" + Self.expression(query) + ") AND facets : (" + Self.facets(scope) + ")"
+        let rows = try await database.raw("""
+            SELECT rowid AS id FROM \(unsafeRaw: table) WHERE \(unsafeRaw: table) MATCH \(bind: match)
+            AND rowid >= \(bind: scope.keys.lowerBound) AND rowid < \(bind: scope.keys.upperBound)
+            ORDER BY rowid DESC LIMIT \(literal: limit)
+            """).all()
+        return try rows.map { try $0.decode(column: "id", as: Int64.self) }
     }
 
     /// The FTS5 query: terms joined by `AND`, prefixes as `*`, names one typo away by `OR`,
     /// phrases as one quoted string.
     static func expression(_ query: SearchQuery) -> String {
         SearchSQL.expression(query, syntax: .init(quote: quoted, prefix: "*", or: " OR ", and: " AND ") { quoted($0.joined(separator: " ")) })
+    }
+
+    /// A row's facets as words: none of them can be typed into a search, which matches only
+    /// the other column.
+    static func facets(_ document: SearchDocument, part: SearchDocument.Part) -> String {
+        ([facet("edition", document.edition), facet("kind", document.kind.rawValue), facet(part.rawValue, document.visibility.rawValue)]
+            + document.topicIDs.map { facet("topic", $0.uuidString) }
+            + document.authorIDs.map { facet("author", $0.uuidString) }).joined(separator: " ")
+    }
+
+    /// The facets a row in scope must have.
+    static func facets(_ scope: SearchScope) -> String {
+        var required = ["(" + scope.readableRows.map { facet($0.part.rawValue, $0.visibility.rawValue) }.joined(separator: " OR ") + ")"]
+        if let edition = scope.filters.edition { required.append(facet("edition", edition)) }
+        if let kind = scope.filters.kind { required.append(facet("kind", kind.rawValue)) }
+        if let topicID = scope.filters.topicID { required.append(facet("topic", topicID.uuidString)) }
+        if let authorID = scope.filters.authorID { required.append(facet("author", authorID.uuidString)) }
+        return required.joined(separator: " AND ")
+    }
+
+    /// One word: the name and the value's letters and digits, lowercased (as FTS5 folds them).
+    private static func facet(_ name: String, _ value: String) -> String {
+        name + String(value.lowercased().unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) && $0.isASCII }.map(Character.init))
     }
 
     private static func quoted(_ text: String) -> String {

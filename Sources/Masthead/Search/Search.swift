@@ -14,6 +14,8 @@ struct Search: Sendable {
     struct Results: Sendable {
         let query: SearchQuery
         let total: Int
+        /// There are more than `total`: the count stopped at the newest matches it ranks.
+        let more: Bool
         let results: [Result]
         /// Topics whose names match the search, for a search that found nothing, each with the
         /// edition whose topic page to link: this one when the topic has articles here.
@@ -26,13 +28,12 @@ struct Search: Sendable {
 
     /// One page of results for a reader, or for staff (who get no snippets).
     func run(_ query: SearchQuery, filters: SearchFilters, audience: SearchAudience, page: Int, per: Int) async throws -> Results {
-        guard !query.isEmpty else { return Results(query: query, total: 0, results: [], topics: []) }
+        guard !query.isEmpty else { return Results(query: query, total: 0, more: false, results: [], topics: []) }
         let names = try await catalog.vocabulary(on: database)
         let widened = query.widened(by: names)
-        let index = SearchIndexes.forDatabase(database)
-        let found = try await index.search(
-            widened, filters: filters, audience: audience, now: now,
-            offset: (page - 1) * per, limit: per, on: database as! any SQLDatabase
+        let found = try await SearchRanking.search(
+            widened, filters: filters, audience: audience, now: now, offset: (page - 1) * per, limit: per,
+            index: SearchIndexes.forDatabase(database), on: database as! any SQLDatabase
         )
         let articles = try await load(found.hits.map(\.articleID))
         var results: [Result] = []
@@ -44,7 +45,7 @@ struct Search: Sendable {
             ))
         }
         let topics = found.total == 0 ? try await suggestions(widened, names: names, edition: filters.edition) : []
-        return Results(query: widened, total: found.total, results: results, topics: topics)
+        return Results(query: widened, total: found.total, more: found.more, results: results, topics: topics)
     }
 
     /// The passage comes from what the viewer may read, decided again by `AccessPolicy` for
@@ -56,9 +57,9 @@ struct Search: Sendable {
     func staffMatches(_ query: SearchQuery, role: StaffRole, limit: Int = 1000) async throws -> [UUID] {
         guard !query.isEmpty else { return [] }
         let widened = query.widened(by: try await catalog.vocabulary(on: database))
-        let published = try await SearchIndexes.forDatabase(database).search(
+        let published = try await SearchRanking.search(
             widened, filters: SearchFilters(), audience: role >= .editor ? .staff : .reader(.anonymous), now: now,
-            offset: 0, limit: limit, on: database as! any SQLDatabase
+            offset: 0, limit: limit, index: SearchIndexes.forDatabase(database), on: database as! any SQLDatabase
         )
         let unpublished = try await Article.query(on: database).filter(\.$status != .published).field(\.$id).field(\.$title).all()
         let drafts = unpublished.filter { widened.matches(SearchText.tokens($0.title)) }.compactMap(\.id).prefix(limit)

@@ -25,8 +25,39 @@ struct SearchDocument: Sendable {
     let title: String
     /// Topic names and aliases in every edition, and the authors' names.
     let names: String
+    let topicIDs: [UUID]
+    let authorIDs: [UUID]
     let preview: String
     let rest: String
+
+    /// An article's texts as stored, before their words are folded.
+    struct Source: Sendable {
+        let articleID: UUID
+        let edition: String
+        let kind: ArticleKind
+        let visibility: Visibility
+        let publishedAt: Date
+        let title: String
+        let names: [String]
+        let topicIDs: [UUID]
+        let authorIDs: [UUID]
+        let dek: String
+        let previewHTML: String
+        let restHTML: String
+
+        var normalized: SearchDocument {
+            SearchDocument(
+                articleID: articleID, edition: edition, kind: kind, visibility: visibility, publishedAt: publishedAt,
+                title: SearchText.indexable(title), names: SearchText.indexable(names.joined(separator: "\n")),
+                topicIDs: topicIDs, authorIDs: authorIDs,
+                preview: SearchText.indexable(dek) + " " + SearchText.indexable(html: previewHTML),
+                rest: SearchText.indexable(html: restHTML)
+            )
+        }
+    }
+
+    /// The title and the names: where a match ranks highest.
+    var heads: String { title + "\n" + names }
 
     var rows: [Row] {
         let full = Row(part: .full, body: rest.isEmpty ? preview : preview + " " + rest)

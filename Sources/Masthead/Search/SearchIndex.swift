@@ -5,17 +5,143 @@ import SQLKit
 /// Full-text search over published articles, kept by each database in its own way (SQLite's
 /// FTS5, PostgreSQL's text search) behind this one interface. Every call takes the database
 /// it runs on, so filing happens inside the caller's transaction.
+///
+/// Each row is filed under a `SearchKey` that orders it by publication time, so that both
+/// databases can find the newest matches without ranking every match: a common word matches
+/// half an archive of 100,000 articles, and a reader looks at the first twenty. What the index
+/// answers is therefore the newest matches, at most `SearchRanking.candidates` of them, in
+/// the whole text and in the heads (title, topics and authors); `SearchRanking` orders them.
 protocol SearchIndex: Sendable {
-    /// Replaces whatever the index holds for the document's article.
-    func file(_ document: SearchDocument, on database: any SQLDatabase) async throws
-    func remove(articleID: UUID, on database: any SQLDatabase) async throws
+    /// Replaces whatever the index holds for these documents' articles.
+    func file(_ documents: [SearchDocument], on database: any SQLDatabase) async throws
+    func remove(articleIDs: [UUID], on database: any SQLDatabase) async throws
     /// Takes out every article that is no longer published: a rebuild's last step.
     func prune(on database: any SQLDatabase) async throws
-    /// The matching articles the audience may find, best first, and how many match in all.
-    func search(
+    /// The keys of the newest rows in scope whose `field` matches, newest first, at most `limit`.
+    func newest(_ query: SearchQuery, in field: SearchField, scope: SearchScope, limit: Int, on database: any SQLDatabase) async throws -> [Int64]
+}
+
+/// Where the words of a query must all be found.
+enum SearchField: Sendable {
+    /// Anywhere: title, topics, authors, and the text of the row.
+    case words
+    /// In the title and the names of the article's topics and authors.
+    case heads
+}
+
+/// The rows a search may match: what the audience may read, under the filters, published in
+/// the key range (which also keeps out what is scheduled but not yet out).
+struct SearchScope: Sendable {
+    let filters: SearchFilters
+    let audience: SearchAudience
+    let keys: Range<Int64>
+
+    init(filters: SearchFilters, audience: SearchAudience, now: Date) {
+        self.filters = filters
+        self.audience = audience
+        let latest = min(now.addingTimeInterval(1), filters.until ?? now.addingTimeInterval(1))
+        keys = SearchKey.first(at: filters.from ?? .distantPast)..<max(SearchKey.first(at: filters.from ?? .distantPast), SearchKey.first(at: latest))
+    }
+
+    /// The row kinds (part and visibility together) this audience may match: the whole text
+    /// when it may read the article, else the part anyone may read.
+    var readableRows: [(part: SearchDocument.Part, visibility: Visibility)] {
+        let readable = audience.readable
+        return Visibility.allCases.sorted { $0.rawValue < $1.rawValue }.map { visibility in
+            (part: readable.contains(visibility) || visibility == .public ? SearchDocument.Part.full : .preview, visibility: visibility)
+        }
+    }
+}
+
+/// A row's place in the index: its publication second in the high bits, then bits of its
+/// article's id and its part, so that newer rows have larger keys and an article's two rows
+/// sit side by side. Two articles published in the same second share the high bits and
+/// differ, but for one chance in a million, in the low ones; `SearchKey.free` settles that.
+enum SearchKey {
+    static let lowBits = 21
+
+    static func of(publishedAt: Date, articleID: UUID, part: SearchDocument.Part) -> Int64 {
+        let bytes = articleID.uuid
+        let articleBits = (Int64(bytes.13 & 0x0F) << 16 | Int64(bytes.14) << 8 | Int64(bytes.15)) << 1
+        return first(at: publishedAt) | articleBits | (part == .preview ? 1 : 0)
+    }
+
+    /// The smallest key of anything published at `date` or later.
+    static func first(at date: Date) -> Int64 {
+        let seconds = date.timeIntervalSince1970.rounded(.down)
+        let bounded = Swift.min(Swift.max(seconds, -Double(1 << 40)), Double(1 << 40))
+        return Int64(bounded) << lowBits
+    }
+
+    static func publishedAt(_ key: Int64) -> Date {
+        Date(timeIntervalSince1970: Double(key >> lowBits))
+    }
+
+    /// Keys for `wanted` that no row in `taken` (nor another wanted one) holds: a collision
+    /// moves on by two, keeping the part bit, and stays in its second for all practical purposes.
+    static func free(_ wanted: [Int64], taken: Set<Int64>) -> [Int64] {
+        var used = taken
+        return wanted.map { key in
+            var candidate = key
+            while used.contains(candidate) { candidate += 2 }
+            used.insert(candidate)
+            return candidate
+        }
+    }
+}
+
+/// What a search found: one page of hits, and how many there are, or that there are more
+/// than `total` when the newest matches filled the candidates.
+struct SearchMatches: Sendable {
+    let total: Int
+    let more: Bool
+    let hits: [SearchHit]
+}
+
+/// Orders what the index found. A match in the heads (the words all in the title, or among
+/// the names of the article's topics and authors) ranks above one in the text alone; within
+/// each, relevance fades with age, so today's story comes before last month's and last month's
+/// before the archive's. The text's matches are the newest `candidates`; the heads' are the
+/// newest `candidates` of their own, so an old story with the words in its title still ranks.
+enum SearchRanking {
+    static let candidates = 1000
+    static let headsBoost = 4.0
+
+    static func search(
         _ query: SearchQuery, filters: SearchFilters, audience: SearchAudience, now: Date,
-        offset: Int, limit: Int, on database: any SQLDatabase
-    ) async throws -> (total: Int, hits: [SearchHit])
+        offset: Int, limit: Int, candidates: Int = SearchRanking.candidates, index: any SearchIndex, on database: any SQLDatabase
+    ) async throws -> SearchMatches {
+        guard !query.isEmpty else { return SearchMatches(total: 0, more: false, hits: []) }
+        let scope = SearchScope(filters: filters, audience: audience, now: now)
+        guard !scope.keys.isEmpty else { return SearchMatches(total: 0, more: false, hits: []) }
+        let text = try await index.newest(query, in: .words, scope: scope, limit: candidates, on: database)
+        let heads = Set(try await index.newest(query, in: .heads, scope: scope, limit: candidates, on: database))
+        let ranked = Set(text).union(heads).map { key in
+            (key: key, score: recency(SearchKey.publishedAt(key), now: now) * (heads.contains(key) ? headsBoost : 1))
+        }.sorted { $0.score != $1.score ? $0.score > $1.score : $0.key > $1.key }
+        let page = ranked.dropFirst(offset).prefix(limit).map(\.key)
+        return SearchMatches(total: ranked.count, more: text.count >= candidates, hits: try await hits(page, on: database))
+    }
+
+    /// Twice as much for today's story, half again for last month's, fading to nothing for the
+    /// archive, so that news outranks old background.
+    static func recency(_ publishedAt: Date, now: Date) -> Double {
+        1 + 30 / (30 + max(0, now.timeIntervalSince(publishedAt)) / 86_400)
+    }
+
+    /// The articles behind the page's keys, in the page's order.
+    private static func hits(_ keys: [Int64], on database: any SQLDatabase) async throws -> [SearchHit] {
+        guard !keys.isEmpty else { return [] }
+        let rows = try await database.raw("SELECT id, article_id, part FROM search_documents WHERE id IN (\(binds: keys))").all()
+        var byKey: [Int64: SearchHit] = [:]
+        for row in rows {
+            byKey[try row.decode(column: "id", as: Int64.self)] = SearchHit(
+                articleID: try row.decode(column: "article_id", as: UUID.self),
+                part: SearchDocument.Part(rawValue: try row.decode(column: "part", as: String.self)) ?? .preview
+            )
+        }
+        return keys.compactMap { byKey[$0] }
+    }
 }
 
 enum SearchIndexes {
@@ -32,52 +158,26 @@ enum SearchSQL {
             SELECT 1 FROM articles a WHERE a.id = d.article_id AND a.status = 'published')
         """
 
-    /// Relevance is multiplied by this: twice as much for today's story, half again for last
-    /// month's, fading to nothing for the archive, so that news outranks old background.
-    static func recencyBoost(now: Date) -> SQLQueryString {
-        "(1.0 + 30.0 / (30.0 + (\(bind: now.timeIntervalSince1970) - d.published_at) / 86400.0))"
+    /// Rows to insert at once: well under SQLite's limit of bound values per statement.
+    static let rowsPerInsert = 200
+
+    /// The keys already held among those wanted, so that `SearchKey.free` can step around them.
+    static func taken(_ keys: [Int64], on database: any SQLDatabase) async throws -> Set<Int64> {
+        var taken: Set<Int64> = []
+        for chunk in keys.chunked(into: 2000) {
+            let rows = try await database.raw("SELECT id FROM search_documents WHERE id IN (\(binds: Array(chunk)))").all()
+            for row in rows { taken.insert(try row.decode(column: "id", as: Int64.self)) }
+        }
+        return taken
     }
 
-    /// The rows this audience may match, under the filters: for each article, the whole text
-    /// when the audience may read it, else the part anyone may read.
-    static func conditions(_ filters: SearchFilters, audience: SearchAudience, now: Date) -> SQLQueryString {
-        let readable = audience.readable.map(\.rawValue).sorted()
-        let unreadable = Visibility.allCases.map(\.rawValue).filter { !readable.contains($0) }.sorted()
-        var sql: SQLQueryString = "d.published_at <= \(bind: now.timeIntervalSince1970)"
-        if unreadable.isEmpty {
-            sql = sql + " AND d.part = \(bind: SearchDocument.Part.full.rawValue)"
-        } else {
-            sql = sql + """
-                 AND ((d.part = \(bind: SearchDocument.Part.full.rawValue) AND d.visibility IN (\(binds: readable)))
-                   OR (d.part = \(bind: SearchDocument.Part.preview.rawValue) AND d.visibility IN (\(binds: unreadable))))
-                """
-        }
-        if let edition = filters.edition { sql = sql + " AND d.edition = \(bind: edition)" }
-        if let kind = filters.kind { sql = sql + " AND d.kind = \(bind: kind.rawValue)" }
-        if let from = filters.from { sql = sql + " AND d.published_at >= \(bind: from.timeIntervalSince1970)" }
-        if let until = filters.until { sql = sql + " AND d.published_at < \(bind: until.timeIntervalSince1970)" }
-        if let topicID = filters.topicID {
-            sql = sql + " AND d.article_id IN (SELECT article_id FROM \(ident: ArticleTopic.schema) WHERE topic_id = \(bind: topicID))"
-        }
-        if let authorID = filters.authorID {
-            sql = sql + " AND d.article_id IN (SELECT article_id FROM \(ident: ArticleAuthor.schema) WHERE author_id = \(bind: authorID))"
-        }
-        return sql
-    }
-
-    /// One page of hits, best first, and how many there are: `matching` is the FROM and WHERE
-    /// of a database's full-text match, `bestFirst` its ranking.
-    static func page(
-        matching: SQLQueryString, bestFirst: SQLQueryString, _ filters: SearchFilters, audience: SearchAudience, now: Date,
-        offset: Int, limit: Int, on database: any SQLDatabase
-    ) async throws -> (total: Int, hits: [SearchHit]) {
-        let from = matching + " AND " + conditions(filters, audience: audience, now: now)
-        let total = try await database.raw("SELECT count(*) AS total " + from).first()
-        let rows = try await database.raw(
-            "SELECT d.article_id AS article_id, d.part AS part " + from
-                + " ORDER BY " + bestFirst + ", d.published_at DESC LIMIT \(literal: limit) OFFSET \(literal: offset)"
-        ).all()
-        return (try Self.total(total), try hits(rows))
+    /// The rows of the documents with their keys, ready to insert: each document's rows
+    /// (the whole text, and for a gated article the preview besides).
+    static func keyedRows(_ documents: [SearchDocument], on database: any SQLDatabase) async throws -> [(key: Int64, document: SearchDocument, row: SearchDocument.Row)] {
+        let rows = documents.flatMap { document in document.rows.map { (document: document, row: $0) } }
+        let wanted = rows.map { SearchKey.of(publishedAt: $0.document.publishedAt, articleID: $0.document.articleID, part: $0.row.part) }
+        let keys = SearchKey.free(wanted, taken: try await taken(wanted, on: database))
+        return zip(keys, rows).map { (key: $0, document: $1.document, row: $1.row) }
     }
 
     /// How a database writes a full-text query.
@@ -104,16 +204,13 @@ enum SearchSQL {
         }.joined(separator: syntax.and)
     }
 
-    static func hits(_ rows: [any SQLRow]) throws -> [SearchHit] {
-        try rows.map { row in
-            SearchHit(
-                articleID: try row.decode(column: "article_id", as: UUID.self),
-                part: SearchDocument.Part(rawValue: try row.decode(column: "part", as: String.self)) ?? .preview
-            )
-        }
-    }
-
     static func total(_ row: (any SQLRow)?) throws -> Int {
         try row?.decode(column: "total", as: Int.self) ?? 0
+    }
+}
+
+extension Array {
+    func chunked(into size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
     }
 }

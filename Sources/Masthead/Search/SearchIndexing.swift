@@ -12,17 +12,17 @@ struct SearchIndexing: Sendable {
 
     /// Files the article as it now stands, or takes it out if it is not published.
     func refresh(_ articleID: UUID) async throws {
-        guard let article = try await Self.withRelations(Article.query(on: database).filter(\.$id == articleID)).first(),
-              article.status == .published
-        else {
-            try await index.remove(articleID: articleID, on: sql)
-            return
-        }
-        try await file(article)
+        try await refresh([articleID])
     }
 
     func refresh(_ articleIDs: some Sequence<UUID>) async throws {
-        for id in articleIDs { try await refresh(id) }
+        let ids = Array(Set(articleIDs))
+        guard !ids.isEmpty else { return }
+        let published = try await Self.withRelations(Article.query(on: database).filter(\.$id ~~ ids))
+            .filter(\.$status == .published).with(\.$text).all()
+        let filed = Set(published.compactMap(\.id))
+        try await index.remove(articleIDs: ids.filter { !filed.contains($0) }, on: sql)
+        try await file(published)
     }
 
     /// Files again every published article filed under a topic or credited to an author whose
@@ -51,8 +51,7 @@ struct SearchIndexing: Sendable {
                 let ids = try await Self.lockBatch(after: after, size: batchSize, on: db)
                 guard !ids.isEmpty else { return ids }
                 let articles = try await Self.withRelations(Article.query(on: db).filter(\.$id ~~ ids)).with(\.$text).all()
-                let indexing = SearchIndexing(database: db)
-                for article in articles { try await indexing.file(article) }
+                try await SearchIndexing(database: db).file(articles)
                 return ids
             }
             guard let last = ids.last else { break }
@@ -84,16 +83,36 @@ struct SearchIndexing: Sendable {
 
     private var sql: any SQLDatabase { database as! any SQLDatabase }
 
-    private func file(_ article: Article) async throws {
-        guard let id = article.id, let publishedAt = article.publishedAt else { return }
-        let topics = article.topicLinks.map(\.topic)
-        let names = topics.flatMap { $0.names.map(\.name) + $0.aliasList } + article.authorCredits.map(\.author.name)
-        let preview = SearchText.indexable(article.dek) + " " + SearchText.indexable(html: article.previewHTML)
-        try await index.file(SearchDocument(
-            articleID: id, edition: article.edition, kind: article.kind, visibility: article.visibility, publishedAt: publishedAt,
-            title: SearchText.indexable(article.title), names: SearchText.indexable(names.joined(separator: "\n")),
-            preview: preview, rest: SearchText.indexable(html: try await article.searchableRestHTML(on: database))
-        ), on: sql)
+    private func file(_ articles: [Article]) async throws {
+        var sources: [SearchDocument.Source] = []
+        for article in articles {
+            guard let id = article.id, let publishedAt = article.publishedAt else { continue }
+            let topics = article.topicLinks.map(\.topic)
+            sources.append(SearchDocument.Source(
+                articleID: id, edition: article.edition, kind: article.kind, visibility: article.visibility, publishedAt: publishedAt,
+                title: article.title, names: topics.flatMap { $0.names.map(\.name) + $0.aliasList } + article.authorCredits.map(\.author.name),
+                topicIDs: topics.compactMap(\.id), authorIDs: article.authorCredits.map(\.$author.id),
+                dek: article.dek, previewHTML: article.previewHTML, restHTML: try await article.searchableRestHTML(on: database)
+            ))
+        }
+        guard !sources.isEmpty else { return }
+        try await index.file(await Self.normalized(sources), on: sql)
+    }
+
+    /// Folding a batch's words is most of a rebuild's work, and each article's is its own:
+    /// a large batch is shared among the cores.
+    private static func normalized(_ sources: [SearchDocument.Source]) async -> [SearchDocument] {
+        let workers = sources.count < 64 ? 1 : max(1, ProcessInfo.processInfo.activeProcessorCount)
+        guard workers > 1 else { return sources.map(\.normalized) }
+        let shares = sources.chunked(into: (sources.count + workers - 1) / workers)
+        return await withTaskGroup(of: (Int, [SearchDocument]).self) { group in
+            for (position, share) in shares.enumerated() {
+                group.addTask { (position, share.map(\.normalized)) }
+            }
+            var done: [(Int, [SearchDocument])] = []
+            for await result in group { done.append(result) }
+            return done.sorted { $0.0 < $1.0 }.flatMap(\.1)
+        }
     }
 
     /// The next batch of published articles' ids, locked against edits until the transaction ends.

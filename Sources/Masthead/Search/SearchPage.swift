@@ -66,7 +66,14 @@ extension SitePages {
             text: form.text,
             error: error,
             intro: results == nil && error == nil ? edition.text("search_intro") : nil,
-            countText: results.flatMap { $0.total == 0 ? nil : $0.total == 1 ? edition.text("search_count_one") : edition.text("search_count", ["count": numbers.format($0.total)]) },
+            countText: results.flatMap { results in
+                switch (results.total, results.more) {
+                case (0, _): nil
+                case (_, true): edition.text("search_count_more", ["count": numbers.format(results.total)])
+                case (1, false): edition.text("search_count_one")
+                default: edition.text("search_count", ["count": numbers.format(results.total)])
+                }
+            },
             noneText: results.flatMap { $0.total == 0 ? edition.text("search_none", ["query": form.text]) : nil },
             results: (results?.results ?? []).map { result in
                 let article = result.article

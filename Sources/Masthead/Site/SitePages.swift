@@ -113,7 +113,7 @@ struct EditionDates {
     }
 
     func dayAndTime(_ date: Date) -> String {
-        withOtherCalendars(date.formatted(style(time: .shortened)) + " GMT", date)
+        withOtherCalendars(edition.text("date_time_gmt", ["datetime": date.formatted(style(time: .shortened))]), date)
     }
 
     private func style(time: Date.FormatStyle.TimeStyle, calendar: Calendar = Calendar(identifier: .gregorian)) -> Date.FormatStyle {

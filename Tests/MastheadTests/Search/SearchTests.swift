@@ -117,7 +117,7 @@ struct SearchTests {
         }
     }
 
-    @Test("filters narrow results by kind, topic, author and date, results page on, and each page says how many matched", arguments: [TestDatabase.sqlite])
+    @Test("filters narrow results by kind, topic, author and date, results page on, and each page says how many matched", arguments: TestDatabase.available)
     func filtersAndPages(database: TestDatabase) async throws {
         try await withSite(on: database) { site in
             let all = try await Self.search(site, "/search", "the")

@@ -10,7 +10,11 @@ struct CreateSearchIndex: AsyncMigration {
     func prepare(on database: any Database) async throws {
         try await database.schema(Topic.schema).field("aliases", .string, .required, .sql(.default(""))).update()
         try await database.schema(Author.schema).field("bios", .string, .required, .sql(.default("{}"))).update()
-        let sql = database as! any SQLDatabase
+        try await Self.createTables(on: database as! any SQLDatabase)
+    }
+
+    /// The index as this migration made it; `KeySearchIndexByTime` replaced it.
+    static func createTables(on sql: any SQLDatabase) async throws {
         if sql.dialect.name == "postgresql" {
             try await sql.raw("""
                 CREATE TABLE search_documents (
