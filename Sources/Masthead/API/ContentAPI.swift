@@ -9,12 +9,13 @@ struct ContentAPI {
         "id", "slug", "edition", "kind", "visibility", "title", "dek", "url", "published_at", "updated_at",
         "authors", "topics", "image", "access", "html",
     ]
-    static let articleParameters = ["page", "limit", "fields", "edition", "kind", "visibility", "topic", "author", "since", "slug"]
+    static let articleParameters = ["page", "limit", "fields", "edition", "kind", "visibility", "topic", "author", "since", "slug", "q"]
     static let listParameters = ["page", "limit"]
 
     let database: any Database
     let editions: EditionCatalog
     let settings: Settings
+    let catalog: SearchCatalog
     let viewer: Viewer
     let now: Date
 
@@ -22,13 +23,9 @@ struct ContentAPI {
         let page = try query.integer("page", default: 1, in: 1...100_000)
         let limit = try query.integer("limit", default: 15, in: 1...100)
         let fields = try query.fields(of: Self.articleFields)
+        if let words = query.string("q") { return try await searched(words, query, page: page, limit: limit, fields: fields) }
         var articles = published()
-        if let code = query.string("edition") {
-            guard (2...3).contains(code.count), code.allSatisfy({ $0.isASCII && $0.isLowercase }) else {
-                throw APIError.badParameter(name: "edition", message: "must be an edition's code, such as \(editions.all.map(\.code).joined(separator: " or "))")
-            }
-            articles = articles.filter(\.$edition == code)
-        }
+        if let code = try edition(query) { articles = articles.filter(\.$edition == code) }
         if let kind = try query.choice("kind", of: ArticleKind.self) { articles = articles.filter(\.$kind == kind) }
         if let visibility = try query.choice("visibility", of: Visibility.self) { articles = articles.filter(\.$visibility == visibility) }
         if let since = try query.date("since") { articles = articles.filter(\.$publishedAt >= since) }
@@ -51,6 +48,43 @@ struct ContentAPI {
         var resources: [[String: Any]] = []
         for article in rows { resources.append(try await resource(article, fields: fields)) }
         return ["articles": resources, "meta": ["pagination": Self.pagination(page: page, limit: limit, total: total)]]
+    }
+
+    /// Articles matching `q`, best first, as the search page finds them for the same reader:
+    /// through the index, with topics' other names, and only by words this reader may read.
+    private func searched(_ words: String, _ query: APIQuery, page: Int, limit: Int, fields: Set<String>?) async throws -> [String: Any] {
+        let typed: SearchQuery
+        do { typed = try SearchQuery(words) } catch { throw APIError.badParameter(name: "q", message: "is longer than any search: at most \(SearchQuery.maximumLength) characters") }
+        var filters = SearchFilters(
+            edition: try edition(query), kind: try query.choice("kind", of: ArticleKind.self),
+            visibility: try query.choice("visibility", of: Visibility.self), from: try query.date("since")
+        )
+        if let slug = try query.slug("slug") { filters.articleID = try await published().filter(\.$slug == slug).first()?.id ?? UUID() }
+        if let slug = try query.slug("topic") { filters.topicID = try await Topic.query(on: database).filter(\.$slug == slug).first()?.id ?? UUID() }
+        if let slug = try query.slug("author") { filters.authorID = try await Author.query(on: database).filter(\.$slug == slug).first()?.id ?? UUID() }
+        let widened = typed.widened(by: try await catalog.vocabulary(on: database))
+        let found = try await SearchRanking.search(
+            widened, filters: filters, audience: .reader(viewer), now: now, offset: (page - 1) * limit, limit: limit,
+            index: SearchIndexes.forDatabase(database), on: database as! any SQLDatabase
+        )
+        let ids = found.hits.map(\.articleID)
+        let loaded = ids.isEmpty ? [] : try await withRelations(published().filter(\.$id ~~ ids)).all()
+        var resources: [[String: Any]] = []
+        for id in ids {
+            guard let article = loaded.first(where: { $0.id == id }) else { continue }
+            resources.append(try await resource(article, fields: fields))
+        }
+        var pagination = Self.pagination(page: page, limit: limit, total: found.total)
+        pagination["more"] = found.more
+        return ["articles": resources, "meta": ["pagination": pagination]]
+    }
+
+    private func edition(_ query: APIQuery) throws -> String? {
+        guard let code = query.string("edition") else { return nil }
+        guard (2...3).contains(code.count), code.allSatisfy({ $0.isASCII && $0.isLowercase }) else {
+            throw APIError.badParameter(name: "edition", message: "must be an edition's code, such as \(editions.all.map(\.code).joined(separator: " or "))")
+        }
+        return code
     }
 
     func article(id: UUID, _ query: APIQuery) async throws -> [String: Any] {

@@ -15,6 +15,7 @@ struct ContentAPIController: Sendable {
     let cache: PageCache
     let settings: Settings
     let editions: EditionCatalog
+    let catalog: SearchCatalog
 
     func register(on routes: any RoutesBuilder) {
         let api = routes.grouped(APIPaths.content.map { PathComponent.constant($0) }).grouped(ContentCORS())
@@ -66,7 +67,7 @@ struct ContentAPIController: Sendable {
         if query.key != nil, integration.access != .public { throw APIError.keyInQuery }
         try limiter.count(integration.id.uuidString)
         let viewer = integration.access.viewer
-        let api = ContentAPI(database: req.db, editions: editions, settings: settings, viewer: viewer, now: Date())
+        let api = ContentAPI(database: req.db, editions: editions, settings: settings, catalog: catalog, viewer: viewer, now: Date())
         let render = { @Sendable () async throws -> (html: String, lastModified: Date?) in
             let document = try await build(api, query)
             let data = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])

@@ -101,7 +101,8 @@ public enum MastheadApp {
         SitemapController(responder: responder, settings: settings, editions: theme.editions).register(on: app)
         let apiKeys = APIKeys()
         ContentAPIController(
-            keys: apiKeys, limiter: APIRateLimiter(perMinute: settings.apiRequestsPerMinute), cache: apiCache, settings: settings, editions: theme.editions
+            keys: apiKeys, limiter: APIRateLimiter(perMinute: settings.apiRequestsPerMinute), cache: apiCache, settings: settings, editions: theme.editions,
+            catalog: searchCatalog
         ).register(on: app)
         AdminAPIController(settings: settings, editions: theme.editions, limiter: APIRateLimiter(perMinute: settings.apiRequestsPerMinute)).register(on: app)
         try OpenAPIController(publicURL: settings.publicURL).register(on: app)

@@ -71,6 +71,7 @@ struct PostgresSearchIndex: SearchIndex {
         }.joined(separator: " OR ") + ")"
         if let edition = scope.filters.edition { sql = sql + " AND d.edition = \(bind: edition)" }
         if let kind = scope.filters.kind { sql = sql + " AND d.kind = \(bind: kind.rawValue)" }
+        if let articleID = scope.filters.articleID { sql = sql + " AND d.article_id = \(bind: articleID)" }
         if let topicID = scope.filters.topicID {
             sql = sql + " AND d.article_id IN (SELECT article_id FROM \(ident: ArticleTopic.schema) WHERE topic_id = \(bind: topicID))"
         }

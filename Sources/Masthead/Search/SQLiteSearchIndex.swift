@@ -70,7 +70,7 @@ struct SQLiteSearchIndex: SearchIndex {
     static func facets(_ document: SearchDocument, part: SearchDocument.Part) -> String {
         ([facet("edition", document.edition), facet("kind", document.kind.rawValue), facet(part.rawValue, document.visibility.rawValue)]
             + document.topicIDs.map { facet("topic", $0.uuidString) }
-            + document.authorIDs.map { facet("author", $0.uuidString) }).joined(separator: " ")
+            + document.authorIDs.map { facet("author", $0.uuidString) } + [facet("article", document.articleID.uuidString)]).joined(separator: " ")
     }
 
     /// The facets a row in scope must have.
@@ -80,6 +80,7 @@ struct SQLiteSearchIndex: SearchIndex {
         if let kind = scope.filters.kind { required.append(facet("kind", kind.rawValue)) }
         if let topicID = scope.filters.topicID { required.append(facet("topic", topicID.uuidString)) }
         if let authorID = scope.filters.authorID { required.append(facet("author", authorID.uuidString)) }
+        if let articleID = scope.filters.articleID { required.append(facet("article", articleID.uuidString)) }
         return required.joined(separator: " AND ")
     }
 

@@ -71,6 +71,9 @@ struct SearchFilters: Equatable, Sendable {
     var kind: ArticleKind?
     var topicID: UUID?
     var authorID: UUID?
+    var visibility: Visibility?
+    /// One article only: whether it matches, for an API client asking about a known slug.
+    var articleID: UUID?
     /// Published at or after.
     var from: Date?
     /// Published before.

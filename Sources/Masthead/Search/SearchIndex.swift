@@ -47,7 +47,7 @@ struct SearchScope: Sendable {
     /// when it may read the article, else the part anyone may read.
     var readableRows: [(part: SearchDocument.Part, visibility: Visibility)] {
         let readable = audience.readable
-        return Visibility.allCases.sorted { $0.rawValue < $1.rawValue }.map { visibility in
+        return Visibility.allCases.filter { filters.visibility == nil || filters.visibility == $0 }.sorted { $0.rawValue < $1.rawValue }.map { visibility in
             (part: readable.contains(visibility) || visibility == .public ? SearchDocument.Part.full : .preview, visibility: visibility)
         }
     }

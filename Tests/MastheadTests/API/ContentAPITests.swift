@@ -125,6 +125,36 @@ struct ContentAPITests {
         }
     }
 
+    @Test("q searches as the site does: by a topic's other names, never by words the key's readers may not read, narrowed by the other filters", arguments: TestDatabase.available)
+    func search(database: TestDatabase) async throws {
+        try await withSite(on: database, configure: SearchTests.allEditions) { site in
+            let slugs = { (json: [String: Any]) in ((json["articles"] as? [[String: Any]]) ?? []).compactMap { $0["slug"] as? String } }
+            let publicKey = try await Self.key(site, .public)
+            let membersKey = try await Self.key(site, .members)
+
+            // کرکوک appears only after the paywall of a members' analysis.
+            let gated = "q=%DA%A9%D8%B1%DA%A9%D9%88%DA%A9&edition=fa"
+            let (_, anonymous) = try await Self.get(site, "/articles?\(gated)", key: publicKey)
+            #expect(slugs(anonymous).isEmpty)
+            let (_, member) = try await Self.get(site, "/articles?\(gated)&fields=slug", key: membersKey)
+            #expect(slugs(member) == ["soleimani-legacy-iran-allies-in-iraq-fa"])
+            let pagination = try #require((member["meta"] as? [String: Any])?["pagination"] as? [String: Any])
+            #expect(pagination["total"] as? Int == 1)
+            #expect(pagination["more"] as? Bool == false)
+
+            let (_, byAlias) = try await Self.get(site, "/articles?q=Suleimani&edition=en", key: publicKey)
+            #expect(slugs(byAlias).contains("after-al-qaim-iraq-syria-border-faces-a-harder-winter"))
+
+            let (_, paidOnly) = try await Self.get(site, "/articles?q=iraq&visibility=paid&fields=visibility", key: publicKey)
+            #expect(!((paidOnly["articles"] as? [[String: Any]]) ?? []).isEmpty)
+            #expect(((paidOnly["articles"] as? [[String: Any]]) ?? []).allSatisfy { $0["visibility"] as? String == "paid" })
+            let (_, oneArticle) = try await Self.get(site, "/articles?q=Suleimani&slug=after-al-qaim-iraq-syria-border-faces-a-harder-winter", key: publicKey)
+            #expect(slugs(oneArticle) == ["after-al-qaim-iraq-syria-border-faces-a-harder-winter"])
+            let (tooLong, _) = try await Self.get(site, "/articles?q=\(String(repeating: "a", count: 201))", key: publicKey)
+            #expect(tooLong.status == .badRequest)
+        }
+    }
+
     @Test("field selection returns only the fields asked for", arguments: [TestDatabase.sqlite])
     func fieldSelection(database: TestDatabase) async throws {
         try await withSite(on: database) { site in
