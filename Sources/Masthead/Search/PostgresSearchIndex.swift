@@ -42,6 +42,10 @@ struct PostgresSearchIndex: SearchIndex {
         try await database.raw("DELETE FROM search_documents WHERE id IN (" + SearchSQL.unpublished + ")").run()
     }
 
+    func beginRebuild(on database: any SQLDatabase) async throws {}
+
+    func endRebuild(completed: Bool, on database: any SQLDatabase) async throws {}
+
     func newest(_ query: SearchQuery, in field: SearchField, scope: SearchScope, limit: Int, on database: any SQLDatabase) async throws -> [Int64] {
         let column: SQLQueryString = field == .words ? "d.words" : "d.heads"
         let newestSecond = SearchKey.publishedAt(scope.keys.upperBound - 1)

@@ -18,11 +18,10 @@ struct SearchIndexing: Sendable {
     func refresh(_ articleIDs: some Sequence<UUID>) async throws {
         let ids = Array(Set(articleIDs))
         guard !ids.isEmpty else { return }
-        let published = try await Self.withRelations(Article.query(on: database).filter(\.$id ~~ ids))
-            .filter(\.$status == .published).with(\.$text).all()
-        let filed = Set(published.compactMap(\.id))
+        let sources = try await Self.sources(ids, on: database)
+        let filed = Set(sources.map(\.articleID))
         try await index.remove(articleIDs: ids.filter { !filed.contains($0) }, on: sql)
-        try await file(published)
+        try await file(sources)
     }
 
     /// Files again every published article filed under a topic or credited to an author whose
@@ -38,11 +37,25 @@ struct SearchIndexing: Sendable {
     /// Files every published article again, a batch per transaction, reporting `(done, total)`
     /// after each, then takes out what is no longer published. Readers search the old rows
     /// of each article until its batch lands: the index is never empty meanwhile.
-    func rebuild(batchSize: Int = 500, progress: @Sendable (Int, Int) -> Void = { _, _ in }) async throws -> Int {
+    func rebuild(batchSize: Int = 1000, progress: @Sendable (Int, Int) -> Void = { _, _ in }) async throws -> Int {
         let total = try await Article.query(on: database).filter(\.$status == .published).count()
+        let done: Int
+        progress(0, total)
+        try await index.beginRebuild(on: sql)
+        do {
+            done = try await fileAll(batchSize: batchSize, total: total, progress: progress)
+            try await index.prune(on: sql)
+        } catch {
+            try? await index.endRebuild(completed: false, on: sql)
+            throw error
+        }
+        try await index.endRebuild(completed: true, on: sql)
+        return done
+    }
+
+    private func fileAll(batchSize: Int, total: Int, progress: @Sendable (Int, Int) -> Void) async throws -> Int {
         var done = 0
         var after: UUID?
-        progress(0, total)
         while true {
             // Each batch is read in the transaction that files it, with the articles locked, so
             // that an edit made meanwhile (public to paid, say) is never overwritten by what
@@ -50,8 +63,7 @@ struct SearchIndexing: Sendable {
             let ids = try await database.transaction { [after] db in
                 let ids = try await Self.lockBatch(after: after, size: batchSize, on: db)
                 guard !ids.isEmpty else { return ids }
-                let articles = try await Self.withRelations(Article.query(on: db).filter(\.$id ~~ ids)).with(\.$text).all()
-                try await SearchIndexing(database: db).file(articles)
+                try await SearchIndexing(database: db).file(try await Self.sources(ids, on: db))
                 return ids
             }
             guard let last = ids.last else { break }
@@ -59,7 +71,6 @@ struct SearchIndexing: Sendable {
             after = last
             progress(min(done, total), total)
         }
-        try await index.prune(on: sql)
         return done
     }
 
@@ -83,20 +94,47 @@ struct SearchIndexing: Sendable {
 
     private var sql: any SQLDatabase { database as! any SQLDatabase }
 
-    private func file(_ articles: [Article]) async throws {
+    private func file(_ sources: [SearchDocument.Source]) async throws {
+        guard !sources.isEmpty else { return }
+        try await index.file(await Self.normalized(sources), on: sql)
+    }
+
+    /// The published articles among `ids` with their names and texts, read with one query per
+    /// table and joined here: Fluent's eager loading matches children to parents pair by pair,
+    /// which a rebuild's batches of a thousand articles would feel.
+    private static func sources(_ ids: [UUID], on db: any Database) async throws -> [SearchDocument.Source] {
+        let articles = try await Article.query(on: db).filter(\.$id ~~ ids).filter(\.$status == .published).all()
+        let published = articles.compactMap(\.id)
+        guard !published.isEmpty else { return [] }
+        let sql = db as! any SQLDatabase
+        let texts = try await ArticleText.query(on: db).filter(\.$article.$id ~~ published).all()
+        let textByArticle = Dictionary(texts.map { ($0.$article.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let topicLinks = try await sql.raw("SELECT article_id, topic_id FROM \(ident: ArticleTopic.schema) WHERE article_id IN (\(binds: published))").all()
+            .map { (article: try $0.decode(column: "article_id", as: UUID.self), topic: try $0.decode(column: "topic_id", as: UUID.self)) }
+        let authorLinks = try await sql.raw("""
+            SELECT article_id, author_id FROM \(ident: ArticleAuthor.schema) WHERE article_id IN (\(binds: published)) ORDER BY position
+            """).all()
+            .map { (article: try $0.decode(column: "article_id", as: UUID.self), author: try $0.decode(column: "author_id", as: UUID.self)) }
+        let topics = try await Topic.query(on: db).filter(\.$id ~~ Array(Set(topicLinks.map(\.topic)))).with(\.$names).all()
+        let topicNames = Dictionary(topics.compactMap { topic in topic.id.map { ($0, topic.names.map(\.name) + topic.aliasList) } }, uniquingKeysWith: { first, _ in first })
+        let authors = try await Author.query(on: db).filter(\.$id ~~ Array(Set(authorLinks.map(\.author)))).all()
+        let authorNames = Dictionary(authors.compactMap { author in author.id.map { ($0, author.name) } }, uniquingKeysWith: { first, _ in first })
+        let topicsByArticle = Dictionary(grouping: topicLinks, by: \.article)
+        let authorsByArticle = Dictionary(grouping: authorLinks, by: \.article)
         var sources: [SearchDocument.Source] = []
         for article in articles {
             guard let id = article.id, let publishedAt = article.publishedAt else { continue }
-            let topics = article.topicLinks.map(\.topic)
+            article.$text.value = textByArticle[id]
+            let topicIDs = (topicsByArticle[id] ?? []).map(\.topic)
+            let authorIDs = (authorsByArticle[id] ?? []).map(\.author)
             sources.append(SearchDocument.Source(
                 articleID: id, edition: article.edition, kind: article.kind, visibility: article.visibility, publishedAt: publishedAt,
-                title: article.title, names: topics.flatMap { $0.names.map(\.name) + $0.aliasList } + article.authorCredits.map(\.author.name),
-                topicIDs: topics.compactMap(\.id), authorIDs: article.authorCredits.map(\.$author.id),
-                dek: article.dek, previewHTML: article.previewHTML, restHTML: try await article.searchableRestHTML(on: database)
+                title: article.title, names: topicIDs.flatMap { topicNames[$0] ?? [] } + authorIDs.compactMap { authorNames[$0] },
+                topicIDs: topicIDs, authorIDs: authorIDs,
+                dek: article.dek, previewHTML: article.previewHTML, restHTML: try await article.searchableRestHTML(on: db)
             ))
         }
-        guard !sources.isEmpty else { return }
-        try await index.file(await Self.normalized(sources), on: sql)
+        return sources
     }
 
     /// Folding a batch's words is most of a rebuild's work, and each article's is its own:
@@ -125,10 +163,5 @@ struct SearchIndexing: Sendable {
             SELECT id FROM articles WHERE status = \(bind: ArticleStatus.published.rawValue)\(start) ORDER BY id LIMIT \(literal: size)\(lock)
             """).all()
         return try rows.map { try $0.decode(column: "id", as: UUID.self) }
-    }
-
-    private static func withRelations(_ query: QueryBuilder<Article>) -> QueryBuilder<Article> {
-        query.with(\.$authorCredits) { $0.with(\.$author) }
-            .with(\.$topicLinks) { $0.with(\.$topic) { $0.with(\.$names) } }
     }
 }
