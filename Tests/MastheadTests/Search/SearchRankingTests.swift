@@ -1,6 +1,7 @@
 import Fluent
 import Foundation
 import SQLKit
+import Synchronization
 import Testing
 @testable import Masthead
 
@@ -83,6 +84,30 @@ struct SearchRankingTests {
             #expect(Set(try await Self.found("pangolins", audience: .staff, on: db).hits.map(\.articleID)) == [first, twin])
             try await SearchIndexing(database: db).refresh(first)
             #expect(Set(try await Self.found("pangolins", audience: .staff, on: db).hits.map(\.articleID)) == [first, twin])
+        }
+    }
+
+    @Test("a rebuild files every published article again, batch by batch, and takes out what is no longer published", arguments: TestDatabase.available)
+    func rebuild(database: TestDatabase) async throws {
+        try await withSite(on: database, withDemo: false) { site in
+            let db = site.app.db
+            let lost = try await Self.publish("Capybaras", body: "One.", daysAgo: 3, on: db)
+            let kept = try await Self.publish("Capybaras again", body: "Two.", daysAgo: 2, on: db)
+            let withdrawn = try await Self.publish("Capybaras withdrawn", body: "Three.", daysAgo: 1, on: db)
+            try await SearchIndexes.forDatabase(db).remove(articleIDs: [lost], on: db as! any SQLDatabase)
+            let article = try #require(try await Article.find(withdrawn, on: db))
+            article.status = .draft
+            try await article.save(on: db)
+            #expect(Set(try await Self.found("capybaras", on: db).hits.map(\.articleID)) == [kept, withdrawn])
+
+            let reports = Mutex<[Int]>([])
+            let filed = try await SearchIndexing(database: db).rebuild(batchSize: 1) { done, _ in reports.withLock { $0.append(done) } }
+
+            #expect(filed == 2)
+            #expect(reports.withLock { $0 } == [0, 1, 2])
+            #expect(Set(try await Self.found("capybaras", on: db).hits.map(\.articleID)) == [lost, kept])
+            let (latest, _) = try await SearchTests.search(site, "/search", "capybaras")
+            #expect(latest.count == 2)
         }
     }
 }
