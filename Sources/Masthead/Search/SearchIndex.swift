@@ -181,7 +181,15 @@ enum SearchSQL {
     static func keyedRows(_ documents: [SearchDocument], on database: any SQLDatabase) async throws -> [(key: Int64, document: SearchDocument, row: SearchDocument.Row)] {
         let rows = documents.flatMap { document in document.rows.map { (document: document, row: $0) } }
         let wanted = rows.map { SearchKey.of(publishedAt: $0.document.publishedAt, articleID: $0.document.articleID, part: $0.row.part) }
-        let keys = SearchKey.free(wanted, taken: try await taken(wanted, on: database))
+        var held = try await taken(wanted, on: database)
+        var keys = SearchKey.free(wanted, taken: held)
+        // A key moved past a collision may be held too: look again until none is.
+        while true {
+            let clashes = try await taken(zip(keys, wanted).filter { $0 != $1 }.map(\.0), on: database)
+            guard !clashes.isSubset(of: held) else { break }
+            held.formUnion(clashes)
+            keys = SearchKey.free(wanted, taken: held)
+        }
         return zip(keys, rows).map { (key: $0, document: $1.document, row: $1.row) }
     }
 

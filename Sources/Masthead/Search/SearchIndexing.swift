@@ -18,6 +18,7 @@ struct SearchIndexing: Sendable {
     func refresh(_ articleIDs: some Sequence<UUID>) async throws {
         let ids = Array(Set(articleIDs))
         guard !ids.isEmpty else { return }
+        try await Self.lock(ids, on: database)
         let sources = try await Self.sources(ids, on: database)
         let filed = Set(sources.map(\.articleID))
         try await index.remove(articleIDs: ids.filter { !filed.contains($0) }, on: sql)
@@ -150,6 +151,18 @@ struct SearchIndexing: Sendable {
             var done: [(Int, [SearchDocument])] = []
             for await result in group { done.append(result) }
             return done.sorted { $0.0 < $1.0 }.flatMap(\.1)
+        }
+    }
+
+    /// On PostgreSQL, holds the articles against edits until the caller's transaction ends, so
+    /// that what is read is what stays filed: a topic renamed while an editor makes one of its
+    /// articles paid must not file the article again as it was before. (A SQLite transaction
+    /// that files has already written, and so holds the database's one write lock.)
+    private static func lock(_ ids: [UUID], on db: any Database) async throws {
+        let sql = db as! any SQLDatabase
+        guard sql.dialect.name == "postgresql" else { return }
+        for chunk in ids.chunked(into: 2000) {
+            try await sql.raw("SELECT id FROM articles WHERE id IN (\(binds: Array(chunk))) FOR SHARE").run()
         }
     }
 
