@@ -106,9 +106,9 @@ struct AdminAPIController: Sendable {
     }
 
     private func load(_ req: Request) async throws -> Article {
-        guard let article = try await Article.query(on: req.db).filter(\.$id == Self.id(req))
+        let found = try await Article.query(on: req.db).filter(\.$id == Self.id(req))
             .with(\.$authorCredits) { $0.with(\.$author) }.with(\.$topicLinks) { $0.with(\.$topic) }.with(\.$text).first()
-        else { throw EditorialError.notFound }
+        guard let article = found else { throw EditorialError.notFound }
         return article
     }
 

@@ -88,19 +88,17 @@ final class FrontServer: Server, Sendable {
         channel.withLockedValue { $0 = bound }
     }
 
-    /// The HTTP/1.1 pipeline of `configureHTTPServerPipeline`, with the deadline watchers around
-    /// the decoder: one sees a request's first byte, the other the end of its head and body.
+    /// NIO's HTTP/1.1 request decoder between the deadline watchers (one sees a request's first
+    /// byte, the other the end of its head and body), then `FrontHandler`, which writes its
+    /// answers as bytes: a cached page's head is made ready once, not encoded per answer.
     private static func configure(_ channel: any Channel, application: Application, responder: any Responder, services: Services) -> EventLoopFuture<Void> {
         channel.eventLoop.makeCompletedFuture {
             let deadlines = RequestDeadlines(limits: services.limits, logger: application.logger)
             let handlers = channel.pipeline.syncOperations
             try handlers.addHandler(IdleStateHandler(readTimeout: services.limits.idleTimeout))
             try handlers.addHandler(RequestStartWatcher(deadlines: deadlines))
-            try handlers.addHandler(HTTPResponseEncoder())
             try handlers.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
             try handlers.addHandler(RequestProgressWatcher(deadlines: deadlines))
-            try handlers.addHandler(HTTPServerPipelineHandler())
-            try handlers.addHandler(HTTPServerProtocolErrorHandler())
             try handlers.addHandler(FrontHandler(application: application, responder: responder, services: services))
         }
     }
@@ -137,7 +135,7 @@ final class FrontServer: Server, Sendable {
 /// What the front server may answer from memory, before routing and without a task.
 protocol FastPath: Sendable {
     /// The answer to a complete request, or nil to let Vapor answer it.
-    func answer(_ head: HTTPRequestHead, client: RequestClient) -> (HTTPResponseStatus, HTTPHeaders, ByteBuffer?)?
+    func answer(_ head: HTTPRequestHead, client: RequestClient) -> ReadyAnswer?
 }
 
 /// An answer whose body, if any, is part of an open file, sent without reading it into memory.
@@ -156,12 +154,13 @@ protocol FileResponder: Sendable {
 }
 
 /// One connection: collects each request within its body allowance, answers it from the fast
-/// path or through Vapor, and writes the response. NIO's pipelining handler keeps responses in
-/// request order and stops reading while one is outstanding.
+/// path or through Vapor, and writes the response as bytes itself. Requests a client pipelines
+/// are answered one at a time and in order: while one is answered, later ones wait in a queue
+/// and the connection is not read.
 final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchecked Sendable {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundIn = IOData
+    typealias OutboundOut = IOData
 
     private enum Body {
         case collecting(limit: Int)
@@ -179,9 +178,17 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
     private var body: ByteBuffer?
     private var bodyState = Body.collecting(limit: 0)
     private var endReceived = false
-    private var readHeld = false
-    /// After a refusal the connection only drains what the client still sends, then closes.
-    private var draining = false
+    /// A complete request is being answered: what arrives meanwhile waits in `pipelined`.
+    private var answering = false
+    private var pipelined = CircularBuffer<HTTPServerRequestPart>()
+    private var takingFromQueue = false
+    /// The channel asked for more bytes while reads were held.
+    private var readPending = false
+    /// After a refusal, or a request NIO could not parse, nothing more is read from the client.
+    private var discarding = false
+    /// A request NIO could not parse arrived while an answer was under way: that answer says
+    /// `Connection: close`, and the connection closes once it is sent.
+    private var closeAfterAnswer = false
     /// A complete request waiting for the client to read what it was already sent.
     private var waitingForWritability: (() -> Void)?
 
@@ -192,8 +199,17 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !draining else { return }
-        switch unwrapInboundIn(data) {
+        guard !discarding else { return }
+        let part = unwrapInboundIn(data)
+        if answering || !pipelined.isEmpty {
+            pipelined.append(part)
+        } else {
+            receive(part, context: context)
+        }
+    }
+
+    private func receive(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
         case .head(let requestHead):
             head = requestHead
             body = nil
@@ -223,6 +239,7 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
             }
         case .end:
             endReceived = true
+            answering = true
             if case .collecting = bodyState { respondWhenWritable(context: context) }
         }
     }
@@ -246,7 +263,6 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
             return refuse(.payloadTooLarge, context: context)
         }
         bodyState = .checkingAllowance
-        readHeld = true
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let ask = services.largeBodyAllowance
         context.eventLoop.makeFutureWithTask { await ask(head) }.whenSuccess { allowance in
@@ -264,15 +280,18 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
         }
         bodyState = .collecting(limit: limit)
         sendContinueIfExpected(head, context: context)
-        releaseRead(context: context)
-        if endReceived { respondWhenWritable(context: context) }
+        if endReceived {
+            respondWhenWritable(context: context)
+        } else {
+            resumeReading(context: context)
+        }
     }
 
     private func sendContinueIfExpected(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         guard (head.version.major, head.version.minor) >= (1, 1), head.headers[canonicalForm: "Expect"].contains(where: { $0.lowercased() == "100-continue" }) else {
             return
         }
-        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.byteBuffer(HTTPWire.continueLine(version: head.version))), promise: nil)
     }
 
     /// Answers at once and ends the connection: the body that was not read cannot be told from
@@ -283,17 +302,18 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
         guard let requestHead = head else { return }
         bodyState = .refused
         body = nil
-        draining = true
+        discarding = true
+        pipelined.removeAll()
         application.logger.notice("edge.refused", metadata: ["status": "\(status.code)", "client": "\(client.address)", "path": "\(requestHead.uri.prefix { $0 != "?" }.prefix(200))"])
         var headers = HTTPHeaders([("Content-Type", "text/plain; charset=utf-8"), ("Connection", "close")])
         SecurityHeadersMiddleware.apply(to: &headers)
         let answer = (status, headers, ByteBuffer(string: "\(status.code) \(status.reasonPhrase)\n"))
-        write(answer, for: requestHead, closing: false, context: context).whenComplete { _ in
+        write(answer, for: requestHead, context: context).whenComplete { _ in
             context.close(mode: .output, promise: nil)
         }
         // Closed in any case, also when the client reads nothing and the answer never leaves.
         context.eventLoop.scheduleTask(in: .seconds(2)) { context.close(promise: nil) }
-        releaseRead(context: context)
+        resumeReading(context: context)
     }
 
     /// Holds a finished request while the client has not read earlier answers, so a client that
@@ -312,7 +332,7 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
         let requestBody = body
         body = nil
         if let answer = services.fastPath.answer(requestHead, client: client) {
-            write(answer, for: requestHead, closing: false, context: context)
+            write(answer, for: requestHead, context: context)
         } else if let file = services.files.answer(requestHead, on: context.eventLoop) {
             let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             file.whenComplete { result in
@@ -324,12 +344,25 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
                     handler.respondThroughVapor(requestHead, body: nil, context: context)
                 case .failure(let error):
                     handler.application.logger.error("media.failed", metadata: ["error": "\(error)"])
-                    handler.write((.internalServerError, [:], nil), for: requestHead, closing: false, context: context)
+                    handler.write((.internalServerError, [:], nil), for: requestHead, context: context)
                 }
             }
         } else {
             respondThroughVapor(requestHead, body: requestBody, context: context)
         }
+    }
+
+    /// The answer is written: the next pipelined request, if any, is taken from the queue, and
+    /// once none is left waiting the connection is read again.
+    private func answerWritten(context: ChannelHandlerContext) {
+        answering = false
+        guard !discarding, !closeAfterAnswer, !takingFromQueue else { return }
+        takingFromQueue = true
+        while !answering, !discarding, let part = pipelined.popFirst() {
+            receive(part, context: context)
+        }
+        takingFromQueue = false
+        resumeReading(context: context)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -341,13 +374,22 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
     }
 
     func read(context: ChannelHandlerContext) {
-        if case .checkingAllowance = bodyState { return }
+        guard readsAllowed else {
+            readPending = true
+            return
+        }
         context.read()
     }
 
-    private func releaseRead(context: ChannelHandlerContext) {
-        guard readHeld else { return }
-        readHeld = false
+    /// Reads wait while a request is answered or queued, and while the body's allowance is asked.
+    private var readsAllowed: Bool {
+        if case .checkingAllowance = bodyState { return false }
+        return discarding || (!answering && pipelined.isEmpty)
+    }
+
+    private func resumeReading(context: ChannelHandlerContext) {
+        guard readPending, readsAllowed else { return }
+        readPending = false
         context.read()
     }
 
@@ -374,10 +416,10 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
     private func write(_ response: Response, for head: HTTPRequestHead, context: ChannelHandlerContext) {
         guard let buffer = response.body.buffer ?? (response.body.count == 0 ? ByteBuffer() : nil) else {
             application.logger.error("response.streaming_unsupported", metadata: ["uri": "\(head.uri)"])
-            write((.internalServerError, [:], nil), for: head, closing: false, context: context)
+            write((.internalServerError, [:], nil), for: head, context: context)
             return
         }
-        write((response.status, response.headers, buffer), for: head, closing: false, context: context)
+        write((response.status, response.headers, buffer), for: head, context: context)
     }
 
     private func write(_ answer: FileAnswer, for head: HTTPRequestHead, context: ChannelHandlerContext) {
@@ -385,38 +427,62 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
         SecurityHeadersMiddleware.apply(to: &headers)
         let body = answer.file.map { IOData.fileRegion(FileRegion(fileHandle: $0, readerIndex: answer.bytes.lowerBound, endIndex: answer.bytes.upperBound)) }
         let file = answer.file
-        write(answer.status, headers, body ?? .byteBuffer(ByteBuffer()), for: head, closing: false, context: context).whenComplete { _ in
+        write(answer.status, headers, body ?? .byteBuffer(ByteBuffer()), for: head, context: context).whenComplete { _ in
             try? file?.close()
         }
     }
 
     @discardableResult
-    private func write(_ answer: (HTTPResponseStatus, HTTPHeaders, ByteBuffer?), for head: HTTPRequestHead, closing: Bool, context: ChannelHandlerContext) -> EventLoopFuture<Void> {
-        write(answer.0, answer.1, .byteBuffer(answer.2 ?? ByteBuffer()), for: head, closing: closing, context: context)
+    private func write(_ answer: (HTTPResponseStatus, HTTPHeaders, ByteBuffer?), for head: HTTPRequestHead, context: ChannelHandlerContext) -> EventLoopFuture<Void> {
+        write(answer.0, answer.1, .byteBuffer(answer.2 ?? ByteBuffer()), for: head, context: context)
     }
 
     private func write(
-        _ status: HTTPResponseStatus, _ headers: HTTPHeaders, _ body: IOData, for head: HTTPRequestHead, closing: Bool, context: ChannelHandlerContext
+        _ status: HTTPResponseStatus, _ headers: HTTPHeaders, _ body: IOData, for head: HTTPRequestHead, context: ChannelHandlerContext
     ) -> EventLoopFuture<Void> {
         var headers = headers
-        let bodyAllowed = head.method != .HEAD && status != .notModified && status != .noContent
         // RFC 9110 §8.6: no Content-Length on 204, nor on 304 (where it would describe the page).
         if status != .notModified && status != .noContent {
             headers.replaceOrAdd(name: .contentLength, value: String(body.readableBytes))
         }
-        headers.replaceOrAdd(name: .date, value: HTTPClock.now)
-        if client.isHTTPS { headers.add(name: .strictTransportSecurity, value: "max-age=31536000") }
-        let responseCloses = headers[canonicalForm: "Connection"].contains { $0.lowercased() == "close" }
-        let keepAlive = head.isKeepAlive && !closing && !responseCloses
-        if !keepAlive { headers.replaceOrAdd(name: .connection, value: "close") }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
-        if bodyAllowed, body.readableBytes > 0 {
-            context.write(wrapOutboundOut(.body(body)), promise: nil)
+        let closes = headers[canonicalForm: "Connection"].contains { $0.lowercased() == "close" }
+        headers.remove(name: .connection)
+        return write(status, lines: HTTPWire.lines(headers), body: body, closes: closes, for: head, context: context)
+    }
+
+    /// Sends one answer: the status line and the lines that change per request (`Date`,
+    /// `Connection`, HSTS) written here, then the answer's own header lines and body.
+    private func write(_ answer: ReadyAnswer, for head: HTTPRequestHead, context: ChannelHandlerContext) {
+        write(answer.status, lines: answer.headerLines, body: answer.body.map(IOData.byteBuffer), closes: false, for: head, context: context)
+    }
+
+    @discardableResult
+    private func write(
+        _ status: HTTPResponseStatus, lines: ByteBuffer, body: IOData?, closes: Bool, for head: HTTPRequestHead, context: ChannelHandlerContext
+    ) -> EventLoopFuture<Void> {
+        let keepAlive = head.isKeepAlive && !closes && !discarding && !closeAfterAnswer
+        var start = context.channel.allocator.buffer(capacity: 160 + lines.readableBytes)
+        HTTPWire.writeStatusLine(status, version: head.version, into: &start)
+        start.writeStaticString("Date: ")
+        start.writeString(HTTPClock.now)
+        start.writeStaticString("\r\n")
+        if client.isHTTPS { start.writeStaticString("Strict-Transport-Security: max-age=31536000\r\n") }
+        if !keepAlive { start.writeStaticString("Connection: close\r\n") }
+        var lines = lines
+        start.writeBuffer(&lines)
+        start.writeStaticString("\r\n")
+        let bodyAllowed = head.method != .HEAD && status != .notModified && status != .noContent
+        let done: EventLoopFuture<Void>
+        if bodyAllowed, let body, body.readableBytes > 0 {
+            context.write(wrapOutboundOut(.byteBuffer(start)), promise: nil)
+            done = context.writeAndFlush(wrapOutboundOut(body))
+        } else {
+            done = context.writeAndFlush(wrapOutboundOut(.byteBuffer(start)))
         }
-        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if !keepAlive {
             done.whenComplete { _ in context.close(promise: nil) }
         }
+        answerWritten(context: context)
         return done
     }
 
@@ -428,14 +494,26 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
         }
     }
 
-    /// A request NIO could not parse was answered 400 by `HTTPServerProtocolErrorHandler`;
-    /// it is counted here with the edge's other refusals.
+    /// A request NIO could not parse is answered 400 (after the answer under way, if any) and
+    /// the connection closed: what follows it cannot be told apart. Counted with the edge's
+    /// other refusals.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // A connection that closes mid-request (often one the edge itself cut off) is no refusal.
-        if let parserError = error as? HTTPParserError, parserError != .invalidEOFState {
-            application.logger.notice("edge.refused", metadata: ["status": "400", "reason": "\(error)"])
+        guard let parserError = error as? HTTPParserError else {
+            return context.close(promise: nil)
         }
-        context.close(promise: nil)
+        // A connection that closes mid-request (often one the edge itself cut off) is no refusal.
+        guard parserError != .invalidEOFState else { return context.close(promise: nil) }
+        application.logger.notice("edge.refused", metadata: ["status": "400", "reason": "\(error)"])
+        guard !discarding else { return }
+        pipelined.removeAll()
+        if answering {
+            closeAfterAnswer = true
+        } else {
+            discarding = true
+            context.writeAndFlush(wrapOutboundOut(.byteBuffer(EdgeRefusal.bytes(.badRequest)))).whenComplete { _ in
+                context.close(promise: nil)
+            }
+        }
     }
 }
 

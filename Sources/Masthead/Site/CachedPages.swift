@@ -20,19 +20,14 @@ final class CachedPages: FastPath {
         self.settings = settings
     }
 
-    func answer(_ head: HTTPRequestHead, client: RequestClient) -> (HTTPResponseStatus, HTTPHeaders, ByteBuffer?)? {
+    func answer(_ head: HTTPRequestHead, client: RequestClient) -> ReadyAnswer? {
         guard head.method == .GET || head.method == .HEAD,
               let viewer = viewers.knownViewer(head.headers),
               settings.meterAllowance(for: viewer) == 0,
               let page = cache.hit(uri: head.uri, access: viewer.accessLevel)
         else { return nil }
-        var answer = page.body.answer(
-            to: head.headers, cacheControl: CachedResponder.cacheControl(for: viewer, metered: false),
-            vary: CachedResponder.pageVary, lastModified: page.lastModified
-        )
-        SecurityHeadersMiddleware.apply(to: &answer.headers)
         answered.add(1, ordering: .relaxed)
-        return answer
+        return page.answer(to: head.headers)
     }
 }
 

@@ -56,7 +56,7 @@ struct CachedResponder: Sendable {
         let cache = cache
         let access = req.viewer.accessLevel
         let respond = { @Sendable (entry: PageCache.Page) in
-            if rememberURI { cache.remember(uri: req.url.string, access: access, page: entry) }
+            if rememberURI { cache.remember(uri: req.url.string, access: access, page: entry, cacheControl: cacheControl, vary: Self.pageVary) }
             return entry.body.response(to: req, cacheControl: cacheControl, vary: Self.pageVary, lastModified: entry.lastModified)
         }
         if let entry = cache.hit(key) {

@@ -40,8 +40,8 @@ public final class PageCache: Sendable {
     }
 
     private let entries: Mutex<RecentlyUsed<Key, Page>>
-    /// Pages by request URI, for the front server's lookup before routing.
-    private let byURI: Mutex<RecentlyUsed<FastKey, Page>>
+    /// Pages by request URI, made ready for the front server's lookup before routing.
+    private let byURI: Mutex<RecentlyUsed<FastKey, ReadyPage>>
     private let generation = Atomic<Int64>(0)
     private let flights = Mutex<[Flight: Task<Page, any Error>]>([:])
 
@@ -71,7 +71,7 @@ public final class PageCache: Sendable {
     }
 
     /// The page last served for this URI to a reader of this access level, if still current.
-    func hit(uri: String, access: AccessLevel) -> Page? {
+    func hit(uri: String, access: AccessLevel) -> ReadyPage? {
         guard let route = Self.routeKey(uri) else { return nil }
         let generation = currentGeneration
         guard let page = byURI.withLock({ $0.value(for: FastKey(uri: route, access: access)) }), page.generation == generation else {
@@ -81,10 +81,12 @@ public final class PageCache: Sendable {
     }
 
     /// Records that this URI, asked by any reader of this access level, is answered with this
-    /// page. Only the site's page handlers call it, for pages every such reader gets alike.
-    func remember(uri: String, access: AccessLevel, page: Page) {
+    /// page and these caching rules. Only the site's page handlers call it, for pages every such
+    /// reader gets alike.
+    func remember(uri: String, access: AccessLevel, page: Page, cacheControl: String, vary: String) {
         guard page.generation == currentGeneration, let route = Self.routeKey(uri) else { return }
-        byURI.withLock { $0.insert(page, for: FastKey(uri: route, access: access), cost: page.body.cost) }
+        let ready = ReadyPage(page, cacheControl: cacheControl, vary: vary)
+        byURI.withLock { $0.insert(ready, for: FastKey(uri: route, access: access), cost: ready.cost) }
     }
 
     /// The URI as far as the site's routes read it: the path and the `page` parameter. Links

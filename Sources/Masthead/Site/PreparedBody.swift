@@ -26,30 +26,33 @@ struct PreparedBody: Sendable {
 
     /// Answers a GET or HEAD: 304 when the client already holds this representation,
     /// else the gzip form when the client accepts it, else the bytes as they are.
-    /// Answers a GET or HEAD: 304 when the client already holds this representation,
-    /// else the gzip form when the client accepts it, else the bytes as they are.
-    /// On the hot path of every cached page: headers are appended, never searched.
     func answer(
         to requestHeaders: HTTPHeaders, cacheControl: String, vary: String = "Accept-Encoding", lastModified: LastModified? = nil
     ) -> (status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer?) {
         let useGzip = gzip != nil && Self.acceptsGzip(requestHeaders)
+        let notModified = Self.isNotModified(requestHeaders, etag: tag(gzip: useGzip), lastModified: lastModified?.date)
+        let headers = headers(gzip: useGzip, notModified: notModified, cacheControl: cacheControl, vary: vary, lastModified: lastModified)
+        guard !notModified else { return (.notModified, headers, nil) }
+        return (.ok, headers, useGzip ? gzip : identity)
+    }
+
+    /// The header fields of one of its answers: a 304 describes the representation the client
+    /// holds (RFC 9110 §15.4.5) and so carries its validators and caching rules, not its type.
+    func headers(gzip useGzip: Bool, notModified: Bool, cacheControl: String, vary: String, lastModified: LastModified?) -> HTTPHeaders {
         var headers = HTTPHeaders()
         headers.reserveCapacity(12)
-        headers.add(name: .eTag, value: useGzip ? gzipTag : identityTag)
+        headers.add(name: .eTag, value: tag(gzip: useGzip))
         headers.add(name: .cacheControl, value: cacheControl)
         headers.add(name: .vary, value: vary)
         if let lastModified {
             headers.add(name: .lastModified, value: lastModified.text)
         }
-        if Self.isNotModified(requestHeaders, etag: useGzip ? gzipTag : identityTag, lastModified: lastModified?.date) {
-            return (.notModified, headers, nil)
-        }
+        guard !notModified else { return headers }
         headers.add(name: .contentType, value: contentType)
-        if useGzip, let gzip {
+        if useGzip {
             headers.add(name: .contentEncoding, value: "gzip")
-            return (.ok, headers, gzip)
         }
-        return (.ok, headers, identity)
+        return headers
     }
 
     func response(
@@ -62,8 +65,8 @@ struct PreparedBody: Sendable {
     /// The bytes it holds, for caches that budget by size.
     var cost: Int { identity.readableBytes + (gzip?.readableBytes ?? 0) }
 
-    private var identityTag: String { "\"\(etag)\"" }
-    private var gzipTag: String { "\"\(etag)-gz\"" }
+    /// The strong entity tag of the plain or the gzip form.
+    func tag(gzip: Bool) -> String { gzip ? "\"\(etag)-gz\"" : "\"\(etag)\"" }
 
     private static func compressed(_ bytes: ByteBuffer, contentType: String) -> ByteBuffer? {
         guard contentType.hasPrefix("text/") || contentType.contains("svg") || contentType.contains("json")
@@ -75,17 +78,31 @@ struct PreparedBody: Sendable {
         return output
     }
 
-    /// RFC 9110 §12.5.3: a coding is acceptable when listed (or `*`) without `q=0`.
+    /// RFC 9110 §12.5.3: a coding is acceptable when listed (or `*`) without `q=0`. Read byte
+    /// by byte, without allocating: every answer from the fast path asks.
     static func acceptsGzip(_ headers: HTTPHeaders) -> Bool {
-        for value in headers[.acceptEncoding] {
-            for item in value.split(separator: ",") {
-                let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-                guard let coding = parts.first, coding == "gzip" || coding == "*" else { continue }
-                let quality = parts.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) }
-                if quality != 0 { return true }
-            }
+        for (name, value) in headers where HTTPWire.name(name, is: "accept-encoding") {
+            if HTTPWire.forEachItem(in: Substring(value).utf8, separatedBy: UInt8(ascii: ","), acceptsGzip(item:)) { return true }
         }
         return false
+    }
+
+    /// One `coding;q=…` item of Accept-Encoding.
+    private static func acceptsGzip(item: Substring.UTF8View) -> Bool {
+        let codingField = item.prefix { $0 != UInt8(ascii: ";") }
+        let coding = HTTPWire.trimmed(codingField)
+        guard HTTPWire.equalsIgnoringCase(coding, "gzip") || HTTPWire.equalsIgnoringCase(coding, "*") else { return false }
+        var refused = false
+        _ = HTTPWire.forEachItem(in: item.dropFirst(codingField.count), separatedBy: UInt8(ascii: ";")) { parameter in
+            guard parameter.count >= 2, parameter.first == UInt8(ascii: "q") || parameter.first == UInt8(ascii: "Q"),
+                  parameter.dropFirst().first == UInt8(ascii: "=") else { return false }
+            // A qvalue is zero when it is "0", optionally followed by a point and zeros.
+            let qvalue = parameter.dropFirst(2)
+            refused = qvalue.first == UInt8(ascii: "0")
+                && qvalue.dropFirst().allSatisfy { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "0") }
+            return true
+        }
+        return !refused
     }
 
     /// RFC 9110 §13.1.2 and §13.1.3: If-None-Match wins; If-Modified-Since counts only without it.

@@ -17,7 +17,7 @@ struct PageCacheTests {
         let cache = PageCache()
         cache.adopt(generation: 1)
         let page = try await render(cache, "article") { cache.adopt(generation: 2) }
-        cache.remember(uri: "/articles/a", access: .anonymous, page: page)
+        cache.remember(uri: "/articles/a", access: .anonymous, page: page, cacheControl: "public, max-age=60", vary: "Accept-Encoding")
         #expect(cache.hit(uri: "/articles/a", access: .anonymous) == nil)
         #expect(cache.hit(.init(page: "article", access: .anonymous)) == nil)
     }
@@ -26,10 +26,10 @@ struct PageCacheTests {
     func floodDoesNotEvictReadPages() async throws {
         let cache = PageCache(capacity: 100)
         let hot = try await render(cache, "home")
-        cache.remember(uri: "/", access: .anonymous, page: hot)
+        cache.remember(uri: "/", access: .anonymous, page: hot, cacheControl: "public, max-age=60", vary: "Accept-Encoding")
         for number in 0..<10_000 {
             let page = try await render(cache, "listing-\(number)")
-            cache.remember(uri: "/news?page=\(number)", access: .anonymous, page: page)
+            cache.remember(uri: "/news?page=\(number)", access: .anonymous, page: page, cacheControl: "public, max-age=60", vary: "Accept-Encoding")
             if number % 20 == 0 { #expect(cache.hit(uri: "/", access: .anonymous) != nil) }
         }
         #expect(cache.hit(uri: "/", access: .anonymous) != nil)
@@ -86,7 +86,7 @@ struct PageCacheTests {
     func perAccessLevel() async throws {
         let cache = PageCache()
         let page = try await render(cache, "article")
-        cache.remember(uri: "/articles/a", access: .paid, page: page)
+        cache.remember(uri: "/articles/a", access: .paid, page: page, cacheControl: "public, max-age=60", vary: "Accept-Encoding")
         #expect(cache.hit(uri: "/articles/a", access: .paid) != nil)
         #expect(cache.hit(uri: "/articles/a", access: .anonymous) == nil)
     }
