@@ -99,7 +99,7 @@ final class FrontServer: Server, Sendable {
             try handlers.addHandler(RequestStartWatcher(deadlines: deadlines))
             try handlers.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
             try handlers.addHandler(RequestProgressWatcher(deadlines: deadlines))
-            try handlers.addHandler(FrontHandler(application: application, responder: responder, services: services))
+            try handlers.addHandler(FrontHandler(application: application, responder: responder, services: services, deadlines: deadlines))
         }
     }
 
@@ -173,6 +173,7 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
     private let application: Application
     private let responder: any Responder
     private let services: FrontServer.Services
+    private let deadlines: RequestDeadlines
     private var head: HTTPRequestHead?
     private var client = RequestClient(address: "unknown", isHTTPS: false)
     private var body: ByteBuffer?
@@ -186,22 +187,36 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
     private var readPending = false
     /// After a refusal, or a request NIO could not parse, nothing more is read from the client.
     private var discarding = false
-    /// A request NIO could not parse arrived while an answer was under way: that answer says
-    /// `Connection: close`, and the connection closes once it is sent.
+    /// The answer under way is the connection's last: it says `Connection: close`, nothing
+    /// queued behind it is answered, and nothing more is read (RFC 9112 §9.6). Set by a request
+    /// NIO could not parse, a flood of pipelined requests, or a request that ends HTTP/1.1 on
+    /// the connection (CONNECT, Upgrade).
     private var closeAfterAnswer = false
+    /// Parts of pipelined requests held at most: a few dozen requests.
+    private static let pipelinedPartsLimit = 100
     /// A complete request waiting for the client to read what it was already sent.
     private var waitingForWritability: (() -> Void)?
 
-    init(application: Application, responder: any Responder, services: FrontServer.Services) {
+    init(application: Application, responder: any Responder, services: FrontServer.Services, deadlines: RequestDeadlines) {
         self.application = application
         self.responder = responder
         self.services = services
+        self.deadlines = deadlines
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !discarding else { return }
         let part = unwrapInboundIn(data)
         if answering || !pipelined.isEmpty {
+            guard !closeAfterAnswer else { return }
+            guard pipelined.count < Self.pipelinedPartsLimit else {
+                // No browser pipelines; a client that sends this many unanswered requests at
+                // once is flooding, and gets the answer under way, then the end of the connection.
+                application.logger.notice("edge.refused", metadata: ["status": "close", "reason": "pipelined_flood", "client": "\(client.address)"])
+                pipelined.removeAll()
+                closeAfterAnswer = true
+                return
+            }
             pipelined.append(part)
         } else {
             receive(part, context: context)
@@ -218,6 +233,12 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
             // Browsers send a few dozen headers; thousands only make every header search slow.
             guard requestHead.headers.count <= services.limits.maximumHeaders else {
                 return refuse(.requestHeaderFieldsTooLarge, context: context)
+            }
+            // NIO's decoder stops parsing after a request that would switch protocols, and
+            // Masthead switches to none: such a request is the connection's last.
+            if requestHead.method == .CONNECT || requestHead.headers.contains(name: .upgrade) {
+                closeAfterAnswer = true
+                pipelined.removeAll()
             }
             decideBodyAllowance(for: requestHead, context: context)
         case .body(var chunk):
@@ -240,6 +261,7 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
         case .end:
             endReceived = true
             answering = true
+            deadlines.answerStarted()
             if case .collecting = bodyState { respondWhenWritable(context: context) }
         }
     }
@@ -356,6 +378,7 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
     /// once none is left waiting the connection is read again.
     private func answerWritten(context: ChannelHandlerContext) {
         answering = false
+        deadlines.answerFinished()
         guard !discarding, !closeAfterAnswer, !takingFromQueue else { return }
         takingFromQueue = true
         while !answering, !discarding, let part = pipelined.popFirst() {
@@ -384,7 +407,7 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
     /// Reads wait while a request is answered or queued, and while the body's allowance is asked.
     private var readsAllowed: Bool {
         if case .checkingAllowance = bodyState { return false }
-        return discarding || (!answering && pipelined.isEmpty)
+        return discarding || (!closeAfterAnswer && !answering && pipelined.isEmpty)
     }
 
     private func resumeReading(context: ChannelHandlerContext) {
@@ -441,13 +464,25 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
         _ status: HTTPResponseStatus, _ headers: HTTPHeaders, _ body: IOData, for head: HTTPRequestHead, context: ChannelHandlerContext
     ) -> EventLoopFuture<Void> {
         var headers = headers
-        // RFC 9110 §8.6: no Content-Length on 204, nor on 304 (where it would describe the page).
-        if status != .notModified && status != .noContent {
+        // The body is whole, so its length frames it (RFC 9112 §6): never chunked. RFC 9110
+        // §8.6: no Content-Length on 204, nor on 304 (where it would describe the page; Vapor
+        // sets 0 on every empty response).
+        headers.remove(name: .transferEncoding)
+        if status == .notModified || status == .noContent {
+            headers.remove(name: .contentLength)
+        } else {
             headers.replaceOrAdd(name: .contentLength, value: String(body.readableBytes))
         }
         let closes = headers[canonicalForm: "Connection"].contains { $0.lowercased() == "close" }
         headers.remove(name: .connection)
-        return write(status, lines: HTTPWire.lines(headers), body: body, closes: closes, for: head, context: context)
+        guard let lines = HTTPWire.lines(headers) else {
+            application.logger.error("response.invalid_header", metadata: ["uri": "\(head.uri.prefix { $0 != "?" }.prefix(200))"])
+            var plain = HTTPHeaders([("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "26")])
+            SecurityHeadersMiddleware.apply(to: &plain)
+            let text = ByteBuffer(string: "500 Internal Server Error\n")
+            return write(.internalServerError, lines: HTTPWire.lines(plain)!, body: .byteBuffer(text), closes: false, for: head, context: context)
+        }
+        return write(status, lines: lines, body: body, closes: closes, for: head, context: context)
     }
 
     /// Sends one answer: the status line and the lines that change per request (`Date`,
@@ -480,7 +515,10 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
             done = context.writeAndFlush(wrapOutboundOut(.byteBuffer(start)))
         }
         if !keepAlive {
-            done.whenComplete { _ in context.close(promise: nil) }
+            pipelined.removeAll()
+            closeAfterAnswer = true
+            // A refusal closes in its own way, lingering so the client can read it.
+            if !discarding { done.whenComplete { _ in context.close(promise: nil) } }
         }
         answerWritten(context: context)
         return done
@@ -494,26 +532,30 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
         }
     }
 
-    /// A request NIO could not parse is answered 400 (after the answer under way, if any) and
-    /// the connection closed: what follows it cannot be told apart. Counted with the edge's
-    /// other refusals.
+    /// A request NIO could not parse is answered 400 and the connection closed, lingering so the
+    /// client can read it; when an answer is already under way, that answer is the last (what
+    /// follows the garbage, and any request queued behind it, cannot be trusted). Counted with
+    /// the edge's other refusals.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // Bytes that reach the decoder after it failed, while the connection is being closed.
+        guard !discarding, !closeAfterAnswer else { return }
         guard let parserError = error as? HTTPParserError else {
             return context.close(promise: nil)
         }
         // A connection that closes mid-request (often one the edge itself cut off) is no refusal.
         guard parserError != .invalidEOFState else { return context.close(promise: nil) }
         application.logger.notice("edge.refused", metadata: ["status": "400", "reason": "\(error)"])
-        guard !discarding else { return }
         pipelined.removeAll()
-        if answering {
+        guard !answering else {
             closeAfterAnswer = true
-        } else {
-            discarding = true
-            context.writeAndFlush(wrapOutboundOut(.byteBuffer(EdgeRefusal.bytes(.badRequest)))).whenComplete { _ in
-                context.close(promise: nil)
-            }
+            return
         }
+        discarding = true
+        context.writeAndFlush(wrapOutboundOut(.byteBuffer(EdgeRefusal.bytes(.badRequest)))).whenComplete { _ in
+            context.close(mode: .output, promise: nil)
+        }
+        context.eventLoop.scheduleTask(in: .seconds(2)) { context.close(promise: nil) }
+        resumeReading(context: context)
     }
 }
 

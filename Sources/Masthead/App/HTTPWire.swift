@@ -16,21 +16,35 @@ struct ReadyAnswer: Sendable {
 /// HTTP/1.1 message syntax (RFC 9112 §4 and §5) for what the front server writes itself,
 /// past any encoder.
 enum HTTPWire {
-    /// The header fields as lines, each `name: value` and CRLF.
-    static func lines(_ headers: HTTPHeaders) -> ByteBuffer {
+    /// The header fields as lines, each `name: value` and CRLF; nil when a field could not be
+    /// sent as it is (RFC 9110 §5.1 and §5.5): a name that is not a token, or a value with a
+    /// CR, LF or NUL, which would let whatever put it there write headers or a body of its own.
+    static func lines(_ headers: HTTPHeaders) -> ByteBuffer? {
         var buffer = ByteBuffer()
         buffer.reserveCapacity(headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 })
-        write(headers, into: &buffer)
-        return buffer
-    }
-
-    static func write(_ headers: HTTPHeaders, into buffer: inout ByteBuffer) {
         for (name, value) in headers {
+            guard isToken(name), isFieldValue(value) else { return nil }
             buffer.writeString(name)
             buffer.writeStaticString(": ")
             buffer.writeString(value)
             buffer.writeStaticString("\r\n")
         }
+        return buffer
+    }
+
+    private static func isToken(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                true
+            default:
+                "!#$%&'*+-.^_`|~".utf8.contains(byte)
+            }
+        }
+    }
+
+    private static func isFieldValue(_ value: String) -> Bool {
+        !value.utf8.contains { $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\n") || $0 == 0 }
     }
 
     /// The status line: `HTTP/1.1 200 OK`, with the request's version when it was 1.0.

@@ -17,6 +17,7 @@ final class RequestDeadlines: @unchecked Sendable {
     private let limits: ConnectionLimits
     private let logger: Logger
     private var phase = Phase.opened
+    private var answering = false
     private var deadline = NIODeadline.distantFuture
     /// One timer per connection, armed lazily: a request only moves `deadline`, and the timer,
     /// when it fires early, re-arms for the deadline then current. Scheduling and cancelling a
@@ -49,6 +50,22 @@ final class RequestDeadlines: @unchecked Sendable {
         phase = .idle
     }
 
+    /// An answer is under way. The next request's bytes may already have arrived (pipelined),
+    /// but they are not read on until it is written: their clock waits for it, or a 408 would
+    /// overtake the answer the client is waiting for.
+    func answerStarted() {
+        answering = true
+    }
+
+    func answerFinished() {
+        answering = false
+        switch phase {
+        case .head: start(.head, after: limits.headTimeout)
+        case .body: start(.body, after: limits.bodyTimeout)
+        case .opened, .idle: break
+        }
+    }
+
     fileprivate func connectionClosed() {
         phase = .idle
         timer?.cancel()
@@ -78,6 +95,9 @@ final class RequestDeadlines: @unchecked Sendable {
         case .idle:
             return
         case _ where NIODeadline.now() < deadline:
+            arm()
+        case .head where answering, .body where answering:
+            deadline = .now() + limits.headTimeout
             arm()
         case .opened:
             context.close(promise: nil)

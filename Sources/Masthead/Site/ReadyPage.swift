@@ -26,7 +26,8 @@ struct ReadyPage: Sendable {
                 var headers = body.headers(gzip: gzip, notModified: notModified, cacheControl: cacheControl, vary: vary, lastModified: page.lastModified)
                 if !notModified { headers.add(name: .contentLength, value: String(bytes.readableBytes)) }
                 SecurityHeadersMiddleware.apply(to: &headers)
-                return HTTPWire.lines(headers)
+                // Its own constants and digests: nothing a reader sent.
+                return HTTPWire.lines(headers)!
             }
             return Form(
                 etag: body.tag(gzip: gzip),
