@@ -159,14 +159,33 @@ final class SMTPSession: MailConnection {
         }
         guard answers.count > 2 else { throw MailError.transient("no answer to DATA from \(configuration.host)") }
         try expect(answers[2], 354)
-        // RFC 5321 §4.5.2: a line that starts with a dot gets a second one. Base64 bodies have
-        // none, so the message is only split into lines when it does.
-        let stuffed = !wire.hasPrefix(".") && !wire.contains("\r\n.") ? wire : wire.components(separatedBy: "\r\n")
-            .map { $0.hasPrefix(".") ? "." + $0 : $0 }
-            .joined(separator: "\r\n")
-        let reply = try await command(stuffed + ".", redacted: "<message>")
+        let reply = try await command(Self.dotStuffed(wire) + ".", redacted: "<message>")
         try expect(reply, 250)
         return "\(reply.code) \(reply.lines.joined(separator: " "))"
+    }
+
+    /// RFC 5321 §4.5.2: a line that starts with a dot gets a second one. Read byte by byte:
+    /// Foundation's substring search over a whole newsletter was a seventh of sending it.
+    static func dotStuffed(_ message: String) -> String {
+        let bytes = message.utf8
+        var atLineStart = true, previous: UInt8 = 0, needsStuffing = false
+        for byte in bytes {
+            if atLineStart, byte == UInt8(ascii: ".") { needsStuffing = true; break }
+            atLineStart = previous == UInt8(ascii: "\r") && byte == UInt8(ascii: "\n")
+            previous = byte
+        }
+        guard needsStuffing else { return message }
+        var stuffed = [UInt8]()
+        stuffed.reserveCapacity(bytes.count + 64)
+        atLineStart = true
+        previous = 0
+        for byte in bytes {
+            if atLineStart, byte == UInt8(ascii: ".") { stuffed.append(UInt8(ascii: ".")) }
+            stuffed.append(byte)
+            atLineStart = previous == UInt8(ascii: "\r") && byte == UInt8(ascii: "\n")
+            previous = byte
+        }
+        return String(decoding: stuffed, as: UTF8.self)
     }
 
     /// Ends a refused transaction. A DATA the server accepted anyway cannot be taken back

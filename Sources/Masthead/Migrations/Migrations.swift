@@ -23,5 +23,6 @@ enum MastheadMigrations {
         CreateStaffAPITokens(),
         CreateSearchIndex(),
         KeySearchIndexByTime(),
+        OrderDeliveryQueue(),
     ]
 }

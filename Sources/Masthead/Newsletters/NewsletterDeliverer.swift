@@ -123,7 +123,7 @@ struct NewsletterDeliverer: Sendable {
                          WHERE status = \(bind: NewsletterDelivery.Status.queued.rawValue) AND next_attempt_at <= \(bind: now)
                            AND (claimed_until IS NULL OR claimed_until < \(bind: now))
                            AND send_id IN (SELECT id FROM newsletter_sends WHERE status = \(bind: NewsletterSend.Status.sending.rawValue))
-                         ORDER BY id LIMIT \(bind: settings.batchSize)\(lock))
+                         ORDER BY next_attempt_at, id LIMIT \(bind: settings.batchSize)\(lock))
             RETURNING id
             """).all()
         let ids = try rows.map { try $0.decode(column: "id", as: Int64.self) }

@@ -10,6 +10,16 @@ struct SMTPTests {
         subject: "Test", text: "Hello.", html: "<p>Hello.</p>"
     )
 
+    @Test("a line that starts with a dot gets a second one, and nothing else changes", arguments: [
+        (".lead\r\nmiddle\r\n.\r\n..two\r\n", "..lead\r\nmiddle\r\n..\r\n...two\r\n"),
+        ("no dots\r\nat line starts.\r\n", "no dots\r\nat line starts.\r\n"),
+        ("a bare\n.LF is no line end\r\n", "a bare\n.LF is no line end\r\n"),
+        ("سطر\r\n.نقطة\r\n", "سطر\r\n..نقطة\r\n"),
+    ])
+    func dotStuffing(message: String, wire: String) {
+        #expect(SMTPSession.dotStuffed(message) == wire)
+    }
+
     @Test("upgrades with STARTTLS, verifies the certificate and authenticates")
     func startTLSAndAuth() async throws {
         let certificate = try SelfSignedCertificate.make()
