@@ -28,7 +28,9 @@ enum DatabaseSetup {
             } catch {
                 throw StartupError("MASTHEAD_DATABASE_URL is not a valid PostgreSQL URL")
             }
-            app.databases.use(.postgres(configuration: configuration, sqlLogLevel: .debug), as: .psql)
+            // Newsletter delivery records each message as its server answers, over several SMTP
+            // connections at once: with one database connection per event loop they queued for it.
+            app.databases.use(.postgres(configuration: configuration, maxConnectionsPerEventLoop: settings.databasePoolSize, sqlLogLevel: .debug), as: .psql)
         }
         app.migrations.add(MastheadMigrations.all)
     }

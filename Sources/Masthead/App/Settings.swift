@@ -10,6 +10,8 @@ public struct Settings: Sendable {
     }
 
     public var database: DatabaseLocation
+    /// PostgreSQL connections per event loop (SQLite keeps one: it has one writer anyway).
+    public var databasePoolSize: Int
     public var dataDirectory: String
     /// Uploaded and demo images; a shared volume when several instances serve one site.
     public var mediaDirectory: String
@@ -94,6 +96,7 @@ public struct Settings: Sendable {
 
     public init(
         database: DatabaseLocation,
+        databasePoolSize: Int = 4,
         dataDirectory: String,
         mediaDirectory: String? = nil,
         publicURL: String,
@@ -123,6 +126,7 @@ public struct Settings: Sendable {
         apiRequestsPerMinute: Int = 600
     ) {
         self.database = database
+        self.databasePoolSize = databasePoolSize
         self.dataDirectory = dataDirectory
         self.mediaDirectory = mediaDirectory ?? (dataDirectory as NSString).appendingPathComponent("media")
         self.publicURL = publicURL
@@ -176,6 +180,7 @@ public struct Settings: Sendable {
         }
         return Settings(
             database: database,
+            databasePoolSize: try environment["MASTHEAD_DATABASE_POOL_SIZE"].map { try parseInteger($0, name: "MASTHEAD_DATABASE_POOL_SIZE", range: 1...64) } ?? 4,
             dataDirectory: data,
             mediaDirectory: environment["MASTHEAD_MEDIA"].flatMap { $0.isEmpty ? nil : $0 },
             publicURL: publicURL,

@@ -23,6 +23,6 @@ enum MastheadMigrations {
         CreateStaffAPITokens(),
         CreateSearchIndex(),
         KeySearchIndexByTime(),
-        OrderDeliveryQueue(),
+        IndexNewsletterQueues(),
     ]
 }

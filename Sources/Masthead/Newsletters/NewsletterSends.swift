@@ -52,6 +52,7 @@ struct NewsletterSends: Sendable {
             try await send.create(on: db)
             if send.scheduledAt <= now { try await NewsletterSends(database: db, now: now).start(send) }
         }
+        if send.status == .sending { try await refreshQueueStatistics() }
         return send
     }
 
@@ -63,7 +64,18 @@ struct NewsletterSends: Sendable {
         for send in due {
             try await database.transaction { db in try await NewsletterSends(database: db, now: now).start(send) }
         }
+        if !due.isEmpty { try await refreshQueueStatistics() }
         return due.count
+    }
+
+    /// PostgreSQL plans the workers' claim by the table's statistics, which a send written at
+    /// once leaves stale until autovacuum passes: with them stale, each claim of 50 deliveries
+    /// sorted every queued one (100 ms at 100,000 readers); with them fresh, it reads 50 rows
+    /// from the front of the due index (under a millisecond).
+    private func refreshQueueStatistics() async throws {
+        let sql = database as! any SQLDatabase
+        guard sql.dialect.name == "postgresql" else { return }
+        try await sql.raw("ANALYZE newsletter_deliveries").run()
     }
 
     /// Moves a send to "sending" and writes its deliveries: every active subscriber of its lists,
@@ -153,9 +165,11 @@ struct NewsletterSends: Sendable {
             }
         }
         if let queuedAt = send.queuedAt {
+            // From the few who left since, not from every delivery: progress is asked every second.
             let unsubscribed = try await sql.raw("""
-                SELECT COUNT(*) AS n FROM newsletter_deliveries d JOIN newsletter_subscriptions s ON s.id = d.subscription_id
-                WHERE d.send_id = \(bind: id) AND s.status = \(bind: NewsletterSubscription.Status.unsubscribed.rawValue) AND s.unsubscribed_at >= \(bind: queuedAt)
+                SELECT COUNT(*) AS n FROM newsletter_subscriptions s
+                WHERE s.status = \(bind: NewsletterSubscription.Status.unsubscribed.rawValue) AND s.unsubscribed_at >= \(bind: queuedAt)
+                  AND EXISTS (SELECT 1 FROM newsletter_deliveries d WHERE d.send_id = \(bind: id) AND d.email = s.email AND d.subscription_id = s.id)
                 """).first()
             progress.unsubscribedSince = try unsubscribed?.decode(column: "n", as: Int.self) ?? 0
         }

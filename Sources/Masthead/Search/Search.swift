@@ -68,15 +68,15 @@ struct Search: Sendable {
 
     private func snippet(of article: Article, hit: SearchHit, audience: SearchAudience, query: SearchQuery) async throws -> String {
         guard case .reader(let viewer) = audience else { return "" }
-        var text = article.dek + "\n" + HTMLText.plain(article.previewHTML, linkAddresses: false)
+        // A snippet is two lines: the first pages of a long report are enough to find them in.
+        var text = article.dek + "\n" + ReadableText.prefix(of: article.previewHTML, limit: SearchSnippet.longestSource)
         if hit.part == .full {
             let access = AccessPolicy.decide(article: article, viewer: viewer, meter: .none)
             if let rest = try await article.gatedText(for: access, on: database), !rest.html.isEmpty {
-                text += "\n" + HTMLText.plain(rest.html, linkAddresses: false)
+                text += "\n" + ReadableText.prefix(of: rest.html, limit: SearchSnippet.longestSource - text.unicodeScalars.count)
             }
         }
-        // A snippet is two lines: the first pages of a long report are enough to find them in.
-        return SearchSnippet.passage(of: String(text.prefix(SearchSnippet.longestSource)), marking: query)
+        return SearchSnippet.passage(of: text, marking: query)
     }
 
     private func load(_ ids: [UUID]) async throws -> [UUID: Article] {
