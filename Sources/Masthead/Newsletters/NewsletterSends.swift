@@ -52,7 +52,7 @@ struct NewsletterSends: Sendable {
             try await send.create(on: db)
             if send.scheduledAt <= now { try await NewsletterSends(database: db, now: now).start(send) }
         }
-        if send.status == .sending { try await refreshQueueStatistics() }
+        if send.status == .sending { await refreshQueueStatistics() }
         return send
     }
 
@@ -64,7 +64,7 @@ struct NewsletterSends: Sendable {
         for send in due {
             try await database.transaction { db in try await NewsletterSends(database: db, now: now).start(send) }
         }
-        if !due.isEmpty { try await refreshQueueStatistics() }
+        if !due.isEmpty { await refreshQueueStatistics() }
         return due.count
     }
 
@@ -72,10 +72,15 @@ struct NewsletterSends: Sendable {
     /// once leaves stale until autovacuum passes: with them stale, each claim of 50 deliveries
     /// sorted every queued one (100 ms at 100,000 readers); with them fresh, it reads 50 rows
     /// from the front of the due index (under a millisecond).
-    private func refreshQueueStatistics() async throws {
+    /// Best effort: the send is committed by now, and failing it here would invite sending it twice.
+    private func refreshQueueStatistics() async {
         let sql = database as! any SQLDatabase
         guard sql.dialect.name == "postgresql" else { return }
-        try await sql.raw("ANALYZE newsletter_deliveries").run()
+        do {
+            try await sql.raw("ANALYZE newsletter_deliveries").run()
+        } catch {
+            database.logger.warning("newsletter.analyze_failed", metadata: ["error": "\(String(reflecting: error).prefix(300))"])
+        }
     }
 
     /// Moves a send to "sending" and writes its deliveries: every active subscriber of its lists,

@@ -1,6 +1,7 @@
 /// The readable text at the start of an HTML fragment, for a search result's snippet: tags
 /// dropped, blocks parted by a blank line, the character references the Markdown renderer
-/// writes decoded. One pass that stops at `limit` characters: a snippet needs the first pages
+/// writes decoded. One pass that stops at `limit` characters (Unicode scalars, block breaks
+/// included): a snippet needs the first pages
 /// of a long report, and a search page makes one per result.
 enum ReadableText {
     private static let blockEnds: Set<String> = ["/p", "/h1", "/h2", "/h3", "/h4", "/h5", "/h6", "/li", "/blockquote", "/pre", "/tr", "/table", "/ul", "/ol", "br", "hr", "/figcaption"]
@@ -16,7 +17,10 @@ enum ReadableText {
             let isSpace = scalar.properties.isWhitespace
             if pendingBreak {
                 guard !isSpace else { return }
-                if count > 0 { text.append(contentsOf: "\n\n".unicodeScalars) }
+                if count > 0 {
+                    text.append(contentsOf: "\n\n".unicodeScalars)
+                    count += 2
+                }
                 pendingBreak = false
             } else if isSpace, count == 0 {
                 return

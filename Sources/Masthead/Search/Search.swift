@@ -69,7 +69,8 @@ struct Search: Sendable {
     private func snippet(of article: Article, hit: SearchHit, audience: SearchAudience, query: SearchQuery) async throws -> String {
         guard case .reader(let viewer) = audience else { return "" }
         // A snippet is two lines: the first pages of a long report are enough to find them in.
-        var text = article.dek + "\n" + ReadableText.prefix(of: article.previewHTML, limit: SearchSnippet.longestSource)
+        var text = article.dek + "\n"
+        text += ReadableText.prefix(of: article.previewHTML, limit: SearchSnippet.longestSource - text.unicodeScalars.count)
         if hit.part == .full {
             let access = AccessPolicy.decide(article: article, viewer: viewer, meter: .none)
             if let rest = try await article.gatedText(for: access, on: database), !rest.html.isEmpty {

@@ -11,7 +11,7 @@ struct IndexNewsletterQueues: AsyncMigration {
 
     func prepare(on database: any Database) async throws {
         let sql = database as! any SQLDatabase
-        try await sql.drop(index: "newsletter_deliveries_due").run()
+        try await sql.drop(index: "newsletter_deliveries_due").ifExists().run()
         try await sql.create(index: "newsletter_deliveries_due").on("newsletter_deliveries")
             .column("status").column("next_attempt_at").column("id").run()
         try await sql.create(index: "newsletter_subscriptions_left").on("newsletter_subscriptions")
@@ -20,8 +20,8 @@ struct IndexNewsletterQueues: AsyncMigration {
 
     func revert(on database: any Database) async throws {
         let sql = database as! any SQLDatabase
-        try await sql.drop(index: "newsletter_subscriptions_left").run()
-        try await sql.drop(index: "newsletter_deliveries_due").run()
+        try await sql.drop(index: "newsletter_subscriptions_left").ifExists().run()
+        try await sql.drop(index: "newsletter_deliveries_due").ifExists().run()
         try await sql.create(index: "newsletter_deliveries_due").on("newsletter_deliveries")
             .column("status").column("next_attempt_at").run()
     }
