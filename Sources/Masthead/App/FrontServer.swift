@@ -477,10 +477,7 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
         headers.remove(name: .connection)
         guard let lines = HTTPWire.lines(headers) else {
             application.logger.error("response.invalid_header", metadata: ["uri": "\(head.uri.prefix { $0 != "?" }.prefix(200))"])
-            var plain = HTTPHeaders([("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "26")])
-            SecurityHeadersMiddleware.apply(to: &plain)
-            let text = ByteBuffer(string: "500 Internal Server Error\n")
-            return write(.internalServerError, lines: HTTPWire.lines(plain)!, body: .byteBuffer(text), closes: false, for: head, context: context)
+            return write((.internalServerError, [:], nil), for: head, context: context)
         }
         return write(status, lines: lines, body: body, closes: closes, for: head, context: context)
     }

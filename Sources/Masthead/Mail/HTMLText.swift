@@ -46,9 +46,8 @@ enum HTMLText {
 
     /// Paragraphs as blank-line-separated text, list items as "- ", links as "text (address)",
     /// entities decoded: what a reader of the plain-text part expects.
-    /// `linkAddresses: false` keeps a link's text only, as the search index wants.
-    static func plain(_ html: String, linkAddresses: Bool = true) -> String {
-        var text = replace(link, in: html, with: linkAddresses ? "$2 ($1)" : "$2")
+    static func plain(_ html: String) -> String {
+        var text = replace(link, in: html, with: "$2 ($1)")
         text = replace(listItem, in: text, with: "- ")
         text = replace(blockEnd, in: text, with: "\n\n")
         text = replace(anyTag, in: text, with: "")
