@@ -24,5 +24,7 @@ enum MastheadMigrations {
         CreateSearchIndex(),
         KeySearchIndexByTime(),
         IndexNewsletterQueues(),
+        IndexScheduledArticles(),
+        ListSearchTerms(),
     ]
 }
