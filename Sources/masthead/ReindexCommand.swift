@@ -14,6 +14,8 @@ struct Reindex: AsyncParsableCommand {
         let count = try await withApp(fillingSearchIndex: false) { app, _ in
             try await SearchMaintenance.reindex(app) { done, total in
                 Terminal.progress(done: done, total: total, label: "articles")
+            } tidying: {
+                Terminal.say("Taking out unpublished articles and merging the index…")
             }
         }
         Terminal.say("Indexed \(count) published \(count == 1 ? "article" : "articles") in \(String(format: "%.1f", Date().timeIntervalSince(started))) s.")

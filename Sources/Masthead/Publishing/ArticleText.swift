@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import SQLKit
 
 /// What lies behind an article's paywall: its Markdown source and the rendered rest of its
 /// body, kept apart from `articles` so that every public query (listings, feeds, the article
@@ -85,18 +86,50 @@ extension Article {
 }
 
 extension Article {
-    /// The gated rest of the body, for the search index alone, which files its words only
-    /// where viewers who may read this article's visibility match them (`SearchDocument`).
-    func searchableRestHTML(on database: any Database) async throws -> String {
-        guard hasGatedText, let id else { return "" }
-        if let unsavedText { return unsavedText.restHTML }
-        let text: ArticleText?
-        if let loaded = $text.value {
-            text = loaded
-        } else {
-            text = try await ArticleText.query(on: database).filter(\.$article.$id == id).first()
+    /// `gatedText(for:on:)` for many articles in one statement, each under the same rules: the
+    /// text only for a grant issued for that article, and only while its visibility is still
+    /// the one the decision saw. For a page of search results, which may quote any of them.
+    static func gatedTexts(_ decisions: [(article: Article, access: Access)], on database: any Database) async throws -> [UUID: GatedText] {
+        var texts: [UUID: GatedText] = [:]
+        var decidedVisibility: [UUID: Visibility] = [:]
+        for (article, access) in decisions {
+            guard case .full(let grant) = access else { continue }
+            guard let id = article.id, grant.articleID == id else { throw ArticleTextMissing(articleID: article.id) }
+            if !article.hasGatedText {
+                texts[id] = GatedText(articleID: id, html: "")
+            } else if let unsavedText = article.unsavedText {
+                texts[id] = GatedText(articleID: id, html: unsavedText.restHTML)
+            } else {
+                decidedVisibility[id] = article.visibility
+            }
         }
-        return text?.restHTML ?? ""
+        guard !decidedVisibility.isEmpty else { return texts }
+        let rows = try await (database as! any SQLDatabase).raw("""
+            SELECT t.article_id, a.visibility, t.rest_html FROM article_texts t JOIN articles a ON a.id = t.article_id
+            WHERE t.article_id IN (\(binds: Array(decidedVisibility.keys)))
+            """).all()
+        for row in rows {
+            let id = try row.decode(column: "article_id", as: UUID.self)
+            guard let decided = decidedVisibility[id], try row.decode(column: "visibility", as: String.self) == decided.rawValue else { continue }
+            texts[id] = GatedText(articleID: id, html: try row.decode(column: "rest_html", as: String.self))
+        }
+        for id in decidedVisibility.keys where texts[id] == nil { texts[id] = GatedText(articleID: id, html: "") }
+        return texts
+    }
+}
+
+extension Article {
+    /// The gated rest of each article's body, by article, for the search index alone, which
+    /// files its words only where viewers who may read the article's visibility match them
+    /// (`SearchDocument`).
+    static func searchableRestHTML(of articleIDs: [UUID], on database: any Database) async throws -> [UUID: String] {
+        guard !articleIDs.isEmpty else { return [:] }
+        let rows = try await (database as! any SQLDatabase).raw("""
+            SELECT article_id, rest_html FROM article_texts WHERE article_id IN (\(binds: articleIDs))
+            """).all()
+        var texts: [UUID: String] = [:]
+        for row in rows { texts[try row.decode(column: "article_id", as: UUID.self)] = try row.decode(column: "rest_html", as: String.self) }
+        return texts
     }
 }
 

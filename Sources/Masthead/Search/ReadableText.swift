@@ -14,7 +14,7 @@ enum ReadableText {
         var reference: String.UnicodeScalarView?
         var pendingBreak = false
         func emit(_ scalar: Unicode.Scalar) {
-            let isSpace = scalar.properties.isWhitespace
+            let isSpace = isWhitespace(scalar)
             if pendingBreak {
                 guard !isSpace else { return }
                 if count > 0 {
@@ -35,7 +35,7 @@ enum ReadableText {
                     inTag = false
                     if blockEnds.contains(String(tagName).lowercased()) { pendingBreak = true }
                 } else if !tagNameDone {
-                    if scalar.properties.isWhitespace || (scalar == "/" && !tagName.isEmpty) {
+                    if isWhitespace(scalar) || (scalar == "/" && !tagName.isEmpty) {
                         tagNameDone = true
                     } else if tagName.count < 12 {
                         tagName.append(scalar)
@@ -78,5 +78,10 @@ enum ReadableText {
             name.forEach(emit)
         }
         return String(text)
+    }
+
+    /// Unicode's White_Space, without its table for the ASCII most text is made of.
+    private static func isWhitespace(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.isASCII ? scalar == " " || (0x09...0x0D).contains(scalar.value) : scalar.properties.isWhitespace
     }
 }

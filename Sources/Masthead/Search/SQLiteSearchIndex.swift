@@ -31,6 +31,23 @@ struct SQLiteSearchIndex: SearchIndex {
             try await words.run()
             try await heads.run()
         }
+        try await listTerms(of: documents, on: database)
+    }
+
+    /// Adds the documents' words to `search_terms`. Words are never taken out: one no article
+    /// holds any more only widens a prefix by a word that matches nothing.
+    private func listTerms(of documents: [SearchDocument], on database: any SQLDatabase) async throws {
+        var terms = Set<Substring>()
+        for document in documents {
+            for text in [document.title, document.names, document.preview, document.rest] {
+                for word in text.utf8.split(separator: UInt8(ascii: " ")) { terms.insert(Substring(word)) }
+            }
+        }
+        for chunk in Array(terms).chunked(into: SearchSQL.rowsPerInsert) {
+            let insert = database.insert(into: "search_terms").columns("term").ignoringConflicts(with: "term")
+            for term in chunk { insert.values([String(term)]) }
+            try await insert.run()
+        }
     }
 
     func remove(articleIDs: [UUID], on database: any SQLDatabase) async throws {
@@ -50,16 +67,24 @@ struct SQLiteSearchIndex: SearchIndex {
 
     /// FTS5 merges its segments as it writes, and replacing rows one batch after another makes
     /// it merge the same rows over and over (four times slower at 30,000 articles): a rebuild
-    /// turns merging off and merges everything once at the end. Should it stop half way, FTS5
-    /// still merges whenever a level holds too many segments, and the next rebuild tidies up.
+    /// turns merging off, and merges only when a level holds a thousand segments instead of
+    /// sixteen (`crisismerge`, which still fires with merging off), then merges everything once
+    /// at the end. A rebuild that stops half way puts merging back as it goes (and the server
+    /// does again when it starts, in case the rebuild was killed).
     func beginRebuild(on database: any SQLDatabase) async throws {
-        for table in Self.tables { try await database.raw("INSERT INTO \(unsafeRaw: table)(\(unsafeRaw: table), rank) VALUES ('automerge', 0)").run() }
+        try await setMerging(automerge: 0, crisismerge: 1000, on: database)
     }
 
     func endRebuild(completed: Bool, on database: any SQLDatabase) async throws {
+        try await setMerging(automerge: 4, crisismerge: 16, on: database)
+        guard completed else { return }
+        for table in Self.tables { try await database.raw("INSERT INTO \(unsafeRaw: table)(\(unsafeRaw: table)) VALUES ('optimize')").run() }
+    }
+
+    private func setMerging(automerge: Int, crisismerge: Int, on database: any SQLDatabase) async throws {
         for table in Self.tables {
-            try await database.raw("INSERT INTO \(unsafeRaw: table)(\(unsafeRaw: table), rank) VALUES ('automerge', 4)").run()
-            if completed { try await database.raw("INSERT INTO \(unsafeRaw: table)(\(unsafeRaw: table)) VALUES ('optimize')").run() }
+            try await database.raw("INSERT INTO \(unsafeRaw: table)(\(unsafeRaw: table), rank) VALUES ('automerge', \(literal: automerge))").run()
+            try await database.raw("INSERT INTO \(unsafeRaw: table)(\(unsafeRaw: table), rank) VALUES ('crisismerge', \(literal: crisismerge))").run()
         }
     }
 
@@ -67,6 +92,7 @@ struct SQLiteSearchIndex: SearchIndex {
 
     func newest(_ query: SearchQuery, in field: SearchField, scope: SearchScope, limit: Int, on database: any SQLDatabase) async throws -> [Int64] {
         let table = field == .words ? "search_fts" : "search_heads"
+        let query = query.replacingPrefixes(with: try await Self.words(beginning: query.prefixes, on: database))
         let match = (field == .words ? "words" : "heads") + " : (" + Self.expression(query) + ") AND facets : (" + Self.facets(scope) + ")"
         let rows = try await database.raw("""
             SELECT rowid AS id FROM \(unsafeRaw: table) WHERE \(unsafeRaw: table) MATCH \(bind: match)
@@ -74,6 +100,27 @@ struct SQLiteSearchIndex: SearchIndex {
             ORDER BY rowid DESC LIMIT \(literal: limit)
             """).all()
         return try rows.map { try $0.decode(column: "id", as: Int64.self) }
+    }
+
+    /// The prefixes FTS5 has an index for (`prefix='2 3'` in migration 019): it answers them fast.
+    private static let longestIndexedPrefix = 3
+    /// More words than this to a prefix and FTS5's own prefix matching is left to find them.
+    private static let mostWordsPerPrefix = 64
+
+    /// The listed words each longer prefix begins. A prefix with none listed, or too many, is
+    /// left out and FTS5 matches it itself, so an incomplete list never loses a match.
+    private static func words(beginning prefixes: [String], on database: any SQLDatabase) async throws -> [String: [String]] {
+        var words: [String: [String]] = [:]
+        for prefix in Set(prefixes) where prefix.unicodeScalars.count > longestIndexedPrefix {
+            // U+10FFFF is never part of a word, so it sorts after every word with the prefix.
+            let rows = try await database.raw("""
+                SELECT term FROM search_terms WHERE term >= \(bind: prefix) AND term < \(bind: prefix + "\u{10FFFF}")
+                ORDER BY term LIMIT \(literal: mostWordsPerPrefix + 1)
+                """).all()
+            guard rows.count <= mostWordsPerPrefix else { continue }
+            words[prefix] = try rows.map { try $0.decode(column: "term", as: String.self) }
+        }
+        return words
     }
 
     /// The FTS5 query: terms joined by `AND`, prefixes as `*`, names one typo away by `OR`,

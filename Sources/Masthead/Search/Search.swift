@@ -36,20 +36,19 @@ struct Search: Sendable {
             index: SearchIndexes.forDatabase(database), on: database as! any SQLDatabase
         )
         let articles = try await load(found.hits.map(\.articleID))
+        let gated = try await readableGatedTexts(found.hits, articles: articles, audience: audience)
         var results: [Result] = []
         for hit in found.hits {
             guard let article = articles[hit.articleID] else { continue }
             results.append(Result(
                 article: article, titleHTML: SearchSnippet.marked(article.title, query: widened),
-                snippetHTML: try await snippet(of: article, hit: hit, audience: audience, query: widened)
+                snippetHTML: snippet(of: article, gatedText: gated[hit.articleID], audience: audience, query: widened)
             ))
         }
         let topics = found.total == 0 ? try await suggestions(widened, names: names, edition: filters.edition) : []
         return Results(query: widened, total: found.total, more: found.more, results: results, topics: topics)
     }
 
-    /// The passage comes from what the viewer may read, decided again by `AccessPolicy` for
-    /// this article as it is now: the preview (with the dek), and the rest only with a grant.
     /// Every article staff may mean by these words: published ones through the index (the whole
     /// text for editors and above, who may open any article; for authors and contributors,
     /// only what any reader may read), and drafts and scheduled ones, never in the index, by
@@ -66,18 +65,27 @@ struct Search: Sendable {
         return published.hits.map(\.articleID) + drafts
     }
 
-    private func snippet(of article: Article, hit: SearchHit, audience: SearchAudience, query: SearchQuery) async throws -> String {
-        guard case .reader(let viewer) = audience else { return "" }
+    /// The passage comes from what the viewer may read: the preview (with the dek), and the
+    /// rest only with the gated text `AccessPolicy` granted.
+    private func snippet(of article: Article, gatedText: GatedText?, audience: SearchAudience, query: SearchQuery) -> String {
+        guard case .reader = audience else { return "" }
         // A snippet is two lines: the first pages of a long report are enough to find them in.
         var text = article.dek + "\n"
         text += ReadableText.prefix(of: article.previewHTML, limit: SearchSnippet.longestSource - text.unicodeScalars.count)
-        if hit.part == .full {
-            let access = AccessPolicy.decide(article: article, viewer: viewer, meter: .none)
-            if let rest = try await article.gatedText(for: access, on: database), !rest.html.isEmpty {
-                text += "\n" + ReadableText.prefix(of: rest.html, limit: SearchSnippet.longestSource - text.unicodeScalars.count)
-            }
+        if let rest = gatedText, !rest.html.isEmpty {
+            text += "\n" + ReadableText.prefix(of: rest.html, limit: SearchSnippet.longestSource - text.unicodeScalars.count)
         }
         return SearchSnippet.passage(of: text, marking: query)
+    }
+
+    /// The gated text of each hit on its whole text, decided again by `AccessPolicy` for the
+    /// article as it is now; none for staff, who get no snippets, or for a hit on the preview.
+    private func readableGatedTexts(_ hits: [SearchHit], articles: [UUID: Article], audience: SearchAudience) async throws -> [UUID: GatedText] {
+        guard case .reader(let viewer) = audience else { return [:] }
+        let decisions = hits.filter { $0.part == .full }.compactMap { hit in
+            articles[hit.articleID].map { (article: $0, access: AccessPolicy.decide(article: $0, viewer: viewer, meter: .none)) }
+        }
+        return try await Article.gatedTexts(decisions, on: database)
     }
 
     private func load(_ ids: [UUID]) async throws -> [UUID: Article] {

@@ -36,15 +36,18 @@ struct SearchIndexing: Sendable {
     }
 
     /// Files every published article again, a batch per transaction, reporting `(done, total)`
-    /// after each, then takes out what is no longer published. Readers search the old rows
+    /// after each, then (`tidying`) takes out what is no longer published and tidies the index. Readers search the old rows
     /// of each article until its batch lands: the index is never empty meanwhile.
-    func rebuild(batchSize: Int = 1000, progress: @Sendable (Int, Int) -> Void = { _, _ in }) async throws -> Int {
+    func rebuild(
+        batchSize: Int = 1000, progress: @Sendable (Int, Int) -> Void = { _, _ in }, tidying: @Sendable () -> Void = {}
+    ) async throws -> Int {
         let total = try await Article.query(on: database).filter(\.$status == .published).count()
         let done: Int
         progress(0, total)
         try await index.beginRebuild(on: sql)
         do {
             done = try await fileAll(batchSize: batchSize, total: total, progress: progress)
+            tidying()
             try await index.prune(on: sql)
         } catch {
             try? await index.endRebuild(completed: false, on: sql)
@@ -76,12 +79,17 @@ struct SearchIndexing: Sendable {
     }
 
     /// Fills the index when it is empty but articles are published: the first start after an
-    /// upgrade that brought search, or after a restore that left the index out.
+    /// upgrade that brought search, or after a restore that left the index out. Otherwise puts
+    /// back the index's upkeep, in case a rebuild was killed.
     func fillIfEmpty(logger: Logger) async throws {
         let filed = try await sql.raw("SELECT count(*) AS total FROM search_documents").first()
         guard try SearchSQL.total(filed) == 0,
               try await Article.query(on: database).filter(\.$status == .published).count() > 0
-        else { return }
+        else {
+            // A rebuild that was killed left the index kept as for a rebuild (FTS5 merging off).
+            try await index.endRebuild(completed: false, on: sql)
+            return
+        }
         logger.notice("search.index.filling")
         do {
             let count = try await rebuild()
@@ -101,15 +109,19 @@ struct SearchIndexing: Sendable {
     }
 
     /// The published articles among `ids` with their names and texts, read with one query per
-    /// table and joined here: Fluent's eager loading matches children to parents pair by pair,
-    /// which a rebuild's batches of a thousand articles would feel.
+    /// table, only the columns the index needs, and joined here: a rebuild reads every
+    /// article, and Fluent's models (decoded field by field through reflection, children
+    /// matched to parents pair by pair) cost more than the reading.
     private static func sources(_ ids: [UUID], on db: any Database) async throws -> [SearchDocument.Source] {
-        let articles = try await Article.query(on: db).filter(\.$id ~~ ids).filter(\.$status == .published).all()
-        let published = articles.compactMap(\.id)
-        guard !published.isEmpty else { return [] }
         let sql = db as! any SQLDatabase
-        let texts = try await ArticleText.query(on: db).filter(\.$article.$id ~~ published).all()
-        let textByArticle = Dictionary(texts.map { ($0.$article.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let articles = try await sql.raw("""
+            SELECT id, edition, kind, visibility, published_at, title, dek, preview_html, has_gated_text FROM articles
+            WHERE id IN (\(binds: ids)) AND status = \(bind: ArticleStatus.published.rawValue) AND published_at IS NOT NULL
+            """).all()
+        guard !articles.isEmpty else { return [] }
+        let published = try articles.map { try $0.decode(column: "id", as: UUID.self) }
+        let gated = try articles.filter { try $0.decode(column: "has_gated_text", as: Bool.self) }.map { try $0.decode(column: "id", as: UUID.self) }
+        let restByArticle = try await Article.searchableRestHTML(of: gated, on: db)
         let topicLinks = try await sql.raw("SELECT article_id, topic_id FROM \(ident: ArticleTopic.schema) WHERE article_id IN (\(binds: published))").all()
             .map { (article: try $0.decode(column: "article_id", as: UUID.self), topic: try $0.decode(column: "topic_id", as: UUID.self)) }
         let authorLinks = try await sql.raw("""
@@ -122,20 +134,19 @@ struct SearchIndexing: Sendable {
         let authorNames = Dictionary(authors.compactMap { author in author.id.map { ($0, author.name) } }, uniquingKeysWith: { first, _ in first })
         let topicsByArticle = Dictionary(grouping: topicLinks, by: \.article)
         let authorsByArticle = Dictionary(grouping: authorLinks, by: \.article)
-        var sources: [SearchDocument.Source] = []
-        for article in articles {
-            guard let id = article.id, let publishedAt = article.publishedAt else { continue }
-            article.$text.value = textByArticle[id]
+        return try zip(articles, published).map { row, id in
             let topicIDs = (topicsByArticle[id] ?? []).map(\.topic)
             let authorIDs = (authorsByArticle[id] ?? []).map(\.author)
-            sources.append(SearchDocument.Source(
-                articleID: id, edition: article.edition, kind: article.kind, visibility: article.visibility, publishedAt: publishedAt,
-                title: article.title, names: topicIDs.flatMap { topicNames[$0] ?? [] } + authorIDs.compactMap { authorNames[$0] },
+            return SearchDocument.Source(
+                articleID: id, edition: try row.decode(column: "edition", as: String.self),
+                kind: try row.decode(column: "kind", as: ArticleKind.self), visibility: try row.decode(column: "visibility", as: Visibility.self),
+                publishedAt: try row.decode(column: "published_at", as: Date.self), title: try row.decode(column: "title", as: String.self),
+                names: topicIDs.flatMap { topicNames[$0] ?? [] } + authorIDs.compactMap { authorNames[$0] },
                 topicIDs: topicIDs, authorIDs: authorIDs,
-                dek: article.dek, previewHTML: article.previewHTML, restHTML: try await article.searchableRestHTML(on: db)
-            ))
+                dek: try row.decode(column: "dek", as: String.self), previewHTML: try row.decode(column: "preview_html", as: String.self),
+                restHTML: restByArticle[id] ?? ""
+            )
         }
-        return sources
     }
 
     /// Folding a batch's words is most of a rebuild's work, and each article's is its own:

@@ -1,4 +1,5 @@
 import Foundation
+import Mustache
 
 /// The search page's view model.
 struct SearchPageModel {
@@ -45,6 +46,63 @@ struct SearchPageModel {
     let filtersOpen: Bool
     let searched: Bool
     let pagination: ListingPageModel.Pagination?
+}
+
+/// Named lookups for the template instead of reflection (see `LayoutModel`'s).
+extension SearchPageModel: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "layout": layout
+        case "actionURL": actionURL
+        case "label": label
+        case "text": text
+        case "error": error as Any
+        case "intro": intro as Any
+        case "countText": countText as Any
+        case "noneText": noneText as Any
+        case "results": results
+        case "suggestions": suggestions
+        case "hasSuggestions": hasSuggestions
+        case "kinds": kinds
+        case "topics": topics
+        case "authors": authors
+        case "from": from
+        case "to": to
+        case "filtersOpen": filtersOpen
+        case "searched": searched
+        case "pagination": pagination as Any
+        default: nil
+        }
+    }
+}
+
+extension SearchPageModel.Result: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "url": url
+        case "titleHTML": titleHTML
+        case "snippetHTML": snippetHTML
+        case "kindLabel": kindLabel
+        case "byline": byline
+        case "datetime": datetime
+        case "dateText": dateText
+        case "badge": badge as Any
+        case "lang": lang
+        case "dir": dir
+        default: nil
+        }
+    }
+}
+
+extension SearchPageModel.Option: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "value": value
+        case "label": label
+        case "selected": selected
+        default: nil
+        }
+    }
 }
 
 extension SitePages {

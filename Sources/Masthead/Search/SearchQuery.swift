@@ -27,16 +27,37 @@ struct SearchQuery: Equatable, Sendable {
         terms = Self.parse(typed)
     }
 
-    /// Every token with whether it matches as a prefix: what a snippet highlights.
-    var highlights: [(token: String, prefix: Bool)] {
-        terms.flatMap { term -> [(token: String, prefix: Bool)] in
+    /// Every token with whether it matches as a prefix and the place of its term in the
+    /// query: what a snippet highlights.
+    var highlights: [(token: String, prefix: Bool, term: Int)] {
+        terms.enumerated().flatMap { place, term -> [(token: String, prefix: Bool, term: Int)] in
             switch term {
             case .word(let token, let prefix, let alternatives):
-                [(token, prefix)] + alternatives.map { ($0, false) }
+                [(token, prefix, place)] + alternatives.map { ($0, false, place) }
             case .phrase(let tokens):
-                tokens.map { ($0, false) }
+                tokens.map { ($0, false, place) }
             }
         }
+    }
+
+    /// The words typed as prefixes (the last word, while the reader may still be typing it).
+    var prefixes: [String] {
+        terms.compactMap { term in
+            guard case .word(let token, true, _) = term else { return nil }
+            return token
+        }
+    }
+
+    /// The same query with each prefix that `words` knows replaced by the whole words it
+    /// begins, any of which matches: the same matches, for an index that finds words by name
+    /// faster than by their beginning.
+    func replacingPrefixes(with words: [String: [String]]) -> SearchQuery {
+        var replaced = self
+        replaced.terms = terms.map { term in
+            guard case .word(let token, true, let alternatives) = term, let whole = words[token], !whole.isEmpty else { return term }
+            return .word(token, prefix: false, alternatives: whole.filter { $0 != token } + alternatives)
+        }
+        return replaced
     }
 
     /// The same query with each word that is not a known name widened to the names one typo away.

@@ -6,25 +6,48 @@ import Foundation
 enum SearchSnippet {
     /// About two lines of a result.
     static let words = 32
-    /// How much of an article's readable text a snippet is looked for in.
-    static let longestSource = 40_000
+    /// How much of an article's readable text a snippet is looked for in: about a thousand
+    /// words. Every word of it is split and folded for each of a page's twenty results.
+    static let longestSource = 6_000
     /// Words shown before the first match, so that it reads in context.
     private static let lead = 6
 
     /// The passage of `text` with the most searched words, escaped, matches in `<mark>`.
+    /// Reading stops at the first passage that holds a match for every term searched for: no
+    /// later one says more, and most results have it in their first lines.
     static func passage(of text: String, marking query: SearchQuery) -> String {
-        let words = SearchText.words(text)
-        guard !words.isEmpty else { return "" }
         let highlights = query.highlights
-        let matched = words.map { matches($0.token, highlights) }
+        let termCount = min(64, (highlights.map(\.term).max() ?? 0) + 1)
+        let everyTerm: UInt64 = termCount == 64 ? .max : (1 << UInt64(termCount)) - 1
+        var words: [SearchText.Word] = []
+        var hits: [UInt64] = []
         var best = (start: 0, count: 0)
-        for index in matched.indices where matched[index] {
-            let start = max(0, index - lead)
-            let count = matched[start..<min(words.count, start + Self.words)].filter { $0 }.count
+        var waiting: [Int] = []
+        var complete = false
+        // Weighs the passage starting at `start` with the words read so far.
+        func weigh(_ start: Int) {
+            let passage = hits[start..<min(hits.count, start + Self.words)]
+            let count = passage.count { $0 != 0 }
             if count > best.count { best = (start, count) }
+            if passage.reduce(0, |) == everyTerm { complete = true }
         }
-        let end = min(words.count, best.start + Self.words)
-        let html = marked(text, words: Array(words[best.start..<end]), matched: Array(matched[best.start..<end]))
+        SearchText.forEachWord(in: text) { word in
+            words.append(word)
+            // Once the passage is found, one word past it says that text follows.
+            if complete, words.count > best.start + Self.words { return false }
+            let hit = terms(matching: word.token, highlights)
+            hits.append(hit)
+            if hit != 0, !complete { waiting.append(max(0, hits.count - 1 - lead)) }
+            while let start = waiting.first, hits.count >= start + Self.words {
+                waiting.removeFirst()
+                weigh(start)
+            }
+            return true
+        }
+        waiting.forEach(weigh)
+        guard !words.isEmpty else { return "" }
+        let end = min(hits.count, best.start + Self.words)
+        let html = marked(text, words: Array(words[best.start..<end]), matched: hits[best.start..<end].map { $0 != 0 })
         return (best.start > 0 ? "… " : "") + html + (end < words.count ? " …" : "")
     }
 
@@ -33,7 +56,7 @@ enum SearchSnippet {
         let words = SearchText.words(text)
         guard !words.isEmpty else { return HTMLText.escape(text) }
         let highlights = query.highlights
-        let html = marked(text, words: words, matched: words.map { matches($0.token, highlights) })
+        let html = marked(text, words: words, matched: words.map { terms(matching: $0.token, highlights) != 0 })
         return HTMLText.escape(String(text[..<words[0].range.lowerBound])) + html
             + HTMLText.escape(String(text[words[words.count - 1].range.upperBound...]))
     }
@@ -48,7 +71,12 @@ enum SearchSnippet {
         return html
     }
 
-    private static func matches(_ token: String, _ highlights: [(token: String, prefix: Bool)]) -> Bool {
-        highlights.contains { $0.prefix ? token.hasPrefix($0.token) : token == $0.token }
+    /// The terms a word matches, one bit per term (the 64th stands for any after it).
+    private static func terms(matching token: String, _ highlights: [(token: String, prefix: Bool, term: Int)]) -> UInt64 {
+        var bits: UInt64 = 0
+        for highlight in highlights where highlight.prefix ? token.hasPrefix(highlight.token) : token == highlight.token {
+            bits |= 1 << UInt64(min(highlight.term, 63))
+        }
+        return bits
     }
 }

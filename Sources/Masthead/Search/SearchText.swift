@@ -24,58 +24,120 @@ enum SearchText {
     /// The tokens of `text` joined by spaces: the form handed to either database's full-text
     /// parser, which then only has to split on spaces.
     static func indexable(_ text: String) -> String {
-        tokens(text).joined(separator: " ")
+        indexableWords(of: text, markup: false)
     }
 
     /// The words of an HTML fragment in indexable form: tags and character references part
     /// words, and no regular expression or intermediate text is needed (a full reindex reads
     /// every article's body).
     static func indexable(html: String) -> String {
-        var tokens: [String] = []
-        var word = String.UnicodeScalarView()
-        var inTag = false, inReference = false
-        func flush() {
-            if !word.isEmpty, let token = normalize(word: String(word)) { tokens.append(token) }
-            word = String.UnicodeScalarView()
-        }
-        for scalar in html.unicodeScalars {
-            if inTag {
-                if scalar == ">" { inTag = false }
-                continue
+        indexableWords(of: html, markup: true)
+    }
+
+    /// One pass over the UTF-8 bytes. ASCII letters and digits, most of an English archive,
+    /// are lowered and copied byte by byte; only a word with other letters in it is made a
+    /// `String` and folded by `normalize(word:)`. The result is `tokens(text)` joined by spaces.
+    private static func indexableWords(of text: String, markup: Bool) -> String {
+        var text = text
+        return text.withUTF8 { bytes in
+            var output: [UInt8] = []
+            output.reserveCapacity(bytes.count)
+            var word: [UInt8] = []
+            var wordIsASCII = true
+            var inTag = false, inReference = false
+            func flush() {
+                guard !word.isEmpty else { return }
+                if wordIsASCII {
+                    if !output.isEmpty { output.append(0x20) }
+                    output.append(contentsOf: word.prefix(longestToken))
+                } else if let token = normalize(word: String(decoding: word, as: UTF8.self)) {
+                    if !output.isEmpty { output.append(0x20) }
+                    output.append(contentsOf: token.utf8)
+                }
+                word.removeAll(keepingCapacity: true)
+                wordIsASCII = true
             }
-            if inReference {
-                if scalar == ";" { inReference = false; continue }
-                if scalar == "#" || (scalar.isASCII && (scalar.properties.isAlphabetic || scalar.properties.numericType != nil)) { continue }
+            var index = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                guard byte >= 0x80 else {
+                    index += 1
+                    if inTag {
+                        if byte == UInt8(ascii: ">") { inTag = false }
+                        continue
+                    }
+                    if inReference {
+                        if byte == UInt8(ascii: ";") { inReference = false; continue }
+                        if byte == UInt8(ascii: "#") || isASCIILetterOrDigit(byte) { continue }
+                        inReference = false
+                    }
+                    if markup, byte == UInt8(ascii: "<") {
+                        flush()
+                        inTag = true
+                    } else if markup, byte == UInt8(ascii: "&") {
+                        flush()
+                        inReference = true
+                    } else if isASCIILetterOrDigit(byte) {
+                        word.append(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte)
+                    } else {
+                        flush()
+                    }
+                    continue
+                }
+                let length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : 2
+                let end = min(index + length, bytes.count)
+                defer { index = end }
+                if inTag { continue }
                 inReference = false
+                var value = UInt32(byte) & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07)
+                for continuation in bytes[(index + 1)..<end] { value = value << 6 | UInt32(continuation & 0x3F) }
+                if let scalar = Unicode.Scalar(value), isWordScalar(scalar) {
+                    word.append(contentsOf: bytes[index..<end])
+                    wordIsASCII = false
+                } else {
+                    flush()
+                }
             }
-            switch scalar {
-            case "<": flush(); inTag = true
-            case "&": flush(); inReference = true
-            default:
-                if isWordScalar(scalar) { word.append(scalar) } else { flush() }
-            }
+            flush()
+            return String(decoding: output, as: UTF8.self)
         }
-        flush()
-        return tokens.joined(separator: " ")
+    }
+
+    private static func isASCIILetterOrDigit(_ byte: UInt8) -> Bool {
+        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+            || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
     }
 
     /// Each word of `text` with its place in the original, for highlighting what matched.
     static func words(_ text: String) -> [Word] {
         var words: [Word] = []
+        forEachWord(in: text) { word in
+            words.append(word)
+            return true
+        }
+        return words
+    }
+
+    /// Hands each word of `text` to `body` in order, until `body` returns false: a snippet
+    /// stops reading once it has found its passage.
+    static func forEachWord(in text: String, _ body: (Word) -> Bool) {
         let scalars = text.unicodeScalars
         var start: String.Index?
         var index = scalars.startIndex
+        func handOver(_ range: Range<String.Index>) -> Bool {
+            guard let token = normalize(word: text[range]) else { return true }
+            return body(Word(range: range, token: token))
+        }
         while index < scalars.endIndex {
             let inWord = isWordScalar(scalars[index])
             if inWord, start == nil { start = index }
             if !inWord, let wordStart = start {
-                append(wordStart..<index, of: text, to: &words)
+                guard handOver(wordStart..<index) else { return }
                 start = nil
             }
             index = scalars.index(after: index)
         }
-        if let wordStart = start { append(wordStart..<scalars.endIndex, of: text, to: &words) }
-        return words
+        if let wordStart = start { _ = handOver(wordStart..<scalars.endIndex) }
     }
 
     /// The indexed form of one word, or nil when nothing searchable is left of it.
@@ -110,20 +172,16 @@ enum SearchText {
 
     /// The same folding for a word wholly in the Arabic block (Arabic, Persian), without
     /// Foundation's decomposition, which costs more than the rest of indexing together; nil
-    /// for any other word. The hamza and madda forms decompose to their carrier letters.
+    /// for any other word. Each letter is looked up in `arabicBlock`.
     private static func foldedArabicScript(_ word: some StringProtocol) -> String? {
         var folded = String.UnicodeScalarView()
+        var count = 0
         for scalar in word.unicodeScalars {
             switch scalar.value {
             case 0x0600...0x06FF:
-                if let digit = asciiDigit(scalar) {
-                    folded.append(digit)
-                } else if let carrier = hamzaCarriers[scalar] {
-                    folded.append(carrier)
-                } else if let replacement = letterFolds[scalar] {
-                    folded.append(contentsOf: replacement.unicodeScalars)
-                } else if scalar != tatweel, scalar.properties.generalCategory != .nonspacingMark, scalar.properties.generalCategory != .format {
-                    folded.append(scalar)
+                if count < longestToken, let kept = arabicBlock[Int(scalar.value - 0x0600)] {
+                    folded.append(kept)
+                    count += 1
                 }
             case 0x200C, 0x200D:
                 continue
@@ -131,9 +189,21 @@ enum SearchText {
                 return nil
             }
         }
-        guard !folded.isEmpty else { return "" }
-        if folded.count > longestToken { folded = String.UnicodeScalarView(folded.prefix(longestToken)) }
         return String(folded)
+    }
+
+    /// What each letter of the Arabic block (U+0600 to U+06FF) folds to, nil for those dropped
+    /// (marks, tatweel, format characters): the general rules, worked out once. The hamza and
+    /// madda forms decompose to their carrier letters.
+    private static let arabicBlock: [Unicode.Scalar?] = (0x0600...0x06FF).map { value in
+        let scalar = Unicode.Scalar(UInt32(value))!
+        if let digit = asciiDigit(scalar) { return digit }
+        if let carrier = hamzaCarriers[scalar] { return carrier }
+        if let replacement = letterFolds[scalar] { return replacement.unicodeScalars.first }
+        switch scalar.properties.generalCategory {
+        case .nonspacingMark, .format: return nil
+        default: return scalar == tatweel ? nil : scalar
+        }
     }
 
     private static let hamzaCarriers: [Unicode.Scalar: Unicode.Scalar] = [
@@ -141,13 +211,10 @@ enum SearchText {
         "\u{06C0}": "\u{0647}", "\u{06C2}": "\u{0647}", "\u{06D3}": "\u{064A}",
     ]
 
-    private static func append(_ range: Range<String.Index>, of text: String, to words: inout [Word]) {
-        if let token = normalize(word: text[range]) { words.append(Word(range: range, token: token)) }
-    }
-
     /// Letters, digits and the marks within words; the joiners Persian and Arabic write inside
     /// a word (ZWNJ, ZWJ) keep it one word.
     private static func isWordScalar(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.isASCII { return isASCIILetterOrDigit(UInt8(scalar.value)) }
         if scalar == zeroWidthNonJoiner || scalar == zeroWidthJoiner { return true }
         switch scalar.properties.generalCategory {
         case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
@@ -190,11 +257,15 @@ enum SearchText {
 
     /// Arabic joins the article and some prepositions to the noun; readers search for the noun.
     /// The longest prefix goes first, and a short word keeps its letters.
-    private static let arabicArticles = ["\u{0648}\u{0627}\u{0644}", "\u{0628}\u{0627}\u{0644}", "\u{0643}\u{0627}\u{0644}", "\u{0641}\u{0627}\u{0644}", "\u{0644}\u{0644}", "\u{0627}\u{0644}"]
+    private static let arabicArticles: [[Unicode.Scalar]] = ["\u{0648}\u{0627}\u{0644}", "\u{0628}\u{0627}\u{0644}", "\u{0643}\u{0627}\u{0644}", "\u{0641}\u{0627}\u{0644}", "\u{0644}\u{0644}", "\u{0627}\u{0644}"]
+        .map { Array($0.unicodeScalars) }
 
+    /// Compared letter by letter: the token is already folded, so no other spelling of the
+    /// article can be left to find.
     private static func withoutArabicArticle(_ token: String) -> String {
-        for article in arabicArticles where token.hasPrefix(article) {
-            let rest = token.unicodeScalars.dropFirst(article.unicodeScalars.count)
+        let scalars = token.unicodeScalars
+        for article in arabicArticles where scalars.starts(with: article) {
+            let rest = scalars.dropFirst(article.count)
             if rest.count >= 3 { return String(String.UnicodeScalarView(rest)) }
         }
         return token

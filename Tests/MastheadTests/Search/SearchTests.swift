@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import SQLKit
 import Testing
 import Vapor
 @testable import Masthead
@@ -94,6 +95,34 @@ struct SearchTests {
 
             _ = try await editor.update(try article.requireID(), draft, action: .unpublish, by: staff)
             #expect(try await Self.search(site, "/search", "axolotls").paths.isEmpty)
+        }
+    }
+
+    @Test("a word still being typed finds the articles with any word it begins, also when the list of known words lacks them", arguments: TestDatabase.available)
+    func prefixesWhileTyping(database: TestDatabase) async throws {
+        try await withSite(on: database) { site in
+            let staff = try await Newsroom.hire(site, .editor)
+            let author = try #require(try await Author.query(on: site.app.db).first())
+            let editor = ArticleEditor(database: site.app.db, previewParagraphs: 3, editionCodes: ["en", "ar"], now: Date())
+            var slugs: [String] = []
+            for (title, word) in [("Fishing on the Shatt", "zebrafishery"), ("A lab in Mosul", "Zebrafinches")] {
+                var draft = ArticleDraft.empty(edition: "en")
+                draft.title = title
+                draft.body = "A paragraph about \(word).\n\nA second."
+                draft.authorIDs = [try author.requireID()]
+                let article = try await editor.create(draft, action: .publish, by: staff)
+                slugs.append("/articles/\(article.slug)")
+            }
+            #expect(Set(try await Self.search(site, "/search", "zebraf").paths) == Set(slugs))
+            #expect(try await Self.search(site, "/search", "Zebrafis").paths == [slugs[0]])
+            #expect(try await Self.search(site, "/search", "zebrafin").paths == [slugs[1]])
+            #expect(try await Self.search(site, "/search", "zebrafin ").paths.isEmpty, "a finished word is matched whole")
+
+            if database == .sqlite {
+                try await (site.app.db as! any SQLDatabase).raw("DELETE FROM search_terms").run()
+                #expect(Set(try await Self.search(site, "/search", "zebraf").paths) == Set(slugs))
+                #expect(try await Self.search(site, "/search", "zebrafin").paths == [slugs[1]])
+            }
         }
     }
 

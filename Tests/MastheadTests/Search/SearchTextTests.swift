@@ -53,6 +53,22 @@ struct SearchTextTests {
         #expect(SearchText.indexable(html: html) == "iraq s water مياه in 2026 suleymani said")
     }
 
+    @Test("a text in indexable form is its words as the index holds them, in order, parted by spaces")
+    func indexableIsTheTokens() {
+        let texts = [
+            "DİYARBAKIR'da Irak ile IŞİD: ılık İstanbul",
+            "Qassem Soleimani & the PMF <2026> — Süleymani’s \"Haşdi Şabi\"",
+            "الحَشْدُ الشَّعْبِيُّ والعراق ١٤٤٥ هـ",
+            "می‌خواهد کشاورزی ایران ۱۴۰۵",
+            String(repeating: "a", count: 70) + " " + String(repeating: "é", count: 70),
+            "naïve café ßtraße Øresund 🇮🇶 emoji👍 x\u{0301}y e\u{0308}",
+            "tab\tnew\nline  ",
+        ]
+        for text in texts {
+            #expect(SearchText.indexable(text) == SearchText.tokens(text).joined(separator: " "), "\(text)")
+        }
+    }
+
     @Test("Arabic and Persian words fold the same on the fast path as through full decomposition")
     func arabicFastPathMatchesDecomposition() {
         for word in ["أَحْمَد", "إسلام", "آب", "مسؤول", "رئيس", "خانهٔ", "کشاورزی", "می‌خواهد", "العـــراق", "٢٠٢٦", "ۓ"] {
@@ -116,5 +132,17 @@ struct SearchTextTests {
         #expect(snippet.contains("<mark>border</mark>"))
         #expect(!snippet.contains("Opening"))
         #expect(SearchSnippet.marked("“Iraq's water”", query: try SearchQuery("water ")) == "“Iraq's <mark>water</mark>”")
+    }
+
+    @Test("a snippet is the first passage with every searched term, and a passage with only some of them gives way to one with all")
+    func snippetsPreferEveryTerm() throws {
+        let filler = String(repeating: "filler ", count: 60)
+        let text = "Water rose early. " + filler + "Water at the border, water everywhere, water. " + filler + "Tail."
+        let one = SearchSnippet.passage(of: text, marking: try SearchQuery("water "))
+        #expect(one.hasPrefix("<mark>Water</mark> rose early."))
+        #expect(one.hasSuffix(" …"))
+        let both = SearchSnippet.passage(of: text, marking: try SearchQuery("water border "))
+        #expect(both.contains("<mark>Water</mark> at the <mark>border</mark>"))
+        #expect(!both.contains("rose early"))
     }
 }

@@ -1,0 +1,51 @@
+import Foundation
+import Mustache
+import Testing
+@testable import Masthead
+
+/// The models that name their fields for the templates instead of leaving them to reflection
+/// must name every field, with the value reflection would find.
+@Suite("Template lookups by name")
+struct MustacheLookupTests {
+    @Test("the layout names every field it has")
+    func layout() {
+        expectSameAsReflection(Self.layout)
+    }
+
+    @Test("the search page, its results and its filter options name every field they have")
+    func searchPage() {
+        let option = SearchPageModel.Option(value: "news", label: "News", selected: true)
+        let result = SearchPageModel.Result(
+            url: "/news/a", titleHTML: "<mark>Water</mark>", snippetHTML: "… water …", kindLabel: "News", byline: "A. Writer",
+            datetime: "2026-12-01", dateText: "1 December 2026", badge: nil, lang: "en", dir: "ltr"
+        )
+        let page = SearchPageModel(
+            layout: Self.layout, actionURL: "/search", label: "Search", text: "water", error: nil, intro: nil, countText: "2 results",
+            noneText: nil, results: [result], suggestions: [], hasSuggestions: false, kinds: [option], topics: [], authors: [],
+            from: "", to: "", filtersOpen: false, searched: true, pagination: nil
+        )
+        expectSameAsReflection(option)
+        expectSameAsReflection(result)
+        expectSameAsReflection(page)
+    }
+
+    private func expectSameAsReflection(_ value: some MustacheParent, sourceLocation: SourceLocation = #_sourceLocation) {
+        let fields = Mirror(reflecting: value).children.compactMap { child in child.label.map { ($0, child.value) } }
+        #expect(!fields.isEmpty, sourceLocation: sourceLocation)
+        for (name, reflected) in fields {
+            let named = value.child(named: name)
+            #expect(named != nil, "\(name) is not named", sourceLocation: sourceLocation)
+            #expect(named.map { String(describing: $0) } == String(describing: reflected), "\(name)", sourceLocation: sourceLocation)
+        }
+    }
+
+    private static let layout = LayoutModel(
+        lang: "en", dir: "ltr", documentTitle: "Search | The Outlet", description: "Search the archive", canonicalURL: nil, noindex: true,
+        siteName: "The Outlet", logo: nil, homeURL: "/", stylesheet: "/assets/site.css", favicon: "/assets/favicon.svg", bodyClass: "page-search",
+        nav: [.init(label: "News", url: "/news", current: false)], account: .init(label: "Sign in", url: "/account/sign-in", current: false),
+        editions: [.init(name: "English", code: "en", url: "/", current: true)], alternates: [.init(hreflang: "ar", url: "/ar/")],
+        feeds: [.init(type: "application/rss+xml", title: "News", url: "/feed.xml")], meta: [.init(attribute: "name", name: "robots", content: "noindex")],
+        jsonLD: [], t: ["search_title": "Search"], copyright: "© The Outlet", newslettersURL: "/newsletters", searchURL: "/search",
+        openSearchURL: "/opensearch.xml", openSearchTitle: "The Outlet", searchText: "water"
+    )
+}
