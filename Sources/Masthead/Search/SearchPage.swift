@@ -56,10 +56,10 @@ extension SearchPageModel: MustacheParent {
         case "actionURL": actionURL
         case "label": label
         case "text": text
-        case "error": error as Any
-        case "intro": intro as Any
-        case "countText": countText as Any
-        case "noneText": noneText as Any
+        case "error": error
+        case "intro": intro
+        case "countText": countText
+        case "noneText": noneText
         case "results": results
         case "suggestions": suggestions
         case "hasSuggestions": hasSuggestions
@@ -70,7 +70,7 @@ extension SearchPageModel: MustacheParent {
         case "to": to
         case "filtersOpen": filtersOpen
         case "searched": searched
-        case "pagination": pagination as Any
+        case "pagination": pagination
         default: nil
         }
     }
@@ -86,7 +86,7 @@ extension SearchPageModel.Result: MustacheParent {
         case "byline": byline
         case "datetime": datetime
         case "dateText": dateText
-        case "badge": badge as Any
+        case "badge": badge
         case "lang": lang
         case "dir": dir
         default: nil

@@ -89,7 +89,8 @@ struct PageHead {
 /// Named lookups for the templates, which would otherwise find each field by reflection: on
 /// pages rendered per request (search results, the account) that was a tenth of their time.
 /// A field missing here is missing from the templates; `MustacheLookupTests` compares each
-/// with its reflection.
+/// with its reflection. An optional is handed over as itself, so that nil is no value (as
+/// reflection unwraps it), not a value that holds nil and renders as "nil".
 extension LayoutModel: MustacheParent {
     func child(named name: String) -> Any? {
         switch name {
@@ -97,10 +98,10 @@ extension LayoutModel: MustacheParent {
         case "dir": dir
         case "documentTitle": documentTitle
         case "description": description
-        case "canonicalURL": canonicalURL as Any
+        case "canonicalURL": canonicalURL
         case "noindex": noindex
         case "siteName": siteName
-        case "logo": logo as Any
+        case "logo": logo
         case "homeURL": homeURL
         case "stylesheet": stylesheet
         case "favicon": favicon
