@@ -34,8 +34,8 @@ struct SQLiteSearchIndex: SearchIndex {
         try await listTerms(of: documents, on: database)
     }
 
-    /// Adds the documents' words to `search_terms`. Words are never taken out: one no article
-    /// holds any more only widens a prefix by a word that matches nothing.
+    /// Adds the documents' words to `search_terms`. Words are taken out only by a rebuild: one
+    /// no article holds any more only widens a prefix by a word that matches nothing.
     private func listTerms(of documents: [SearchDocument], on database: any SQLDatabase) async throws {
         var terms = Set<Substring>()
         for document in documents {
@@ -79,6 +79,17 @@ struct SQLiteSearchIndex: SearchIndex {
         try await setMerging(automerge: 4, crisismerge: 16, on: database)
         guard completed else { return }
         for table in Self.tables { try await database.raw("INSERT INTO \(unsafeRaw: table)(\(unsafeRaw: table)) VALUES ('optimize')").run() }
+        try await relistTerms(on: database)
+    }
+
+    /// The word list made again from what the index now holds (its words column, through
+    /// `fts5vocab`): words of articles since unpublished or changed are gone. Between the two
+    /// statements the list is empty, and every prefix is matched by FTS5 itself meanwhile.
+    private func relistTerms(on database: any SQLDatabase) async throws {
+        try await database.raw("CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_fts_vocabulary USING fts5vocab(main, search_fts, col)").run()
+        try await database.raw("DELETE FROM search_terms").run()
+        try await database.raw("INSERT OR IGNORE INTO search_terms (term) SELECT term FROM temp.search_fts_vocabulary WHERE col = 'words'").run()
+        try await database.raw("DROP TABLE temp.search_fts_vocabulary").run()
     }
 
     private func setMerging(automerge: Int, crisismerge: Int, on database: any SQLDatabase) async throws {
@@ -108,7 +119,8 @@ struct SQLiteSearchIndex: SearchIndex {
     private static let mostWordsPerPrefix = 64
 
     /// The listed words each longer prefix begins. A prefix with none listed, or too many, is
-    /// left out and FTS5 matches it itself, so an incomplete list never loses a match.
+    /// left out and FTS5 matches it itself. Every filing lists its words in the same
+    /// transaction, so the list holds every word the index does.
     private static func words(beginning prefixes: [String], on database: any SQLDatabase) async throws -> [String: [String]] {
         var words: [String: [String]] = [:]
         for prefix in Set(prefixes) where prefix.unicodeScalars.count > longestIndexedPrefix {

@@ -125,6 +125,14 @@ struct SearchTests {
                 try await (site.app.db as! any SQLDatabase).raw("DELETE FROM search_terms").run()
                 #expect(Set(try await Self.search(site, "/search", "zebraf").paths) == Set(slugs))
                 #expect(try await Self.search(site, "/search", "zebrafin").paths == [slugs[1]])
+
+                // A rebuild lists again exactly the words the index holds.
+                let sql = site.app.db as! any SQLDatabase
+                try await sql.raw("INSERT INTO search_terms (term) VALUES ('zebrafoal')").run()
+                _ = try await SearchIndexing(database: site.app.db).rebuild()
+                let listed = try await sql.raw("SELECT term FROM search_terms WHERE term >= 'zebra' AND term < 'zebrb' ORDER BY term").all()
+                    .map { try $0.decode(column: "term", as: String.self) }
+                #expect(listed == ["zebrafinches", "zebrafishery"])
             }
         }
     }
