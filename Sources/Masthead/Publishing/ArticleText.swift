@@ -72,16 +72,8 @@ extension Article {
     /// article's visibility is still the one the decision saw: the text is read in a second
     /// statement, and an edit that made the article paid in between must not slip through.
     func gatedText(for access: Access, on database: any Database) async throws -> GatedText? {
-        guard case .full(let grant) = access else { return nil }
-        guard let id, grant.articleID == id else { throw ArticleTextMissing(articleID: id) }
-        guard hasGatedText else { return GatedText(articleID: id, html: "") }
-        if let unsavedText { return GatedText(articleID: id, html: unsavedText.restHTML) }
-        let text = try await ArticleText.query(on: database)
-            .join(Article.self, on: \ArticleText.$article.$id == \Article.$id)
-            .filter(\.$article.$id == id)
-            .filter(Article.self, \.$visibility == visibility)
-            .first()
-        return GatedText(articleID: id, html: text?.restHTML ?? "")
+        guard case .full = access else { return nil }
+        return try await Self.gatedTexts([(self, access)], on: database)[try requireID()]
     }
 }
 

@@ -46,6 +46,9 @@ struct PostgresSearchIndex: SearchIndex {
 
     func endRebuild(completed: Bool, on database: any SQLDatabase) async throws {}
 
+    /// PostgreSQL's GIN index answers a prefix (`:*`) as it is.
+    func prepared(_ query: SearchQuery, on database: any SQLDatabase) async throws -> SearchQuery { query }
+
     func newest(_ query: SearchQuery, in field: SearchField, scope: SearchScope, limit: Int, on database: any SQLDatabase) async throws -> [Int64] {
         let column: SQLQueryString = field == .words ? "d.words" : "d.heads"
         let newestSecond = SearchKey.publishedAt(scope.keys.upperBound - 1)

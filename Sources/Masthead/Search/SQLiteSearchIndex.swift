@@ -101,9 +101,12 @@ struct SQLiteSearchIndex: SearchIndex {
 
     private static let tables = ["search_fts", "search_heads"]
 
+    func prepared(_ query: SearchQuery, on database: any SQLDatabase) async throws -> SearchQuery {
+        query.replacingPrefixes(with: try await Self.words(beginning: query.prefixes, on: database))
+    }
+
     func newest(_ query: SearchQuery, in field: SearchField, scope: SearchScope, limit: Int, on database: any SQLDatabase) async throws -> [Int64] {
         let table = field == .words ? "search_fts" : "search_heads"
-        let query = query.replacingPrefixes(with: try await Self.words(beginning: query.prefixes, on: database))
         let match = (field == .words ? "words" : "heads") + " : (" + Self.expression(query) + ") AND facets : (" + Self.facets(scope) + ")"
         let rows = try await database.raw("""
             SELECT rowid AS id FROM \(unsafeRaw: table) WHERE \(unsafeRaw: table) MATCH \(bind: match)

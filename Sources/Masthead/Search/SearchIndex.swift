@@ -21,6 +21,9 @@ protocol SearchIndex: Sendable {
     func beginRebuild(on database: any SQLDatabase) async throws
     /// After it, or after it failed (`completed` false): the index as it should be kept.
     func endRebuild(completed: Bool, on database: any SQLDatabase) async throws
+    /// The query as this index asks it best, the same matches (SQLite widens long prefixes to
+    /// the words they begin): worked out once per search, for both fields.
+    func prepared(_ query: SearchQuery, on database: any SQLDatabase) async throws -> SearchQuery
     /// The keys of the newest rows in scope whose `field` matches, newest first, at most `limit`.
     func newest(_ query: SearchQuery, in field: SearchField, scope: SearchScope, limit: Int, on database: any SQLDatabase) async throws -> [Int64]
 }
@@ -118,8 +121,9 @@ enum SearchRanking {
         guard !query.isEmpty else { return SearchMatches(total: 0, more: false, hits: []) }
         let scope = SearchScope(filters: filters, audience: audience, now: now)
         guard !scope.keys.isEmpty else { return SearchMatches(total: 0, more: false, hits: []) }
-        let text = try await index.newest(query, in: .words, scope: scope, limit: candidates, on: database)
-        let heads = Set(try await index.newest(query, in: .heads, scope: scope, limit: candidates, on: database))
+        let asked = try await index.prepared(query, on: database)
+        let text = try await index.newest(asked, in: .words, scope: scope, limit: candidates, on: database)
+        let heads = Set(try await index.newest(asked, in: .heads, scope: scope, limit: candidates, on: database))
         let ranked = Set(text).union(heads).map { key in
             (key: key, score: recency(SearchKey.publishedAt(key), now: now) * (heads.contains(key) ? headsBoost : 1))
         }.sorted { $0.score != $1.score ? $0.score > $1.score : $0.key > $1.key }
