@@ -24,6 +24,8 @@ public enum StaffPolicy {
         case manageNewsletters
         /// Make and revoke the keys apps and partners read the Content API with.
         case manageIntegrations
+        /// Rebuild the search index, a long job that loads the database.
+        case rebuildSearchIndex
     }
 
     public static func may(_ role: StaffRole, _ power: Power) -> Bool {
@@ -31,7 +33,7 @@ public enum StaffPolicy {
         case .writeArticles: true
         case .createTopics: role >= .author
         case .manageTopicsAndAuthors, .sendNewsletters: role >= .editor
-        case .manageStaff, .viewMembers, .manageSettings, .viewAuditLog, .grantComplimentaryAccess, .manageNewsletters, .manageIntegrations: role >= .admin
+        case .manageStaff, .viewMembers, .manageSettings, .viewAuditLog, .grantComplimentaryAccess, .manageNewsletters, .manageIntegrations, .rebuildSearchIndex: role >= .admin
         case .manageBilling: role == .owner
         }
     }

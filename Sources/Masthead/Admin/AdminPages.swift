@@ -48,6 +48,7 @@ struct AdminPages: Sendable {
         ("Plans", AdminURL.plans, .manageBilling),
         ("Integrations", AdminURL.integrations, .manageIntegrations),
         ("API tokens", AdminURL.tokens, .writeArticles),
+        ("Search index", AdminURL.searchIndex, .rebuildSearchIndex),
         ("Audit log", AdminURL.audit, .viewAuditLog),
         ("Settings", AdminURL.settings, .manageSettings),
     ]

@@ -43,6 +43,8 @@ struct AdminURL {
         static let cancel: PathComponent = "cancel"
         static let integrations: PathComponent = "integrations"
         static let tokens: PathComponent = "tokens"
+        static let searchIndex: PathComponent = "search-index"
+        static let rebuild: PathComponent = "rebuild"
     }
 
     /// The prefix of every admin address: the scope of the staff cookie, and what robots.txt
@@ -75,6 +77,9 @@ struct AdminURL {
     static func plan(_ id: UUID) -> String { path(Segment.plans, id) }
     static let integrations = path(Segment.integrations)
     static let tokens = path(Segment.tokens)
+    static let searchIndex = path(Segment.searchIndex)
+    static let rebuildSearchIndex = path(Segment.searchIndex, Segment.rebuild)
+    static func cancelSearchRebuild(_ id: UUID) -> String { path(Segment.searchIndex, id, Segment.cancel) }
     static func revokeToken(_ id: UUID) -> String { path(Segment.tokens, id, Segment.revoke) }
     static func revokeIntegration(_ id: UUID) -> String { path(Segment.integrations, id, Segment.revoke) }
     static let newsletters = path(Segment.newsletters)

@@ -80,6 +80,9 @@ public enum MastheadApp {
                 timings: timings
             )
             app.lifecycle.use(PeriodicJob(name: "newsletter", interval: settings.generationPollInterval) { _ in try await deliverer.deliverDue() })
+            app.lifecycle.use(PeriodicJob(name: "search-rebuild", interval: settings.generationPollInterval) { app in
+                try await SearchRebuilds(database: app.db).runDue(logger: app.logger)
+            })
         }
         let csrf = CSRF(key: secret, siteOrigin: settings.publicOrigin)
         app.middleware.use(FormProtection(csrf: csrf))
@@ -168,6 +171,7 @@ public enum MastheadApp {
         EditionsController(admin: admin).register(on: signedIn)
         IntegrationsController(admin: admin, keys: apiKeys).register(on: signedIn)
         APITokensController(admin: admin).register(on: signedIn)
+        SearchIndexController(admin: admin).register(on: signedIn)
     }
 
     /// Brings the schema up to date and checks the database answers; fills the search index

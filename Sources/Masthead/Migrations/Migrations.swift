@@ -26,5 +26,6 @@ enum MastheadMigrations {
         IndexNewsletterQueues(),
         IndexScheduledArticles(),
         ListSearchTerms(),
+        RecordSearchRebuilds(),
     ]
 }

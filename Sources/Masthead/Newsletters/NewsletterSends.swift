@@ -112,7 +112,6 @@ struct NewsletterSends: Sendable {
     /// Stops a send: a scheduled one never starts; a running one sends nothing more (what went
     /// out stays recorded as sent).
     func cancel(_ send: NewsletterSend) async throws {
-        let sql = database as! any SQLDatabase
         let id = try send.requireID()
         try await database.transaction { db in
             let sql = db as! any SQLDatabase
@@ -125,7 +124,6 @@ struct NewsletterSends: Sendable {
                 WHERE send_id = \(bind: id) AND status = \(bind: NewsletterDelivery.Status.queued.rawValue)
                 """).run()
         }
-        _ = sql
     }
 
     /// Marks sending sends with nothing left to try as sent.

@@ -159,7 +159,9 @@ extension Article {
         authorCredits.sorted { $0.position < $1.position }.map(\.author)
     }
 
+    /// Topics in one order on every page and feed: the links themselves come back in whatever order
+    /// the database finds them.
     public var topics: [Topic] {
-        topicLinks.map(\.topic)
+        topicLinks.map(\.topic).sorted { $0.slug < $1.slug }
     }
 }

@@ -35,19 +35,31 @@ struct SearchIndexing: Sendable {
         try await refresh(ArticleAuthor.query(on: database).filter(\.$author.$id == authorID).all().map(\.$article.id))
     }
 
-    /// Files every published article again, a batch per transaction, reporting `(done, total)`
-    /// after each, then (`tidying`) takes out what is no longer published and tidies the index. Readers search the old rows
-    /// of each article until its batch lands: the index is never empty meanwhile.
+    /// How far a rebuild has gone: `done` of `total` published articles, the last one filed
+    /// being `lastFiled` (articles are filed in the order of their ids).
+    struct RebuildProgress: Sendable {
+        let done: Int
+        let total: Int
+        let lastFiled: UUID?
+    }
+
+    /// Files every published article again, a batch per transaction, reporting its progress
+    /// after each, then (`tidying`) takes out what is no longer published and tidies the index.
+    /// Readers search the old rows of each article until its batch lands: the index is never
+    /// empty meanwhile. A rebuild that stopped part way goes on from where it stopped when
+    /// given its progress (`resuming`). A `progress` that throws stops the rebuild.
     func rebuild(
-        batchSize: Int = 1000, progress: @Sendable (Int, Int) -> Void = { _, _ in }, tidying: @Sendable () -> Void = {}
+        batchSize: Int = 1000, resuming: RebuildProgress? = nil,
+        progress: @Sendable (RebuildProgress) async throws -> Void = { _ in }, tidying: @Sendable () async throws -> Void = {}
     ) async throws -> Int {
         let total = try await Article.query(on: database).filter(\.$status == .published).count()
+        let start = RebuildProgress(done: min(resuming?.done ?? 0, total), total: total, lastFiled: resuming?.lastFiled)
         let done: Int
-        progress(0, total)
         try await index.beginRebuild(on: sql)
         do {
-            done = try await fileAll(batchSize: batchSize, total: total, progress: progress)
-            tidying()
+            try await progress(start)
+            done = try await fileAll(batchSize: batchSize, from: start, progress: progress)
+            try await tidying()
             try await index.prune(on: sql)
         } catch {
             try? await index.endRebuild(completed: false, on: sql)
@@ -57,9 +69,9 @@ struct SearchIndexing: Sendable {
         return done
     }
 
-    private func fileAll(batchSize: Int, total: Int, progress: @Sendable (Int, Int) -> Void) async throws -> Int {
-        var done = 0
-        var after: UUID?
+    private func fileAll(batchSize: Int, from start: RebuildProgress, progress: @Sendable (RebuildProgress) async throws -> Void) async throws -> Int {
+        var done = start.done
+        var after = start.lastFiled
         while true {
             // Each batch is read in the transaction that files it, with the articles locked, so
             // that an edit made meanwhile (public to paid, say) is never overwritten by what
@@ -73,7 +85,7 @@ struct SearchIndexing: Sendable {
             guard let last = ids.last else { break }
             done += ids.count
             after = last
-            progress(min(done, total), total)
+            try await progress(RebuildProgress(done: min(done, start.total), total: start.total, lastFiled: last))
         }
         return done
     }

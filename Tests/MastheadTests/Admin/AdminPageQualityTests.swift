@@ -27,8 +27,22 @@ struct AdminPageQualityTests {
             scheduledAt: Date().addingTimeInterval(3600), ratePerSecond: 0, createdBy: "test"
         ))
         _ = try await APIKeys.create(name: "Quality app", access: .members, by: nil, on: site.app.db)
+        // A rebuild that ended, and one under way on another instance that this site's worker leaves alone.
+        let ended = SearchRebuild(requestedBy: "editor@newsroom.example", at: Date().addingTimeInterval(-600))
+        ended.status = .finished
+        ended.openSlot = nil
+        ended.startedAt = ended.requestedAt
+        ended.finishedAt = Date().addingTimeInterval(-480)
+        try await ended.create(on: site.app.db)
+        let running = SearchRebuild(requestedBy: SearchRebuilds.commandLine, at: Date())
+        running.status = .running
+        running.claim = UUID()
+        running.claimedUntil = Date().addingTimeInterval(3600)
+        running.done = 2000
+        running.total = 5000
+        try await running.create(on: site.app.db)
         return (owner, [
-            "integrations": "/admin/integrations", "tokens": "/admin/tokens",
+            "integrations": "/admin/integrations", "tokens": "/admin/tokens", "search index": "/admin/search-index",
             "newsletters": "/admin/newsletters", "new newsletter": "/admin/newsletters/new", "newsletter": "/admin/newsletters/\(try briefing.requireID())",
             "new send": "/admin/newsletters/sends/new", "send": "/admin/newsletters/sends/\(try send.requireID())", "revenue in Arabic": "/admin/revenue?lang=ar",
             "list": "/admin", "new": "/admin/articles/new", "editor": path, "revisions": path + "/revisions", "revision": revision,

@@ -46,7 +46,10 @@ struct FeedTests {
             let links = HTML.internalLinks(in: try await site.get("/articles/\(article.slug)").body)
             let topic = try #require(links.first { $0.hasPrefix("/topics/") })
             let author = try #require(links.first { $0.hasPrefix("/authors/") })
-            let bases = ["/", "/ar/", "/all/", "/news/", "/ar/analysis/", topic + "/", author + "/", "/ar" + topic + "/"]
+            let arabic = try await DemoArticles.first(on: site, edition: "ar", visibility: .public)
+            let arabicLinks = HTML.internalLinks(in: try await site.get("/ar/articles/\(arabic.slug)").body)
+            let arabicTopic = try #require(arabicLinks.first { $0.hasPrefix("/ar/topics/") })
+            let bases = ["/", "/ar/", "/all/", "/news/", "/ar/analysis/", topic + "/", author + "/", arabicTopic + "/"]
             let checked = try await Self.check(site, bases.flatMap(Self.feedPaths))
             #expect(checked.count == bases.count * 3)
             for (path, feed) in checked {

@@ -105,7 +105,7 @@ struct SearchRankingTests {
             #expect(Set(try await Self.found("capybaras", on: db).hits.map(\.articleID)) == [kept, withdrawn])
 
             let reports = Mutex<[Int]>([])
-            let filed = try await SearchIndexing(database: db).rebuild(batchSize: 1) { done, _ in reports.withLock { $0.append(done) } }
+            let filed = try await SearchIndexing(database: db).rebuild(batchSize: 1) { progress in reports.withLock { $0.append(progress.done) } }
 
             #expect(filed == 2)
             #expect(reports.withLock { $0 } == [0, 1, 2])

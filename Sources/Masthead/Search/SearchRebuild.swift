@@ -1,0 +1,46 @@
+import Fluent
+import Foundation
+
+/// One rebuild of the search index, from the request to its end (`SearchRebuilds`).
+final class SearchRebuild: Model, @unchecked Sendable {
+    static let schema = "search_rebuilds"
+
+    enum Status: String, Codable, Sendable {
+        /// Waiting for an instance that runs background jobs.
+        case queued
+        case running
+        case finished
+        case failed
+        case cancelled
+    }
+
+    @ID(key: .id) var id: UUID?
+    @Enum(key: "status") var status: Status
+    /// A staff member's address, or "the command line".
+    @Field(key: "requested_by") var requestedBy: String
+    @Field(key: "requested_at") var requestedAt: Date
+    @OptionalField(key: "started_at") var startedAt: Date?
+    @OptionalField(key: "finished_at") var finishedAt: Date?
+    @OptionalField(key: "open_slot") var openSlot: Int?
+    /// The running instance's token: its progress counts only while this is still its own.
+    @OptionalField(key: "claim") var claim: UUID?
+    @OptionalField(key: "claimed_until") var claimedUntil: Date?
+    /// The last article filed: an instance taking over a lapsed claim goes on after it.
+    @OptionalField(key: "resume_after") var resumeAfter: UUID?
+    @Field(key: "done") var done: Int
+    @Field(key: "total") var total: Int
+    @OptionalField(key: "failure") var failure: String?
+
+    init() {}
+
+    init(requestedBy: String, at date: Date) {
+        status = .queued
+        self.requestedBy = requestedBy
+        requestedAt = date
+        openSlot = 1
+        done = 0
+        total = 0
+    }
+
+    var isOpen: Bool { status == .queued || status == .running }
+}

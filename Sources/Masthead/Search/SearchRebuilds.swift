@@ -1,0 +1,164 @@
+import Fluent
+import Foundation
+import Logging
+import SQLKit
+
+/// Rebuilds of the search index as durable jobs. One is open at a time; whichever instance
+/// claims it runs it, renewing its claim as it goes and writing its progress, which the admin
+/// shows. An instance that dies or shuts down mid-rebuild leaves it open: another (or the same,
+/// restarted) takes it over once the claim lapses and goes on after the last article filed.
+struct SearchRebuilds: Sendable {
+    /// A claim lapses this long after its instance last renewed it.
+    static let lease: TimeInterval = 60
+    static let commandLine = "the command line"
+
+    let database: any Database
+    var lease: TimeInterval = Self.lease
+    var batchSize = 1000
+
+    enum Request {
+        case queued(SearchRebuild)
+        /// One was already queued or running: asking again changes nothing.
+        case alreadyOpen(SearchRebuild)
+    }
+
+    enum Outcome: Equatable {
+        case finished(articles: Int)
+        /// Cancelled, taken over after a lapsed claim, or left for another instance at shutdown.
+        case stopped
+    }
+
+    func request(by requester: String) async throws -> Request {
+        if let open = try await open() { return .alreadyOpen(open) }
+        let rebuild = SearchRebuild(requestedBy: requester, at: Date())
+        do {
+            try await rebuild.create(on: database)
+        } catch {
+            // Another request may have taken the one open slot between the look and the write.
+            guard (error as? any DatabaseError)?.isConstraintFailure == true, let open = try await open() else { throw error }
+            return .alreadyOpen(open)
+        }
+        return .queued(rebuild)
+    }
+
+    func open() async throws -> SearchRebuild? {
+        try await SearchRebuild.query(on: database).filter(\.$openSlot == 1).first()
+    }
+
+    func latest(_ count: Int) async throws -> [SearchRebuild] {
+        try await SearchRebuild.query(on: database).sort(\.$requestedAt, .descending).limit(count).all()
+    }
+
+    /// Claims the open rebuild if it waits for an instance, or if its instance stopped renewing
+    /// its claim. Only one claimant can win: the update checks again what the look saw.
+    func claim() async throws -> SearchRebuild? {
+        let now = Date()
+        // A look first: instances ask every few seconds, and an update would take SQLite's write lock each time.
+        guard let open = try await open(), open.status == .queued || (open.claimedUntil ?? now) < now, let id = open.id else { return nil }
+        let token = UUID()
+        let claimed = try await sql.raw("""
+            UPDATE search_rebuilds SET status = \(bind: SearchRebuild.Status.running.rawValue), claim = \(bind: token),
+              claimed_until = \(bind: now.addingTimeInterval(lease)), started_at = COALESCE(started_at, \(bind: now))
+            WHERE id = \(bind: id) AND open_slot = 1
+              AND (status = \(bind: SearchRebuild.Status.queued.rawValue) OR claimed_until < \(bind: now))
+            RETURNING id
+            """).all()
+        guard !claimed.isEmpty else { return nil }
+        return try await SearchRebuild.find(id, on: database)
+    }
+
+    /// Runs a claimed rebuild to its end. `progress` hears how far it has gone (the command
+    /// line's bar) and `tidying` when the last article is filed.
+    func run(
+        _ rebuild: SearchRebuild,
+        progress: @escaping @Sendable (SearchIndexing.RebuildProgress) async -> Void = { _ in }, tidying: @escaping @Sendable () -> Void = {}
+    ) async throws -> Outcome {
+        guard let id = rebuild.id, let token = rebuild.claim else { return .stopped }
+        let resuming = SearchIndexing.RebuildProgress(done: rebuild.done, total: rebuild.total, lastFiled: rebuild.resumeAfter)
+        // Filing one batch is quick, but tidying the index at the end can take a minute: the
+        // claim is renewed on a clock as well as after each batch.
+        let heartbeat = Task { [self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(lease / 4))
+                if Task.isCancelled { break }
+                try? await renew(id, claim: token)
+            }
+        }
+        defer { heartbeat.cancel() }
+        do {
+            let count = try await SearchIndexing(database: database).rebuild(batchSize: batchSize, resuming: resuming) { done in
+                try Task.checkCancellation()
+                try await record(done, of: id, claim: token)
+                await progress(done)
+            } tidying: {
+                tidying()
+            }
+            return try await end(id, claim: token, as: .finished, done: count, failure: nil) ? .finished(articles: count) : .stopped
+        } catch is ClaimLost {
+            return .stopped
+        } catch is CancellationError {
+            // The instance is shutting down: a task that is not cancelled hands the rebuild on.
+            try await Task { try await release(id, claim: token) }.value
+            return .stopped
+        } catch {
+            _ = try? await end(id, claim: token, as: .failed, done: nil, failure: String(String(describing: error).prefix(500)))
+            throw error
+        }
+    }
+
+    /// For an instance's background jobs: runs the open rebuild if it can claim it.
+    func runDue(logger: Logger) async throws {
+        guard let rebuild = try await claim() else { return }
+        logger.notice("search.rebuild.started", metadata: ["requested_by": "\(rebuild.requestedBy)", "resuming_after": "\(rebuild.done)"])
+        let outcome = try await run(rebuild)
+        logger.notice("search.rebuild.ended", metadata: ["outcome": "\(outcome)"])
+    }
+
+    /// Stops the open rebuild; what it filed stays filed, and the index stays whole.
+    func cancel(_ id: UUID) async throws -> Bool {
+        try await !sql.raw("""
+            UPDATE search_rebuilds SET status = \(bind: SearchRebuild.Status.cancelled.rawValue), finished_at = \(bind: Date()),
+              open_slot = NULL, claim = NULL, claimed_until = NULL
+            WHERE id = \(bind: id) AND open_slot = 1 RETURNING id
+            """).all().isEmpty
+    }
+
+    private struct ClaimLost: Error {}
+
+    private func record(_ progress: SearchIndexing.RebuildProgress, of id: UUID, claim: UUID) async throws {
+        let updated = try await sql.raw("""
+            UPDATE search_rebuilds SET done = \(bind: progress.done), total = \(bind: progress.total),
+              resume_after = \(bind: progress.lastFiled), claimed_until = \(bind: Date().addingTimeInterval(lease))
+            WHERE id = \(bind: id) AND claim = \(bind: claim) AND status = \(bind: SearchRebuild.Status.running.rawValue)
+            RETURNING id
+            """).all()
+        if updated.isEmpty { throw ClaimLost() }
+    }
+
+    private func renew(_ id: UUID, claim: UUID) async throws {
+        try await sql.raw("""
+            UPDATE search_rebuilds SET claimed_until = \(bind: Date().addingTimeInterval(lease))
+            WHERE id = \(bind: id) AND claim = \(bind: claim) AND status = \(bind: SearchRebuild.Status.running.rawValue)
+            """).run()
+    }
+
+    /// Gives the claim up at once, for the next instance to go on.
+    private func release(_ id: UUID, claim: UUID) async throws {
+        try await sql.raw("""
+            UPDATE search_rebuilds SET claim = NULL, claimed_until = \(bind: Date.distantPast)
+            WHERE id = \(bind: id) AND claim = \(bind: claim)
+            """).run()
+    }
+
+    private func end(_ id: UUID, claim: UUID, as status: SearchRebuild.Status, done: Int?, failure: String?) async throws -> Bool {
+        let doneNow: SQLQueryString = done.map { ", done = \(bind: $0)" } ?? ""
+        return try await !sql.raw("""
+            UPDATE search_rebuilds SET status = \(bind: status.rawValue), finished_at = \(bind: Date()), failure = \(bind: failure),
+              open_slot = NULL, claim = NULL, claimed_until = NULL\(doneNow)
+            WHERE id = \(bind: id) AND claim = \(bind: claim) AND status = \(bind: SearchRebuild.Status.running.rawValue)
+            RETURNING id
+            """).all().isEmpty
+    }
+
+    private var sql: any SQLDatabase { database as! any SQLDatabase }
+}

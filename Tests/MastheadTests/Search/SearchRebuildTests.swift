@@ -1,0 +1,176 @@
+import Fluent
+import Foundation
+import SQLKit
+import Synchronization
+import Testing
+@testable import Masthead
+
+/// Rebuilding the search index as a job: asked for in the admin or on the command line, run by
+/// one instance, followed on a progress page, and finished by another if its instance dies.
+@Suite("Search index rebuilds", .serialized)
+struct SearchRebuildTests {
+    static func filed(_ site: TestSite) async throws -> Int {
+        try SearchSQL.total(try await (site.app.db as! any SQLDatabase).raw("SELECT count(DISTINCT article_id) AS total FROM search_documents").first())
+    }
+
+    static func published(_ site: TestSite) async throws -> Int {
+        try await Article.query(on: site.app.db).filter(\.$status == .published).count()
+    }
+
+    /// Takes some published articles out of the index, as a restore that left the index behind would.
+    static func forgetSome(_ site: TestSite) async throws {
+        let ids = try await Article.query(on: site.app.db).filter(\.$status == .published).limit(7).all().map { try $0.requireID() }
+        try await SearchIndexes.forDatabase(site.app.db).remove(articleIDs: ids, on: site.app.db as! any SQLDatabase)
+    }
+
+    static func waitUntilEnded(_ site: TestSite) async throws -> SearchRebuild {
+        for _ in 0..<600 {
+            if let latest = try await SearchRebuilds(database: site.app.db).latest(1).first, !latest.isOpen { return latest }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw TestSupportError("the rebuild did not end within a minute")
+    }
+
+    @Test("an admin asks for a rebuild, follows it on a page that refreshes itself, and finds every published article filed", arguments: TestDatabase.available)
+    func adminRebuild(database: TestDatabase) async throws {
+        try await withSite(on: database) { site in
+            try await Self.forgetSome(site)
+            let published = try await Self.published(site)
+            let (admin, staff) = try await Newsroom.signedIn(site, as: .admin)
+            let page = try await admin.get("/admin/search-index")
+            #expect(page.status == .ok)
+            #expect(HTML.text(of: page.body).contains("Articles in the index \(published - 7)"))
+
+            let asked = try await admin.submit(page, action: "/admin/search-index/rebuild")
+            #expect(asked.status == .seeOther)
+            let ended = try await Self.waitUntilEnded(site)
+
+            #expect(ended.status == .finished)
+            #expect(ended.requestedBy == staff.email)
+            #expect(ended.done == published)
+            #expect(try await Self.filed(site) == published)
+            let after = try await admin.get("/admin/search-index")
+            #expect(after.headers.first(name: "Refresh") == nil)
+            #expect(HTML.text(of: after.body).contains("Articles in the index \(published)"))
+            #expect(HTML.text(of: after.body).contains("\(staff.email) finished \(published)"))
+            #expect(try await AuditEvent.query(on: site.app.db).filter(\.$action == "asked for a search index rebuild").count() == 1)
+        }
+    }
+
+    @Test("while a rebuild waits, asking again starts nothing more, the page shows its progress, and cancelling it ends it")
+    func oneAtATime() async throws {
+        try await withSite(on: .sqlite, configure: { $0.backgroundJobs = false }) { site in
+            let (admin, _) = try await Newsroom.signedIn(site, as: .admin)
+            let first = try await admin.submit(try await admin.get("/admin/search-index"), action: "/admin/search-index/rebuild")
+            #expect(first.headers.first(name: .location) == "/admin/search-index?done=queued")
+            guard case .alreadyOpen = try await SearchRebuilds(database: site.app.db).request(by: SearchRebuilds.commandLine) else {
+                Issue.record("a second rebuild was queued beside the first")
+                return
+            }
+            let waiting = try await admin.get("/admin/search-index")
+            #expect(waiting.headers.first(name: "Refresh") == "3")
+            #expect(waiting.body.contains("<progress"))
+            #expect(HTML.text(of: waiting.body).contains("Waiting for an instance that runs background jobs"))
+            #expect(!waiting.body.contains("action=\"/admin/search-index/rebuild\""))
+            let open = try #require(try await SearchRebuilds(database: site.app.db).open())
+
+            let cancelled = try await admin.submit(waiting, action: "/admin/search-index/\(try open.requireID())/cancel")
+            #expect(cancelled.headers.first(name: .location) == "/admin/search-index?done=cancelled")
+            #expect(try await SearchRebuild.find(open.id, on: site.app.db)?.status == .cancelled)
+            let after = try await admin.get("/admin/search-index")
+            #expect(after.body.contains("action=\"/admin/search-index/rebuild\""))
+            #expect(try await SearchRebuilds(database: site.app.db).claim() == nil)
+        }
+    }
+
+    @Test("editors, authors and contributors cannot reach the search index page")
+    func onlyAdmins() async throws {
+        try await withSite(on: .sqlite, configure: { $0.backgroundJobs = false }) { site in
+            let (editor, _) = try await Newsroom.signedIn(site, as: .editor)
+            #expect(try await editor.get("/admin/search-index").status == .forbidden)
+            #expect(!(try await editor.get("/admin").body.contains("href=\"/admin/search-index\"")))
+            let (owner, _) = try await Newsroom.signedIn(site, as: .owner)
+            let page = try await owner.get("/admin/search-index")
+            #expect(try await editor.post("/admin/search-index/rebuild", form: ["csrf": HTML.attributeValues("value", of: "input type=\"hidden\" name=\"csrf\"", in: page.body).first ?? ""]).status == .forbidden)
+            #expect(try await SearchRebuilds(database: site.app.db).open() == nil)
+        }
+    }
+
+    @Test("an instance whose claim lapsed stops at its next batch, and the one that took the rebuild over goes on after the last article filed", arguments: TestDatabase.available)
+    func takenOver(database: TestDatabase) async throws {
+        try await withSite(on: database, configure: { $0.backgroundJobs = false }) { site in
+            try await Self.forgetSome(site)
+            let published = try await Self.published(site)
+            let rebuilds = SearchRebuilds(database: site.app.db, batchSize: 5)
+            _ = try await rebuilds.request(by: "editor@newsroom.example")
+            let first = try #require(try await rebuilds.claim())
+            #expect(try await rebuilds.claim() == nil, "a live claim was taken")
+            let takeover = Mutex<SearchRebuild?>(nil)
+
+            let outcome = try await rebuilds.run(first) { progress in
+                guard progress.done == 5, takeover.withLock({ $0 == nil }) else { return }
+                // The first instance stalls past its lease; another claims the rebuild.
+                try? await (site.app.db as! any SQLDatabase).raw("UPDATE search_rebuilds SET claimed_until = \(bind: Date().addingTimeInterval(-1))").run()
+                let taken = try? await rebuilds.claim()
+                takeover.withLock { $0 = taken }
+            }
+
+            #expect(outcome == .stopped)
+            let second = try #require(takeover.withLock { $0 })
+            #expect(second.done == 5)
+            #expect(second.resumeAfter != nil)
+            let reports = Mutex<[Int]>([])
+            let finished = try await rebuilds.run(second) { progress in reports.withLock { $0.append(progress.done) } }
+            #expect(finished == .finished(articles: published))
+            #expect(reports.withLock { $0.first } == 5)
+            #expect(try await Self.filed(site) == published)
+            #expect(try await SearchRebuild.find(second.id, on: site.app.db)?.status == .finished)
+        }
+    }
+
+    @Test("an instance shutting down mid-rebuild hands it on at once, and the next finishes it")
+    func handedOn() async throws {
+        try await withSite(on: .sqlite, configure: { $0.backgroundJobs = false }) { site in
+            try await Self.forgetSome(site)
+            let rebuilds = SearchRebuilds(database: site.app.db, batchSize: 5)
+            _ = try await rebuilds.request(by: SearchRebuilds.commandLine)
+            let first = try #require(try await rebuilds.claim())
+            let outcome = try await Task {
+                try await rebuilds.run(first) { progress in
+                    if progress.done == 10 { withUnsafeCurrentTask { $0?.cancel() } }
+                }
+            }.value
+            #expect(outcome == .stopped)
+            let next = try #require(try await rebuilds.claim())
+            #expect(next.status == .running)
+            #expect(next.done >= 10)
+            #expect(try await rebuilds.run(next) == .finished(articles: try await Self.published(site)))
+            #expect(try await Self.filed(site) == (try await Self.published(site)))
+        }
+    }
+
+    @Test("masthead reindex shows its progress and files every published article; it refuses, in one line, while another instance rebuilds")
+    func commandLine() async throws {
+        try await withSite(on: .sqlite, configure: { $0.backgroundJobs = false }) { site in
+            guard case .sqlite(let path) = site.settings.database else { return }
+            let environment = ["MASTHEAD_DATABASE_URL": path, "MASTHEAD_DATA": site.settings.dataDirectory]
+            try await Self.forgetSome(site)
+            let published = try await Self.published(site)
+
+            let result = try MastheadProcess.run(["reindex"], environment: environment)
+            #expect(result.status == 0, "\(result.standardError)")
+            #expect(result.standardOutput.contains("] \(published)/\(published) articles"))
+            #expect(result.standardOutput.contains("Indexed \(published) published articles"))
+            #expect(try await Self.filed(site) == published)
+            #expect(try await SearchRebuild.query(on: site.app.db).filter(\.$requestedBy == SearchRebuilds.commandLine).filter(\.$status == .finished).count() == 1)
+
+            let rebuilds = SearchRebuilds(database: site.app.db)
+            _ = try await rebuilds.request(by: "admin@newsroom.example")
+            _ = try #require(try await rebuilds.claim())
+            let refused = try MastheadProcess.run(["reindex"], environment: environment)
+            #expect(refused.status != 0)
+            #expect(refused.standardError.contains("another instance is rebuilding the search index"))
+            #expect(refused.standardError.split(separator: "\n").count == 1)
+        }
+    }
+}
