@@ -7,7 +7,7 @@ struct MastheadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "masthead",
         abstract: "A publishing platform for independent news outlets.",
-        subcommands: [Demo.self, Serve.self, Worker.self, Migrate.self, Export.self, User.self, Media.self, BillingCommand.self, NewsletterCommand.self, MailCommand.self, APICommand.self, Reindex.self, Bench.self]
+        subcommands: [Demo.self, Serve.self, Worker.self, Migrate.self, Export.self, User.self, Media.self, BillingCommand.self, NewsletterCommand.self, MailCommand.self, APICommand.self, Reindex.self, Backup.self, Restore.self, Bench.self]
     )
 }
 

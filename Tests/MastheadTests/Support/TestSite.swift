@@ -54,6 +54,12 @@ final class TestSite: @unchecked Sendable {
     /// operator's restart would; the returned site must be stopped by the caller.
     func restarted() async throws -> TestSite {
         await stop()
+        return try await Self.open(settings)
+    }
+
+    /// A server on a database that already holds a site (a restored one, say), migrated as
+    /// `masthead serve` would; the caller stops it.
+    static func open(_ settings: Settings) async throws -> TestSite {
         let app = try await MastheadApp.make(settings: settings)
         app.http.client.configuration.redirectConfiguration = .disallow
         do {

@@ -1,0 +1,122 @@
+import Foundation
+import Crypto
+
+/// What a backup folder holds, written last: a folder without it is a backup that did not
+/// finish. Every file is listed with its size and SHA-256, which a restore checks before it
+/// touches anything.
+struct BackupManifest: Codable, Sendable {
+    static let fileName = "manifest.json"
+    static let formatName = "masthead-backup"
+    static let currentVersion = 1
+
+    struct File: Codable, Sendable {
+        /// Relative to the backup folder, with `/` between folders.
+        let path: String
+        let bytes: Int64
+        let sha256: String
+    }
+
+    enum DatabaseKind: String, Codable, Sendable {
+        case sqlite
+        case postgresql
+
+        /// The database's file in the backup folder.
+        var fileName: String { self == .sqlite ? "database.sqlite" : "database.pgdump" }
+    }
+
+    let format: String
+    let version: Int
+    let createdAt: Date
+    let database: DatabaseKind
+    /// How many of Masthead's migrations the database had: a restore refuses a backup made by a
+    /// newer Masthead than itself.
+    let migrations: Int
+    let files: [File]
+
+    var mediaFiles: [File] { files.filter { $0.path.hasPrefix(BackupFolder.media + "/") } }
+
+    func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return try encoder.encode(self)
+    }
+
+    static func read(from folder: String) throws -> BackupManifest {
+        let path = (folder as NSString).appendingPathComponent(fileName)
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw BackupError("\(folder) has no \(fileName): it is not a Masthead backup, or the backup did not finish")
+        }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        guard let manifest = try? decoder.decode(BackupManifest.self, from: data), manifest.format == formatName else {
+            throw BackupError("\(path) is not a Masthead backup manifest")
+        }
+        guard manifest.version <= currentVersion else {
+            throw BackupError("the backup is in format version \(manifest.version), newer than this Masthead reads (\(currentVersion)): restore it with a newer Masthead")
+        }
+        return manifest
+    }
+}
+
+/// A reason a backup or restore cannot go on, said in one line.
+public struct BackupError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The layout of a backup folder, and file copies that hash what they copy.
+enum BackupFolder {
+    static let media = "media"
+
+    /// Copies a file, hashing it on the way, and flushes the copy to disk.
+    static func copy(_ source: String, to destination: String) throws -> BackupManifest.File.Digest {
+        let input = try FileHandle(forReadingFrom: URL(fileURLWithPath: source))
+        defer { try? input.close() }
+        FileManager.default.createFile(atPath: destination, contents: nil, attributes: [.posixPermissions: 0o600])
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: destination))
+        defer { try? output.close() }
+        var hasher = SHA256()
+        var bytes: Int64 = 0
+        while let chunk = try input.read(upToCount: chunkSize), !chunk.isEmpty {
+            hasher.update(data: chunk)
+            try output.write(contentsOf: chunk)
+            bytes += Int64(chunk.count)
+        }
+        try output.synchronize()
+        return .init(bytes: bytes, sha256: hasher.finalize().map { String(format: "%02x", $0) }.joined())
+    }
+
+    static func digest(of path: String) throws -> BackupManifest.File.Digest {
+        let input = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+        defer { try? input.close() }
+        var hasher = SHA256()
+        var bytes: Int64 = 0
+        while let chunk = try input.read(upToCount: chunkSize), !chunk.isEmpty {
+            hasher.update(data: chunk)
+            bytes += Int64(chunk.count)
+        }
+        return .init(bytes: bytes, sha256: hasher.finalize().map { String(format: "%02x", $0) }.joined())
+    }
+
+    /// Regular files under a folder, as sorted relative paths; none if the folder does not exist.
+    static func files(under folder: String) -> [String] {
+        guard let walker = FileManager.default.enumerator(atPath: folder) else { return [] }
+        var found: [String] = []
+        while let relative = walker.nextObject() as? String {
+            if walker.fileAttributes?[.type] as? FileAttributeType == .typeRegular { found.append(relative) }
+        }
+        return found.sorted()
+    }
+
+    private static let chunkSize = 1 << 20
+}
+
+extension BackupManifest.File {
+    struct Digest: Equatable {
+        let bytes: Int64
+        let sha256: String
+    }
+
+    var digest: Digest { Digest(bytes: bytes, sha256: sha256) }
+}
