@@ -29,12 +29,18 @@ struct SearchIndexController: Sendable {
         let cancelAction: String
     }
 
+    struct Figures {
+        let published: Int
+        let filed: Int
+    }
+
     struct Page {
         let layout: AdminPages.Layout
         let csrf: String
         let notice: String?
-        let published: Int
-        let filed: Int
+        /// Counting the index takes a moment on a large archive: left out while the page
+        /// refreshes itself during a rebuild, whose own progress says more.
+        let figures: Figures?
         let open: OpenRebuild?
         let rebuildAction: String
         let history: [Rebuild]
@@ -53,8 +59,6 @@ struct SearchIndexController: Sendable {
         let history = try await rebuilds.latest(Self.historyLength)
         let open = try await rebuilds.open()
         let ended = history.filter { !$0.isOpen }
-        let sql = req.db as! any SQLDatabase
-        let filed = try SearchSQL.total(try await sql.raw("SELECT count(DISTINCT article_id) AS total FROM search_documents").first())
         let notices = [
             "queued": "The rebuild is asked for: an instance that runs background jobs starts it within seconds.",
             "already": "A rebuild is already under way: its progress is below.",
@@ -65,8 +69,7 @@ struct SearchIndexController: Sendable {
             layout: admin.layout("Search index", for: req, current: AdminURL.searchIndex),
             csrf: admin.token(req),
             notice: req.query[String.self, at: "done"].flatMap { notices[$0] },
-            published: try await Article.query(on: req.db).filter(\.$status == .published).count(),
-            filed: filed,
+            figures: open == nil ? try await figures(on: req.db) : nil,
             open: try open.map { open in
                 OpenRebuild(
                     requestedBy: open.requestedBy, requestedAt: clock.dayAndTime(open.requestedAt), waiting: open.status == .queued,
@@ -86,8 +89,13 @@ struct SearchIndexController: Sendable {
             hasHistory: !ended.isEmpty
         ))
         // While a rebuild is open, the page reloads itself: progress without script.
-        if open != nil { response.headers.replaceOrAdd(name: "Refresh", value: "3") }
+        if let open { response.headers.replaceOrAdd(name: "Refresh", value: open.status == .queued ? "10" : "3") }
         return response
+    }
+
+    private func figures(on db: any Database) async throws -> Figures {
+        let filed = try await (db as! any SQLDatabase).raw("SELECT count(DISTINCT article_id) AS total FROM search_documents").first()
+        return Figures(published: try await Article.query(on: db).filter(\.$status == .published).count(), filed: try SearchSQL.total(filed))
     }
 
     func rebuild(_ req: Request) async throws -> Response {

@@ -21,6 +21,9 @@ enum DatabaseSetup {
                 throw StartupError("the database folder \(folder) is not writable")
             }
             app.databases.use(.sqlite(.file(path), sqlLogLevel: .debug), as: .sqlite)
+            // SQLite keeps one connection per event loop: a long job (a search rebuild) on one
+            // of those would keep that loop's requests waiting for every batch it writes.
+            app.databases.use(.sqlite(.file(path), sqlLogLevel: .debug), as: .sqliteBackground, isDefault: false)
         case .postgres(let url):
             let configuration: SQLPostgresConfiguration
             do {
@@ -68,8 +71,10 @@ enum DatabaseSetup {
                 // next checkpoint. One fsync per delivered newsletter capped sending at ~250 a
                 // second. The setting is per connection; the pool keeps one per event loop.
                 for eventLoop in app.eventLoopGroup.makeIterator() {
-                    if let database = app.databases.database(logger: app.logger, on: eventLoop) {
-                        _ = try await (database as! any SQLDatabase).raw("PRAGMA synchronous=NORMAL").all()
+                    for id in [DatabaseID.sqlite, .sqliteBackground] {
+                        if let database = app.databases.database(id, logger: app.logger, on: eventLoop) {
+                            _ = try await (database as! any SQLDatabase).raw("PRAGMA synchronous=NORMAL").all()
+                        }
                     }
                 }
             }
@@ -77,6 +82,18 @@ enum DatabaseSetup {
         } catch {
             throw StartupError("cannot reach the database (\(settings.database)): \(String(reflecting: error).prefix(300))")
         }
+    }
+}
+
+extension DatabaseID {
+    static let sqliteBackground = DatabaseID(string: "sqlite-background")
+}
+
+extension Application {
+    /// The database for long background jobs: on SQLite, connections of their own; on
+    /// PostgreSQL, the shared pool, which has several per event loop.
+    var backgroundDatabase: any Database {
+        databases.ids().contains(.sqliteBackground) ? db(.sqliteBackground) : db
     }
 }
 

@@ -81,7 +81,7 @@ public enum MastheadApp {
             )
             app.lifecycle.use(PeriodicJob(name: "newsletter", interval: settings.generationPollInterval) { _ in try await deliverer.deliverDue() })
             app.lifecycle.use(PeriodicJob(name: "search-rebuild", interval: settings.generationPollInterval) { app in
-                try await SearchRebuilds(database: app.db).runDue(logger: app.logger)
+                try await SearchRebuilds(database: app.backgroundDatabase, renewals: app.db).runDue(logger: app.logger)
             })
         }
         let csrf = CSRF(key: secret, siteOrigin: settings.publicOrigin)

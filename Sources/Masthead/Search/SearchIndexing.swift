@@ -98,8 +98,10 @@ struct SearchIndexing: Sendable {
         guard try SearchSQL.total(filed) == 0,
               try await Article.query(on: database).filter(\.$status == .published).count() > 0
         else {
-            // A rebuild that was killed left the index kept as for a rebuild (FTS5 merging off).
-            try await index.endRebuild(completed: false, on: sql)
+            // A rebuild that was killed left the index kept as for a rebuild (FTS5 merging off);
+            // one another process is running now still wants it so.
+            let running = try await SearchRebuilds(database: database).open().flatMap(\.claimedUntil).map { $0 > Date() } ?? false
+            if !running { try await index.endRebuild(completed: false, on: sql) }
             return
         }
         logger.notice("search.index.filling")

@@ -23,7 +23,10 @@ public enum SearchMaintenance {
         }
         let outcome = try await rebuilds.run(rebuild, progress: { progress($0.done, $0.total) }, tidying: tidying)
         guard case .finished(let articles) = outcome else {
-            throw Failure(description: "the rebuild was cancelled from the admin before it finished")
+            let ended = try await SearchRebuild.find(rebuild.id, on: app.db)
+            throw Failure(description: ended?.status == .cancelled
+                ? "the rebuild was cancelled from the admin before it finished"
+                : "another instance took the rebuild over and goes on with it; the admin's Search index page follows it")
         }
         return articles
     }

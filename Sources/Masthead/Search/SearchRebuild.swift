@@ -30,6 +30,8 @@ final class SearchRebuild: Model, @unchecked Sendable {
     @Field(key: "done") var done: Int
     @Field(key: "total") var total: Int
     @OptionalField(key: "failure") var failure: String?
+    /// How many times another instance took it over after its claim lapsed.
+    @Field(key: "takeovers") var takeovers: Int
 
     init() {}
 
@@ -40,6 +42,7 @@ final class SearchRebuild: Model, @unchecked Sendable {
         openSlot = 1
         done = 0
         total = 0
+        takeovers = 0
     }
 
     var isOpen: Bool { status == .queued || status == .running }

@@ -2,6 +2,7 @@ import Fluent
 import Foundation
 import Logging
 import SQLKit
+import Synchronization
 
 /// Rebuilds of the search index as durable jobs. One is open at a time; whichever instance
 /// claims it runs it, renewing its claim as it goes and writing its progress, which the admin
@@ -12,9 +13,16 @@ struct SearchRebuilds: Sendable {
     static let lease: TimeInterval = 60
     static let commandLine = "the command line"
 
+    /// A rebuild whose claim lapsed this many times, its instance dying each time, is given up.
+    static let mostTakeovers = 3
+    /// A rebuild that files nothing for this long is left to lapse, for another instance.
+    static let stallLimit: TimeInterval = 15 * 60
+
     let database: any Database
     var lease: TimeInterval = Self.lease
     var batchSize = 1000
+    /// Where claims are renewed: on SQLite, not the connection the rebuild keeps busy.
+    var renewals: (any Database)? = nil
 
     enum Request {
         case queued(SearchRebuild)
@@ -54,11 +62,22 @@ struct SearchRebuilds: Sendable {
     func claim() async throws -> SearchRebuild? {
         let now = Date()
         // A look first: instances ask every few seconds, and an update would take SQLite's write lock each time.
-        guard let open = try await open(), open.status == .queued || (open.claimedUntil ?? now) < now, let id = open.id else { return nil }
+        guard let open = try await open(), let id = open.id, open.status == .queued || open.claimedUntil.map({ $0 < now }) == true else { return nil }
+        if open.status == .running, open.takeovers >= Self.mostTakeovers {
+            try await sql.raw("""
+                UPDATE search_rebuilds SET status = \(bind: SearchRebuild.Status.failed.rawValue), finished_at = \(bind: now),
+                  failure = \(bind: "its instance stopped \(open.takeovers) times while running it: see the logs, then ask again"),
+                  open_slot = NULL, claim = NULL, claimed_until = NULL
+                WHERE id = \(bind: id) AND open_slot = 1 AND claimed_until < \(bind: now)
+                """).run()
+            return nil
+        }
         let token = UUID()
+        // A claim that lapsed while held counts as a takeover; one handed on at shutdown does not.
         let claimed = try await sql.raw("""
             UPDATE search_rebuilds SET status = \(bind: SearchRebuild.Status.running.rawValue), claim = \(bind: token),
-              claimed_until = \(bind: now.addingTimeInterval(lease)), started_at = COALESCE(started_at, \(bind: now))
+              claimed_until = \(bind: now.addingTimeInterval(lease)), started_at = COALESCE(started_at, \(bind: now)),
+              takeovers = takeovers + CASE WHEN claim IS NULL THEN 0 ELSE 1 END
             WHERE id = \(bind: id) AND open_slot = 1
               AND (status = \(bind: SearchRebuild.Status.queued.rawValue) OR claimed_until < \(bind: now))
             RETURNING id
@@ -76,23 +95,34 @@ struct SearchRebuilds: Sendable {
         guard let id = rebuild.id, let token = rebuild.claim else { return .stopped }
         let resuming = SearchIndexing.RebuildProgress(done: rebuild.done, total: rebuild.total, lastFiled: rebuild.resumeAfter)
         // Filing one batch is quick, but tidying the index at the end can take a minute: the
-        // claim is renewed on a clock as well as after each batch.
-        let heartbeat = Task { [self] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(lease / 4))
-                if Task.isCancelled { break }
-                try? await renew(id, claim: token)
-            }
-        }
-        defer { heartbeat.cancel() }
-        do {
-            let count = try await SearchIndexing(database: database).rebuild(batchSize: batchSize, resuming: resuming) { done in
+        // claim is renewed on a clock as well as after each batch, and the work is stopped as
+        // soon as the claim is found gone (cancelled, or taken over).
+        let pulse = Pulse()
+        let work = Task { [self] in
+            try await SearchIndexing(database: database).rebuild(batchSize: batchSize, resuming: resuming) { done in
                 try Task.checkCancellation()
                 try await record(done, of: id, claim: token)
+                pulse.beat()
                 await progress(done)
             } tidying: {
                 tidying()
             }
+        }
+        let heartbeat = Task { [self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(lease / 4))
+                if Task.isCancelled { break }
+                // A rebuild stuck on one batch stops renewing, and another instance takes it over.
+                if pulse.silence > Self.stallLimit { break }
+                if (try? await renew(id, claim: token)) == false {
+                    work.cancel()
+                    break
+                }
+            }
+        }
+        defer { heartbeat.cancel() }
+        do {
+            let count = try await withTaskCancellationHandler { try await work.value } onCancel: { work.cancel() }
             return try await end(id, claim: token, as: .finished, done: count, failure: nil) ? .finished(articles: count) : .stopped
         } catch is ClaimLost {
             return .stopped
@@ -109,7 +139,7 @@ struct SearchRebuilds: Sendable {
     /// For an instance's background jobs: runs the open rebuild if it can claim it.
     func runDue(logger: Logger) async throws {
         guard let rebuild = try await claim() else { return }
-        logger.notice("search.rebuild.started", metadata: ["requested_by": "\(rebuild.requestedBy)", "resuming_after": "\(rebuild.done)"])
+        logger.notice("search.rebuild.started", metadata: ["requested_by": "\(rebuild.requestedBy)", "already_filed": "\(rebuild.done)"])
         let outcome = try await run(rebuild)
         logger.notice("search.rebuild.ended", metadata: ["outcome": "\(outcome)"])
     }
@@ -135,11 +165,14 @@ struct SearchRebuilds: Sendable {
         if updated.isEmpty { throw ClaimLost() }
     }
 
-    private func renew(_ id: UUID, claim: UUID) async throws {
-        try await sql.raw("""
+    /// Whether the claim was still this instance's.
+    private func renew(_ id: UUID, claim: UUID) async throws -> Bool {
+        let handle = (renewals ?? database) as! any SQLDatabase
+        return try await !handle.raw("""
             UPDATE search_rebuilds SET claimed_until = \(bind: Date().addingTimeInterval(lease))
             WHERE id = \(bind: id) AND claim = \(bind: claim) AND status = \(bind: SearchRebuild.Status.running.rawValue)
-            """).run()
+            RETURNING id
+            """).all().isEmpty
     }
 
     /// Gives the claim up at once, for the next instance to go on.
@@ -161,4 +194,13 @@ struct SearchRebuilds: Sendable {
     }
 
     private var sql: any SQLDatabase { database as! any SQLDatabase }
+}
+
+/// When a running rebuild last filed a batch.
+private final class Pulse: Sendable {
+    private let last = Mutex(Date())
+
+    func beat() { last.withLock { $0 = Date() } }
+
+    var silence: TimeInterval { last.withLock { Date().timeIntervalSince($0) } }
 }

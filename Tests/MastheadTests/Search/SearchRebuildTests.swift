@@ -68,7 +68,7 @@ struct SearchRebuildTests {
                 return
             }
             let waiting = try await admin.get("/admin/search-index")
-            #expect(waiting.headers.first(name: "Refresh") == "3")
+            #expect(waiting.headers.first(name: "Refresh") == "10")
             #expect(waiting.body.contains("<progress"))
             #expect(HTML.text(of: waiting.body).contains("Waiting for an instance that runs background jobs"))
             #expect(!waiting.body.contains("action=\"/admin/search-index/rebuild\""))
@@ -146,6 +146,29 @@ struct SearchRebuildTests {
             #expect(next.done >= 10)
             #expect(try await rebuilds.run(next) == .finished(articles: try await Self.published(site)))
             #expect(try await Self.filed(site) == (try await Self.published(site)))
+        }
+    }
+
+    @Test("a rebuild whose instance keeps dying is given up after three takeovers, and a hand-on at shutdown is not counted")
+    func givenUp() async throws {
+        try await withSite(on: .sqlite, withDemo: false, configure: { $0.backgroundJobs = false }) { site in
+            let rebuilds = SearchRebuilds(database: site.app.db)
+            let sql = site.app.db as! any SQLDatabase
+            _ = try await rebuilds.request(by: SearchRebuilds.commandLine)
+            _ = try #require(try await rebuilds.claim())
+            // Handed on at shutdown: no claim left behind.
+            try await sql.raw("UPDATE search_rebuilds SET claim = NULL, claimed_until = \(bind: Date.distantPast)").run()
+            #expect(try #require(try await rebuilds.claim()).takeovers == 0)
+            for died in 1...SearchRebuilds.mostTakeovers {
+                try await sql.raw("UPDATE search_rebuilds SET claimed_until = \(bind: Date().addingTimeInterval(-1))").run()
+                #expect(try #require(try await rebuilds.claim()).takeovers == died)
+            }
+            try await sql.raw("UPDATE search_rebuilds SET claimed_until = \(bind: Date().addingTimeInterval(-1))").run()
+            #expect(try await rebuilds.claim() == nil)
+            let ended = try #require(try await rebuilds.latest(1).first)
+            #expect(ended.status == .failed)
+            #expect(ended.failure?.contains("stopped 3 times") == true)
+            #expect(try await rebuilds.open() == nil)
         }
     }
 

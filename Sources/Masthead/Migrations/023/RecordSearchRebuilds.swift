@@ -23,6 +23,7 @@ struct RecordSearchRebuilds: AsyncMigration {
             .field("done", .int, .required)
             .field("total", .int, .required)
             .field("failure", .string)
+            .field("takeovers", .int, .required)
             .unique(on: "open_slot")
             .create()
         try await (database as! any SQLDatabase).create(index: "search_rebuilds_requested_idx")
