@@ -26,6 +26,8 @@ public enum StaffPolicy {
         case manageIntegrations
         /// Rebuild the search index, a long job that loads the database.
         case rebuildSearchIndex
+        /// See the backups and take one now.
+        case manageBackups
     }
 
     public static func may(_ role: StaffRole, _ power: Power) -> Bool {
@@ -33,7 +35,7 @@ public enum StaffPolicy {
         case .writeArticles: true
         case .createTopics: role >= .author
         case .manageTopicsAndAuthors, .sendNewsletters: role >= .editor
-        case .manageStaff, .viewMembers, .manageSettings, .viewAuditLog, .grantComplimentaryAccess, .manageNewsletters, .manageIntegrations, .rebuildSearchIndex: role >= .admin
+        case .manageStaff, .viewMembers, .manageSettings, .viewAuditLog, .grantComplimentaryAccess, .manageNewsletters, .manageIntegrations, .rebuildSearchIndex, .manageBackups: role >= .admin
         case .manageBilling: role == .owner
         }
     }

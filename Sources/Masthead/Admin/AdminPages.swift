@@ -49,6 +49,7 @@ struct AdminPages: Sendable {
         ("Integrations", AdminURL.integrations, .manageIntegrations),
         ("API tokens", AdminURL.tokens, .writeArticles),
         ("Search index", AdminURL.searchIndex, .rebuildSearchIndex),
+        ("Backups", AdminURL.backups, .manageBackups),
         ("Audit log", AdminURL.audit, .viewAuditLog),
         ("Settings", AdminURL.settings, .manageSettings),
     ]

@@ -44,6 +44,8 @@ struct AdminURL {
         static let integrations: PathComponent = "integrations"
         static let tokens: PathComponent = "tokens"
         static let searchIndex: PathComponent = "search-index"
+        static let backups: PathComponent = "backups"
+        static let now: PathComponent = "now"
         static let rebuild: PathComponent = "rebuild"
     }
 
@@ -78,6 +80,8 @@ struct AdminURL {
     static let integrations = path(Segment.integrations)
     static let tokens = path(Segment.tokens)
     static let searchIndex = path(Segment.searchIndex)
+    static let backups = path(Segment.backups)
+    static let backUpNow = path(Segment.backups, Segment.now)
     static let rebuildSearchIndex = path(Segment.searchIndex, Segment.rebuild)
     static func cancelSearchRebuild(_ id: UUID) -> String { path(Segment.searchIndex, id, Segment.cancel) }
     static func revokeToken(_ id: UUID) -> String { path(Segment.tokens, id, Segment.revoke) }

@@ -80,6 +80,10 @@ public enum MastheadApp {
                 timings: timings
             )
             app.lifecycle.use(PeriodicJob(name: "newsletter", interval: settings.generationPollInterval) { _ in try await deliverer.deliverDue() })
+            if let schedule = settings.scheduledBackups {
+                let backups = ScheduledBackups(settings: settings, schedule: schedule)
+                app.lifecycle.use(PeriodicJob(name: "backup", interval: settings.generationPollInterval) { app in try await backups.runIfDue(app) })
+            }
             app.lifecycle.use(PeriodicJob(name: "search-rebuild", interval: settings.generationPollInterval) { app in
                 try await SearchRebuilds(database: app.backgroundDatabase, renewals: app.db).runDue(logger: app.logger)
             })
@@ -172,6 +176,7 @@ public enum MastheadApp {
         IntegrationsController(admin: admin, keys: apiKeys).register(on: signedIn)
         APITokensController(admin: admin).register(on: signedIn)
         SearchIndexController(admin: admin).register(on: signedIn)
+        BackupsController(admin: admin, settings: settings).register(on: signedIn)
     }
 
     /// Brings the schema up to date and checks the database answers; fills the search index

@@ -44,6 +44,8 @@ public struct Settings: Sendable {
     public var backgroundJobs: Bool
     /// Content API requests a key may make per minute, on each instance.
     public var apiRequestsPerMinute: Int
+    /// Backups taken on a schedule by the background jobs; none unless a folder is set.
+    public var scheduledBackups: ScheduledBackupSettings?
     /// What admins changed on the settings page, shared by every copy of these settings and
     /// kept in step with the database; each value falls back to the configured one.
     let live = LiveSiteSettings()
@@ -123,7 +125,8 @@ public struct Settings: Sendable {
         billing: BillingSettings = .init(),
         newsletters: NewsletterSettings = .init(),
         backgroundJobs: Bool = true,
-        apiRequestsPerMinute: Int = 600
+        apiRequestsPerMinute: Int = 600,
+        scheduledBackups: ScheduledBackupSettings? = nil
     ) {
         self.database = database
         self.databasePoolSize = databasePoolSize
@@ -155,6 +158,7 @@ public struct Settings: Sendable {
         self.newsletters = newsletters
         self.backgroundJobs = backgroundJobs
         self.apiRequestsPerMinute = apiRequestsPerMinute
+        self.scheduledBackups = scheduledBackups
     }
 
     /// Builds settings from `MASTHEAD_*` variables. Command-line flags (hostname, port, data folder)
@@ -216,7 +220,14 @@ public struct Settings: Sendable {
             backgroundJobs: try environment["MASTHEAD_BACKGROUND_JOBS"].map { try parseFlag($0, name: "MASTHEAD_BACKGROUND_JOBS") } ?? true,
             apiRequestsPerMinute: try environment["MASTHEAD_API_RATE_LIMIT"].map {
                 try parseInteger($0, name: "MASTHEAD_API_RATE_LIMIT", range: 1...1_000_000)
-            } ?? 600
+            } ?? 600,
+            scheduledBackups: try environment["MASTHEAD_BACKUP_DIR"].flatMap { $0.isEmpty ? nil : $0 }.map { folder in
+                ScheduledBackupSettings(
+                    folder: folder,
+                    everyHours: try environment["MASTHEAD_BACKUP_EVERY_HOURS"].map { try parseInteger($0, name: "MASTHEAD_BACKUP_EVERY_HOURS", range: 1...720) } ?? 24,
+                    keep: try environment["MASTHEAD_BACKUP_KEEP"].map { try parseInteger($0, name: "MASTHEAD_BACKUP_KEEP", range: 1...1000) } ?? 7
+                )
+            }
         )
     }
 

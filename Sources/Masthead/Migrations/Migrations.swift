@@ -27,5 +27,6 @@ enum MastheadMigrations {
         IndexScheduledArticles(),
         ListSearchTerms(),
         RecordSearchRebuilds(),
+        CreateJobLeases(),
     ]
 }

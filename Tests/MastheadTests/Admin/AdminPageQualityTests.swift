@@ -42,7 +42,7 @@ struct AdminPageQualityTests {
         running.total = 5000
         try await running.create(on: site.app.db)
         return (owner, [
-            "integrations": "/admin/integrations", "tokens": "/admin/tokens", "search index": "/admin/search-index",
+            "integrations": "/admin/integrations", "tokens": "/admin/tokens", "search index": "/admin/search-index", "backups": "/admin/backups",
             "newsletters": "/admin/newsletters", "new newsletter": "/admin/newsletters/new", "newsletter": "/admin/newsletters/\(try briefing.requireID())",
             "new send": "/admin/newsletters/sends/new", "send": "/admin/newsletters/sends/\(try send.requireID())", "revenue in Arabic": "/admin/revenue?lang=ar",
             "list": "/admin", "new": "/admin/articles/new", "editor": path, "revisions": path + "/revisions", "revision": revision,

@@ -166,3 +166,73 @@ struct BackupTests {
         }
     }
 }
+
+/// Backups taken by the background jobs on a schedule, and from the admin.
+@Suite("Scheduled backups", .serialized)
+struct ScheduledBackupTests {
+    static func schedule(keep: Int = 2) -> ScheduledBackupSettings {
+        ScheduledBackupSettings(folder: BackupTests.newFolder(), everyHours: 24, keep: keep)
+    }
+
+    @Test("a backup is taken when one is due, by one instance at a time, and only the newest few are kept")
+    func onSchedule() async throws {
+        let schedule = Self.schedule(keep: 2)
+        try await withSite(on: .sqlite, configure: { $0.backgroundJobs = false; $0.scheduledBackups = schedule }) { site in
+            let backups = ScheduledBackups(settings: site.settings, schedule: schedule)
+            let start = Date()
+            async let one = backups.runIfDue(site.app, now: start)
+            async let other = backups.runIfDue(site.app, now: start)
+            let taken = try await [one, other].compactMap { $0 }
+            #expect(taken.count == 1)
+            #expect(try await backups.runIfDue(site.app, now: start.addingTimeInterval(3600)) == nil)
+            #expect(try await backups.runIfDue(site.app, now: start.addingTimeInterval(25 * 3600)) != nil)
+            #expect(try await backups.runIfDue(site.app, now: start.addingTimeInterval(50 * 3600)) != nil)
+
+            let kept = backups.list().map(\.name)
+            #expect(kept == [ScheduledBackups.folderName(at: start.addingTimeInterval(50 * 3600)), ScheduledBackups.folderName(at: start.addingTimeInterval(25 * 3600))])
+            #expect(try FileManager.default.contentsOfDirectory(atPath: schedule.folder).sorted() == kept.sorted())
+            #expect(try BackupManifest.read(from: schedule.folder + "/" + kept[0]).database == .sqlite)
+        }
+    }
+
+    @Test("a failed backup says why on the admin's page and is tried again a quarter of an hour later, not a day")
+    func failureIsShown() async throws {
+        let blocker = BackupTests.newFolder()
+        FileManager.default.createFile(atPath: blocker, contents: Data("not a folder".utf8))
+        let schedule = ScheduledBackupSettings(folder: blocker + "/backups")
+        try await withSite(on: .sqlite, configure: { $0.backgroundJobs = false; $0.scheduledBackups = schedule }) { site in
+            let backups = ScheduledBackups(settings: site.settings, schedule: schedule)
+            let start = Date()
+            await #expect(throws: BackupError.self) { try await backups.runIfDue(site.app, now: start) }
+            #expect(try await backups.runIfDue(site.app, now: start.addingTimeInterval(60)) == nil)
+            let (admin, _) = try await Newsroom.signedIn(site, as: .admin)
+            let page = HTML.text(of: try await admin.get("/admin/backups").body)
+            #expect(page.contains("Last backup: failed: cannot create the backup folder"))
+            await #expect(throws: BackupError.self) { try await backups.runIfDue(site.app, now: start.addingTimeInterval(ScheduledBackups.retryAfter + 1)) }
+        }
+    }
+
+    @Test("an admin asks for a backup now and sees it kept; editors cannot reach the page", arguments: TestDatabase.available)
+    func fromTheAdmin(database: TestDatabase) async throws {
+        let schedule = Self.schedule(keep: 5)
+        try await withSite(on: database, configure: { $0.scheduledBackups = schedule }) { site in
+            let backups = ScheduledBackups(settings: site.settings, schedule: schedule)
+            // The first is due at once.
+            for _ in 0..<300 where backups.list().isEmpty { try await Task.sleep(for: .milliseconds(100)) }
+            #expect(backups.list().count == 1)
+            let (admin, staff) = try await Newsroom.signedIn(site, as: .admin)
+            let page = try await admin.get("/admin/backups")
+            #expect(HTML.text(of: page.body).contains(backups.list()[0].name))
+
+            let asked = try await admin.submit(page, action: "/admin/backups/now")
+            #expect(asked.headers.first(name: .location) == "/admin/backups?done=requested")
+            for _ in 0..<300 where backups.list().count < 2 { try await Task.sleep(for: .milliseconds(100)) }
+            #expect(backups.list().count == 2)
+            let state = try #require(try await JobLease(database: site.app.db, name: ScheduledBackups.jobName).state())
+            #expect(state.requestedBy == staff.email)
+
+            let (editor, _) = try await Newsroom.signedIn(site, as: .editor)
+            #expect(try await editor.get("/admin/backups").status == .forbidden)
+        }
+    }
+}
