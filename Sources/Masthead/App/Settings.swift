@@ -262,9 +262,23 @@ public struct Settings: Sendable {
         throw SettingsError("MASTHEAD_DATABASE_URL must be an SQLite path, sqlite:// or postgres:// URL")
     }
 
-    /// The theme shipped in the repository, found from the working directory (as `swift run` uses it).
-    public static func defaultThemeDirectory() -> String {
-        "Themes/default"
+    /// The theme shipped with Masthead: `Themes/default` in the working directory (as `swift run`
+    /// uses it), else beside the executable or in a folder above it (a build in `.build/release`,
+    /// or an install with `share/masthead/Themes`), so that the binary finds its theme wherever
+    /// it is started from. `MASTHEAD_THEME` names any other.
+    public static func defaultThemeDirectory(
+        executable: URL? = Bundle.main.executableURL, workingDirectory: String = FileManager.default.currentDirectoryPath
+    ) -> String {
+        let relative = "Themes/default"
+        var candidates = [(workingDirectory as NSString).appendingPathComponent(relative)]
+        if var folder = executable?.resolvingSymlinksInPath().deletingLastPathComponent() {
+            for _ in 0..<6 {
+                candidates.append(folder.appendingPathComponent(relative).path)
+                candidates.append(folder.appendingPathComponent("share/masthead").appendingPathComponent(relative).path)
+                folder.deleteLastPathComponent()
+            }
+        }
+        return candidates.first { FileManager.default.fileExists(atPath: ($0 as NSString).appendingPathComponent("templates")) } ?? relative
     }
 
     /// `Name <address>` or a bare address.

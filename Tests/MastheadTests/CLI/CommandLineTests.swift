@@ -88,6 +88,21 @@ struct CommandLineTests {
         #expect(server.process.terminationStatus == 0)
     }
 
+    @Test("started from any folder, the binary finds its theme and serves pages")
+    func themeFromAnyFolder() async throws {
+        let elsewhere = FileManager.default.temporaryDirectory.appendingPathComponent("masthead-elsewhere-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+        let server = try MastheadProcess.start(["demo", "--data", elsewhere.appendingPathComponent("data").path, "--port", "0"], in: elsewhere)
+        defer { server.terminate() }
+        let line = try #require(try await server.waitForLine(containing: "http://127.0.0.1:"))
+        let url = try #require(line.range(of: #"http://127\.0\.0\.1:\d+/"#, options: .regularExpression).map { String(line[$0]) })
+        let (body, response) = try await URLSession.shared.data(from: URL(string: url)!)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        #expect(String(decoding: body, as: UTF8.self).contains("<html lang=\"en\""))
+        server.process.terminate()
+        server.process.waitUntilExit()
+    }
+
     @Test("without --data, demo uses MASTHEAD_DATA")
     func demoHonoursDataVariable() async throws {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("masthead-demo-env-\(UUID().uuidString)").path

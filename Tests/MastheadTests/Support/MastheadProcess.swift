@@ -13,8 +13,8 @@ enum MastheadProcess {
         let standardError: String
     }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:], input: String? = nil) throws -> Result {
-        let process = make(arguments, environment: environment)
+    static func run(_ arguments: [String], environment: [String: String] = [:], input: String? = nil, in folder: URL = TestSettings.repositoryRoot) throws -> Result {
+        let process = make(arguments, environment: environment, in: folder)
         let output = Pipe(), errors = Pipe(), standardInput = Pipe()
         process.standardOutput = output
         process.standardError = errors
@@ -32,8 +32,8 @@ enum MastheadProcess {
         )
     }
 
-    static func start(_ arguments: [String], environment: [String: String] = [:]) throws -> Running {
-        let process = make(arguments, environment: environment)
+    static func start(_ arguments: [String], environment: [String: String] = [:], in folder: URL = TestSettings.repositoryRoot) throws -> Running {
+        let process = make(arguments, environment: environment, in: folder)
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
@@ -45,11 +45,11 @@ enum MastheadProcess {
         return running
     }
 
-    private static func make(_ arguments: [String], environment: [String: String]) -> Process {
+    private static func make(_ arguments: [String], environment: [String: String], in folder: URL) -> Process {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
-        process.currentDirectoryURL = TestSettings.repositoryRoot
+        process.currentDirectoryURL = folder
         var inherited = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("MASTHEAD_") }
         inherited["MASTHEAD_LOG_LEVEL"] = "error"
         process.environment = inherited.merging(environment) { $1 }
