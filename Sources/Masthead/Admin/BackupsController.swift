@@ -22,7 +22,7 @@ struct BackupsController: Sendable {
         let everyHours: Int
         let keep: Int
         let running: String?
-        let requested: Bool
+        let requestedBy: String?
         let lastOutcome: String?
         let lastFinished: String?
         let backUpAction: String
@@ -42,7 +42,7 @@ struct BackupsController: Sendable {
         let state = try await JobLease(database: req.db, name: ScheduledBackups.jobName).state()
         let now = Date()
         let running = state.flatMap { $0.isRunning(at: now) ? $0.status : nil }
-        let requested = running == nil && state.flatMap { state in state.requestedAt.map { $0 > (state.startedAt ?? .distantPast) } } == true
+        let requestedBy = running == nil ? state.flatMap { $0.requestedAt == nil ? nil : $0.requestedBy } : nil
         let clock = admin.clock
         let kept = (backups?.list() ?? []).map {
             Kept(name: $0.name, takenAt: clock.dayAndTime($0.takenAt), size: ByteCountFormatter.string(fromByteCount: $0.bytes, countStyle: .file), mediaFiles: $0.mediaFiles)
@@ -52,12 +52,12 @@ struct BackupsController: Sendable {
             csrf: admin.token(req),
             notice: req.query[String.self, at: "done"] == "requested" ? "A backup is asked for: an instance that runs background jobs starts it within seconds." : nil,
             folder: schedule?.folder, everyHours: schedule?.everyHours ?? 0, keep: schedule?.keep ?? 0,
-            running: running, requested: requested,
+            running: running, requestedBy: requestedBy,
             lastOutcome: state?.outcome, lastFinished: state?.finishedAt.map(clock.dayAndTime),
             backUpAction: AdminURL.backUpNow, kept: kept, hasKept: !kept.isEmpty
         ))
         // While a backup runs or waits to, the page reloads itself: progress without script.
-        if running != nil || requested { response.headers.replaceOrAdd(name: "Refresh", value: "3") }
+        if running != nil || requestedBy != nil { response.headers.replaceOrAdd(name: "Refresh", value: "3") }
         return response
     }
 

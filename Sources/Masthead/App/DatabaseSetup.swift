@@ -20,6 +20,7 @@ enum DatabaseSetup {
             guard FileManager.default.isWritableFile(atPath: folder.isEmpty ? "." : folder) else {
                 throw StartupError("the database folder \(folder) is not writable")
             }
+            app.storage.set(SQLiteSiteLockKey.self, to: try SQLiteSiteLock.shared(for: path)) { $0.release() }
             app.databases.use(.sqlite(.file(path), sqlLogLevel: .debug), as: .sqlite)
             // SQLite keeps one connection per event loop: a long job (a search rebuild) on one
             // of those would keep that loop's requests waiting for every batch it writes.

@@ -36,13 +36,13 @@ struct JobLease: Sendable {
     }
 
     /// Takes the lease if nobody holds it, or its holder stopped renewing it: the token to
-    /// renew and end it with, or nil.
+    /// renew and end it with, or nil. A request for a run is met by this one, and cleared.
     func take(for duration: TimeInterval, status: String, now: Date = Date()) async throws -> UUID? {
         try await sql.raw("INSERT INTO job_leases (name) VALUES (\(bind: name)) ON CONFLICT (name) DO NOTHING").run()
         let holder = UUID()
         let taken = try await sql.raw("""
             UPDATE job_leases SET holder = \(bind: holder), held_until = \(bind: now.addingTimeInterval(duration)),
-              started_at = \(bind: now), status = \(bind: status)
+              started_at = \(bind: now), status = \(bind: status), requested_at = NULL
             WHERE name = \(bind: name) AND (held_until IS NULL OR held_until < \(bind: now))
             RETURNING name
             """).all()

@@ -70,33 +70,39 @@ enum BackupFolder {
     static let media = "media"
 
     /// Copies a file, hashing it on the way, and flushes the copy to disk.
-    static func copy(_ source: String, to destination: String) throws -> BackupManifest.File.Digest {
-        let input = try FileHandle(forReadingFrom: URL(fileURLWithPath: source))
-        defer { try? input.close() }
-        FileManager.default.createFile(atPath: destination, contents: nil, attributes: [.posixPermissions: 0o600])
+    static func copy(_ source: String, to destination: String, permissions: Int = 0o600) throws -> BackupManifest.File.Digest {
+        FileManager.default.createFile(atPath: destination, contents: nil, attributes: [.posixPermissions: permissions])
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: destination))
         defer { try? output.close() }
-        var hasher = SHA256()
-        var bytes: Int64 = 0
-        while let chunk = try input.read(upToCount: chunkSize), !chunk.isEmpty {
-            hasher.update(data: chunk)
-            try output.write(contentsOf: chunk)
-            bytes += Int64(chunk.count)
-        }
+        let digest = try read(source) { try output.write(contentsOf: $0) }
         try output.synchronize()
-        return .init(bytes: bytes, sha256: hasher.finalize().map { String(format: "%02x", $0) }.joined())
+        return digest
     }
 
     static func digest(of path: String) throws -> BackupManifest.File.Digest {
+        try read(path) { _ in }
+    }
+
+    /// Reads a file a chunk at a time, handing each on, and hashes it.
+    private static func read(_ path: String, each: (Data) throws -> Void) throws -> BackupManifest.File.Digest {
         let input = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
         defer { try? input.close() }
         var hasher = SHA256()
         var bytes: Int64 = 0
         while let chunk = try input.read(upToCount: chunkSize), !chunk.isEmpty {
             hasher.update(data: chunk)
+            try each(chunk)
             bytes += Int64(chunk.count)
         }
         return .init(bytes: bytes, sha256: hasher.finalize().map { String(format: "%02x", $0) }.joined())
+    }
+
+    /// Flushes a file the database wrote (VACUUM INTO does not) or a folder's entries to disk.
+    static func flush(_ path: String) throws {
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else { throw BackupError("cannot open \(path) to flush it: \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else { throw BackupError("cannot flush \(path) to disk: \(String(cString: strerror(errno)))") }
     }
 
     /// Regular files under a folder, as sorted relative paths; none if the folder does not exist.

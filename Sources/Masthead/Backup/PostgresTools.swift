@@ -12,14 +12,18 @@ struct PostgresTools: Sendable {
         guard let components = URLComponents(string: url), let host = components.host else {
             throw BackupError("MASTHEAD_DATABASE_URL is not a valid PostgreSQL URL")
         }
-        var connection = environment.filter { !$0.key.hasPrefix("PG") }
+        // The URL alone says where to connect: a PGSERVICE or PGPASSFILE of the operator's must
+        // not send the dump elsewhere. Certificate settings (PGSSLROOTCERT and the like) stay.
+        var connection = environment.filter { !$0.key.hasPrefix("PG") || $0.key.hasPrefix("PGSSL") }
         connection["PGHOST"] = host
         connection["PGPORT"] = String(components.port ?? 5432)
-        connection["PGUSER"] = components.user.flatMap { $0.removingPercentEncoding } ?? ""
-        connection["PGPASSWORD"] = components.password.flatMap { $0.removingPercentEncoding } ?? ""
-        connection["PGDATABASE"] = String(components.path.drop { $0 == "/" }).removingPercentEncoding ?? ""
+        // URLComponents has already decoded these.
+        connection["PGUSER"] = components.user ?? ""
+        connection["PGPASSWORD"] = components.password ?? ""
+        connection["PGDATABASE"] = String(components.path.drop { $0 == "/" })
+        let libpqModes: Set = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
         for item in components.queryItems ?? [] where ["sslmode", "tlsmode"].contains(item.name) {
-            connection["PGSSLMODE"] = item.value == "disable" ? "disable" : "require"
+            connection["PGSSLMODE"] = item.value.flatMap { libpqModes.contains($0) ? $0 : nil } ?? "require"
         }
         self.environment = connection
         searchPath = [environment["MASTHEAD_POSTGRES_BIN"]].compactMap { $0 } + (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
@@ -27,7 +31,9 @@ struct PostgresTools: Sendable {
 
     /// A consistent dump of the whole database as it stood when the dump began, while it serves.
     func dump(to path: String) async throws {
-        try await ExternalProgram(try locate("pg_dump"), ["--format=custom", "--no-owner", "--no-privileges", "--file=\(path)"], environment: environment).run()
+        // A dump waits at most a minute for a table another session holds exclusively (a
+        // migration), rather than queueing every query behind it.
+        try await ExternalProgram(try locate("pg_dump"), ["--format=custom", "--no-owner", "--no-privileges", "--lock-wait-timeout=60000", "--file=\(path)"], environment: environment).run()
     }
 
     /// Replaces everything in the database's `public` schema with the dump, in one transaction:
@@ -35,8 +41,11 @@ struct PostgresTools: Sendable {
     /// file first, so that a `pg_restore` that fails half way can never feed `psql` half a script
     /// that it would then commit.
     func load(_ path: String) async throws {
-        let script = FileManager.default.temporaryDirectory.appendingPathComponent("masthead-restore-\(UUID().uuidString).sql").path
-        defer { try? FileManager.default.removeItem(atPath: script) }
+        // The script holds the whole database: in a folder only its owner can open.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("masthead-restore-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let script = (folder as NSString).appendingPathComponent("restore.sql")
         try await ExternalProgram(try locate("pg_restore"), ["--no-owner", "--no-privileges", "--file=\(script)", path], environment: environment).run()
         try await ExternalProgram(try locate("psql"), [
             "--quiet", "--no-psqlrc", "--single-transaction", "--set=ON_ERROR_STOP=1",

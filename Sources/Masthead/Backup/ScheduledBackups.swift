@@ -27,7 +27,8 @@ struct ScheduledBackups: Sendable {
     func jobLease(on database: any Database) -> JobLease { JobLease(database: database, name: Self.jobName) }
 
     func isDue(_ state: JobLease.State?, at now: Date) -> Bool {
-        if let requested = state?.requestedAt, requested > (state?.startedAt ?? .distantPast) { return true }
+        // Asked for: the run that takes the lease clears the request, so no clocks are compared.
+        if state?.requestedAt != nil { return true }
         let nextByPlan = (state?.finishedAt ?? .distantPast).addingTimeInterval(schedule.interval)
         let nextTry = (state?.startedAt ?? .distantPast).addingTimeInterval(Self.retryAfter)
         return now >= nextByPlan && now >= nextTry
@@ -39,24 +40,31 @@ struct ScheduledBackups: Sendable {
     func runIfDue(_ app: Application, now: Date = Date()) async throws -> SiteBackup.Summary? {
         let lease = jobLease(on: app.db)
         guard isDue(try await lease.state(), at: now), let holder = try await lease.take(for: Self.leaseLength, status: "starting", now: now) else { return nil }
-        let status = Mutex("copying the database")
+        let status = RunningStatus("copying the database")
+        let folder = (schedule.folder as NSString).appendingPathComponent(Self.folderName(at: now))
+        let work = Task {
+            try await SiteBackup.take(app, settings: settings, into: folder, now: now) { step in
+                switch step {
+                case .database: status.set("copying the database")
+                case .media(let done, let total): status.set("copying media files: \(done) of \(total)")
+                }
+            }
+        }
         let heartbeat = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(2))
                 if Task.isCancelled { break }
-                _ = try? await lease.renew(holder, for: Self.leaseLength, status: status.withLock { $0 })
+                // Another instance took the lease (this one stalled past it): it backs up instead.
+                if (try? await lease.renew(holder, for: Self.leaseLength, status: status.text)) == false {
+                    work.cancel()
+                    break
+                }
             }
         }
         defer { heartbeat.cancel() }
-        let folder = (schedule.folder as NSString).appendingPathComponent(Self.folderName(at: now))
         do {
-            let summary = try await SiteBackup.take(app, settings: settings, into: folder, now: now) { step in
-                switch step {
-                case .database: status.withLock { $0 = "copying the database" }
-                case .media(let done, let total): status.withLock { $0 = "copying media files: \(done) of \(total)" }
-                }
-            }
-            let removed = try prune()
+            let summary = try await withTaskCancellationHandler { try await work.value } onCancel: { work.cancel() }
+            let removed = prune(logger: app.logger)
             try await lease.end(holder, finished: true, outcome: "backed up to \(summary.folder)" + (removed.isEmpty ? "" : "; removed \(removed.count) older"))
             app.logger.notice("backup.taken", metadata: ["folder": "\(summary.folder)", "bytes": "\(summary.bytes)", "removed": "\(removed.count)"])
             return summary
@@ -74,31 +82,46 @@ struct ScheduledBackups: Sendable {
         ))
     }
 
-    /// The finished backups in the folder, newest first.
+    /// The finished backups in the folder (those with a manifest this Masthead reads), newest first.
     func list() -> [Listed] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: schedule.folder)) ?? []
-        return names.filter { $0.hasPrefix(Self.folderPrefix) }.sorted(by: >).compactMap { name in
+        return names.filter { $0.hasPrefix(Self.folderPrefix) }.compactMap { name in
             guard let manifest = try? BackupManifest.read(from: (schedule.folder as NSString).appendingPathComponent(name)) else { return nil }
             return Listed(name: name, takenAt: manifest.createdAt, bytes: manifest.files.reduce(0) { $0 + $1.bytes }, mediaFiles: manifest.mediaFiles.count)
-        }
+        }.sorted { $0.takenAt > $1.takenAt }
     }
 
-    /// Removes finished backups beyond the newest `keep`, and the remains of backups that were
-    /// killed part way (hidden `.partial-` folders) once they are a day old.
-    func prune(now: Date = Date()) throws -> [String] {
+    /// Removes finished backups beyond the newest `keep` (never a folder it cannot read as one),
+    /// and the remains of backups killed part way (hidden `.partial-` folders) once a day old.
+    /// A folder that cannot be removed is logged and left: the new backup stands either way.
+    func prune(now: Date = Date(), logger: Logger) -> [String] {
         let files = FileManager.default
-        let kept = list().prefix(schedule.keep).map(\.name)
         var removed: [String] = []
-        for name in (try? files.contentsOfDirectory(atPath: schedule.folder)) ?? [] {
+        for backup in list().dropFirst(schedule.keep) {
+            do {
+                try files.removeItem(atPath: (schedule.folder as NSString).appendingPathComponent(backup.name))
+                removed.append(backup.name)
+            } catch {
+                logger.warning("backup.prune_failed", metadata: ["folder": "\(backup.name)", "error": "\(error.localizedDescription)"])
+            }
+        }
+        for name in (try? files.contentsOfDirectory(atPath: schedule.folder)) ?? [] where name.hasPrefix("." + Self.folderPrefix) && name.contains(".partial-") {
             let path = (schedule.folder as NSString).appendingPathComponent(name)
-            if name.hasPrefix(Self.folderPrefix), !kept.contains(name), files.fileExists(atPath: (path as NSString).appendingPathComponent(BackupManifest.fileName)) {
-                try files.removeItem(atPath: path)
-                removed.append(name)
-            } else if name.hasPrefix("." + Self.folderPrefix), name.contains(".partial-"),
-                      let modified = try? files.attributesOfItem(atPath: path)[.modificationDate] as? Date, modified < now.addingTimeInterval(-86_400) {
-                try files.removeItem(atPath: path)
+            if let modified = try? files.attributesOfItem(atPath: path)[.modificationDate] as? Date, modified < now.addingTimeInterval(-86_400) {
+                try? files.removeItem(atPath: path)
             }
         }
         return removed
     }
+}
+
+/// What a running backup is doing, for the lease's heartbeat to report.
+private final class RunningStatus: Sendable {
+    private let current: Mutex<String>
+
+    init(_ text: String) { current = Mutex(text) }
+
+    func set(_ text: String) { current.withLock { $0 = text } }
+
+    var text: String { current.withLock { $0 } }
 }

@@ -44,6 +44,7 @@ public enum SiteBackup {
             let manifest = try await write(app, settings: settings, into: staging, now: now, progress: progress)
             if files.fileExists(atPath: destination) { try files.removeItem(atPath: destination) }
             try files.moveItem(atPath: staging, toPath: destination)
+            try BackupFolder.flush(parent)
             return Summary(folder: destination, bytes: manifest.files.reduce(0) { $0 + $1.bytes }, mediaFiles: manifest.mediaFiles.count)
         } catch {
             try? files.removeItem(atPath: staging)
@@ -54,7 +55,8 @@ public enum SiteBackup {
     private static func write(
         _ app: Application, settings: Settings, into staging: String, now: Date, progress: @escaping @Sendable (Step) -> Void
     ) async throws -> BackupManifest {
-        let sql = app.db as! any SQLDatabase
+        // On SQLite, connections of its own: the copy keeps one busy from start to end.
+        let sql = app.backgroundDatabase as! any SQLDatabase
         let migrations = try await sql.raw("SELECT count(*) AS total FROM _fluent_migrations").first(decoding: Count.self)?.total ?? 0
         progress(.database)
         let kind: BackupManifest.DatabaseKind
@@ -65,6 +67,7 @@ public enum SiteBackup {
             // A read transaction: writers go on meanwhile, and the copy is the database as it
             // stood when it began (https://sqlite.org/lang_vacuum.html#vacuuminto).
             try await sql.raw("VACUUM INTO \(bind: databaseCopy(kind))").run()
+            try BackupFolder.flush(databaseCopy(kind))
         case .postgres(let url):
             kind = .postgresql
             try await PostgresTools(url: url).dump(to: databaseCopy(kind))
@@ -78,6 +81,7 @@ public enum SiteBackup {
         try FileManager.default.createDirectory(atPath: mediaCopy, withIntermediateDirectories: true)
         progress(.media(done: 0, total: media.count))
         for (done, name) in media.enumerated() {
+            try Task.checkCancellation()
             let target = (mediaCopy as NSString).appendingPathComponent(name)
             try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             let digest = try BackupFolder.copy((settings.mediaDirectory as NSString).appendingPathComponent(name), to: target)
@@ -101,6 +105,8 @@ public enum SiteBackup {
         guard FileManager.default.createFile(atPath: manifestPath, contents: try manifest.encoded(), attributes: [.posixPermissions: 0o600]) else {
             throw BackupError("cannot write \(manifestPath)")
         }
+        try BackupFolder.flush(manifestPath)
+        try BackupFolder.flush(staging)
         return manifest
     }
 

@@ -37,26 +37,33 @@ public enum SiteRestore {
         }
         try verify(manifest, in: folder, progress: progress)
         try await checkTarget(settings: settings, replacing: replacing)
+        let lock = try takeSite(settings)
 
         let media = manifest.mediaFiles
         progress(.media(done: 0, total: media.count))
         for (done, file) in media.enumerated() {
             let name = String(file.path.dropFirst(BackupFolder.media.count + 1))
-            try place((folder as NSString).appendingPathComponent(file.path), at: (settings.mediaDirectory as NSString).appendingPathComponent(name), expecting: file.digest)
+            try place((folder as NSString).appendingPathComponent(file.path), at: (settings.mediaDirectory as NSString).appendingPathComponent(name), expecting: file.digest, permissions: 0o644)
             progress(.media(done: done + 1, total: media.count))
         }
-        if let secret = manifest.files.first(where: { $0.path == SiteBackup.secretFile }), settings.secret == nil {
-            try place((folder as NSString).appendingPathComponent(secret.path), at: (settings.dataDirectory as NSString).appendingPathComponent(SiteBackup.secretFile), expecting: secret.digest)
-        }
-
         progress(.database)
         let copy = (folder as NSString).appendingPathComponent(manifest.database.fileName)
-        switch settings.database {
-        case .sqlite(let path):
-            try replaceSQLite(at: path, with: copy, expecting: databaseFile.digest)
-        case .postgres(let url):
-            try await PostgresTools(url: url).load(copy)
+        do {
+            switch settings.database {
+            case .sqlite(let path):
+                try replaceSQLite(at: path, with: copy, expecting: databaseFile.digest)
+            case .postgres(let url):
+                try await PostgresTools(url: url).load(copy)
+            }
+            // The key last: a database that failed to load leaves the old site with its own key.
+            if let secret = manifest.files.first(where: { $0.path == SiteBackup.secretFile }), settings.secret == nil {
+                try place((folder as NSString).appendingPathComponent(secret.path), at: (settings.dataDirectory as NSString).appendingPathComponent(SiteBackup.secretFile), expecting: secret.digest, permissions: 0o600)
+            }
+        } catch {
+            lock?.release()
+            throw error
         }
+        lock?.release()
 
         let app = try await MastheadApp.make(settings: settings)
         do {
@@ -102,6 +109,11 @@ public enum SiteRestore {
             for table in ["articles", "members", "staff"] where try await exists(table, on: sql) {
                 rows += try await sql.raw("SELECT count(*) AS total FROM \(ident: table)").first(decoding: SiteBackup.Count.self)?.total ?? 0
             }
+            // Tables that are not Masthead's (no migrations record) count as a site to keep.
+            if sql.dialect.name == "postgresql", try await !exists("_fluent_migrations", on: sql) {
+                rows += try await sql.raw("SELECT count(*) AS total FROM information_schema.tables WHERE table_schema = current_schema()")
+                    .first(decoding: SiteBackup.Count.self)?.total ?? 0
+            }
             if case .sqlite = settings.database { try await sql.raw("PRAGMA wal_checkpoint(TRUNCATE)").run() }
             held = rows
         } catch {
@@ -121,13 +133,22 @@ public enum SiteRestore {
         return try await sql.raw(query).first(decoding: SiteBackup.Count.self)?.total ?? 0 > 0
     }
 
+    /// No other Masthead process may use a SQLite database while it is replaced (`SQLiteSiteLock`).
+    private static func takeSite(_ settings: Settings) throws -> SQLiteSiteLock? {
+        guard case .sqlite(let path) = settings.database else { return nil }
+        guard let lock = try SQLiteSiteLock.exclusive(for: path) else {
+            throw BackupError("a Masthead process is using \(path): stop the site (and any masthead command on it), then restore")
+        }
+        return lock
+    }
+
     /// Copies a file into place through a temporary name beside it, checking what was copied.
-    private static func place(_ source: String, at destination: String, expecting digest: BackupManifest.File.Digest) throws {
+    private static func place(_ source: String, at destination: String, expecting digest: BackupManifest.File.Digest, permissions: Int) throws {
         if FileManager.default.fileExists(atPath: destination), (try? BackupFolder.digest(of: destination)) == digest { return }
         try FileManager.default.createDirectory(atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let temporary = destination + ".restoring-\(UUID().uuidString.prefix(8))"
         do {
-            guard try BackupFolder.copy(source, to: temporary) == digest else {
+            guard try BackupFolder.copy(source, to: temporary, permissions: permissions) == digest else {
                 throw BackupError("\(source) changed while it was being restored")
             }
             // rename(2) replaces the old file at once: never a moment with neither.
@@ -146,6 +167,6 @@ public enum SiteRestore {
         for sidecar in [path + "-wal", path + "-shm"] where FileManager.default.fileExists(atPath: sidecar) {
             try FileManager.default.removeItem(atPath: sidecar)
         }
-        try place(copy, at: path, expecting: digest)
+        try place(copy, at: path, expecting: digest, permissions: 0o600)
     }
 }

@@ -137,6 +137,9 @@ struct BackupTests {
             let title = article.title
             article.title = "Changed after the backup"
             try await article.save(on: site.app.db)
+            let whileServing = try MastheadProcess.run(["restore", "--force", folder], environment: Self.environment(site.settings))
+            #expect(whileServing.status == 1)
+            #expect(whileServing.standardError.contains("a Masthead process is using"))
             await site.stop()
 
             let refused = try MastheadProcess.run(["restore", folder], environment: Self.environment(site.settings))
@@ -179,6 +182,10 @@ struct ScheduledBackupTests {
         let schedule = Self.schedule(keep: 2)
         try await withSite(on: .sqlite, configure: { $0.backgroundJobs = false; $0.scheduledBackups = schedule }) { site in
             let backups = ScheduledBackups(settings: site.settings, schedule: schedule)
+            // A folder of the operator's that looks like ours, and a backup from a newer Masthead: never removed.
+            let own = schedule.folder + "/masthead-pre-upgrade"
+            try FileManager.default.createDirectory(atPath: own, withIntermediateDirectories: true)
+            FileManager.default.createFile(atPath: own + "/manifest.json", contents: Data(#"{"format": "masthead-backup", "version": 99}"#.utf8))
             let start = Date()
             async let one = backups.runIfDue(site.app, now: start)
             async let other = backups.runIfDue(site.app, now: start)
@@ -190,7 +197,7 @@ struct ScheduledBackupTests {
 
             let kept = backups.list().map(\.name)
             #expect(kept == [ScheduledBackups.folderName(at: start.addingTimeInterval(50 * 3600)), ScheduledBackups.folderName(at: start.addingTimeInterval(25 * 3600))])
-            #expect(try FileManager.default.contentsOfDirectory(atPath: schedule.folder).sorted() == kept.sorted())
+            #expect(try FileManager.default.contentsOfDirectory(atPath: schedule.folder).sorted() == (kept + ["masthead-pre-upgrade"]).sorted())
             #expect(try BackupManifest.read(from: schedule.folder + "/" + kept[0]).database == .sqlite)
         }
     }
