@@ -136,6 +136,7 @@ public enum SiteRestore {
     /// No other Masthead process may use a SQLite database while it is replaced (`SQLiteSiteLock`).
     private static func takeSite(_ settings: Settings) throws -> SQLiteSiteLock? {
         guard case .sqlite(let path) = settings.database else { return nil }
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         guard let lock = try SQLiteSiteLock.exclusive(for: path) else {
             throw BackupError("a Masthead process is using \(path): stop the site (and any masthead command on it), then restore")
         }

@@ -24,7 +24,14 @@ struct BackupTests {
     /// An empty database of the same kind to restore into, with its own data folder.
     static func emptyTarget(like database: TestDatabase) async throws -> Settings? {
         var settings = try await TestDatabase.sqlite.freshSettings()
-        guard database == .postgres else { return settings }
+        // A data folder that does not exist yet, as on a new machine.
+        let fresh = settings.dataDirectory + "/new-site"
+        settings.dataDirectory = fresh
+        settings.mediaDirectory = fresh + "/media"
+        guard database == .postgres else {
+            settings.database = .sqlite(path: fresh + "/masthead.sqlite")
+            return settings
+        }
         guard let url = ProcessInfo.processInfo.environment["MASTHEAD_TEST_POSTGRES_RESTORE_URL"], !url.isEmpty else { return nil }
         settings.database = .postgres(url: url)
         let app = try await MastheadApp.make(settings: settings)
@@ -34,7 +41,9 @@ struct BackupTests {
         return settings
     }
 
-    /// Publishes articles one transaction at a time, each with its text and a topic, until stopped.
+    /// Publishes articles one transaction at a time, each with its text and a topic, about twenty
+    /// a second (a busy newsroom and its importers, not a loop that starves the other tests of
+    /// the machine), until stopped.
     final class Newsroom: Sendable {
         let published = Mutex<[UUID]>([])
         let stopped = Mutex(false)
@@ -55,6 +64,7 @@ struct BackupTests {
                     try await ArticleTopic(articleID: id, topicID: topic).create(on: db)
                 }
                 published.withLock { $0.append(id) }
+                try await Task.sleep(for: .milliseconds(50))
             }
         }
     }
@@ -96,7 +106,9 @@ struct BackupTests {
                 let original = try await site.get("/articles/\(article.slug)")
                 let copy = try await restored.get("/articles/\(article.slug)")
                 #expect(copy.status == .ok)
-                #expect(HTML.text(of: copy.body) == HTML.text(of: original.body))
+                // The same page, up to its list of related articles, which the writer kept adding to.
+                let story = { (page: TestSite.Page) in HTML.text(of: page.body).components(separatedBy: "Related coverage")[0] }
+                #expect(story(copy) == story(original))
                 let (found, _) = try await SearchTests.search(restored, "/search", article.title)
                 #expect(found.contains("/articles/\(article.slug)"))
             } catch {
