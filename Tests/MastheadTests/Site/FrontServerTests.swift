@@ -158,9 +158,17 @@ struct SignedInFastPathTests {
             let (_, session) = try await paidMember(site)
             let cookie = [("Cookie", "mh_session=\(session)")]
             let routed = try await site.get("/articles/\(paid.slug)", headers: cookie)
-            let before = try answered(site)
-            let fast = try await site.get("/articles/\(paid.slug)", headers: cookie)
-            #expect(try answered(site) == before + 1)
+            // A site just started may empty its caches once, at its first look at the database's
+            // generations (late on a loaded machine); the page is then rendered and remembered again.
+            var answeredFast: TestSite.Page?
+            #expect(try await eventually {
+                let before = try answered(site)
+                let page = try await site.get("/articles/\(paid.slug)", headers: cookie)
+                guard try answered(site) == before + 1 else { return false }
+                answeredFast = page
+                return true
+            })
+            let fast = try #require(answeredFast)
             #expect(fast.body == routed.body && !fast.body.contains("class=\"paywall\""))
             #expect(fast.headers.first(name: .cacheControl) == "private, no-cache")
 
