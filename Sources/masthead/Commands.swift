@@ -7,7 +7,7 @@ struct MastheadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "masthead",
         abstract: "A publishing platform for independent news outlets.",
-        subcommands: [Demo.self, Serve.self, Worker.self, Migrate.self, Export.self, User.self, Media.self, BillingCommand.self, NewsletterCommand.self, MailCommand.self, APICommand.self, Reindex.self, Backup.self, Restore.self, Bench.self]
+        subcommands: [Demo.self, Serve.self, Worker.self, Migrate.self, Export.self, Import.self, User.self, Media.self, BillingCommand.self, NewsletterCommand.self, MailCommand.self, APICommand.self, Reindex.self, Backup.self, Restore.self, Bench.self]
     )
 }
 
@@ -91,27 +91,6 @@ struct Migrate: AsyncParsableCommand {
         }
         await MastheadApp.stop(app)
         Terminal.say("The database is up to date (\(settings.database)).")
-    }
-}
-
-struct Export: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Write all content, full article bodies included, as one JSON document to standard output."
-    )
-
-    func run() async throws {
-        let settings = try Settings.fromEnvironment()
-        let app = try await MastheadApp.make(settings: settings)
-        do {
-            try await MastheadApp.migrate(app, settings: settings)
-            let export = try await ContentExport.make(from: app.db)
-            Terminal.write(try export.json())
-            Terminal.say("")
-        } catch {
-            await MastheadApp.stop(app)
-            throw error
-        }
-        await MastheadApp.stop(app)
     }
 }
 

@@ -31,6 +31,8 @@ enum Entry {
             Terminal.fail(error.description)
         } catch let error as BackupError {
             Terminal.fail(error.description)
+        } catch let error as ImportError {
+            Terminal.fail(error.description)
         } catch {
             if MastheadCommand.exitCode(for: error) == .success {
                 Terminal.say(MastheadCommand.fullMessage(for: error))

@@ -69,6 +69,39 @@ public struct BackupError: Error, CustomStringConvertible {
 enum BackupFolder {
     static let media = "media"
 
+    /// Fills a new folder through `fill`, which writes into a hidden folder beside it that is
+    /// renamed into place only when complete: a killed run never looks like a finished one.
+    /// Returns the folder's full path.
+    static func writeNew(_ folder: String, describing what: String, _ fill: (String) async throws -> Void) async throws -> String {
+        let files = FileManager.default
+        let destination = URL(fileURLWithPath: folder).standardizedFileURL.path
+        var isFolder: ObjCBool = false
+        if files.fileExists(atPath: destination, isDirectory: &isFolder) {
+            guard isFolder.boolValue, (try files.contentsOfDirectory(atPath: destination)).isEmpty else {
+                throw BackupError("\(folder) already exists and is not an empty folder: write the \(what) into a new folder")
+            }
+        }
+        let parent = (destination as NSString).deletingLastPathComponent
+        let staging = (parent as NSString).appendingPathComponent(".\((destination as NSString).lastPathComponent).partial-\(UUID().uuidString.prefix(8))")
+        do {
+            try files.createDirectory(atPath: parent, withIntermediateDirectories: true)
+            try files.createDirectory(atPath: staging, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw BackupError("cannot create the \(what) folder \(folder): \(error.localizedDescription)")
+        }
+        do {
+            try await fill(staging)
+            try flush(staging)
+            if files.fileExists(atPath: destination) { try files.removeItem(atPath: destination) }
+            try files.moveItem(atPath: staging, toPath: destination)
+            try flush(parent)
+            return destination
+        } catch {
+            try? files.removeItem(atPath: staging)
+            throw error
+        }
+    }
+
     /// Copies a file, hashing it on the way, and flushes the copy to disk.
     static func copy(_ source: String, to destination: String, permissions: Int = 0o600) throws -> BackupManifest.File.Digest {
         FileManager.default.createFile(atPath: destination, contents: nil, attributes: [.posixPermissions: permissions])

@@ -24,32 +24,12 @@ public enum SiteBackup {
     public static func take(
         _ app: Application, settings: Settings, into folder: String, now: Date = Date(), progress: @escaping @Sendable (Step) -> Void = { _ in }
     ) async throws -> Summary {
-        let files = FileManager.default
-        let destination = URL(fileURLWithPath: folder).standardizedFileURL.path
-        var isFolder: ObjCBool = false
-        if files.fileExists(atPath: destination, isDirectory: &isFolder) {
-            guard isFolder.boolValue, (try files.contentsOfDirectory(atPath: destination)).isEmpty else {
-                throw BackupError("\(folder) already exists and is not an empty folder: back up into a new folder")
-            }
+        var manifest: BackupManifest?
+        let destination = try await BackupFolder.writeNew(folder, describing: "backup") { staging in
+            manifest = try await write(app, settings: settings, into: staging, now: now, progress: progress)
         }
-        let parent = (destination as NSString).deletingLastPathComponent
-        let staging = (parent as NSString).appendingPathComponent(".\((destination as NSString).lastPathComponent).partial-\(UUID().uuidString.prefix(8))")
-        do {
-            try files.createDirectory(atPath: parent, withIntermediateDirectories: true)
-            try files.createDirectory(atPath: staging, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw BackupError("cannot create the backup folder \(folder): \(error.localizedDescription)")
-        }
-        do {
-            let manifest = try await write(app, settings: settings, into: staging, now: now, progress: progress)
-            if files.fileExists(atPath: destination) { try files.removeItem(atPath: destination) }
-            try files.moveItem(atPath: staging, toPath: destination)
-            try BackupFolder.flush(parent)
-            return Summary(folder: destination, bytes: manifest.files.reduce(0) { $0 + $1.bytes }, mediaFiles: manifest.mediaFiles.count)
-        } catch {
-            try? files.removeItem(atPath: staging)
-            throw error
-        }
+        let files = manifest?.files ?? []
+        return Summary(folder: destination, bytes: files.reduce(0) { $0 + $1.bytes }, mediaFiles: manifest?.mediaFiles.count ?? 0)
     }
 
     private static func write(
@@ -106,7 +86,6 @@ public enum SiteBackup {
             throw BackupError("cannot write \(manifestPath)")
         }
         try BackupFolder.flush(manifestPath)
-        try BackupFolder.flush(staging)
         return manifest
     }
 

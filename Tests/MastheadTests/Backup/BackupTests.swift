@@ -174,7 +174,7 @@ struct BackupTests {
             FileManager.default.createFile(atPath: folder + "/notes.txt", contents: Data("keep me".utf8))
             let refused = try MastheadProcess.run(["backup", folder], environment: Self.environment(site.settings))
             #expect(refused.status == 1)
-            #expect(refused.standardError == "masthead: \(folder) already exists and is not an empty folder: back up into a new folder\n")
+            #expect(refused.standardError == "masthead: \(folder) already exists and is not an empty folder: write the backup into a new folder\n")
             #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["notes.txt"])
             let parent = (folder as NSString).deletingLastPathComponent
             #expect(try FileManager.default.contentsOfDirectory(atPath: parent).filter { $0.contains(".partial-") && $0.contains((folder as NSString).lastPathComponent) }.isEmpty)

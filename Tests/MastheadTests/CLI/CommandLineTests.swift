@@ -53,7 +53,7 @@ struct CommandLineTests {
         #expect(result.standardError == "masthead: MASTHEAD_PORT must be a whole number from 1 to 65535, got 'eighty'\n")
     }
 
-    @Test("export writes the whole content as JSON")
+    @Test("export without a folder writes the whole site as JSON to standard output")
     func export() async throws {
         let settings = try await TestDatabase.sqlite.freshSettings()
         let app = try await MastheadApp.make(settings: settings)
@@ -65,7 +65,8 @@ struct CommandLineTests {
         let result = try MastheadProcess.run(["export"], environment: ["MASTHEAD_DATABASE_URL": path])
         #expect(result.status == 0)
         let document = try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any])
-        #expect((document["articles"] as? [Any])?.count == loaded)
+        #expect(document["format"] as? String == "masthead-export")
+        #expect(((document["tables"] as? [String: Any])?["articles"] as? [Any])?.count == loaded)
     }
 
     @Test("demo creates its data folder, loads the demo and serves it until stopped")

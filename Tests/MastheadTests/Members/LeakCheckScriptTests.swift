@@ -27,7 +27,10 @@ struct LeakCheckScriptTests {
     private func runLeakCheck(on site: TestSite) async throws -> ExternalTool.Result {
         let export = FileManager.default.temporaryDirectory.appendingPathComponent("masthead-export-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: export) }
-        try await ContentExport.make(from: site.app.db).json().write(to: export)
+        FileManager.default.createFile(atPath: export.path, contents: nil)
+        let file = try FileHandle(forWritingTo: export)
+        _ = try await SiteExport.write(site.app, settings: site.settings) { try file.write(contentsOf: $0) }
+        try file.close()
         let script = TestSettings.repositoryRoot.appendingPathComponent("scripts/leak-check").path
         return try await ExternalTool.run("python3", [script, site.baseURL, "--export", export.path, "--preview-paragraphs", "3"])
     }

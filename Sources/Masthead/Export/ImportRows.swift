@@ -1,0 +1,108 @@
+import Foundation
+import SQLKit
+
+/// An export's rows, checked cell by cell against the export schema and turned into values
+/// the database takes, before any is written.
+struct ImportRows {
+    private let tables: [(table: ExportSchema.Table, rows: [[any SQLExpression]])]
+
+    init(document: ExportDocument, postgres: Bool) throws {
+        let known = Set(ExportSchema.tables.map(\.name))
+        if let unknown = document.tables.keys.sorted().first(where: { !known.contains($0) }) {
+            throw ImportError("the export has a table this Masthead does not know: \(unknown)")
+        }
+        tables = try ExportSchema.tables.map { table in
+            let exported = document.tables[table.name] ?? []
+            let rows = try exported.enumerated().map { index, row in
+                try Self.values(of: row, in: table, postgres: postgres, at: "\(table.name) #\(index + 1)")
+            }
+            var seen = Set<ExportValue>()
+            for row in exported where !seen.insert(row[table.key] ?? .null).inserted {
+                throw ImportError("\(table.name) has two rows with the \(table.key) \(row[table.key] ?? .null)")
+            }
+            return (table, rows)
+        }
+    }
+
+    var counts: [String: Int] {
+        Dictionary(uniqueKeysWithValues: tables.map { ($0.table.name, $0.rows.count) })
+    }
+
+    func insert(into sql: any SQLDatabase, progress: @Sendable (SiteImport.Step) -> Void) async throws {
+        let total = tables.reduce(0) { $0 + $1.rows.count }
+        var done = 0
+        progress(.rows(done: 0, total: total))
+        for (table, rows) in tables {
+            let columns = table.columnNames + table.withheld.map(\.column)
+            // Well under both databases' limits on bound values in one statement.
+            let perStatement = max(1, 8_000 / columns.count)
+            for start in stride(from: 0, to: rows.count, by: perStatement) {
+                let insert = sql.insert(into: table.name).columns(columns)
+                for row in rows[start..<min(start + perStatement, rows.count)] { insert.values(row) }
+                do {
+                    try await insert.run()
+                } catch {
+                    throw ImportError("cannot write the rows of \(table.name): \(String(reflecting: error))")
+                }
+                done += min(perStatement, rows.count - start)
+                progress(.rows(done: done, total: total))
+            }
+        }
+    }
+
+    private static func values(of row: [String: ExportValue], in table: ExportSchema.Table, postgres: Bool, at place: String) throws -> [any SQLExpression] {
+        if let extra = row.keys.sorted().first(where: { name in !table.columns.contains { $0.name == name } }) {
+            throw ImportError("\(place) has a column this Masthead does not know: \(extra)")
+        }
+        let given = try table.columns.map { column in
+            guard let value = row[column.name] else { throw ImportError("\(place) lacks \(column.name)") }
+            return try Self.value(value, as: column.type, postgres: postgres, at: "\(place) \(column.name)")
+        }
+        return given + table.withheld.map { $0.value.map { SQLBind($0) as any SQLExpression } ?? SQLLiteral.null }
+    }
+
+    private static func value(_ value: ExportValue, as type: ExportSchema.ColumnType, postgres: Bool, at place: String) throws -> any SQLExpression {
+        switch (type, value) {
+        case (_, .null):
+            return SQLLiteral.null
+        case (.text, .text(let text)):
+            return SQLBind(text)
+        case (.integer, .integer(let number)):
+            return SQLBind(number)
+        case (.boolean, .boolean(let flag)):
+            return SQLBind(flag)
+        case (.uuid, .text(let text)):
+            guard let id = UUID(uuidString: text) else { throw ImportError("\(place) is not a UUID: \(text)") }
+            return SQLBind(id)
+        case (.timestamp, .text(let text)):
+            guard let date = ExportTimestamp.parse(text) else { throw ImportError("\(place) is not a timestamp like 2026-12-02T15:45:07.000000Z: \(text)") }
+            // PostgreSQL's driver truncates a Date to the microsecond, which can land one
+            // below what the export says; the text itself is exact.
+            return postgres ? PostgresTimestamp(text: text) : SQLBind(date)
+        default:
+            throw ImportError("\(place) should be \(type.description)")
+        }
+    }
+}
+
+private struct PostgresTimestamp: SQLExpression {
+    let text: String
+
+    func serialize(to serializer: inout SQLSerializer) {
+        serializer.write("CAST(")
+        SQLBind(text).serialize(to: &serializer)
+        serializer.write(" AS TIMESTAMPTZ)")
+    }
+}
+
+extension ExportSchema.ColumnType: CustomStringConvertible {
+    var description: String {
+        switch self {
+        case .uuid: "a UUID"
+        case .text: "text"
+        case .integer: "a whole number"
+        case .boolean: "true or false"
+        case .timestamp: "a timestamp"
+        }
+    }
+}

@@ -1,0 +1,281 @@
+import Fluent
+import Foundation
+import SQLKit
+import Testing
+@testable import Masthead
+
+/// `masthead export` and `masthead import masthead`, run as an operator moving a site would.
+@Suite("Exporting and importing a site", .serialized)
+struct ExportImportTests {
+    /// A site with a row in every table the export holds: the demo, its readers and owner,
+    /// and what the demo leaves empty (settings, corrections, redirects, gifts and the rest).
+    static func richSite(on database: TestDatabase) async throws -> TestSite {
+        let site = try await TestSite.start(on: database)
+        do {
+            let db = site.app.db
+            _ = try await DemoMembers.loadIfNone(on: db)
+            _ = try await StaffAccounts(database: db).createDemoOwner()
+            let sql = db as! any SQLDatabase
+            let article = try await DemoArticles.first(on: site, edition: "ar", visibility: .paid).requireID()
+            let member = try #require(try await Member.query(on: db).sort(\.$email).first()).requireID()
+            let price = try #require(try await PlanPrice.query(on: db).first()).requireID()
+            let checkout = UUID()
+            // A time with a fraction of a second, as the database keeps it.
+            let moment = Date(timeIntervalSince1970: 1_764_000_000.123456)
+            try await sql.insert(into: "site_settings").columns("key", "value").values(SQLBind("site_name"), SQLBind("المرصد")).run()
+            try await sql.insert(into: "corrections").columns("id", "article_id", "note", "staff_name", "created_at")
+                .values(SQLBind(UUID()), SQLBind(article), SQLBind("صُحّح اسم المدينة."), SQLBind("Demo Owner"), SQLBind(moment)).run()
+            try await sql.insert(into: "slug_redirects").columns("id", "edition", "slug", "article_id")
+                .values(SQLBind(UUID()), SQLBind("ar"), SQLBind("الرابط-القديم"), SQLBind(article)).run()
+            try await sql.insert(into: "audit_events").columns("id", "staff_email", "action", "subject", "created_at")
+                .values(SQLBind(UUID()), SQLBind("owner@demo.masthead.test"), SQLBind("article.publish"), SQLBind("ar/\(article)"), SQLBind(moment)).run()
+            try await sql.insert(into: "complimentary_access").columns("id", "member_id", "email_domain", "until", "note", "granted_by", "created_at")
+                .values(SQLBind(UUID()), SQLLiteral.null, SQLBind("university.example"), SQLBind(moment.addingTimeInterval(86_400 * 365)), SQLBind("Campus access"), SQLBind("owner@demo.masthead.test"), SQLBind(moment)).run()
+            try await sql.insert(into: "checkouts").columns("id", "member_id", "price_id", "return_path", "edition", "provider_session_id", "created_at", "completed_at")
+                .values(SQLBind(checkout), SQLBind(member), SQLBind(price), SQLBind("/ar/"), SQLBind("ar"), SQLBind("cs_test_123"), SQLBind(moment), SQLBind(moment)).run()
+            try await sql.insert(into: "gifts").columns(
+                "id", "checkout_id", "edition", "provider", "giver_email", "giver_name", "recipient_email", "recipient_name", "message",
+                "plan_name", "interval", "amount_minor", "currency", "status", "provider_payment_id", "redeem_token_hash", "paid_at",
+                "redeemed_by", "redeemed_at", "access_until", "created_at"
+            ).values(
+                SQLBind(UUID()), SQLBind(checkout), SQLBind("ar"), SQLBind("stripe"), SQLBind("giver@example.com"), SQLBind("Layla"),
+                SQLBind("friend@example.com"), SQLBind("Omar"), SQLBind("كل عام وأنت بخير"), SQLBind("Yearly"), SQLBind("year"),
+                SQLBind(10_000), SQLBind("USD"), SQLBind("redeemed"), SQLBind("pi_123"), SQLLiteral.null, SQLBind(moment),
+                SQLBind(member), SQLBind(moment), SQLBind(moment.addingTimeInterval(86_400 * 365)), SQLBind(moment)
+            ).run()
+            try await sql.insert(into: "newsletter_sends").columns(
+                "id", "subject", "intro", "article_ids", "newsletter_ids", "status", "scheduled_at", "rate_per_second", "recipients",
+                "created_by", "created_at", "queued_at", "finished_at"
+            ).values(
+                SQLBind(UUID()), SQLBind("The week"), SQLBind(""), SQLBind("[\"\(article.uuidString)\"]"), SQLBind("[\"\(UUID().uuidString)\"]"), SQLBind("sent"),
+                SQLBind(moment), SQLBind(10), SQLBind(60), SQLBind("owner@demo.masthead.test"), SQLBind(moment), SQLBind(moment), SQLBind(moment)
+            ).run()
+            try await sql.insert(into: "mail_suppressions").columns("id", "email", "reason", "detail", "created_at")
+                .values(SQLBind(UUID()), SQLBind("bounced@example.com"), SQLBind("bounce"), SQLBind("550 no such user"), SQLBind(moment)).run()
+            return site
+        } catch {
+            await site.stop()
+            throw error
+        }
+    }
+
+    /// The document without the moment it was written, which is all two exports of one site differ in.
+    static func content(of folder: String) throws -> String {
+        let text = try String(contentsOfFile: folder + "/masthead-export.json", encoding: .utf8)
+        return text.split(separator: "\n").filter { !$0.hasPrefix("\"exportedAt\"") }.joined(separator: "\n")
+    }
+
+    static func tables(of folder: String) throws -> [String: [[String: Any]]] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: folder + "/masthead-export.json"))
+        let document = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        return try #require(document["tables"] as? [String: [[String: Any]]])
+    }
+
+    @Test("export, import into an empty database and export again gives the same document, ids and timestamps included", arguments: TestDatabase.available)
+    func roundTrip(database: TestDatabase) async throws {
+        guard let target = try await BackupTests.emptyTarget(like: database) else { return }
+        let site = try await Self.richSite(on: database)
+        defer { Task { await site.stop() } }
+        let first = BackupTests.newFolder(), second = BackupTests.newFolder()
+        let exported = try MastheadProcess.run(["export", first], environment: BackupTests.environment(site.settings))
+        #expect(exported.status == 0, "\(exported.standardError)")
+        let articles = try await Article.query(on: site.app.db).count()
+        #expect(exported.standardOutput.contains("Exported to \(first): \(articles) articles"))
+        let tables = try Self.tables(of: first)
+        for table in ExportSchema.tables {
+            #expect(tables[table.name]?.isEmpty == false, "the test site has no \(table.name) to carry across")
+        }
+
+        let imported = try MastheadProcess.run(["import", "masthead", first], environment: BackupTests.environment(target))
+        #expect(imported.status == 0, "\(imported.standardError)")
+        #expect(imported.standardOutput.contains("Imported \(articles) articles"))
+        let again = try MastheadProcess.run(["export", second], environment: BackupTests.environment(target))
+        #expect(again.status == 0, "\(again.standardError)")
+        #expect(try Self.content(of: second) == Self.content(of: first))
+        #expect(BackupFolder.files(under: target.mediaDirectory) == BackupFolder.files(under: site.settings.mediaDirectory))
+
+        let rerun = try MastheadProcess.run(["import", "masthead", first], environment: BackupTests.environment(target))
+        #expect(rerun.status == 0, "\(rerun.standardError)")
+        #expect(rerun.standardOutput.contains("Nothing to import") && rerun.standardOutput.contains("Created nothing."))
+
+        let moved = try await TestSite.open(target)
+        defer { Task { await moved.stop() } }
+        let article = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
+        let original = try await site.get("/articles/\(article.slug)")
+        let copy = try await moved.get("/articles/\(article.slug)")
+        #expect(copy.status == .ok)
+        #expect(HTML.text(of: copy.body) == HTML.text(of: original.body))
+        let (found, _) = try await SearchTests.search(moved, "/search", article.title)
+        #expect(found.contains("/articles/\(article.slug)"))
+        // Staff come across without their passwords: each sets one through a new invitation.
+        let owner = try #require(try await Staff.query(on: moved.app.db).first())
+        #expect(owner.passwordHash.isEmpty && owner.totpSecret == nil)
+    }
+
+    @Test("an export from SQLite imports into PostgreSQL and exports the same document")
+    func sqliteToPostgres() async throws {
+        guard let target = try await BackupTests.emptyTarget(like: .postgres) else { return }
+        let site = try await Self.richSite(on: .sqlite)
+        defer { Task { await site.stop() } }
+        let first = BackupTests.newFolder(), second = BackupTests.newFolder()
+        #expect(try MastheadProcess.run(["export", first], environment: BackupTests.environment(site.settings)).status == 0)
+        let imported = try MastheadProcess.run(["import", "masthead", first], environment: BackupTests.environment(target))
+        #expect(imported.status == 0, "\(imported.standardError)")
+        #expect(try MastheadProcess.run(["export", second], environment: BackupTests.environment(target)).status == 0)
+        #expect(try Self.content(of: second) == Self.content(of: first))
+    }
+
+    @Test("a damaged or foreign export is refused with one line and writes nothing", arguments: TestDatabase.available)
+    func damagedExportWritesNothing(database: TestDatabase) async throws {
+        guard let target = try await BackupTests.emptyTarget(like: database) else { return }
+        let site = try await TestSite.start(on: .sqlite)
+        defer { Task { await site.stop() } }
+        let good = BackupTests.newFolder()
+        #expect(try MastheadProcess.run(["export", good], environment: BackupTests.environment(site.settings)).status == 0)
+        let document = try String(contentsOfFile: good + "/masthead-export.json", encoding: .utf8)
+        let firstArticle = try #require(document.split(separator: "\n").first { $0.contains("\"preview_html\"") && $0.contains("\"published_at\":\"") }.map(String.init))
+        let row = firstArticle.hasSuffix(",") ? String(firstArticle.dropLast()) : firstArticle
+        let media = try #require(BackupFolder.files(under: good + "/media").first)
+
+        let damages: [(name: String, change: (String) throws -> Void, reason: String)] = [
+            ("cut short", { try String(document.prefix(document.count / 2)).write(toFile: $0 + "/masthead-export.json", atomically: true, encoding: .utf8) },
+             "cannot be read as JSON"),
+            ("another format", { try #"{"format": "ghost", "version": 2}"#.write(toFile: $0 + "/masthead-export.json", atomically: true, encoding: .utf8) },
+             "is not a Masthead export (its format is 'ghost')"),
+            ("a later version", { try document.replacingOccurrences(of: "\"version\": 2,", with: "\"version\": 3,").write(toFile: $0 + "/masthead-export.json", atomically: true, encoding: .utf8) },
+             "is a version 3 export; this Masthead reads version 2"),
+            ("an article without its title", { try document.replacingOccurrences(of: firstArticle, with: firstArticle.replacingOccurrences(of: #""title":"#, with: #""titel":"#)).write(toFile: $0 + "/masthead-export.json", atomically: true, encoding: .utf8) },
+             "has a column this Masthead does not know: titel"),
+            ("a date that is not one", { try document.replacingOccurrences(of: firstArticle, with: firstArticle.replacingOccurrences(of: #""published_at":""#, with: #""published_at":"last "#)).write(toFile: $0 + "/masthead-export.json", atomically: true, encoding: .utf8) },
+             "published_at is not a timestamp"),
+            ("an article twice", { try document.replacingOccurrences(of: row, with: row + ",\n" + row).write(toFile: $0 + "/masthead-export.json", atomically: true, encoding: .utf8) },
+             "articles has two rows with the id"),
+            ("a damaged image", { try Data("not the image".utf8).write(to: URL(fileURLWithPath: $0 + "/media/" + media)) },
+             "media/\(media) does not match its checksum"),
+            ("an image outside the folder", { try document.replacingOccurrences(of: "\"path\":\"\(media)\"", with: "\"path\":\"../../\(media)\"").write(toFile: $0 + "/masthead-export.json", atomically: true, encoding: .utf8) },
+             "outside its media folder"),
+        ]
+        for damage in damages {
+            let copy = BackupFolder.newCopy(of: good)
+            try damage.change(copy)
+            let result = try MastheadProcess.run(["import", "masthead", copy], environment: BackupTests.environment(target))
+            #expect(result.status == 1, "\(damage.name)")
+            #expect(result.standardError.hasPrefix("masthead: ") && result.standardError.contains(damage.reason), "\(damage.name): \(result.standardError)")
+            #expect(result.standardError.split(separator: "\n").count == 1, "\(damage.name)")
+        }
+        let check = try await TestSite.open(target)
+        defer { Task { await check.stop() } }
+        #expect(try await Article.query(on: check.app.db).count() == 0)
+        #expect(BackupFolder.files(under: target.mediaDirectory).isEmpty)
+    }
+
+    @Test("an import killed part-way leaves the database as it was, and a rerun imports everything", arguments: TestDatabase.available)
+    func killedImportResumes(database: TestDatabase) async throws {
+        guard let target = try await BackupTests.emptyTarget(like: database) else { return }
+        let site = try await TestSite.start(on: .sqlite)
+        defer { Task { await site.stop() } }
+        let folder = BackupTests.newFolder()
+        #expect(try MastheadProcess.run(["export", folder], environment: BackupTests.environment(site.settings)).status == 0)
+        let articles = try await Article.query(on: site.app.db).count()
+
+        let running = try MastheadProcess.start(["import", "masthead", folder], environment: BackupTests.environment(target))
+        _ = try await running.waitForLine(containing: " rows")
+        kill(running.process.processIdentifier, SIGKILL)
+        running.process.waitUntilExit()
+        let afterKill = try await TestSite.open(target)
+        let kept = try await Article.query(on: afterKill.app.db).count()
+        await afterKill.stop()
+        #expect(kept == 0 || kept == articles)
+
+        let rerun = try MastheadProcess.run(["import", "masthead", folder], environment: BackupTests.environment(target))
+        #expect(rerun.status == 0, "\(rerun.standardError)")
+        let done = try await TestSite.open(target)
+        defer { Task { await done.stop() } }
+        #expect(try await Article.query(on: done.app.db).count() == articles)
+        #expect(try await Article.query(on: done.app.db).with(\.$text).all().allSatisfy { $0.text != nil })
+    }
+
+    @Test("a dry run reports what an import would bring and writes nothing")
+    func dryRun() async throws {
+        guard let target = try await BackupTests.emptyTarget(like: .sqlite) else { return }
+        let site = try await TestSite.start(on: .sqlite)
+        defer { Task { await site.stop() } }
+        let folder = BackupTests.newFolder()
+        #expect(try MastheadProcess.run(["export", folder], environment: BackupTests.environment(site.settings)).status == 0)
+        let result = try MastheadProcess.run(["import", "masthead", folder, "--dry-run"], environment: BackupTests.environment(target))
+        #expect(result.status == 0, "\(result.standardError)")
+        let articles = try await Article.query(on: site.app.db).count()
+        #expect(result.standardOutput.contains("Dry run: would import \(articles) articles") && result.standardOutput.contains("Wrote nothing."))
+        let check = try await TestSite.open(target)
+        defer { Task { await check.stop() } }
+        #expect(try await Article.query(on: check.app.db).count() == 0)
+    }
+
+    @Test("an import into a database that holds another site is refused")
+    func refusesOccupiedDatabase() async throws {
+        let source = try await TestSite.start(on: .sqlite)
+        defer { Task { await source.stop() } }
+        let other = try await TestSite.start(on: .sqlite, withDemo: false)
+        defer { Task { await other.stop() } }
+        _ = try await StaffAccounts(database: other.app.db).createDemoOwner()
+        let folder = BackupTests.newFolder()
+        #expect(try MastheadProcess.run(["export", folder], environment: BackupTests.environment(source.settings)).status == 0)
+        let result = try MastheadProcess.run(["import", "masthead", folder], environment: BackupTests.environment(other.settings))
+        #expect(result.status == 1)
+        #expect(result.standardError.contains("the database already holds a site") && result.standardError.contains("import into an empty database"))
+    }
+
+    @Test("the export names every column of every table it holds, and each table it leaves out has a reason", arguments: TestDatabase.available)
+    func exportCoversTheSchema(database: TestDatabase) async throws {
+        try await withSite(on: database) { site in
+            let sql = site.app.db as! any SQLDatabase
+            let columns = try await Self.columnsByTable(sql)
+            for (table, names) in columns where !ExportSchema.isSearchIndex(table) {
+                if let exported = ExportSchema.tables.first(where: { $0.name == table }) {
+                    #expect(Set(exported.columnNames + exported.withheld.map(\.column)) == names, "\(table)")
+                } else {
+                    #expect(ExportSchema.leftOut[table] != nil, "\(table) is neither exported nor left out with a reason")
+                }
+            }
+            for table in ExportSchema.tables {
+                #expect(columns[table.name] != nil, "\(table.name) is not a table")
+            }
+        }
+    }
+
+    @Test("docs/export-format.md describes every table and column the export holds, and every table it leaves out")
+    func formatIsDocumented() throws {
+        let documentation = try String(contentsOf: TestSettings.repositoryRoot.appendingPathComponent("docs/export-format.md"), encoding: .utf8)
+        for table in ExportSchema.tables {
+            let section = try #require(documentation.components(separatedBy: "### `\(table.name)`").dropFirst().first, "\(table.name)")
+            let described = section.components(separatedBy: "### ")[0]
+            for column in table.columns {
+                #expect(described.contains("| `\(column.name)` | \(column.type.rawValue) |"), "\(table.name).\(column.name)")
+            }
+        }
+        for table in ExportSchema.leftOut.keys {
+            #expect(documentation.contains("| `\(table)` |"), "\(table)")
+        }
+    }
+
+    static func columnsByTable(_ sql: any SQLDatabase) async throws -> [String: Set<String>] {
+        struct Column: Decodable {
+            let tableName: String
+            let columnName: String
+        }
+        let query: SQLQueryString = sql.dialect.name == "postgresql"
+            ? "SELECT table_name AS \"tableName\", column_name AS \"columnName\" FROM information_schema.columns WHERE table_schema = 'public'"
+            : "SELECT m.name AS tableName, p.name AS columnName FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table'"
+        let rows = try await sql.raw(query).all(decoding: Column.self)
+        return Dictionary(grouping: rows, by: \.tableName).mapValues { Set($0.map(\.columnName)) }
+    }
+}
+
+extension BackupFolder {
+    /// A copy of a folder for a test to damage.
+    static func newCopy(of folder: String) -> String {
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("masthead-copy-\(UUID().uuidString)").path
+        try! FileManager.default.copyItem(atPath: folder, toPath: copy)
+        return copy
+    }
+}
