@@ -65,6 +65,7 @@ public enum MastheadApp {
         app.middleware.use(SecurityHeadersMiddleware())
         let apiMethods = APIMethods()
         app.middleware.use(SiteErrorMiddleware(pages: pages, editions: theme.editions, apiMethods: apiMethods))
+        app.middleware.use(LegacyRedirects(editions: theme.editions))
         let transport = try mailTransport(settings: settings, app: app)
         let secret = try SiteSecret.load(settings)
         let newsletterLinks = NewsletterLinks(key: secret, publicURL: settings.publicURL)

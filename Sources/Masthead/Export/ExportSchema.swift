@@ -105,6 +105,8 @@ enum ExportSchema {
             ("created_at", .timestamp), ("queued_at", .timestamp), ("finished_at", .timestamp),
         ]),
         Table("mail_suppressions", [("id", .uuid), ("email", .text), ("reason", .text), ("detail", .text), ("created_at", .timestamp)]),
+        Table("legacy_paths", [("id", .uuid), ("path", .text), ("article_id", .uuid)]),
+        Table("imported_items", [("id", .uuid), ("source", .text), ("source_key", .text), ("target_id", .uuid), ("created_at", .timestamp)]),
     ]
 
     /// Tables an export leaves out, and why (the documentation repeats these reasons).

@@ -42,7 +42,7 @@ struct ImportRows {
                 do {
                     try await insert.run()
                 } catch {
-                    throw ImportError("cannot write the rows of \(table.name): \(String(reflecting: error))")
+                    throw ImportError("cannot write the rows of \(table.name): \(String(String(reflecting: error).prefix(300)))")
                 }
                 done += min(perStatement, rows.count - start)
                 progress(.rows(done: done, total: total))
@@ -54,12 +54,32 @@ struct ImportRows {
         if let extra = row.keys.sorted().first(where: { name in !table.columns.contains { $0.name == name } }) {
             throw ImportError("\(place) has a column this Masthead does not know: \(extra)")
         }
+        guard let key = row[table.key], key != .null else { throw ImportError("\(place) has no \(table.key)") }
         let given = try table.columns.map { column in
-            guard let value = row[column.name] else { throw ImportError("\(place) lacks \(column.name)") }
+            guard var value = row[column.name] else { throw ImportError("\(place) lacks \(column.name)") }
+            if let choices = choices["\(table.name).\(column.name)"], case .text(let text) = value, !choices.contains(text) {
+                throw ImportError("\(place) \(column.name) is '\(text)', which is not one of \(choices.sorted().joined(separator: ", "))")
+            }
+            // Pages print these as they are: whatever the file says, only what Markdown makes goes in.
+            if Self.renderedHTML.contains("\(table.name).\(column.name)"), case .text(let html) = value {
+                value = .text(BodyHTML.sanitized(html))
+            }
             return try Self.value(value, as: column.type, postgres: postgres, at: "\(place) \(column.name)")
         }
         return given + table.withheld.map { $0.value.map { SQLBind($0) as any SQLExpression } ?? SQLLiteral.null }
     }
+
+    private static let renderedHTML: Set<String> = ["articles.preview_html", "article_texts.rest_html"]
+
+    /// Columns the application reads as one of a few values: anything else would break the
+    /// pages that show the row.
+    private static let choices: [String: Set<String>] = [
+        "articles.kind": Set(ArticleKind.allCases.map(\.rawValue)),
+        "articles.status": Set(ArticleStatus.allCases.map(\.rawValue)),
+        "articles.visibility": Set(Visibility.allCases.map(\.rawValue)),
+        "topics.kind": Set(TopicKind.allCases.map(\.rawValue)),
+        "staff.role": Set(StaffRole.allCases.map(\.rawValue)),
+    ]
 
     private static func value(_ value: ExportValue, as type: ExportSchema.ColumnType, postgres: Bool, at place: String) throws -> any SQLExpression {
         switch (type, value) {

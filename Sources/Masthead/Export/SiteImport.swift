@@ -48,10 +48,21 @@ public enum SiteImport {
         try await requireEmpty(sql)
         if dryRun { return summary }
 
-        // Media first: files are named by their content, so copies left by an import that
-        // fails afterwards are ones a rerun would write again, byte for byte.
-        try source.copyMedia(document.media, into: settings.mediaDirectory, progress: progress)
-        try await app.backgroundDatabase.transaction { database in
+        // Media is staged under hidden names and placed only once the rows are in: an import
+        // that fails publishes nothing.
+        let media = try source.stageMedia(document.media, into: settings.mediaDirectory, progress: progress)
+        do {
+            try await write(rows, into: app.backgroundDatabase, progress: progress)
+        } catch {
+            media.discard()
+            throw error
+        }
+        try media.place()
+        return summary
+    }
+
+    private static func write(_ rows: ImportRows, into database: any Database, progress: @escaping @Sendable (Step) -> Void) async throws {
+        try await database.transaction { database in
             let sql = database as! any SQLDatabase
             try await requireEmpty(sql)
             for table in ExportSchema.tables.reversed() {
@@ -63,7 +74,6 @@ public enum SiteImport {
             // the rebuild to the site's next start instead of a half-empty index.
             _ = try await SearchRebuilds(database: database).request(by: requester)
         }
-        return summary
     }
 
     static let requester = "masthead import"
@@ -164,43 +174,57 @@ struct ImportSource {
         }
     }
 
+    /// Media files an import may bring: flat names of the kinds uploads and the demo use,
+    /// never scripts or styles, which the site would serve from its own origin.
+    static let mediaExtensions: Set<String> = ["png", "jpg", "jpeg", "webp", "svg"]
+
     func checkMedia(_ media: [SiteImport.MediaFile], progress: @Sendable (SiteImport.Step) -> Void) throws {
         progress(.checkingMedia(done: 0, total: media.count))
-        for (done, file) in media.enumerated() {
-            let path = try source(of: file)
+        if !media.isEmpty {
             var status = stat()
-            guard lstat(path, &status) == 0 else {
-                throw ImportError("the export lists media/\(file.path), which is not in \(mediaFolder)")
+            guard lstat(mediaFolder, &status) == 0, status.st_mode & S_IFMT == S_IFDIR else {
+                throw ImportError("the export lists \(media.count) media files, but \(mediaFolder) is not a folder (a link is not followed)")
             }
-            // A link could copy any file on this machine into the public media folder.
-            guard status.st_mode & S_IFMT == S_IFREG else {
-                throw ImportError("media/\(file.path) is not a regular file")
-            }
-            guard try BackupFolder.digest(of: path) == .init(bytes: file.bytes, sha256: file.sha256) else {
+        }
+        for (done, file) in media.enumerated() {
+            try Self.checkName(file)
+            let digest = try MediaCopy.read(source(of: file)) { _ in }
+            guard digest == .init(bytes: file.bytes, sha256: file.sha256) else {
                 throw ImportError("media/\(file.path) does not match its checksum in the export: the copy is damaged")
             }
             progress(.checkingMedia(done: done + 1, total: media.count))
         }
     }
 
-    func copyMedia(_ media: [SiteImport.MediaFile], into destination: String, progress: @Sendable (SiteImport.Step) -> Void) throws {
-        progress(.copyingMedia(done: 0, total: media.count))
-        for (done, file) in media.enumerated() {
-            let target = (destination as NSString).appendingPathComponent(file.path)
-            if (try? BackupFolder.digest(of: target)) != .init(bytes: file.bytes, sha256: file.sha256) {
-                try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                _ = try BackupFolder.copy(try source(of: file), to: target, permissions: 0o644)
+    /// Copies each file beside its final place under a hidden name, checking its checksum on
+    /// the bytes actually copied; `MediaCopy.place` renames them in once the rows are committed.
+    func stageMedia(_ media: [SiteImport.MediaFile], into destination: String, progress: @Sendable (SiteImport.Step) -> Void) throws -> MediaCopy {
+        var staged = MediaCopy(folder: destination)
+        do {
+            try FileManager.default.createDirectory(atPath: destination, withIntermediateDirectories: true)
+            progress(.copyingMedia(done: 0, total: media.count))
+            for (done, file) in media.enumerated() {
+                try staged.stage(from: source(of: file), named: file.path, expecting: .init(bytes: file.bytes, sha256: file.sha256))
+                progress(.copyingMedia(done: done + 1, total: media.count))
             }
-            progress(.copyingMedia(done: done + 1, total: media.count))
+        } catch {
+            staged.discard()
+            throw error
+        }
+        return staged
+    }
+
+    private static func checkName(_ file: SiteImport.MediaFile) throws {
+        guard MediaFileName.isValid(file.path) else {
+            throw ImportError("the export lists a media file outside its media folder, or with a name uploads never have: \(file.path)")
+        }
+        guard mediaExtensions.contains((file.path as NSString).pathExtension.lowercased()) else {
+            throw ImportError("media/\(file.path) is not an image (only PNG, JPEG, WebP and SVG files are imported)")
         }
     }
 
-    /// A listed path stays inside the media folder, whatever the document says.
     private func source(of file: SiteImport.MediaFile) throws -> String {
-        let parts = file.path.split(separator: "/", omittingEmptySubsequences: false)
-        guard !file.path.hasPrefix("/"), !parts.isEmpty, !parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else {
-            throw ImportError("the export lists a media file outside its media folder: \(file.path)")
-        }
+        try Self.checkName(file)
         return (mediaFolder as NSString).appendingPathComponent(file.path)
     }
 

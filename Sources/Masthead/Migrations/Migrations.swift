@@ -28,5 +28,6 @@ enum MastheadMigrations {
         ListSearchTerms(),
         RecordSearchRebuilds(),
         CreateJobLeases(),
+        CreateImportRecords(),
     ]
 }

@@ -44,6 +44,8 @@ struct MediaFiles: FileResponder {
         headers.add(name: .lastModified, value: HTTPDate.format(modified))
         headers.add(name: .cacheControl, value: Self.contentDigest(of: name) != nil ? "public, max-age=31536000, immutable" : "public, max-age=86400")
         headers.add(name: .acceptRanges, value: "bytes")
+        // An SVG opened on its own is a document of this origin: it may draw, never run script.
+        headers.add(name: "Content-Security-Policy", value: "default-src 'none'; style-src 'unsafe-inline'; sandbox")
         if PreparedBody.isNotModified(head.headers, etag: etag, lastModified: modified) {
             try handle.close()
             return FileAnswer(status: .notModified, headers: headers)

@@ -71,8 +71,9 @@ struct BackupTests {
 
     @Test("a backup taken while the site serves and publishes restores into an empty database and serves the same site", arguments: TestDatabase.available)
     func roundTrip(database: TestDatabase) async throws {
-        guard let target = try await Self.emptyTarget(like: database) else { return }
+        // Inside the site's turn: the database restores go into is shared with other suites.
         try await withSite(on: database) { site in
+            guard let target = try await Self.emptyTarget(like: database) else { return }
             let before = try await Article.query(on: site.app.db).count()
             let newsroom = Newsroom()
             let load = Task { try await newsroom.run(on: site.app.db) }

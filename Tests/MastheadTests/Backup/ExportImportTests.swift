@@ -50,6 +50,10 @@ struct ExportImportTests {
                 SQLBind(UUID()), SQLBind("The week"), SQLBind(""), SQLBind("[\"\(article.uuidString)\"]"), SQLBind("[\"\(UUID().uuidString)\"]"), SQLBind("sent"),
                 SQLBind(moment), SQLBind(10), SQLBind(60), SQLBind("owner@demo.masthead.test"), SQLBind(moment), SQLBind(moment), SQLBind(moment)
             ).run()
+            try await sql.insert(into: "legacy_paths").columns("id", "path", "article_id")
+                .values(SQLBind(UUID()), SQLBind("/2019/03/12/الرابط-القديم"), SQLBind(article)).run()
+            try await sql.insert(into: "imported_items").columns("id", "source", "source_key", "target_id", "created_at")
+                .values(SQLBind(UUID()), SQLBind("wordpress:https://old.example"), SQLBind("post:12"), SQLBind(article), SQLBind(moment)).run()
             try await sql.insert(into: "mail_suppressions").columns("id", "email", "reason", "detail", "created_at")
                 .values(SQLBind(UUID()), SQLBind("bounced@example.com"), SQLBind("bounce"), SQLBind("550 no such user"), SQLBind(moment)).run()
             return site
@@ -73,156 +77,200 @@ struct ExportImportTests {
 
     @Test("export, import into an empty database and export again gives the same document, ids and timestamps included", arguments: TestDatabase.available)
     func roundTrip(database: TestDatabase) async throws {
-        guard let target = try await BackupTests.emptyTarget(like: database) else { return }
-        let site = try await Self.richSite(on: database)
-        defer { Task { await site.stop() } }
-        let first = BackupTests.newFolder(), second = BackupTests.newFolder()
-        let exported = try MastheadProcess.run(["export", first], environment: BackupTests.environment(site.settings))
-        #expect(exported.status == 0, "\(exported.standardError)")
-        let articles = try await Article.query(on: site.app.db).count()
-        #expect(exported.standardOutput.contains("Exported to \(first): \(articles) articles"))
-        let tables = try Self.tables(of: first)
-        for table in ExportSchema.tables {
-            #expect(tables[table.name]?.isEmpty == false, "the test site has no \(table.name) to carry across")
+        try await Self.inTurn(database == .postgres) { sites in
+            guard let target = try await BackupTests.emptyTarget(like: database) else { return }
+            let site = try await Self.richSite(on: database)
+            sites.keep(site)
+            let first = BackupTests.newFolder(), second = BackupTests.newFolder()
+            let exported = try MastheadProcess.run(["export", first], environment: BackupTests.environment(site.settings))
+            #expect(exported.status == 0, "\(exported.standardError)")
+            let articles = try await Article.query(on: site.app.db).count()
+            #expect(exported.standardOutput.contains("Exported to \(first): \(articles) articles"))
+            let tables = try Self.tables(of: first)
+            for table in ExportSchema.tables {
+                #expect(tables[table.name]?.isEmpty == false, "the test site has no \(table.name) to carry across")
+            }
+
+            let imported = try MastheadProcess.run(["import", "masthead", first], environment: BackupTests.environment(target))
+            #expect(imported.status == 0, "\(imported.standardError)")
+            #expect(imported.standardOutput.contains("Imported \(articles) articles"))
+            let again = try MastheadProcess.run(["export", second], environment: BackupTests.environment(target))
+            #expect(again.status == 0, "\(again.standardError)")
+            #expect(try Self.content(of: second) == Self.content(of: first))
+            #expect(BackupFolder.files(under: target.mediaDirectory) == BackupFolder.files(under: site.settings.mediaDirectory))
+
+            let rerun = try MastheadProcess.run(["import", "masthead", first], environment: BackupTests.environment(target))
+            #expect(rerun.status == 0, "\(rerun.standardError)")
+            #expect(rerun.standardOutput.contains("Nothing to import") && rerun.standardOutput.contains("Created nothing."))
+
+            let moved = try await TestSite.open(target)
+            sites.keep(moved)
+            let article = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
+            let original = try await site.get("/articles/\(article.slug)")
+            let copy = try await moved.get("/articles/\(article.slug)")
+            #expect(copy.status == .ok)
+            #expect(HTML.text(of: copy.body) == HTML.text(of: original.body))
+            let (found, _) = try await SearchTests.search(moved, "/search", article.title)
+            #expect(found.contains("/articles/\(article.slug)"))
+            // Staff come across without their passwords: each sets one through a new invitation.
+            let owner = try #require(try await Staff.query(on: moved.app.db).first())
+            #expect(owner.passwordHash.isEmpty && owner.totpSecret == nil)
         }
-
-        let imported = try MastheadProcess.run(["import", "masthead", first], environment: BackupTests.environment(target))
-        #expect(imported.status == 0, "\(imported.standardError)")
-        #expect(imported.standardOutput.contains("Imported \(articles) articles"))
-        let again = try MastheadProcess.run(["export", second], environment: BackupTests.environment(target))
-        #expect(again.status == 0, "\(again.standardError)")
-        #expect(try Self.content(of: second) == Self.content(of: first))
-        #expect(BackupFolder.files(under: target.mediaDirectory) == BackupFolder.files(under: site.settings.mediaDirectory))
-
-        let rerun = try MastheadProcess.run(["import", "masthead", first], environment: BackupTests.environment(target))
-        #expect(rerun.status == 0, "\(rerun.standardError)")
-        #expect(rerun.standardOutput.contains("Nothing to import") && rerun.standardOutput.contains("Created nothing."))
-
-        let moved = try await TestSite.open(target)
-        defer { Task { await moved.stop() } }
-        let article = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
-        let original = try await site.get("/articles/\(article.slug)")
-        let copy = try await moved.get("/articles/\(article.slug)")
-        #expect(copy.status == .ok)
-        #expect(HTML.text(of: copy.body) == HTML.text(of: original.body))
-        let (found, _) = try await SearchTests.search(moved, "/search", article.title)
-        #expect(found.contains("/articles/\(article.slug)"))
-        // Staff come across without their passwords: each sets one through a new invitation.
-        let owner = try #require(try await Staff.query(on: moved.app.db).first())
-        #expect(owner.passwordHash.isEmpty && owner.totpSecret == nil)
     }
 
     @Test("an export from SQLite imports into PostgreSQL and exports the same document")
     func sqliteToPostgres() async throws {
-        guard let target = try await BackupTests.emptyTarget(like: .postgres) else { return }
-        let site = try await Self.richSite(on: .sqlite)
-        defer { Task { await site.stop() } }
-        let first = BackupTests.newFolder(), second = BackupTests.newFolder()
-        #expect(try MastheadProcess.run(["export", first], environment: BackupTests.environment(site.settings)).status == 0)
-        let imported = try MastheadProcess.run(["import", "masthead", first], environment: BackupTests.environment(target))
-        #expect(imported.status == 0, "\(imported.standardError)")
-        #expect(try MastheadProcess.run(["export", second], environment: BackupTests.environment(target)).status == 0)
-        #expect(try Self.content(of: second) == Self.content(of: first))
+        try await Self.inTurn(true) { sites in
+            guard let target = try await BackupTests.emptyTarget(like: .postgres) else { return }
+            let site = try await Self.richSite(on: .sqlite)
+            sites.keep(site)
+            let first = BackupTests.newFolder(), second = BackupTests.newFolder()
+            #expect(try MastheadProcess.run(["export", first], environment: BackupTests.environment(site.settings)).status == 0)
+            let imported = try MastheadProcess.run(["import", "masthead", first], environment: BackupTests.environment(target))
+            #expect(imported.status == 0, "\(imported.standardError)")
+            #expect(try MastheadProcess.run(["export", second], environment: BackupTests.environment(target)).status == 0)
+            #expect(try Self.content(of: second) == Self.content(of: first))
+        }
     }
 
     @Test("a damaged or foreign export is refused with one line and writes nothing", arguments: TestDatabase.available)
     func damagedExportWritesNothing(database: TestDatabase) async throws {
-        guard let target = try await BackupTests.emptyTarget(like: database) else { return }
-        let site = try await TestSite.start(on: .sqlite)
-        defer { Task { await site.stop() } }
-        let good = BackupTests.newFolder()
-        #expect(try MastheadProcess.run(["export", good], environment: BackupTests.environment(site.settings)).status == 0)
-        let document = try String(contentsOfFile: good + "/masthead-export.json", encoding: .utf8)
-        let firstArticle = try #require(document.split(separator: "\n").first { $0.contains("\"preview_html\"") && $0.contains("\"published_at\":\"") }.map(String.init))
-        let row = firstArticle.hasSuffix(",") ? String(firstArticle.dropLast()) : firstArticle
-        let media = try #require(BackupFolder.files(under: good + "/media").first)
+        try await Self.inTurn(database == .postgres) { sites in
+            guard let target = try await BackupTests.emptyTarget(like: database) else { return }
+            let site = try await TestSite.start(on: .sqlite)
+            sites.keep(site)
+            let good = BackupTests.newFolder()
+            #expect(try MastheadProcess.run(["export", good], environment: BackupTests.environment(site.settings)).status == 0)
+            let document = try String(contentsOfFile: good + "/masthead-export.json", encoding: .utf8)
+            let firstArticle = try #require(document.split(separator: "\n").first { $0.contains("\"preview_html\"") && $0.contains("\"published_at\":\"") }.map(String.init))
+            let row = firstArticle.hasSuffix(",") ? String(firstArticle.dropLast()) : firstArticle
+            let media = try #require(BackupFolder.files(under: good + "/media").first)
 
-        let damages: [(name: String, change: (String) throws -> Void, reason: String)] = [
-            ("cut short", { try String(document.prefix(document.count / 2)).write(toFile: $0 + "/masthead-export.json", atomically: true, encoding: .utf8) },
-             "cannot be read as JSON"),
-            ("another format", { try #"{"format": "ghost", "version": 2}"#.write(toFile: $0 + "/masthead-export.json", atomically: true, encoding: .utf8) },
-             "is not a Masthead export (its format is 'ghost')"),
-            ("a later version", { try document.replacingOccurrences(of: "\"version\": 2,", with: "\"version\": 3,").write(toFile: $0 + "/masthead-export.json", atomically: true, encoding: .utf8) },
-             "is a version 3 export; this Masthead reads version 2"),
-            ("an article without its title", { try document.replacingOccurrences(of: firstArticle, with: firstArticle.replacingOccurrences(of: #""title":"#, with: #""titel":"#)).write(toFile: $0 + "/masthead-export.json", atomically: true, encoding: .utf8) },
-             "has a column this Masthead does not know: titel"),
-            ("a date that is not one", { try document.replacingOccurrences(of: firstArticle, with: firstArticle.replacingOccurrences(of: #""published_at":""#, with: #""published_at":"last "#)).write(toFile: $0 + "/masthead-export.json", atomically: true, encoding: .utf8) },
-             "published_at is not a timestamp"),
-            ("an article twice", { try document.replacingOccurrences(of: row, with: row + ",\n" + row).write(toFile: $0 + "/masthead-export.json", atomically: true, encoding: .utf8) },
-             "articles has two rows with the id"),
-            ("a damaged image", { try Data("not the image".utf8).write(to: URL(fileURLWithPath: $0 + "/media/" + media)) },
-             "media/\(media) does not match its checksum"),
-            ("an image outside the folder", { try document.replacingOccurrences(of: "\"path\":\"\(media)\"", with: "\"path\":\"../../\(media)\"").write(toFile: $0 + "/masthead-export.json", atomically: true, encoding: .utf8) },
-             "outside its media folder"),
-        ]
-        for damage in damages {
-            let copy = BackupFolder.newCopy(of: good)
-            try damage.change(copy)
-            let result = try MastheadProcess.run(["import", "masthead", copy], environment: BackupTests.environment(target))
-            #expect(result.status == 1, "\(damage.name)")
-            #expect(result.standardError.hasPrefix("masthead: ") && result.standardError.contains(damage.reason), "\(damage.name): \(result.standardError)")
-            #expect(result.standardError.split(separator: "\n").count == 1, "\(damage.name)")
+            let damages: [(name: String, change: (String) throws -> Void, reason: String)] = [
+                ("cut short", { try String(document.prefix(document.count / 2)).write(toFile: $0 + "/masthead-export.json", atomically: true, encoding: .utf8) },
+                 "cannot be read as JSON"),
+                ("another format", { try #"{"format": "ghost", "version": 2}"#.write(toFile: $0 + "/masthead-export.json", atomically: true, encoding: .utf8) },
+                 "is not a Masthead export (its format is 'ghost')"),
+                ("a later version", { try document.replacingOccurrences(of: "\"version\": 2,", with: "\"version\": 3,").write(toFile: $0 + "/masthead-export.json", atomically: true, encoding: .utf8) },
+                 "is a version 3 export; this Masthead reads version 2"),
+                ("an article without its title", { try document.replacingOccurrences(of: firstArticle, with: firstArticle.replacingOccurrences(of: #""title":"#, with: #""titel":"#)).write(toFile: $0 + "/masthead-export.json", atomically: true, encoding: .utf8) },
+                 "has a column this Masthead does not know: titel"),
+                ("a date that is not one", { try document.replacingOccurrences(of: firstArticle, with: firstArticle.replacingOccurrences(of: #""published_at":""#, with: #""published_at":"last "#)).write(toFile: $0 + "/masthead-export.json", atomically: true, encoding: .utf8) },
+                 "published_at is not a timestamp"),
+                ("an article twice", { try document.replacingOccurrences(of: row, with: row + ",\n" + row).write(toFile: $0 + "/masthead-export.json", atomically: true, encoding: .utf8) },
+                 "articles has two rows with the id"),
+                ("a damaged image", { try Data("not the image".utf8).write(to: URL(fileURLWithPath: $0 + "/media/" + media)) },
+                 "media/\(media) does not match its checksum"),
+                ("a script among the media", { folder in
+                    try Data("alert(1)".utf8).write(to: URL(fileURLWithPath: folder + "/media/evil.js"))
+                    try document.replacingOccurrences(of: "\"path\":\"\(media)\"", with: "\"path\":\"evil.js\"").write(toFile: folder + "/masthead-export.json", atomically: true, encoding: .utf8)
+                 }, "media/evil.js is not an image"),
+                ("an image that is a link to another file", { folder in
+                    try FileManager.default.removeItem(atPath: folder + "/media/" + media)
+                    try FileManager.default.createSymbolicLink(atPath: folder + "/media/" + media, withDestinationPath: site.settings.dataDirectory + "/secret")
+                 }, "is a link"),
+                ("an image outside the folder", { try document.replacingOccurrences(of: "\"path\":\"\(media)\"", with: "\"path\":\"../../\(media)\"").write(toFile: $0 + "/masthead-export.json", atomically: true, encoding: .utf8) },
+                 "outside its media folder"),
+            ]
+            for damage in damages {
+                let copy = BackupFolder.newCopy(of: good)
+                try damage.change(copy)
+                let result = try MastheadProcess.run(["import", "masthead", copy], environment: BackupTests.environment(target))
+                #expect(result.status == 1, "\(damage.name)")
+                #expect(result.standardError.hasPrefix("masthead: ") && result.standardError.contains(damage.reason), "\(damage.name): \(result.standardError)")
+                #expect(result.standardError.split(separator: "\n").count == 1, "\(damage.name)")
+            }
+            let check = try await TestSite.open(target)
+            sites.keep(check)
+            #expect(try await Article.query(on: check.app.db).count() == 0)
+            #expect(BackupFolder.files(under: target.mediaDirectory).isEmpty)
         }
-        let check = try await TestSite.open(target)
-        defer { Task { await check.stop() } }
-        #expect(try await Article.query(on: check.app.db).count() == 0)
-        #expect(BackupFolder.files(under: target.mediaDirectory).isEmpty)
+    }
+
+    @Test("markup an export smuggles into an article's HTML is shown as text, never run")
+    func importedHTMLIsSanitized() async throws {
+        try await Self.inTurn(false) { sites in
+            guard let target = try await BackupTests.emptyTarget(like: .sqlite) else { return }
+            let site = try await TestSite.start(on: .sqlite)
+            sites.keep(site)
+            let folder = BackupTests.newFolder()
+            #expect(try MastheadProcess.run(["export", folder], environment: BackupTests.environment(site.settings)).status == 0)
+            let article = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
+            let document = try String(contentsOfFile: folder + "/masthead-export.json", encoding: .utf8)
+            let line = try #require(document.split(separator: "\n").first { $0.contains("\"slug\":\"\(article.slug)\"") && $0.contains("\"preview_html\":\"") }.map(String.init))
+            let tampered = line.replacingOccurrences(of: "\"preview_html\":\"", with: "\"preview_html\":\"<script src=\\\"/media/x.js\\\"></script><img src=x onerror=alert(1)>")
+            try document.replacingOccurrences(of: line, with: tampered).write(toFile: folder + "/masthead-export.json", atomically: true, encoding: .utf8)
+
+            let result = try MastheadProcess.run(["import", "masthead", folder], environment: BackupTests.environment(target))
+            #expect(result.status == 0, "\(result.standardError)")
+            let moved = try await TestSite.open(target)
+            sites.keep(moved)
+            let page = try await moved.get("/articles/\(article.slug)")
+            #expect(page.status == .ok)
+            #expect(!page.body.contains("<script src=\"/media/x.js\"") && !page.body.contains("onerror"))
+        }
     }
 
     @Test("an import killed part-way leaves the database as it was, and a rerun imports everything", arguments: TestDatabase.available)
     func killedImportResumes(database: TestDatabase) async throws {
-        guard let target = try await BackupTests.emptyTarget(like: database) else { return }
-        let site = try await TestSite.start(on: .sqlite)
-        defer { Task { await site.stop() } }
-        let folder = BackupTests.newFolder()
-        #expect(try MastheadProcess.run(["export", folder], environment: BackupTests.environment(site.settings)).status == 0)
-        let articles = try await Article.query(on: site.app.db).count()
+        try await Self.inTurn(database == .postgres) { sites in
+            guard let target = try await BackupTests.emptyTarget(like: database) else { return }
+            let site = try await TestSite.start(on: .sqlite)
+            sites.keep(site)
+            let folder = BackupTests.newFolder()
+            #expect(try MastheadProcess.run(["export", folder], environment: BackupTests.environment(site.settings)).status == 0)
+            let articles = try await Article.query(on: site.app.db).count()
 
-        let running = try MastheadProcess.start(["import", "masthead", folder], environment: BackupTests.environment(target))
-        _ = try await running.waitForLine(containing: " rows")
-        kill(running.process.processIdentifier, SIGKILL)
-        running.process.waitUntilExit()
-        let afterKill = try await TestSite.open(target)
-        let kept = try await Article.query(on: afterKill.app.db).count()
-        await afterKill.stop()
-        #expect(kept == 0 || kept == articles)
+            let running = try MastheadProcess.start(["import", "masthead", folder], environment: BackupTests.environment(target))
+            _ = try await running.waitForLine(containing: " rows")
+            kill(running.process.processIdentifier, SIGKILL)
+            running.process.waitUntilExit()
+            let afterKill = try await TestSite.open(target)
+            let kept = try await Article.query(on: afterKill.app.db).count()
+            await afterKill.stop()
+            #expect(kept == 0 || kept == articles)
 
-        let rerun = try MastheadProcess.run(["import", "masthead", folder], environment: BackupTests.environment(target))
-        #expect(rerun.status == 0, "\(rerun.standardError)")
-        let done = try await TestSite.open(target)
-        defer { Task { await done.stop() } }
-        #expect(try await Article.query(on: done.app.db).count() == articles)
-        #expect(try await Article.query(on: done.app.db).with(\.$text).all().allSatisfy { $0.text != nil })
+            let rerun = try MastheadProcess.run(["import", "masthead", folder], environment: BackupTests.environment(target))
+            #expect(rerun.status == 0, "\(rerun.standardError)")
+            let done = try await TestSite.open(target)
+            sites.keep(done)
+            #expect(try await Article.query(on: done.app.db).count() == articles)
+            #expect(try await Article.query(on: done.app.db).with(\.$text).all().allSatisfy { $0.text != nil })
+        }
     }
 
     @Test("a dry run reports what an import would bring and writes nothing")
     func dryRun() async throws {
-        guard let target = try await BackupTests.emptyTarget(like: .sqlite) else { return }
-        let site = try await TestSite.start(on: .sqlite)
-        defer { Task { await site.stop() } }
-        let folder = BackupTests.newFolder()
-        #expect(try MastheadProcess.run(["export", folder], environment: BackupTests.environment(site.settings)).status == 0)
-        let result = try MastheadProcess.run(["import", "masthead", folder, "--dry-run"], environment: BackupTests.environment(target))
-        #expect(result.status == 0, "\(result.standardError)")
-        let articles = try await Article.query(on: site.app.db).count()
-        #expect(result.standardOutput.contains("Dry run: would import \(articles) articles") && result.standardOutput.contains("Wrote nothing."))
-        let check = try await TestSite.open(target)
-        defer { Task { await check.stop() } }
-        #expect(try await Article.query(on: check.app.db).count() == 0)
+        try await Self.inTurn(false) { sites in
+            guard let target = try await BackupTests.emptyTarget(like: .sqlite) else { return }
+            let site = try await TestSite.start(on: .sqlite)
+            sites.keep(site)
+            let folder = BackupTests.newFolder()
+            #expect(try MastheadProcess.run(["export", folder], environment: BackupTests.environment(site.settings)).status == 0)
+            let result = try MastheadProcess.run(["import", "masthead", folder, "--dry-run"], environment: BackupTests.environment(target))
+            #expect(result.status == 0, "\(result.standardError)")
+            let articles = try await Article.query(on: site.app.db).count()
+            #expect(result.standardOutput.contains("Dry run: would import \(articles) articles") && result.standardOutput.contains("Wrote nothing."))
+            let check = try await TestSite.open(target)
+            sites.keep(check)
+            #expect(try await Article.query(on: check.app.db).count() == 0)
+        }
     }
 
     @Test("an import into a database that holds another site is refused")
     func refusesOccupiedDatabase() async throws {
-        let source = try await TestSite.start(on: .sqlite)
-        defer { Task { await source.stop() } }
-        let other = try await TestSite.start(on: .sqlite, withDemo: false)
-        defer { Task { await other.stop() } }
-        _ = try await StaffAccounts(database: other.app.db).createDemoOwner()
-        let folder = BackupTests.newFolder()
-        #expect(try MastheadProcess.run(["export", folder], environment: BackupTests.environment(source.settings)).status == 0)
-        let result = try MastheadProcess.run(["import", "masthead", folder], environment: BackupTests.environment(other.settings))
-        #expect(result.status == 1)
-        #expect(result.standardError.contains("the database already holds a site") && result.standardError.contains("import into an empty database"))
+        try await Self.inTurn(false) { sites in
+            let source = try await TestSite.start(on: .sqlite)
+            sites.keep(source)
+            let other = try await TestSite.start(on: .sqlite, withDemo: false)
+            sites.keep(other)
+            _ = try await StaffAccounts(database: other.app.db).createDemoOwner()
+            let folder = BackupTests.newFolder()
+            #expect(try MastheadProcess.run(["export", folder], environment: BackupTests.environment(source.settings)).status == 0)
+            let result = try MastheadProcess.run(["import", "masthead", folder], environment: BackupTests.environment(other.settings))
+            #expect(result.status == 1)
+            #expect(result.standardError.contains("the database already holds a site") && result.standardError.contains("import into an empty database"))
+        }
     }
 
     @Test("the export names every column of every table it holds, and each table it leaves out has a reason", arguments: TestDatabase.available)
@@ -256,6 +304,28 @@ struct ExportImportTests {
         for table in ExportSchema.leftOut.keys {
             #expect(documentation.contains("| `\(table)` |"), "\(table)")
         }
+    }
+
+    /// Sites stopped when a test's turn ends.
+    final class Sites: @unchecked Sendable {
+        var running: [TestSite] = []
+        func keep(_ site: TestSite) { running.append(site) }
+    }
+
+    /// Tests that use a PostgreSQL database take the shared turn for their whole length: the
+    /// test database and the one restores go into are shared with the other suites.
+    static func inTurn(_ postgres: Bool, _ body: (Sites) async throws -> Void) async throws {
+        if postgres { await SharedDatabaseTurn.shared.acquire() }
+        let sites = Sites()
+        do {
+            try await body(sites)
+        } catch {
+            for site in sites.running { await site.stop() }
+            if postgres { await SharedDatabaseTurn.shared.release() }
+            throw error
+        }
+        for site in sites.running { await site.stop() }
+        if postgres { await SharedDatabaseTurn.shared.release() }
     }
 
     static func columnsByTable(_ sql: any SQLDatabase) async throws -> [String: Set<String>] {
