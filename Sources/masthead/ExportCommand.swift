@@ -34,7 +34,7 @@ struct Export: AsyncParsableCommand {
 struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Import a site from another platform or from a Masthead export.",
-        subcommands: [ImportMasthead.self]
+        subcommands: [ImportWordPress.self, ImportMasthead.self]
     )
 }
 
@@ -90,5 +90,60 @@ enum ImportCounts {
             return "\(count) \(count == 1 ? item.one : item.many)"
         }
         return parts.joined(separator: ", ") + " (\(total) rows in all)"
+    }
+}
+
+/// `masthead import wordpress FILE.xml`: a WordPress export, with its images when given a copy of the uploads.
+struct ImportWordPress: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wordpress",
+        abstract: "Import a WordPress export (WXR, from Tools → Export): authors, categories and tags as topics, posts with their featured images and captions, and a redirect from every old address. Running it again creates nothing twice."
+    )
+
+    @Argument(help: "The export file (.xml).") var file: String
+    @ArgumentParser.Option(name: .customLong("media-dir"), help: "A copy of the old site's wp-content/uploads, for featured and inline images.") var mediaDirectory: String?
+    @ArgumentParser.Option(name: .customLong("kind"), help: "A category that says what kind of piece a post is, as CATEGORY-SLUG=KIND (news, analysis, memo or report); repeatable. Categories named news, analysis, memos or reports are taken so without it.")
+    var kinds: [String] = []
+    @ArgumentParser.Option(help: "Who may read the imported posts: public, members or paid.") var visibility: String = "public"
+    @Flag(help: "Report what would be imported, and what could not be, writing nothing.") var dryRun = false
+
+    func run() async throws {
+        var options = WordPressImport.Options(uploads: mediaDirectory, dryRun: dryRun)
+        guard let chosen = Visibility(rawValue: visibility) else { throw ValidationError("--visibility must be public, members or paid") }
+        options.visibility = chosen
+        for pair in kinds {
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let kind = ArticleKind(rawValue: parts[1]) else {
+                throw ValidationError("--kind takes CATEGORY-SLUG=KIND, with KIND one of news, analysis, memo or report (got '\(pair)')")
+            }
+            options.kindCategories[parts[0]] = kind
+        }
+        let started = Date()
+        let report = try await withApp(fillingSearchIndex: false) { app, settings in
+            let report = try await WordPressImport.run(app, settings: settings, file: file, options: options) { step in
+                switch step {
+                case .converting(let done, let total): Terminal.progress(done: done, total: total, label: "items read")
+                case .writing(let done, let total): Terminal.progress(done: done, total: total, label: "articles written")
+                }
+            }
+            if !dryRun && report.articles > 0 {
+                _ = try await SearchMaintenance.reindex(app) { done, total in
+                    Terminal.progress(done: done, total: total, label: "articles indexed")
+                }
+            }
+            return report
+        }
+        let what = "\(report.articles) articles (\(report.drafts) drafts), \(report.authors) authors, \(report.topics) topics, \(report.images) images and \(report.redirects) redirects from old addresses"
+        if report.createdNothing {
+            Terminal.say("Nothing new: everything in the export was imported before (\(report.importedBefore) items). Created nothing.")
+        } else if dryRun {
+            Terminal.say("Dry run: would import \(what). Wrote nothing.")
+        } else {
+            Terminal.say("Imported \(what) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s.")
+        }
+        if !report.notMapped.isEmpty {
+            Terminal.say("Not imported as it was (\(report.notMapped.count)):")
+            for line in report.notMapped { Terminal.say("  - \(line)") }
+        }
     }
 }

@@ -29,6 +29,14 @@ struct MediaLibrary: Sendable {
     let directory: String
 
     func store(_ data: Data) throws -> ArticleDraft.Image {
+        let (image, cleaned) = try Self.prepare(data)
+        try write(cleaned, as: image.path)
+        return image
+    }
+
+    /// The image as it would be stored (metadata removed) and the name it would have, without
+    /// writing it: importers name every image before anything is written.
+    static func prepare(_ data: Data) throws -> (image: ArticleDraft.Image, data: Data) {
         guard !data.isEmpty else { throw Problem.empty }
         guard data.count <= Self.maximumBytes else { throw Problem.tooLarge }
         guard let format = ImageFormat(data) else { throw Problem.unsupportedType }
@@ -37,12 +45,15 @@ struct MediaLibrary: Sendable {
         else { throw Problem.unreadableSize }
         let digest = SHA256.hash(data: data).prefix(12).map { String(format: "%02x", $0) }.joined()
         let name = "upload-\(digest).\(format.fileExtension)"
+        return (.init(path: name, width: size.width, height: size.height), data)
+    }
+
+    func write(_ data: Data, as name: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let url = URL(fileURLWithPath: directory).appendingPathComponent(name)
         if !FileManager.default.fileExists(atPath: url.path) {
             try data.write(to: url, options: .atomic)
         }
-        return .init(path: name, width: size.width, height: size.height)
     }
 }
 

@@ -18,7 +18,7 @@ struct LegacyRedirects: AsyncMiddleware {
             return try await next.respond(to: request)
         } catch {
             let notFound = (error as? SiteError) == .notFound || (error as? any AbortError)?.status == .notFound
-            guard notFound, let location = try await location(for: request) else { throw error }
+            guard notFound, let location = try? await location(for: request) else { throw error }
             return request.redirect(to: location, redirectType: .permanent)
         }
     }

@@ -1,0 +1,82 @@
+import Foundation
+
+/// Images of the old WordPress site found in a copy of its `wp-content/uploads`, stored as
+/// Masthead stores uploads (JPEG, PNG or WebP, metadata removed, named by their content) as
+/// soon as they are found, each file once however often posts show it. A dry run only checks.
+final class UploadedImages: @unchecked Sendable {
+    // Used by one import at a time, on one task.
+    struct Problem: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    private let folder: String?
+    private let resolvedFolder: String?
+    private let library: MediaLibrary?
+    private var loaded: [String: Result<ArticleDraft.Image, Problem>] = [:]
+    private(set) var postImages = 0
+    private(set) var postProblems: [(address: String, problem: Problem)] = []
+
+    init(folder: String?, writingTo library: MediaLibrary?) {
+        self.folder = folder
+        self.library = library
+        resolvedFolder = folder.flatMap { path in realpath(path, nil).map { pointer in defer { free(pointer) }; return String(cString: pointer) } }
+    }
+
+    func startPost() {
+        postImages = 0
+        postProblems = []
+    }
+
+    /// The stored copy of an image a body shows, when its address is the old site's uploads.
+    func local(_ address: String) -> ArticleDraft.Image? {
+        guard folder != nil, address.contains(Self.marker) else { return nil }
+        switch load(address) {
+        case .success(let image):
+            postImages += 1
+            return image
+        case .failure(let problem):
+            postProblems.append((address, problem))
+            return nil
+        }
+    }
+
+    func load(_ address: String) -> Result<ArticleDraft.Image, Problem> {
+        guard let folder, let resolvedFolder else { return .failure(Problem(description: "was not copied (give --media-dir)")) }
+        let path = address.components(separatedBy: Self.marker).last?.split(separator: "?").first.map(String.init) ?? ""
+        let decoded = path.removingPercentEncoding ?? path
+        if let earlier = loaded[decoded] { return earlier }
+        let result = read(decoded, in: folder, resolved: resolvedFolder)
+        loaded[decoded] = result
+        return result
+    }
+
+    private func read(_ relative: String, in folder: String, resolved: String) -> Result<ArticleDraft.Image, Problem> {
+        let parts = relative.split(separator: "/", omittingEmptySubsequences: false)
+        guard !relative.isEmpty, !parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else {
+            return .failure(Problem(description: "has an address outside the uploads folder"))
+        }
+        let file = (folder as NSString).appendingPathComponent(relative)
+        // Through a linked folder, a post could publish any image on this machine.
+        guard let real = realpath(file, nil).map({ pointer in defer { free(pointer) }; return String(cString: pointer) }) else {
+            return .failure(Problem(description: "is not in \(folder)"))
+        }
+        guard real.hasPrefix(resolved + "/") else { return .failure(Problem(description: "leads outside \(folder)")) }
+        var status = stat()
+        guard stat(real, &status) == 0, status.st_size <= MediaLibrary.maximumBytes else {
+            return .failure(Problem(description: "is larger than 10 MB"))
+        }
+        do {
+            var bytes = Data()
+            _ = try MediaCopy.read(real) { bytes.append($0) }
+            let prepared = try MediaLibrary.prepare(bytes)
+            try library?.write(prepared.data, as: prepared.image.path)
+            return .success(prepared.image)
+        } catch let problem as MediaLibrary.Problem {
+            return .failure(Problem(description: "could not be imported (\(problem.description))"))
+        } catch {
+            return .failure(Problem(description: "could not be read"))
+        }
+    }
+
+    private static let marker = "/wp-content/uploads/"
+}
