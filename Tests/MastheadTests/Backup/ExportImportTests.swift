@@ -137,10 +137,7 @@ struct ExportImportTests {
     func damagedExportWritesNothing(database: TestDatabase) async throws {
         try await Self.inTurn(database == .postgres) { sites in
             guard let target = try await BackupTests.emptyTarget(like: database) else { return }
-            let site = try await TestSite.start(on: .sqlite)
-            sites.keep(site)
-            let good = BackupTests.newFolder()
-            #expect(try MastheadProcess.run(["export", good], environment: BackupTests.environment(site.settings)).status == 0)
+            let (site, good) = try await Self.exportedDemo(keptIn: sites)
             let document = try String(contentsOfFile: good + "/masthead-export.json", encoding: .utf8)
             let firstArticle = try #require(document.split(separator: "\n").first { $0.contains("\"preview_html\"") && $0.contains("\"published_at\":\"") }.map(String.init))
             let row = firstArticle.hasSuffix(",") ? String(firstArticle.dropLast()) : firstArticle
@@ -191,10 +188,7 @@ struct ExportImportTests {
     func importedHTMLIsSanitized() async throws {
         try await Self.inTurn(false) { sites in
             guard let target = try await BackupTests.emptyTarget(like: .sqlite) else { return }
-            let site = try await TestSite.start(on: .sqlite)
-            sites.keep(site)
-            let folder = BackupTests.newFolder()
-            #expect(try MastheadProcess.run(["export", folder], environment: BackupTests.environment(site.settings)).status == 0)
+            let (site, folder) = try await Self.exportedDemo(keptIn: sites)
             let article = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
             let document = try String(contentsOfFile: folder + "/masthead-export.json", encoding: .utf8)
             let line = try #require(document.split(separator: "\n").first { $0.contains("\"slug\":\"\(article.slug)\"") && $0.contains("\"preview_html\":\"") }.map(String.init))
@@ -215,10 +209,7 @@ struct ExportImportTests {
     func killedImportResumes(database: TestDatabase) async throws {
         try await Self.inTurn(database == .postgres) { sites in
             guard let target = try await BackupTests.emptyTarget(like: database) else { return }
-            let site = try await TestSite.start(on: .sqlite)
-            sites.keep(site)
-            let folder = BackupTests.newFolder()
-            #expect(try MastheadProcess.run(["export", folder], environment: BackupTests.environment(site.settings)).status == 0)
+            let (site, folder) = try await Self.exportedDemo(keptIn: sites)
             let articles = try await Article.query(on: site.app.db).count()
 
             let running = try MastheadProcess.start(["import", "masthead", folder], environment: BackupTests.environment(target))
@@ -243,10 +234,7 @@ struct ExportImportTests {
     func dryRun() async throws {
         try await Self.inTurn(false) { sites in
             guard let target = try await BackupTests.emptyTarget(like: .sqlite) else { return }
-            let site = try await TestSite.start(on: .sqlite)
-            sites.keep(site)
-            let folder = BackupTests.newFolder()
-            #expect(try MastheadProcess.run(["export", folder], environment: BackupTests.environment(site.settings)).status == 0)
+            let (site, folder) = try await Self.exportedDemo(keptIn: sites)
             let result = try MastheadProcess.run(["import", "masthead", folder, "--dry-run"], environment: BackupTests.environment(target))
             #expect(result.status == 0, "\(result.standardError)")
             let articles = try await Article.query(on: site.app.db).count()
@@ -304,6 +292,16 @@ struct ExportImportTests {
         for table in ExportSchema.leftOut.keys {
             #expect(documentation.contains("| `\(table)` |"), "\(table)")
         }
+    }
+
+    /// A demo site on SQLite and its export, in a new folder.
+    static func exportedDemo(keptIn sites: Sites) async throws -> (TestSite, String) {
+        let site = try await TestSite.start(on: .sqlite)
+        sites.keep(site)
+        let folder = BackupTests.newFolder()
+        let exported = try MastheadProcess.run(["export", folder], environment: BackupTests.environment(site.settings))
+        #expect(exported.status == 0, "\(exported.standardError)")
+        return (site, folder)
     }
 
     /// Sites stopped when a test's turn ends.
