@@ -34,7 +34,7 @@ struct Export: AsyncParsableCommand {
 struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Import a site from another platform or from a Masthead export.",
-        subcommands: [ImportWordPress.self, ImportMasthead.self]
+        subcommands: [ImportWordPress.self, ImportGhost.self, ImportMasthead.self]
     )
 }
 
@@ -108,7 +108,7 @@ struct ImportWordPress: AsyncParsableCommand {
     @Flag(help: "Report what would be imported, and what could not be, writing nothing.") var dryRun = false
 
     func run() async throws {
-        var options = WordPressImport.Options(uploads: mediaDirectory, dryRun: dryRun)
+        var options = ContentImport.Options(uploads: mediaDirectory, dryRun: dryRun)
         guard let chosen = Visibility(rawValue: visibility) else { throw ValidationError("--visibility must be public, members or paid") }
         options.visibility = chosen
         for pair in kinds {
@@ -121,10 +121,7 @@ struct ImportWordPress: AsyncParsableCommand {
         let started = Date()
         let report = try await withApp(fillingSearchIndex: false) { app, settings in
             let report = try await WordPressImport.run(app, settings: settings, file: file, options: options) { step in
-                switch step {
-                case .converting(let done, let total): Terminal.progress(done: done, total: total, label: "items read")
-                case .writing(let done, let total): Terminal.progress(done: done, total: total, label: "articles written")
-                }
+                ImportOutcome.progress(step)
             }
             if !dryRun && report.articles > 0 {
                 _ = try await SearchMaintenance.reindex(app) { done, total in
@@ -133,8 +130,53 @@ struct ImportWordPress: AsyncParsableCommand {
             }
             return report
         }
-        let what = "\(report.articles) articles (\(report.drafts) drafts), \(report.authors) authors, \(report.topics) topics, \(report.images) images and \(report.redirects) redirects from old addresses"
-        if report.createdNothing {
+        ImportOutcome.say(report, extra: nil, nothingNew: report.createdNothing, dryRun: dryRun, started: started)
+    }
+}
+
+/// `masthead import ghost FILE.json`: a Ghost export, content and members.
+struct ImportGhost: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ghost",
+        abstract: "Import a Ghost export (JSON, from Settings → Labs → Export): authors, public tags as topics, posts and their visibility, featured images, members with their paid (Stripe) or complimentary access, newsletters and who receives them. Running it again creates nothing twice."
+    )
+
+    @Argument(help: "The export file (.json).") var file: String
+    @ArgumentParser.Option(name: .customLong("media-dir"), help: "A copy of the old site's content/images, for featured and inline images.") var mediaDirectory: String?
+    @Flag(help: "Report what would be imported, and what could not be, writing nothing.") var dryRun = false
+
+    func run() async throws {
+        let options = ContentImport.Options(uploads: mediaDirectory, dryRun: dryRun)
+        let started = Date()
+        let (report, members) = try await withApp(fillingSearchIndex: false) { app, settings in
+            let outcome = try await GhostImport.run(app, settings: settings, file: file, options: options) { step in
+                ImportOutcome.progress(step)
+            }
+            if !dryRun && outcome.content.articles > 0 {
+                _ = try await SearchMaintenance.reindex(app) { done, total in
+                    Terminal.progress(done: done, total: total, label: "articles indexed")
+                }
+            }
+            return outcome
+        }
+        let extra = "\(members.members) members (\(members.paid) paying through Stripe, \(members.comped) complimentary), \(members.newsletters) newsletters and \(members.subscribers) newsletter subscriptions"
+        let nothingNew = report.createdNothing && members.members == 0 && members.newsletters == 0
+        ImportOutcome.say(report, extra: extra, nothingNew: nothingNew, dryRun: dryRun, started: started)
+    }
+}
+
+/// What the content importers tell the person running them.
+enum ImportOutcome {
+    static func progress(_ step: ContentImport.Step) {
+        switch step {
+        case .converting(let done, let total): Terminal.progress(done: done, total: total, label: "items read")
+        case .writing(let done, let total): Terminal.progress(done: done, total: total, label: "articles written")
+        }
+    }
+
+    static func say(_ report: ContentImport.Report, extra: String?, nothingNew: Bool, dryRun: Bool, started: Date) {
+        let what = "\(report.articles) articles (\(report.drafts) drafts), \(report.authors) authors, \(report.topics) topics, \(report.images) images and \(report.redirects) redirects from old addresses" + (extra.map { "; \($0)" } ?? "")
+        if nothingNew {
             Terminal.say("Nothing new: everything in the export was imported before (\(report.importedBefore) items). Created nothing.")
         } else if dryRun {
             Terminal.say("Dry run: would import \(what). Wrote nothing.")

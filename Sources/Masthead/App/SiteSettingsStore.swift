@@ -46,6 +46,19 @@ enum SiteSettingsStore {
         return try JSONDecoder().decode(SiteSettingsValues.self, from: Data(text.utf8))
     }
 
+    /// Why stored settings (from an import, say) could not be the admin's own: nil when they could.
+    static func problem(with json: String) -> String? {
+        guard let values = try? JSONDecoder().decode(SiteSettingsValues.self, from: Data(json.utf8)) else {
+            return "the site's settings are not the JSON Masthead writes"
+        }
+        if let links = values.navigation, case .failure(let problem) = SettingsController.navigation(links.map { "\($0.label) | \($0.url)" }.joined(separator: "\n")) {
+            return problem.message
+        }
+        if let logo = values.logoPath, !MediaFileName.isValid(logo) { return "the logo \(logo) is not a media file name" }
+        if let zone = values.timeZone, TimeZone(identifier: zone) == nil { return "\(zone) is not a time zone" }
+        return nil
+    }
+
     static func save(_ values: SiteSettingsValues, on database: any Database) async throws {
         let json = String(decoding: try JSONEncoder().encode(values), as: UTF8.self)
         let sql = database as! any SQLDatabase

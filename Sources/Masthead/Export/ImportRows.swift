@@ -55,6 +55,9 @@ struct ImportRows {
             throw ImportError("\(place) has a column this Masthead does not know: \(extra)")
         }
         guard let key = row[table.key], key != .null else { throw ImportError("\(place) has no \(table.key)") }
+        if table.name == "site_settings", key == .text(SiteSettingsStore.key), case .text(let json)? = row["value"], let problem = SiteSettingsStore.problem(with: json) {
+            throw ImportError("\(place): \(problem)")
+        }
         let given = try table.columns.map { column in
             guard var value = row[column.name] else { throw ImportError("\(place) lacks \(column.name)") }
             if let choices = choices["\(table.name).\(column.name)"], case .text(let text) = value, !choices.contains(text) {

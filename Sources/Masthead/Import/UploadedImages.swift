@@ -10,14 +10,16 @@ final class UploadedImages: @unchecked Sendable {
     }
 
     private let folder: String?
+    private let marker: String
     private let resolvedFolder: String?
     private let library: MediaLibrary?
     private var loaded: [String: Result<ArticleDraft.Image, Problem>] = [:]
     private(set) var postImages = 0
     private(set) var postProblems: [(address: String, problem: Problem)] = []
 
-    init(folder: String?, writingTo library: MediaLibrary?) {
+    init(folder: String?, marker: String, writingTo library: MediaLibrary?) {
         self.folder = folder
+        self.marker = marker
         self.library = library
         resolvedFolder = folder.flatMap { path in realpath(path, nil).map { pointer in defer { free(pointer) }; return String(cString: pointer) } }
     }
@@ -29,7 +31,7 @@ final class UploadedImages: @unchecked Sendable {
 
     /// The stored copy of an image a body shows, when its address is the old site's uploads.
     func local(_ address: String) -> ArticleDraft.Image? {
-        guard folder != nil, address.contains(Self.marker) else { return nil }
+        guard folder != nil, address.contains(marker) else { return nil }
         switch load(address) {
         case .success(let image):
             postImages += 1
@@ -42,7 +44,7 @@ final class UploadedImages: @unchecked Sendable {
 
     func load(_ address: String) -> Result<ArticleDraft.Image, Problem> {
         guard let folder, let resolvedFolder else { return .failure(Problem(description: "was not copied (give --media-dir)")) }
-        let path = address.components(separatedBy: Self.marker).last?.split(separator: "?").first.map(String.init) ?? ""
+        let path = address.components(separatedBy: marker).last?.split(separator: "?").first.map(String.init) ?? ""
         let decoded = path.removingPercentEncoding ?? path
         if let earlier = loaded[decoded] { return earlier }
         let result = read(decoded, in: folder, resolved: resolvedFolder)
@@ -77,6 +79,4 @@ final class UploadedImages: @unchecked Sendable {
             return .failure(Problem(description: "could not be read"))
         }
     }
-
-    private static let marker = "/wp-content/uploads/"
 }

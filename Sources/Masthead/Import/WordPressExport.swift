@@ -1,57 +1,8 @@
 import Foundation
 
-/// What a WordPress export (WXR 1.1 or 1.2, from Tools → Export) says, read into plain values.
-struct WordPressExport {
-    struct Author {
-        let login: String
-        let email: String
-        let displayName: String
-    }
-
-    struct Term {
-        let slug: String
-        let name: String
-        let description: String
-    }
-
-    struct Attachment {
-        let id: String
-        let url: String
-        /// The file's path under `wp-content/uploads`, as `_wp_attached_file` records it.
-        let file: String
-        let caption: String
-        let alt: String
-    }
-
-    struct Post {
-        let id: String
-        let type: String
-        let title: String
-        let slug: String
-        let status: String
-        let link: String
-        let guid: String
-        let creator: String
-        let content: String
-        let excerpt: String
-        /// `wp:post_date_gmt`, or nil when WordPress left it zero (drafts).
-        let dateGMT: Date?
-        /// `wp:post_date`, in the old site's own time zone.
-        let localDate: DateComponents?
-        let categories: [String]
-        let tags: [String]
-        let language: String?
-        let thumbnailID: String?
-    }
-
-    let siteURL: String
-    let authors: [Author]
-    let categories: [Term]
-    let tags: [Term]
-    let attachments: [String: Attachment]
-    let posts: [Post]
-
-    init(_ data: Data) throws {
+/// A WordPress export (WXR 1.0 to 1.2, from Tools → Export) read into the importers' values.
+extension ImportedContent {
+    init(wordPress data: Data) throws {
         let root: XMLElement
         do {
             root = try XMLTree.parse(data)
@@ -65,6 +16,8 @@ struct WordPressExport {
         guard ["1.0", "1.1", "1.2"].contains(version) else {
             throw ImportError(version.isEmpty ? "the file is not a WordPress export: it names no WXR version" : "WXR version \(version) is not one this importer reads (1.0 to 1.2)")
         }
+        platform = "wordpress"
+        uploadsMarker = "/wp-content/uploads/"
         siteURL = channel.value("wp:base_blog_url").isEmpty ? channel.value("link") : channel.value("wp:base_blog_url")
         authors = channel.children("wp:author").map {
             Author(login: $0.value("wp:author_login"), email: $0.value("wp:author_email"), displayName: $0.value("wp:author_display_name"))
@@ -92,8 +45,8 @@ struct WordPressExport {
             let named = { (domain: String) in terms.filter { $0.attributes["domain"] == domain }.map { Self.decodedSlug($0.attributes["nicename"] ?? "") } }
             posts.append(Post(
                 id: id, type: type, title: item.value("title"), slug: Self.decodedSlug(item.value("wp:post_name")),
-                status: item.value("wp:status"), link: item.value("link"), guid: item.value("guid"), creator: item.value("dc:creator"),
-                content: item.child("content:encoded")?.text ?? "", excerpt: item.value("excerpt:encoded"),
+                status: item.value("wp:status"), link: item.value("link"), guid: item.value("guid"), creators: [item.value("dc:creator")].filter { !$0.isEmpty },
+                content: WordPressShortcodes.expanded(item.child("content:encoded")?.text ?? ""), excerpt: item.value("excerpt:encoded"),
                 dateGMT: Self.date(item.value("wp:post_date_gmt")), localDate: Self.components(item.value("wp:post_date")),
                 categories: named("category"), tags: named("post_tag"), language: named("language").first,
                 thumbnailID: meta["_thumbnail_id"]

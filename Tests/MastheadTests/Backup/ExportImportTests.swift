@@ -156,7 +156,9 @@ struct ExportImportTests {
                  "published_at is not a timestamp"),
                 ("an article twice", { try document.replacingOccurrences(of: row, with: row + ",\n" + row).write(toFile: $0 + "/masthead-export.json", atomically: true, encoding: .utf8) },
                  "articles has two rows with the id"),
-                ("a damaged image", { try Data("not the image".utf8).write(to: URL(fileURLWithPath: $0 + "/media/" + media)) },
+                ("a navigation link that runs script", { try document.replacingOccurrences(of: #""site_settings": []"#, with: #""site_settings": [{"key":"site","value":"{\"navigation\":[{\"label\":\"Go\",\"url\":\"javascript:alert(1)\"}]}"}]"#).write(toFile: $0 + "/masthead-export.json", atomically: true, encoding: .utf8) },
+             "Write each link as: Label | /path"),
+            ("a damaged image", { try Data("not the image".utf8).write(to: URL(fileURLWithPath: $0 + "/media/" + media)) },
                  "media/\(media) does not match its checksum"),
                 ("a script among the media", { folder in
                     try Data("alert(1)".utf8).write(to: URL(fileURLWithPath: folder + "/media/evil.js"))

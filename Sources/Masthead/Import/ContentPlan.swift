@@ -1,24 +1,24 @@
 import Fluent
 import Foundation
 
-/// Everything a WordPress import will create, worked out before anything is written: which
-/// posts are new, their edition, kind, slug, Markdown, images and old addresses, and the
-/// authors and topics they need.
-struct WordPressPlan: Sendable {
+/// Everything an import of another platform's content will create, worked out before anything
+/// is written: which posts are new, their edition, kind, slug, Markdown, images and old
+/// addresses, and the authors and topics they need.
+struct ContentPlan: Sendable {
     struct PlannedArticle: Sendable {
         let key: String
         let article: Article
         let markdown: String
-        let authorKey: String?
+        let authorKeys: [String]
         let topicKeys: [String]
         let legacyPaths: [String]
     }
 
     let source: String
-    private(set) var report = WordPressImport.Report()
-    private let export: WordPressExport
+    private(set) var report = ContentImport.Report()
+    private let export: ImportedContent
     private let settings: Settings
-    private let options: WordPressImport.Options
+    private let options: ContentImport.Options
     private let now: Date
     /// Items of this source imported before, by key (`post:12`, `author:layla`, `category:iraq`).
     private let known: [String: UUID]
@@ -27,20 +27,21 @@ struct WordPressPlan: Sendable {
     private var takenSlugs: Set<String>
     private var takenPaths: Set<String>
     private(set) var authors: [(key: String, author: Author)] = []
-    private(set) var topics: [(key: String, topic: Topic, term: WordPressExport.Term)] = []
+    private(set) var topics: [(key: String, topic: Topic, term: ImportedContent.Term)] = []
     private(set) var topicEditions: [String: Set<String>] = [:]
     private(set) var articles: [PlannedArticle] = []
+    private var planned: [String: UUID] = [:]
     private var plannedAuthorSlugs: Set<String> = []
     private var plannedPosts: Set<String> = []
     private let uploads: UploadedImages
 
-    init(export: WordPressExport, settings: Settings, options: WordPressImport.Options, database: any Database, now: Date) async throws {
+    init(export: ImportedContent, settings: Settings, options: ContentImport.Options, database: any Database, now: Date) async throws {
         self.export = export
         self.settings = settings
         self.options = options
         self.now = now
-        uploads = UploadedImages(folder: options.uploads, writingTo: options.dryRun ? nil : MediaLibrary(directory: settings.mediaDirectory))
-        source = "wordpress:" + export.siteURL
+        uploads = UploadedImages(folder: options.uploads, marker: export.uploadsMarker, writingTo: options.dryRun ? nil : MediaLibrary(directory: settings.mediaDirectory))
+        source = export.platform + ":" + export.siteURL
         let source = self.source
         known = Dictionary(try await ImportedItem.query(on: database).filter(\.$source == source).all().map { ($0.sourceKey, $0.targetID) }) { first, _ in first }
         existingAuthors = Dictionary(try await Author.query(on: database).all().map { ($0.slug, try $0.requireID()) }) { first, _ in first }
@@ -51,10 +52,10 @@ struct WordPressPlan: Sendable {
 
     /// The id an item of the old site has here: imported before, or planned in this run.
     func target(of key: String) -> UUID? {
-        known[key] ?? authors.first { $0.key == key }?.author.id ?? topics.first { $0.key == key }?.topic.id
+        known[key] ?? planned[key]
     }
 
-    mutating func convertPosts(progress: @Sendable (WordPressImport.Step) -> Void) async throws {
+    mutating func convertPosts(progress: @Sendable (ContentImport.Step) -> Void) async throws {
         planAuthors()
         planTopics()
         var skippedTypes: [String: Int] = [:]
@@ -94,15 +95,16 @@ struct WordPressPlan: Sendable {
                 report.notMapped.append("author \(author.login): shares the address /authors/\(slug) with another author of the export, whose byline their posts get")
                 continue
             }
-            let created = Author(slug: slug, name: author.displayName.isEmpty ? author.login : HTMLNodes.decode(author.displayName), bio: "")
+            let created = Author(slug: slug, name: author.displayName.isEmpty ? author.login : HTMLNodes.decode(author.displayName), bio: Self.plainText(author.bio))
             created.id = UUID()
+            planned[key] = created.id
             authors.append((key, created))
         }
     }
 
     private mutating func planTopics() {
         let terms = export.categories.map { ("category", $0) } + export.tags.map { ("tag", $0) }
-        var planned: Set<String> = []
+        var plannedSlugs: Set<String> = []
         for (taxonomy, term) in terms where !term.slug.isEmpty {
             if taxonomy == "category", options.kind(ofCategory: term.slug) != nil { continue }
             let key = "\(taxonomy):\(term.slug)"
@@ -111,18 +113,19 @@ struct WordPressPlan: Sendable {
                 continue
             }
             let slug = Self.asciiSlug(term.slug, fallback: taxonomy)
-            guard existingTopics[slug] == nil, planned.insert(slug).inserted else { continue }
+            guard existingTopics[slug] == nil, plannedSlugs.insert(slug).inserted else { continue }
             let topic = Topic(slug: slug, kind: .theme, aliases: term.slug == slug ? [] : [term.slug])
             topic.id = UUID()
+            planned[key] = topic.id
             topics.append((key, topic, term))
         }
     }
 
-    private mutating func plan(_ post: WordPressExport.Post) {
+    private mutating func plan(_ post: ImportedContent.Post) {
         let key = "post:\(post.id)"
         let label = "post “\(post.title.isEmpty ? "(untitled)" : post.title)” (id \(post.id))"
-        guard !post.id.isEmpty, post.id.count <= 20, post.id.allSatisfy({ $0.isASCII && $0.isNumber }), plannedPosts.insert(post.id).inserted else {
-            report.notMapped.append("\(label): its id is missing, not a number, or used twice in the export")
+        guard !post.id.isEmpty, post.id.count <= 40, post.id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }), plannedPosts.insert(post.id).inserted else {
+            report.notMapped.append("\(label): its id is missing, not letters and digits, or used twice in the export")
             return
         }
         guard known[key] == nil else {
@@ -136,7 +139,7 @@ struct WordPressPlan: Sendable {
         case "draft", "pending": status = .draft
         case "private":
             status = .draft
-            report.notMapped.append("\(label): private on WordPress, imported as a draft")
+            report.notMapped.append("\(label): private on the old site, imported as a draft")
         default:
             report.notMapped.append("\(label): \(post.status == "trash" ? "in the bin" : "status '\(post.status)'"), so it was left out")
             return
@@ -147,7 +150,7 @@ struct WordPressPlan: Sendable {
         let kind = post.categories.compactMap { options.kind(ofCategory: $0) }.first ?? .news
         let article = Article(
             slug: uniqueSlug(for: post, title: title, edition: edition), edition: edition, kind: kind, status: status,
-            visibility: options.visibility, title: title.isEmpty ? "Untitled" : title, dek: Self.plainText(post.excerpt), publishedAt: publishedAt
+            visibility: post.visibility ?? options.visibility, title: title.isEmpty ? "Untitled" : title, dek: Self.plainText(post.excerpt), publishedAt: publishedAt
         )
         article.id = UUID()
 
@@ -155,7 +158,7 @@ struct WordPressPlan: Sendable {
         let uploads = self.uploads
         uploads.startPost()
         converter.relocateImage = { address in uploads.local(address).map { SiteURL.media($0.path) } }
-        let markdown = converter.convert(WordPressShortcodes.expanded(post.content))
+        let markdown = converter.convert(post.content)
         report.images += uploads.postImages
         for (address, problem) in uploads.postProblems {
             report.notMapped.append("\(label): the image \(address) \(problem); it still points to the old site")
@@ -183,11 +186,11 @@ struct WordPressPlan: Sendable {
         report.articles += 1
         articles.append(PlannedArticle(
             key: key, article: article, markdown: markdown,
-            authorKey: post.creator.isEmpty ? nil : "author:\(post.creator)", topicKeys: topicKeys, legacyPaths: paths
+            authorKeys: post.creators.map { "author:\($0)" }, topicKeys: topicKeys, legacyPaths: paths
         ))
     }
 
-    private mutating func featuredImage(of post: WordPressExport.Post, on article: Article, label: String) {
+    private mutating func featuredImage(of post: ImportedContent.Post, on article: Article, label: String) {
         guard let id = post.thumbnailID, !id.isEmpty else { return }
         guard let attachment = export.attachments[id] else {
             report.notMapped.append("\(label): its featured image (attachment \(id)) is not in the export")
@@ -197,7 +200,7 @@ struct WordPressPlan: Sendable {
             report.notMapped.append("\(label): its featured image \(attachment.url) was not copied (give --media-dir, a copy of wp-content/uploads)")
             return
         }
-        let relative = attachment.file.isEmpty ? attachment.url : "/wp-content/uploads/" + attachment.file
+        let relative = attachment.file.isEmpty ? attachment.url : export.uploadsMarker + attachment.file
         switch uploads.load(relative) {
         case .success(let image):
             article.imagePath = image.path
@@ -228,7 +231,7 @@ struct WordPressPlan: Sendable {
 
     /// The post's edition: its language where a multilingual plugin recorded one, else the
     /// script its title is written in, else the site's first edition.
-    private func edition(of post: WordPressExport.Post) -> String {
+    private func edition(of post: ImportedContent.Post) -> String {
         let editions = settings.editionCodes
         if let language = post.language, editions.contains(language) { return language }
         var arabicScript = 0, persianLetters = 0, latin = 0, turkishLetters = 0
@@ -251,13 +254,14 @@ struct WordPressPlan: Sendable {
         return editions[0]
     }
 
-    private mutating func uniqueSlug(for post: WordPressExport.Post, title: String, edition: String) -> String {
-        let base = Slug.isValid(post.slug) ? post.slug : Self.asciiSlug(post.slug.isEmpty ? title : post.slug, fallback: "post-\(post.id)")
+    private mutating func uniqueSlug(for post: ImportedContent.Post, title: String, edition: String) -> String {
+        let base = Slug.isValid(post.slug) ? post.slug : Self.asciiSlug(post.slug.isEmpty ? title : post.slug, fallback: "post-\(post.id.lowercased())")
         var slug = base
         var attempt = 1
         while takenSlugs.contains("\(edition)/\(slug)") {
             attempt += 1
-            slug = String(base.prefix(100)) + (attempt == 2 ? "-\(post.id)" : "-\(post.id)-\(attempt)")
+            let id = post.id.lowercased()
+            slug = String(base.prefix(100)) + (attempt == 2 ? "-\(id)" : "-\(id)-\(attempt)")
         }
         takenSlugs.insert("\(edition)/\(slug)")
         return slug
@@ -284,7 +288,7 @@ struct WordPressPlan: Sendable {
         HTMLNodes.text(of: HTMLNodes.parse(html)).split(whereSeparator: \.isWhitespace).joined(separator: " ")
     }
 
-    func write(on database: any Database, progress: @Sendable (WordPressImport.Step) -> Void) async throws {
+    func write(on database: any Database, progress: @Sendable (ContentImport.Step) -> Void) async throws {
         for (key, author) in authors {
             try await author.create(on: database)
             try await ImportedItem(source: source, key: key, targetID: try author.requireID(), at: now).create(on: database)
@@ -303,8 +307,12 @@ struct WordPressPlan: Sendable {
             let id = try article.requireID()
             try await article.create(on: database)
             try await article.saveText(on: database)
-            if let authorKey = planned.authorKey, let author = target(of: authorKey) ?? existingAuthors[Self.asciiSlug(String(authorKey.dropFirst("author:".count)), fallback: "author")] {
-                try await ArticleAuthor(articleID: id, authorID: author, position: 0).create(on: database)
+            var credited: [UUID] = []
+            for authorKey in planned.authorKeys {
+                guard let author = target(of: authorKey) ?? existingAuthors[Self.asciiSlug(String(authorKey.dropFirst("author:".count)), fallback: "author")],
+                      !credited.contains(author) else { continue }
+                try await ArticleAuthor(articleID: id, authorID: author, position: credited.count).create(on: database)
+                credited.append(author)
             }
             var linked: Set<UUID> = []
             for topicKey in planned.topicKeys {

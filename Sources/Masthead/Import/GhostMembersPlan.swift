@@ -1,0 +1,158 @@
+import Fluent
+import Foundation
+
+/// Ghost's members, their access and their newsletters, planned before anything is written:
+/// a paid member arrives with their Stripe subscription (customer and subscription ids kept,
+/// so Stripe's webhooks find them), a comped one with complimentary access, and every member
+/// with the newsletters they received.
+struct GhostMembersPlan: Sendable {
+    struct Planned: Sendable {
+        let key: String
+        let member: Member
+        let subscriptions: [Subscription]
+        let grant: ComplimentaryAccess?
+        let newsletterKeys: [String]
+    }
+
+    private(set) var members: [Planned] = []
+    private(set) var newsletters: [(key: String, newsletter: Newsletter)] = []
+    private(set) var notMapped: [String] = []
+    private(set) var importedBefore = 0
+    private let source: String
+    private let known: [String: UUID]
+    private let existingNewsletters: [String: UUID]
+    private let now: Date
+
+    /// Complimentary access on Ghost has no end; here it runs for a century.
+    static let compedYears = 100.0
+
+    init(export: GhostExport, source: String, settings: Settings, database: any Database, now: Date) async throws {
+        self.source = source
+        self.now = now
+        known = Dictionary(try await ImportedItem.query(on: database).filter(\.$source == source).all().map { ($0.sourceKey, $0.targetID) }) { first, _ in first }
+        existingNewsletters = Dictionary(try await Newsletter.query(on: database).all().map { ($0.slug, try $0.requireID()) }) { first, _ in first }
+        let existingEmails = Set(try await Member.query(on: database).all().map { $0.email.lowercased() })
+        let tables = export.tables
+
+        for (position, ghost) in (tables.newsletters ?? []).enumerated() {
+            let key = "newsletter:\(ghost.id)"
+            let slug = ContentPlan.asciiSlug(ghost.slug, fallback: "newsletter-\(position + 1)")
+            guard known[key] == nil, existingNewsletters[slug] == nil else { continue }
+            let newsletter = Newsletter(
+                slug: slug, name: ghost.name, description: ghost.description ?? "",
+                senderName: ghost.senderName ?? settings.siteName, senderEmail: ghost.senderEmail ?? settings.mailFrom.email,
+                edition: settings.editionCodes[0], forNewMembers: ghost.subscribeOnSignup ?? false, position: ghost.sortOrder ?? position, createdAt: now
+            )
+            newsletter.id = UUID()
+            newsletter.replyTo = ghost.senderReplyTo
+            newsletter.active = ghost.status != "archived"
+            newsletters.append((key, newsletter))
+        }
+
+        let customers = Dictionary(grouping: tables.membersStripeCustomers ?? [], by: \.memberId)
+        let subscriptionsOf = Dictionary(grouping: tables.membersStripeCustomersSubscriptions ?? [], by: \.customerId)
+        let newslettersOf = Dictionary(grouping: tables.membersNewsletters ?? [], by: { $0.memberId ?? "" })
+        let labelNames = Dictionary((tables.labels ?? []).map { ($0.id, $0.name) }) { first, _ in first }
+        let labelsOf = Dictionary(grouping: tables.membersLabels ?? [], by: { $0.memberId ?? "" })
+        var seen: Set<String> = []
+        for ghost in tables.members ?? [] {
+            let key = "member:\(ghost.id)"
+            let email = ghost.email.trimmingCharacters(in: .whitespaces).lowercased()
+            guard known[key] == nil else {
+                importedBefore += 1
+                continue
+            }
+            guard email.contains("@"), seen.insert(email).inserted else {
+                notMapped.append("member \(ghost.email): not an address, or one the export has twice")
+                continue
+            }
+            guard !existingEmails.contains(email) else {
+                notMapped.append("member \(email): already a member here, left as they are")
+                continue
+            }
+            let member = Member(email: email, name: ghost.name ?? "")
+            member.id = UUID()
+            let memberID = member.id!
+            let subscriptions = (customers[ghost.id] ?? []).flatMap { customer in
+                (subscriptionsOf[customer.customerId] ?? []).compactMap { Self.subscription($0, customer: customer.customerId, member: memberID, now: now) }
+            }
+            var grant: ComplimentaryAccess?
+            switch ghost.status {
+            case "comped":
+                grant = ComplimentaryAccess(memberID: memberID, emailDomain: nil, until: now.addingTimeInterval(Self.compedYears * 365 * 86_400),
+                                            note: "Complimentary on Ghost", grantedBy: SiteImport.requester, createdAt: now)
+            case "paid" where subscriptions.isEmpty:
+                notMapped.append("member \(email): paid on Ghost, but the export has no Stripe subscription for them; imported as a free member")
+            default:
+                break
+            }
+            let labels = (labelsOf[ghost.id] ?? []).compactMap { $0.labelId.flatMap { labelNames[$0] } }
+            if !labels.isEmpty {
+                notMapped.append("member \(email): labels \(labels.sorted().joined(separator: ", ")) not kept (Masthead has no member labels)")
+            }
+            members.append(Planned(
+                key: key, member: member, subscriptions: subscriptions, grant: grant,
+                newsletterKeys: (newslettersOf[ghost.id] ?? []).compactMap { $0.newsletterId.map { "newsletter:\($0)" } }
+            ))
+        }
+        newsletterSlugs = Dictionary((tables.newsletters ?? []).enumerated().map { position, ghost in
+            ("newsletter:\(ghost.id)", ContentPlan.asciiSlug(ghost.slug, fallback: "newsletter-\(position + 1)"))
+        }) { first, _ in first }
+    }
+
+    private var newsletterSlugs: [String: String] = [:]
+
+    private static func subscription(_ ghost: GhostExport.StripeSubscription, customer: String, member: UUID, now: Date) -> Subscription? {
+        guard let status = Subscription.Status(rawValue: ghost.status), let periodEnd = GhostExport.date(ghost.currentPeriodEnd) else { return nil }
+        let subscription = Subscription()
+        subscription.id = UUID()
+        subscription.$member.id = member
+        subscription.$plan.id = nil
+        subscription.provider = "stripe"
+        subscription.providerSubscriptionID = ghost.subscriptionId
+        subscription.providerCustomerID = customer
+        subscription.status = status
+        subscription.currentPeriodStart = GhostExport.date(ghost.startDate)
+        subscription.currentPeriodEnd = periodEnd
+        subscription.cancelAtPeriodEnd = ghost.cancelAtPeriodEnd ?? false
+        subscription.endedAt = status == .canceled ? periodEnd : nil
+        subscription.amountMinor = ghost.planAmount ?? 0
+        subscription.currency = (ghost.planCurrency ?? "usd").lowercased()
+        subscription.interval = ghost.planInterval == "month" ? .month : .year
+        // Older than any event Stripe will send about it: the first webhook's state wins.
+        subscription.stateVersion = 0
+        subscription.createdAt = now
+        subscription.updatedAt = now
+        return subscription
+    }
+
+    var paidMembers: Int { members.filter { !$0.subscriptions.isEmpty }.count }
+    var compedMembers: Int { members.filter { $0.grant != nil }.count }
+    var subscribers: Int { members.reduce(0) { $0 + $1.newsletterKeys.count } }
+
+    func write(on database: any Database, rules: EntitlementRules) async throws {
+        for (key, newsletter) in newsletters {
+            try await newsletter.create(on: database)
+            try await ImportedItem(source: source, key: key, targetID: try newsletter.requireID(), at: now).create(on: database)
+        }
+        var newsletterIDs = Dictionary(newsletters.map { ($0.key, $0.newsletter.id!) }) { first, _ in first }
+        for (key, slug) in newsletterSlugs where newsletterIDs[key] == nil {
+            newsletterIDs[key] = known[key] ?? existingNewsletters[slug]
+        }
+        for planned in members {
+            let member = planned.member
+            let memberID = try member.requireID()
+            try await member.create(on: database)
+            for subscription in planned.subscriptions { try await subscription.create(on: database) }
+            try await planned.grant?.create(on: database)
+            for key in Set(planned.newsletterKeys) {
+                guard let newsletterID = newsletterIDs[key] else { continue }
+                let subscription = NewsletterSubscription(newsletterID: newsletterID, email: member.email, name: member.name, memberID: memberID, status: .active, source: .import_, createdAt: now)
+                subscription.confirmedAt = now
+                try await subscription.create(on: database)
+            }
+            try await ImportedItem(source: source, key: planned.key, targetID: memberID, at: now).create(on: database)
+            try await Entitlements(database: database, rules: rules).refresh(memberID: memberID)
+        }
+    }
+}
