@@ -16,6 +16,16 @@ struct Entitlements: Sendable {
         try await refresh(member, domainGrants: domainGrants)
     }
 
+    /// Members an import has just created in this transaction: nothing else can change them
+    /// meanwhile, so no per-member lock is taken (thousands would exhaust PostgreSQL's lock table).
+    func refreshNew(memberIDs: [UUID]) async throws {
+        let domainGrants = try await ComplimentaryAccess.query(on: database).filter(\.$emailDomain != nil).all()
+        for memberID in memberIDs {
+            guard let member = try await Member.find(memberID, on: database) else { continue }
+            try await refresh(member, domainGrants: domainGrants, locking: false)
+        }
+    }
+
     /// Every member a domain grant covers, after it was given or taken back.
     func refresh(domain: String) async throws {
         let domainGrants = try await ComplimentaryAccess.query(on: database).filter(\.$emailDomain != nil).all()
@@ -44,12 +54,12 @@ struct Entitlements: Sendable {
     /// The first key of these PostgreSQL advisory locks, so they meet no other locks.
     static let lockNamespace: Int32 = 0x45_4E_54
 
-    private func refresh(_ member: Member, domainGrants: [ComplimentaryAccess]) async throws {
+    private func refresh(_ member: Member, domainGrants: [ComplimentaryAccess], locking: Bool = true) async throws {
         let memberID = try member.requireID()
         // One recomputation of a member at a time (a grant racing a webhook), each reading
         // what the other committed.
         let sql = database as! any SQLDatabase
-        if sql.dialect.name == "postgresql" {
+        if locking, sql.dialect.name == "postgresql" {
             try await sql.raw("SELECT pg_advisory_xact_lock(\(bind: Self.lockNamespace), hashtext(\(bind: memberID.uuidString)))").run()
         }
         let subscriptions = try await Subscription.query(on: database).filter(\.$member.$id == memberID).all()

@@ -63,6 +63,14 @@ struct ImportRows {
             if let choices = choices["\(table.name).\(column.name)"], case .text(let text) = value, !choices.contains(text) {
                 throw ImportError("\(place) \(column.name) is '\(text)', which is not one of \(choices.sorted().joined(separator: ", "))")
             }
+            // Addresses and names go into mail headers: one well-formed address, one line.
+            if Self.addresses.contains("\(table.name).\(column.name)"), case .text(let text) = value, EmailAddress.normalized(text) == nil {
+                throw ImportError("\(place) \(column.name) is not an email address")
+            }
+            if Self.headerNames.contains("\(table.name).\(column.name)"), case .text(let text) = value,
+               text.unicodeScalars.contains(where: { CharacterSet.controlCharacters.contains($0) }) {
+                throw ImportError("\(place) \(column.name) has line breaks or control characters")
+            }
             // Pages print these as they are: whatever the file says, only what Markdown makes goes in.
             if Self.renderedHTML.contains("\(table.name).\(column.name)"), case .text(let html) = value {
                 value = .text(BodyHTML.sanitized(html))
@@ -73,6 +81,10 @@ struct ImportRows {
     }
 
     private static let renderedHTML: Set<String> = ["articles.preview_html", "article_texts.rest_html"]
+    private static let addresses: Set<String> = [
+        "members.email", "staff.email", "newsletters.sender_email", "newsletters.reply_to", "newsletter_subscriptions.email", "mail_suppressions.email",
+    ]
+    private static let headerNames: Set<String> = ["newsletters.sender_name", "newsletters.name", "members.name", "staff.name", "newsletter_subscriptions.name"]
 
     /// Columns the application reads as one of a few values: anything else would break the
     /// pages that show the row.

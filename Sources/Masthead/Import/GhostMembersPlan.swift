@@ -32,19 +32,31 @@ struct GhostMembersPlan: Sendable {
         known = Dictionary(try await ImportedItem.query(on: database).filter(\.$source == source).all().map { ($0.sourceKey, $0.targetID) }) { first, _ in first }
         existingNewsletters = Dictionary(try await Newsletter.query(on: database).all().map { ($0.slug, try $0.requireID()) }) { first, _ in first }
         let existingEmails = Set(try await Member.query(on: database).all().map { $0.email.lowercased() })
+        let existingSubscriptions = Set(try await Subscription.query(on: database).all().map(\.providerSubscriptionID))
+        let existingCustomers = Set(try await Subscription.query(on: database).all().map(\.providerCustomerID))
         let tables = export.tables
+        var plannedSlugs: Set<String> = []
+        var plannedSubscriptions: Set<String> = []
 
         for (position, ghost) in (tables.newsletters ?? []).enumerated() {
             let key = "newsletter:\(ghost.id)"
             let slug = ContentPlan.asciiSlug(ghost.slug, fallback: "newsletter-\(position + 1)")
-            guard known[key] == nil, existingNewsletters[slug] == nil else { continue }
+            guard known[key] == nil else { continue }
+            guard existingNewsletters[slug] == nil, plannedSlugs.insert(slug).inserted else {
+                notMapped.append("newsletter “\(ghost.name)”: a newsletter here already has the address \(slug); its readers were not added to it")
+                continue
+            }
+            let sender = Self.sender(ghost.senderEmail, settings: settings)
+            if let given = ghost.senderEmail, sender != given.lowercased() {
+                notMapped.append("newsletter “\(ghost.name)”: sent from \(sender) rather than \(given), an address outside this site's mail domain")
+            }
             let newsletter = Newsletter(
-                slug: slug, name: ghost.name, description: ghost.description ?? "",
-                senderName: ghost.senderName ?? settings.siteName, senderEmail: ghost.senderEmail ?? settings.mailFrom.email,
+                slug: slug, name: Self.headerSafe(ghost.name), description: ghost.description ?? "",
+                senderName: Self.headerSafe(ghost.senderName ?? settings.siteName), senderEmail: sender,
                 edition: settings.editionCodes[0], forNewMembers: ghost.subscribeOnSignup ?? false, position: ghost.sortOrder ?? position, createdAt: now
             )
             newsletter.id = UUID()
-            newsletter.replyTo = ghost.senderReplyTo
+            newsletter.replyTo = ghost.senderReplyTo.flatMap(EmailAddress.normalized)
             newsletter.active = ghost.status != "archived"
             newsletters.append((key, newsletter))
         }
@@ -55,14 +67,14 @@ struct GhostMembersPlan: Sendable {
         let labelNames = Dictionary((tables.labels ?? []).map { ($0.id, $0.name) }) { first, _ in first }
         let labelsOf = Dictionary(grouping: tables.membersLabels ?? [], by: { $0.memberId ?? "" })
         var seen: Set<String> = []
+        var seenIDs: Set<String> = []
         for ghost in tables.members ?? [] {
             let key = "member:\(ghost.id)"
-            let email = ghost.email.trimmingCharacters(in: .whitespaces).lowercased()
             guard known[key] == nil else {
                 importedBefore += 1
                 continue
             }
-            guard email.contains("@"), seen.insert(email).inserted else {
+            guard let email = EmailAddress.normalized(ghost.email), seen.insert(email).inserted, seenIDs.insert(ghost.id).inserted else {
                 notMapped.append("member \(ghost.email): not an address, or one the export has twice")
                 continue
             }
@@ -73,8 +85,26 @@ struct GhostMembersPlan: Sendable {
             let member = Member(email: email, name: ghost.name ?? "")
             member.id = UUID()
             let memberID = member.id!
-            let subscriptions = (customers[ghost.id] ?? []).flatMap { customer in
-                (subscriptionsOf[customer.customerId] ?? []).compactMap { Self.subscription($0, customer: customer.customerId, member: memberID, now: now) }
+            var subscriptions: [Subscription] = []
+            for customer in customers[ghost.id] ?? [] {
+                guard !existingCustomers.contains(customer.customerId) else {
+                    notMapped.append("member \(email): the Stripe customer \(customer.customerId) already belongs to a member here; their subscriptions were left out")
+                    continue
+                }
+                for found in subscriptionsOf[customer.customerId] ?? [] {
+                    guard !existingSubscriptions.contains(found.subscriptionId), plannedSubscriptions.insert(found.subscriptionId).inserted else {
+                        notMapped.append("member \(email): the Stripe subscription \(found.subscriptionId) is already here, or twice in the export; left out")
+                        continue
+                    }
+                    guard let subscription = Self.subscription(found, customer: customer.customerId, member: memberID, now: now) else {
+                        notMapped.append("member \(email): the Stripe subscription \(found.subscriptionId) has a status or period Masthead cannot read; left out")
+                        continue
+                    }
+                    if let paidTo = GhostExport.date(found.currentPeriodEnd), paidTo > subscription.currentPeriodEnd {
+                        notMapped.append("member \(email): the export says they paid until \(paidTo.formatted(.iso8601)), longer than one period from now; access runs to \(subscription.currentPeriodEnd.formatted(.iso8601)) until Stripe says more")
+                    }
+                    subscriptions.append(subscription)
+                }
             }
             var grant: ComplimentaryAccess?
             switch ghost.status {
@@ -102,8 +132,16 @@ struct GhostMembersPlan: Sendable {
 
     private var newsletterSlugs: [String: String] = [:]
 
+    /// What the export says of a Stripe subscription, believed no further than one period from
+    /// now: a file could claim any end, and only Stripe's own events (which find the subscription
+    /// by its id) may extend it.
     private static func subscription(_ ghost: GhostExport.StripeSubscription, customer: String, member: UUID, now: Date) -> Subscription? {
-        guard let status = Subscription.Status(rawValue: ghost.status), let periodEnd = GhostExport.date(ghost.currentPeriodEnd) else { return nil }
+        guard let status = Subscription.Status(rawValue: ghost.status), [.active, .trialing, .pastDue, .canceled, .unpaid].contains(status),
+              let claimedEnd = GhostExport.date(ghost.currentPeriodEnd),
+              !ghost.subscriptionId.isEmpty, ghost.subscriptionId.count <= 255, !customer.isEmpty, customer.count <= 255
+        else { return nil }
+        let interval: Plan.Interval = ghost.planInterval == "month" ? .month : .year
+        let periodEnd = min(claimedEnd, now.addingTimeInterval((interval == .month ? 31 : 366) * 86_400))
         let subscription = Subscription()
         subscription.id = UUID()
         subscription.$member.id = member
@@ -115,15 +153,29 @@ struct GhostMembersPlan: Sendable {
         subscription.currentPeriodStart = GhostExport.date(ghost.startDate)
         subscription.currentPeriodEnd = periodEnd
         subscription.cancelAtPeriodEnd = ghost.cancelAtPeriodEnd ?? false
-        subscription.endedAt = status == .canceled ? periodEnd : nil
+        subscription.endedAt = status == .canceled ? min(periodEnd, now) : nil
         subscription.amountMinor = ghost.planAmount ?? 0
         subscription.currency = (ghost.planCurrency ?? "usd").lowercased()
-        subscription.interval = ghost.planInterval == "month" ? .month : .year
+        subscription.interval = interval
         // Older than any event Stripe will send about it: the first webhook's state wins.
         subscription.stateVersion = 0
         subscription.createdAt = now
         subscription.updatedAt = now
         return subscription
+    }
+
+    /// The sender a newsletter may use: the export's address when it is in this site's mail
+    /// domain, else the site's own, so a file cannot make the outlet's server send as anyone.
+    private static func sender(_ given: String?, settings: Settings) -> String {
+        let own = settings.mailFrom.email.lowercased()
+        let domain = own.split(separator: "@").last.map(String.init) ?? ""
+        guard let address = given.flatMap(EmailAddress.normalized), address.hasSuffix("@" + domain) else { return own }
+        return address
+    }
+
+    /// A name that goes into a mail header: one line, of reasonable length.
+    private static func headerSafe(_ text: String) -> String {
+        String(text.unicodeScalars.filter { !CharacterSet.controlCharacters.contains($0) }.map(Character.init).prefix(100))
     }
 
     var paidMembers: Int { members.filter { !$0.subscriptions.isEmpty }.count }
@@ -136,8 +188,10 @@ struct GhostMembersPlan: Sendable {
             try await ImportedItem(source: source, key: key, targetID: try newsletter.requireID(), at: now).create(on: database)
         }
         var newsletterIDs = Dictionary(newsletters.map { ($0.key, $0.newsletter.id!) }) { first, _ in first }
-        for (key, slug) in newsletterSlugs where newsletterIDs[key] == nil {
-            newsletterIDs[key] = known[key] ?? existingNewsletters[slug]
+        // Lists imported before from this source, never one the outlet made: joining those
+        // takes the reader's own confirmation.
+        for key in newsletterSlugs.keys where newsletterIDs[key] == nil {
+            newsletterIDs[key] = known[key]
         }
         for planned in members {
             let member = planned.member
@@ -152,7 +206,7 @@ struct GhostMembersPlan: Sendable {
                 try await subscription.create(on: database)
             }
             try await ImportedItem(source: source, key: planned.key, targetID: memberID, at: now).create(on: database)
-            try await Entitlements(database: database, rules: rules).refresh(memberID: memberID)
         }
+        try await Entitlements(database: database, rules: rules).refreshNew(memberIDs: members.compactMap(\.member.id))
     }
 }

@@ -68,15 +68,20 @@ struct GhostImportTests {
                 ["id": "m2", "email": "Paid@Example.com", "name": "Paying Reader", "status": "paid"],
                 ["id": "m3", "email": "comped@example.com", "name": "Press Friend", "status": "comped"],
                 ["id": "m4", "email": "lost@example.com", "name": "", "status": "paid"],
+                ["id": "m5", "email": "bad@example.com\r\nBcc: everyone@example.org", "name": "Header", "status": "free"],
+                ["id": "m6", "email": "forever@example.com", "name": "Claims Forever", "status": "paid"],
             ],
             "labels": [["id": "l1", "name": "VIP", "slug": "vip"]],
             "members_labels": [["member_id": "m2", "label_id": "l1"]],
             "newsletters": [["id": "n1", "name": "Daily Briefing", "slug": "daily-briefing", "sender_email": "briefing@old.example", "status": "active", "subscribe_on_signup": true, "sort_order": 0]],
             "members_newsletters": [["member_id": "m1", "newsletter_id": "n1"], ["member_id": "m2", "newsletter_id": "n1"]],
-            "members_stripe_customers": [["member_id": "m2", "customer_id": "cus_123"]],
+            "members_stripe_customers": [["member_id": "m2", "customer_id": "cus_123"], ["member_id": "m6", "customer_id": "cus_999"]],
             "members_stripe_customers_subscriptions": [[
                 "customer_id": "cus_123", "subscription_id": "sub_123", "status": "active", "current_period_end": "2027-11-20T00:00:00.000Z",
                 "start_date": "2026-11-20T00:00:00.000Z", "cancel_at_period_end": false, "plan_interval": "year", "plan_amount": 10000, "plan_currency": "usd",
+            ], [
+                "customer_id": "cus_999", "subscription_id": "sub_999", "status": "active", "current_period_end": "9999-12-31T00:00:00.000Z",
+                "plan_interval": "month", "plan_amount": 1000, "plan_currency": "usd",
             ]],
         ]
         let document: [String: Any] = ["db": [["meta": ["exported_on": 1_764_000_000_000, "version": "5.101.0"], "data": data]]]
@@ -89,13 +94,15 @@ struct GhostImportTests {
     func importsEverything(database: TestDatabase) async throws {
         let old = try Self.oldSite()
         try await withSite(on: database, withDemo: false) { site in
-            let environment = BackupTests.environment(site.settings)
+            let environment = BackupTests.environment(site.settings).merging(["MASTHEAD_MAIL_FROM": "news@old.example"]) { $1 }
             let result = try MastheadProcess.run(["import", "ghost", old.file, "--media-dir", old.images], environment: environment)
             #expect(result.status == 0, "\(result.standardError)")
-            #expect(result.standardOutput.contains("Imported 4 articles (1 drafts), 2 authors, 1 topics, 2 images and 4 redirects from old addresses; 4 members (1 paying through Stripe, 1 complimentary), 1 newsletters and 2 newsletter subscriptions"), "\(result.standardOutput)")
+            #expect(result.standardOutput.contains("Imported 4 articles (1 drafts), 2 authors, 1 topics, 2 images and 4 redirects from old addresses; 5 members (2 paying through Stripe, 1 complimentary), 1 newsletters and 2 newsletter subscriptions"), "\(result.standardOutput)")
             #expect(result.standardOutput.contains("page “About” (id p4)"))
             #expect(result.standardOutput.contains("member lost@example.com: paid on Ghost, but the export has no Stripe subscription"))
             #expect(result.standardOutput.contains("member paid@example.com: labels VIP not kept"))
+            #expect(result.standardOutput.contains("not an address, or one the export has twice"))
+            #expect(result.standardOutput.contains("member forever@example.com: the export says they paid until 9999-12-31"))
 
             let page = try await site.get("/articles/tigris-releases")
             #expect(page.status == .ok)
@@ -114,8 +121,10 @@ struct GhostImportTests {
 
             let paying = try #require(try await Member.query(on: site.app.db).filter(\.$email == "paid@example.com").first())
             #expect(paying.paidUntil.map { $0 > Date() } == true)
-            let subscription = try #require(try await Subscription.query(on: site.app.db).first())
+            let subscription = try #require(try await Subscription.query(on: site.app.db).filter(\.$providerCustomerID == "cus_123").first())
             #expect(subscription.providerCustomerID == "cus_123" && subscription.providerSubscriptionID == "sub_123" && subscription.status == .active)
+            let forever = try #require(try await Member.query(on: site.app.db).filter(\.$email == "forever@example.com").first())
+            #expect(forever.paidUntil.map { $0 > Date() && $0 < Date().addingTimeInterval(60 * 86_400) } == true, "a month's subscription, whatever the file claims")
             let comped = try #require(try await Member.query(on: site.app.db).filter(\.$email == "comped@example.com").first())
             #expect(comped.paidUntil.map { $0 > Date().addingTimeInterval(50 * 365 * 86_400) } == true)
             let free = try #require(try await Member.query(on: site.app.db).filter(\.$email == "free@example.com").first())
@@ -130,7 +139,7 @@ struct GhostImportTests {
             let again = try MastheadProcess.run(["import", "ghost", old.file, "--media-dir", old.images], environment: environment)
             #expect(again.status == 0, "\(again.standardError)")
             #expect(again.standardOutput.contains("Nothing new") && again.standardOutput.contains("Created nothing."), "\(again.standardOutput)")
-            #expect(try await Member.query(on: site.app.db).count() == 4)
+            #expect(try await Member.query(on: site.app.db).count() == 5)
             #expect(try await Article.query(on: site.app.db).count() == 4)
         }
     }
