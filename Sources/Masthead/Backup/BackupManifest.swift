@@ -120,6 +120,11 @@ enum BackupFolder {
     private static func read(_ path: String, each: (Data) throws -> Void) throws -> BackupManifest.File.Digest {
         let input = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
         defer { try? input.close() }
+        return try digest(reading: input, each: each)
+    }
+
+    /// Reads an open file to its end, handing on each chunk, and hashes it.
+    static func digest(reading input: FileHandle, each: (Data) throws -> Void) throws -> BackupManifest.File.Digest {
         var hasher = SHA256()
         var bytes: Int64 = 0
         while let chunk = try input.read(upToCount: chunkSize), !chunk.isEmpty {

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// Media files copied into the media folder under hidden names, to be renamed into place
@@ -51,13 +50,6 @@ struct MediaCopy {
         guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
             throw ImportError("\(path) is not a regular file")
         }
-        var hasher = SHA256()
-        var bytes: Int64 = 0
-        while let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty {
-            hasher.update(data: chunk)
-            try each(chunk)
-            bytes += Int64(chunk.count)
-        }
-        return .init(bytes: bytes, sha256: hasher.finalize().map { String(format: "%02x", $0) }.joined())
+        return try BackupFolder.digest(reading: input, each: each)
     }
 }

@@ -32,8 +32,9 @@ struct GhostMembersPlan: Sendable {
         known = Dictionary(try await ImportedItem.query(on: database).filter(\.$source == source).all().map { ($0.sourceKey, $0.targetID) }) { first, _ in first }
         existingNewsletters = Dictionary(try await Newsletter.query(on: database).all().map { ($0.slug, try $0.requireID()) }) { first, _ in first }
         let existingEmails = Set(try await Member.query(on: database).all().map { $0.email.lowercased() })
-        let existingSubscriptions = Set(try await Subscription.query(on: database).all().map(\.providerSubscriptionID))
-        let existingCustomers = Set(try await Subscription.query(on: database).all().map(\.providerCustomerID))
+        let existing = try await Subscription.query(on: database).all()
+        let existingSubscriptions = Set(existing.map(\.providerSubscriptionID))
+        let existingCustomers = Set(existing.map(\.providerCustomerID))
         let tables = export.tables
         var plannedSlugs: Set<String> = []
         var plannedSubscriptions: Set<String> = []
@@ -125,12 +126,10 @@ struct GhostMembersPlan: Sendable {
                 newsletterKeys: (newslettersOf[ghost.id] ?? []).compactMap { $0.newsletterId.map { "newsletter:\($0)" } }
             ))
         }
-        newsletterSlugs = Dictionary((tables.newsletters ?? []).enumerated().map { position, ghost in
-            ("newsletter:\(ghost.id)", ContentPlan.asciiSlug(ghost.slug, fallback: "newsletter-\(position + 1)"))
-        }) { first, _ in first }
+        newsletterKeys = (tables.newsletters ?? []).map { "newsletter:\($0.id)" }
     }
 
-    private var newsletterSlugs: [String: String] = [:]
+    private var newsletterKeys: [String] = []
 
     /// What the export says of a Stripe subscription, believed no further than one period from
     /// now: a file could claim any end, and only Stripe's own events (which find the subscription
@@ -190,7 +189,7 @@ struct GhostMembersPlan: Sendable {
         var newsletterIDs = Dictionary(newsletters.map { ($0.key, $0.newsletter.id!) }) { first, _ in first }
         // Lists imported before from this source, never one the outlet made: joining those
         // takes the reader's own confirmation.
-        for key in newsletterSlugs.keys where newsletterIDs[key] == nil {
+        for key in newsletterKeys where newsletterIDs[key] == nil {
             newsletterIDs[key] = known[key]
         }
         for planned in members {
