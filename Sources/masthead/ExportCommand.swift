@@ -34,7 +34,7 @@ struct Export: AsyncParsableCommand {
 struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Import a site from another platform or from a Masthead export.",
-        subcommands: [ImportWordPress.self, ImportGhost.self, ImportMasthead.self]
+        subcommands: [ImportWordPress.self, ImportGhost.self, ImportSubstack.self, ImportMasthead.self]
     )
 }
 
@@ -165,10 +165,50 @@ struct ImportGhost: AsyncParsableCommand {
     }
 }
 
+/// `masthead import substack PATH`: a Substack export, posts and email list.
+struct ImportSubstack: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "substack",
+        abstract: "Import a Substack export (its ZIP, or the folder it unpacks to): posts with their audience and paywall, a redirect from each /p/slug, and the email list as members, paying ones with their Stripe subscriptions (looked up at Stripe when it is configured), comped and gifted ones with complimentary access, and everyone who gets email on one newsletter. Running it again creates nothing twice."
+    )
+
+    @Argument(help: "The export's .zip, or the folder holding posts.csv.") var path: String
+    @ArgumentParser.Option(name: .customLong("site-url"), help: "The publication's address (https://example.substack.com), recorded as the origin of what is imported.") var siteURL: String = ""
+    @ArgumentParser.Option(help: "The name whose byline the posts get (Substack's export names no author).") var author: String?
+    @ArgumentParser.Option(help: "The address of the newsletter readers who receive email join: one of the site's, or a new one named after the site (without it, a new list at `newsletter`).") var newsletter: String?
+    @ArgumentParser.Option(name: .customLong("media-dir"), help: "A folder of the publication's images, named as in their public/images/ addresses.") var mediaDirectory: String?
+    @Flag(inversion: .prefixedNo, help: "Fetch the images posts show from Substack's servers when no --media-dir is given.") var fetchImages = true
+    @Flag(help: "Report what would be imported, and what could not be, writing nothing.") var dryRun = false
+
+    func run() async throws {
+        let options = ContentImport.Options(uploads: mediaDirectory, dryRun: dryRun)
+        let choices = SubstackImport.Choices(siteURL: siteURL, author: author, newsletterSlug: newsletter, fetchImages: fetchImages)
+        let started = Date()
+        let (report, members) = try await withApp(fillingSearchIndex: false) { app, settings in
+            // Images are asked of Substack's own hosts only; a redirect could lead anywhere.
+            app.http.client.configuration.redirectConfiguration = .disallow
+            let outcome = try await SubstackImport.run(app, settings: settings, path: path, choices: choices, options: options) { step in
+                ImportOutcome.progress(step)
+            }
+            if !dryRun && outcome.content.articles > 0 {
+                _ = try await SearchMaintenance.reindex(app) { done, total in
+                    Terminal.progress(done: done, total: total, label: "articles indexed")
+                }
+            }
+            return outcome
+        }
+        let list = "the newsletter “\(newsletter ?? SubstackImport.defaultNewsletter)”" + (members.createdNewsletter ? " (new)" : "")
+        let extra = "\(members.members) members (\(members.paid) paying through Stripe, \(members.complimentary) with complimentary access), \(members.subscribers) of them subscribed to \(list)"
+        ImportOutcome.say(report, extra: extra, nothingNew: report.createdNothing && members.members == 0, dryRun: dryRun, started: started)
+    }
+}
+
 /// What the content importers tell the person running them.
 enum ImportOutcome {
     static func progress(_ step: ContentImport.Step) {
         switch step {
+        case .lookingUpPayments(let done, let total): Terminal.progress(done: done, total: total, label: "paying readers looked up at Stripe")
+        case .fetchingImages(let done, let total): Terminal.progress(done: done, total: total, label: "images fetched")
         case .converting(let done, let total): Terminal.progress(done: done, total: total, label: "items read")
         case .writing(let done, let total): Terminal.progress(done: done, total: total, label: "articles written")
         }

@@ -127,7 +127,7 @@ public enum MastheadApp {
     private static func registerBilling(on app: Application, pages: SitePages, csrf: CSRF, settings: Settings, viewers: Viewers, editions: EditionCatalog) -> Billing {
         var provider: (any PaymentProvider)?
         if let stripe = settings.billing.stripe {
-            provider = StripeProvider(api: StripeClient(client: { [unowned app] in app.client }, secretKey: stripe.secretKey, apiBase: stripe.apiBase, logger: app.logger))
+            provider = StripeProvider(stripe, app: app)
         } else if settings.billing.testMode {
             provider = TestModeProvider(publicURL: settings.publicURL)
         }

@@ -167,7 +167,7 @@ struct BillingLedger: Sendable {
             let renewed = [.active, .trialing].contains(state.status) && state.currentPeriodEnd > existing.currentPeriodEnd
             let status = existing.status == .refunded && !renewed ? .refunded : state.status
             let notice = notice(from: existing, to: state, status: status)
-            fill(existing, from: state, status: status)
+            existing.fill(from: state, status: status)
             let saved = try await save(existing, version: version, on: db)
             if let notice { try await notify(notice, existing, on: db) }
             return saved
@@ -180,7 +180,7 @@ struct BillingLedger: Sendable {
         subscription.providerSubscriptionID = state.id
         subscription.createdAt = now
         subscription.$plan.id = try await planID(slug: state.planSlug, member: memberID, on: db)
-        fill(subscription, from: state, status: state.status)
+        subscription.fill(from: state, status: state.status)
         let saved = try await save(subscription, version: version, on: db)
         if [.active, .trialing].contains(state.status) { try await notify(.welcome, subscription, on: db) }
         return saved
@@ -207,18 +207,6 @@ struct BillingLedger: Sendable {
         if existing.status.isFinal && state.status != existing.status { return false }
         if state.status == .incomplete && existing.status != .incomplete { return false }
         return version > existing.stateVersion || state.status.stage >= existing.status.stage
-    }
-
-    private func fill(_ subscription: Subscription, from state: BillingEvent.SubscriptionState, status: Subscription.Status) {
-        subscription.providerCustomerID = state.customerID
-        subscription.status = status
-        subscription.currentPeriodStart = state.currentPeriodStart
-        subscription.currentPeriodEnd = state.currentPeriodEnd
-        subscription.cancelAtPeriodEnd = state.cancelAtPeriodEnd
-        subscription.endedAt = state.endedAt ?? (status == .refunded ? subscription.endedAt : nil)
-        subscription.amountMinor = state.amountMinor
-        subscription.currency = state.currency
-        subscription.interval = state.interval
     }
 
     private func save(_ subscription: Subscription, version: Int64, on db: any Database) async throws -> (Outcome, UUID?) {

@@ -1,9 +1,18 @@
 import Foundation
+import Vapor
 
 /// Payment through Stripe: Checkout Sessions in subscription mode, the Customer Portal, and
 /// subscriptions read back from the API. Webhooks come in through `WebhookController`.
 struct StripeProvider: PaymentProvider {
     let api: StripeClient
+
+    init(api: StripeClient) {
+        self.api = api
+    }
+
+    init(_ stripe: BillingSettings.Stripe, app: Application) {
+        api = StripeClient(client: { [unowned app] in app.client }, secretKey: stripe.secretKey, apiBase: stripe.apiBase, logger: app.logger)
+    }
 
     var name: String { "stripe" }
 
@@ -78,6 +87,13 @@ struct StripeProvider: PaymentProvider {
     /// Ids go into URL paths: letters, digits and underscores only.
     private static func isStripeID(_ id: String) -> Bool {
         !id.isEmpty && id.count <= 255 && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
+    }
+
+    /// Every subscription of a customer, ended ones too (one page of 100: far more than a reader has).
+    func subscriptions(ofCustomer id: String) async throws -> [BillingEvent.SubscriptionState] {
+        guard Self.isStripeID(id) else { return [] }
+        let list = try await api.get("/v1/subscriptions?customer=\(id)&status=all&limit=100")
+        return try (list["data"] as? [[String: Any]] ?? []).map(BillingEvent.subscription)
     }
 
     func subscription(id: String) async throws -> BillingEvent.SubscriptionState? {

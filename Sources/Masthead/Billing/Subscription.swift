@@ -110,3 +110,18 @@ extension Subscription.Status {
     /// A subscription in these states never lives again; a new payment is a new subscription.
     var isFinal: Bool { self == .canceled || self == .incompleteExpired }
 }
+
+extension Subscription {
+    /// Takes on what the provider says the subscription is now.
+    func fill(from state: BillingEvent.SubscriptionState, status: Subscription.Status) {
+        providerCustomerID = state.customerID
+        self.status = status
+        currentPeriodStart = state.currentPeriodStart
+        currentPeriodEnd = state.currentPeriodEnd
+        cancelAtPeriodEnd = state.cancelAtPeriodEnd
+        endedAt = state.endedAt ?? (status == .refunded ? endedAt : nil)
+        amountMinor = state.amountMinor
+        currency = state.currency
+        interval = state.interval
+    }
+}

@@ -8,6 +8,8 @@ public enum ContentImport {
     public struct Options: Sendable {
         /// A copy of the old site's uploads (`wp-content/uploads`, Ghost's `content/images`), for featured and inline images.
         public var uploads: String?
+        /// Why an image is not in the uploads folder, by its path there, when the import knows.
+        var missingUploads: [String: String] = [:]
         /// Categories (by slug) that say what kind of piece a post is, rather than what it is about.
         public var kindCategories: [String: ArticleKind] = [:]
         public var visibility: Visibility = .public
@@ -45,10 +47,11 @@ public enum ContentImport {
     }
 
     public enum Step: Sendable {
+        case lookingUpPayments(done: Int, total: Int)
+        case fetchingImages(done: Int, total: Int)
         case converting(done: Int, total: Int)
         case writing(done: Int, total: Int)
     }
-
 
     /// Plans the content, then (unless this is a dry run) writes it in one transaction, with
     /// whatever else the platform brings (members) written by `alongside` in the same one.

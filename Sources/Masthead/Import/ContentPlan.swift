@@ -40,7 +40,7 @@ struct ContentPlan: Sendable {
         self.settings = settings
         self.options = options
         self.now = now
-        uploads = UploadedImages(folder: options.uploads, marker: export.uploadsMarker, writingTo: options.dryRun ? nil : MediaLibrary(directory: settings.mediaDirectory))
+        uploads = UploadedImages(folder: options.uploads, marker: export.uploadsMarker, missing: options.missingUploads, writingTo: options.dryRun ? nil : MediaLibrary(directory: settings.mediaDirectory))
         source = export.platform + ":" + export.siteURL
         let source = self.source
         known = Dictionary(try await ImportedItem.query(on: database).filter(\.$source == source).all().map { ($0.sourceKey, $0.targetID) }) { first, _ in first }

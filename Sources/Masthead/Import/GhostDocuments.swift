@@ -31,6 +31,7 @@ enum GhostLexical {
         case "link": return "<a href=\"\(text("url"))\">\(inner())</a>"
         case "linebreak": return "<br>"
         case "horizontalrule": return "<hr>"
+        case "paywall": return "<!--members-only-->"
         case "text", "extended-text":
             var html = text("text")
             let format = node["format"] as? Int ?? 0
@@ -88,6 +89,7 @@ enum GhostMobiledoc {
             case "html": return payload["html"] as? String ?? ""
             case "markdown", "card-markdown": return "<pre>\(value("markdown"))</pre>"
             case "hr": return "<hr>"
+            case "paywall": return "<!--members-only-->"
             case "code": return "<pre><code>\(value("code"))</code></pre>"
             default: return ""
             }

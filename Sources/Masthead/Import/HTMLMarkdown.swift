@@ -64,6 +64,13 @@ struct HTMLMarkdown {
     }
 
     private mutating func renderElement(_ name: String, _ attributes: [String: String], _ children: [HTMLNodes.Node], into output: inout Blocks) {
+        let classes = Set((attributes["class"] ?? "").split(separator: " ").map(String.init))
+        if name == HTMLNodes.paywallElement || classes.contains("paywall-jump") {
+            output.add(ArticleBody.paywallMarker)
+            return
+        }
+        // The old platform's own calls to subscribe or share would send readers back there.
+        guard classes.isDisjoint(with: Self.platformChrome) else { return }
         switch name {
         case "p":
             output.flush()
@@ -102,6 +109,12 @@ struct HTMLMarkdown {
             output.paragraph += inline([.element(name, attributes, children)])
         }
     }
+
+    /// Substack's subscribe, share and app buttons and widgets.
+    private static let platformChrome: Set<String> = [
+        "subscription-widget-wrap", "subscription-widget-wrap-editor", "subscription-widget", "subscribe-widget", "button-wrapper",
+        "captioned-button-wrap", "share-dialog", "install-substack-app-embed", "community-chat",
+    ]
 
     private mutating func list(_ items: [HTMLNodes.Node], ordered: Bool, depth: Int) -> String {
         var lines: [String] = []

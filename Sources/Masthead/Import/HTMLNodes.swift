@@ -2,7 +2,8 @@ import Foundation
 
 /// A forgiving reading of an HTML fragment into a tree, as browsers would read it for the
 /// markup editors produce: void elements, paragraphs and list items closed by what follows
-/// them, stray closing tags ignored, comments (the block editor's included) dropped.
+/// them, stray closing tags ignored, comments (the block editor's included) dropped but for
+/// Ghost's paywall mark.
 enum HTMLNodes {
     indirect enum Node {
         case text(String)
@@ -24,6 +25,9 @@ enum HTMLNodes {
     private static let closesParagraph: Set<String> = [
         "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "blockquote", "figure", "table", "pre", "hr", "section", "dl", "form",
     ]
+
+    /// Stands where the old platform put its paywall (Ghost's `<!--members-only-->`).
+    static let paywallElement = "masthead-paywall"
 
     static func parse(_ html: String) -> [Node] {
         var stack: [(name: String, attributes: [String: String], children: [Node])] = [("", [:], [])]
@@ -52,7 +56,12 @@ enum HTMLNodes {
             rest = rest[open...]
             if rest.hasPrefix("<!--") {
                 flushText()
-                rest = rest.range(of: "-->").map { rest[$0.upperBound...] } ?? ""
+                let end = rest.range(of: "-->")
+                // Ghost marks where its paywall falls with a comment.
+                if let end, rest[rest.index(rest.startIndex, offsetBy: 4)..<end.lowerBound].trimmingCharacters(in: .whitespaces) == "members-only" {
+                    stack[stack.count - 1].children.append(.element(paywallElement, [:], []))
+                }
+                rest = end.map { rest[$0.upperBound...] } ?? ""
                 continue
             }
             if rest.hasPrefix("<!") || rest.hasPrefix("<?") {

@@ -14,18 +14,23 @@ final class UploadedImages: @unchecked Sendable {
     private let resolvedFolder: String?
     private let library: MediaLibrary?
     private var loaded: [String: Result<ArticleDraft.Image, Problem>] = [:]
-    private(set) var postImages = 0
+    /// The images the current post shows, each once however often its body names it.
+    private var postImagePaths: Set<String> = []
+    var postImages: Int { postImagePaths.count }
     private(set) var postProblems: [(address: String, problem: Problem)] = []
 
-    init(folder: String?, marker: String, writingTo library: MediaLibrary?) {
+    private let missing: [String: String]
+
+    init(folder: String?, marker: String, missing: [String: String] = [:], writingTo library: MediaLibrary?) {
         self.folder = folder
         self.marker = marker
+        self.missing = missing
         self.library = library
         resolvedFolder = folder.flatMap { path in realpath(path, nil).map { pointer in defer { free(pointer) }; return String(cString: pointer) } }
     }
 
     func startPost() {
-        postImages = 0
+        postImagePaths = []
         postProblems = []
     }
 
@@ -34,7 +39,7 @@ final class UploadedImages: @unchecked Sendable {
         guard folder != nil, address.contains(marker) else { return nil }
         switch load(address) {
         case .success(let image):
-            postImages += 1
+            postImagePaths.insert(image.path)
             return image
         case .failure(let problem):
             postProblems.append((address, problem))
@@ -60,7 +65,7 @@ final class UploadedImages: @unchecked Sendable {
         let file = (folder as NSString).appendingPathComponent(relative)
         // Through a linked folder, a post could publish any image on this machine.
         guard let real = realpath(file, nil).map({ pointer in defer { free(pointer) }; return String(cString: pointer) }) else {
-            return .failure(Problem(description: "is not in \(folder)"))
+            return .failure(Problem(description: missing[relative] ?? "is not in \(folder)"))
         }
         guard real.hasPrefix(resolved + "/") else { return .failure(Problem(description: "leads outside \(folder)")) }
         var status = stat()

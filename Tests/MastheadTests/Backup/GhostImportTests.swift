@@ -8,12 +8,14 @@ import Testing
 /// their Stripe subscription and newsletters.
 @Suite("Importing from Ghost", .serialized)
 struct GhostImportTests {
-    static func lexical(_ paragraphs: [String]) -> String {
-        let children = paragraphs.enumerated().map { index, text -> [String: Any] in
+    /// Paragraphs, the second a heading, and Ghost's paywall card after `paywallAfter` of them.
+    static func lexical(_ paragraphs: [String], paywallAfter: Int? = nil) -> String {
+        var children = paragraphs.enumerated().map { index, text -> [String: Any] in
             index == 1
                 ? ["type": "heading", "tag": "h2", "children": [["type": "text", "text": text, "format": 0]]]
                 : ["type": "paragraph", "children": [["type": "text", "text": "Budget ", "format": 0], ["type": "text", "text": text, "format": 1]]]
         }
+        if let paywallAfter { children.insert(["type": "paywall"], at: paywallAfter) }
         let data = try! JSONSerialization.data(withJSONObject: ["root": ["type": "root", "children": children]])
         return String(decoding: data, as: UTF8.self)
     }
@@ -42,7 +44,7 @@ struct GhostImportTests {
                 ]),
                 post("p2", "inside-the-budget-talks", [
                     "title": "Inside the budget talks", "visibility": "paid", "html": NSNull(),
-                    "lexical": lexical(["talks opened.", "What was on the table", "deadlines slipped.", "ministers met.", "a deal is near."]),
+                    "lexical": lexical(["talks opened.", "What was on the table", "deadlines slipped.", "ministers met.", "a deal is near."], paywallAfter: 3),
                 ]),
                 post("p3", "memo-on-kirkuk", ["title": "Memo: Kirkuk", "visibility": "members", "mobiledoc": mobiledoc]),
                 post("p4", "about", ["title": "About", "type": "page", "html": "<p>We are a newsroom.</p>"]),
@@ -115,6 +117,8 @@ struct GhostImportTests {
             let paid = try #require(try await Article.query(on: site.app.db).filter(\.$slug == "inside-the-budget-talks").with(\.$text).first())
             #expect(paid.visibility == .paid)
             #expect(try paid.loadedMarkdown.contains("Budget **talks opened.**") && paid.loadedMarkdown.contains("## What was on the table"))
+            let teaser = HTML.text(of: try await site.get("/articles/inside-the-budget-talks").body)
+            #expect(teaser.contains("deadlines slipped.") && !teaser.contains("ministers met."), "the preview ends where Ghost's paywall card was")
             let memo = try #require(try await Article.query(on: site.app.db).filter(\.$slug == "memo-on-kirkuk").with(\.$text).first())
             #expect(memo.visibility == .members)
             #expect(try memo.loadedMarkdown == "**Kirkuk** is [contested](https://example.org/kirkuk).\n\n---\n\n- Oil\n- Land")

@@ -42,6 +42,7 @@ final class LocalStripe: Sendable {
         app.post("v1", "checkout", "sessions") { req in try box.withLock { $0! }.create(req, prefix: "cs_test") { id in ["id": id, "object": "checkout.session", "url": "https://checkout.stripe.test/c/pay/\(id)"] } }
         app.post("v1", "billing_portal", "sessions") { req in try box.withLock { $0! }.create(req, prefix: "bps_test") { id in ["id": id, "object": "billing_portal.session", "url": "https://billing.stripe.test/p/session/\(id)"] } }
         app.get("v1", "subscriptions", ":id") { req in try box.withLock { $0! }.subscription(req) }
+        app.get("v1", "subscriptions") { req in try box.withLock { $0! }.subscriptions(req) }
         app.post("v1", "products") { req in try box.withLock { $0! }.create(req, prefix: "prod") { id in ["id": id, "object": "product"] } }
         app.post("v1", "prices") { req in
             let product = LocalStripe.decodeForm(req.body.string ?? "")["product"] ?? ""
@@ -103,6 +104,23 @@ final class LocalStripe: Sendable {
         var headers = HTTPHeaders()
         headers.add(name: .contentType, value: "application/json")
         return Response(status: .ok, headers: headers, body: .init(data: data))
+    }
+
+    /// `GET /v1/subscriptions?customer=…&status=all`: Stripe's list object of that customer's subscriptions.
+    private func subscriptions(_ req: Vapor.Request) throws -> Response {
+        guard req.headers.first(name: .authorization) == "Bearer \(Self.secretKey)" else { return json(.unauthorized, ["error": ["message": "Invalid API Key provided"]]) }
+        let customer = (try? req.query.get(String.self, at: "customer")) ?? ""
+        let (failing, stored) = state.withLock { state -> (Bool, [Data]) in
+            state.requests.append(Request(method: "GET", path: req.url.path, form: ["customer": customer], idempotencyKey: nil))
+            if state.failuresLeft > 0 {
+                state.failuresLeft -= 1
+                return (true, [])
+            }
+            return (false, Array(state.subscriptions.values))
+        }
+        if failing { return json(.internalServerError, ["error": ["message": "An unknown error occurred", "type": "api_error"]]) }
+        let objects = stored.compactMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }.filter { $0["customer"] as? String == customer }
+        return json(.ok, ["object": "list", "url": "/v1/subscriptions", "has_more": false, "data": objects])
     }
 
     fileprivate func json(_ status: HTTPResponseStatus, _ object: Any) -> Response {
