@@ -3,8 +3,12 @@ import Foundation
 /// What the CLI says to the person running it: results on standard output,
 /// problems as one line on standard error. Logs go through swift-log instead.
 enum Terminal {
+    /// One line, without control characters: report lines quote files that could carry
+    /// escape sequences meant for the operator's terminal.
     static func say(_ line: String) {
-        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        var kept = String.UnicodeScalarView()
+        kept.append(contentsOf: line.unicodeScalars.filter { $0 == "\n" || $0.properties.generalCategory != .control })
+        FileHandle.standardOutput.write(Data((String(kept) + "\n").utf8))
     }
 
     static func write(_ data: Data) {

@@ -89,11 +89,14 @@ struct StripeProvider: PaymentProvider {
         !id.isEmpty && id.count <= 255 && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
     }
 
-    /// Every subscription of a customer, ended ones too (one page of 100: far more than a reader has).
-    func subscriptions(ofCustomer id: String) async throws -> [BillingEvent.SubscriptionState] {
-        guard Self.isStripeID(id) else { return [] }
-        let list = try await api.get("/v1/subscriptions?customer=\(id)&status=all&limit=100")
-        return try (list["data"] as? [[String: Any]] ?? []).map(BillingEvent.subscription)
+    /// Every subscription of a customer, ended ones too (one page of 100: far more than a reader
+    /// has), and the customer's email address as Stripe has it.
+    func subscriptions(ofCustomer id: String) async throws -> (email: String?, subscriptions: [BillingEvent.SubscriptionState]) {
+        guard Self.isStripeID(id) else { return (nil, []) }
+        let list = try await api.get("/v1/subscriptions?customer=\(id)&status=all&limit=100&expand%5B%5D=data.customer")
+        let objects = list["data"] as? [[String: Any]] ?? []
+        let email = objects.lazy.compactMap { ($0["customer"] as? [String: Any])?["email"] as? String }.first
+        return (email, try objects.map(BillingEvent.subscription))
     }
 
     func subscription(id: String) async throws -> BillingEvent.SubscriptionState? {

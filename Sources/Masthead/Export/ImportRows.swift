@@ -68,7 +68,7 @@ struct ImportRows {
                 throw ImportError("\(place) \(column.name) is not an email address")
             }
             if Self.headerNames.contains("\(table.name).\(column.name)"), case .text(let text) = value,
-               text.unicodeScalars.contains(where: { CharacterSet.controlCharacters.contains($0) }) {
+               HeaderText.hasControlCharacters(text) {
                 throw ImportError("\(place) \(column.name) has line breaks or control characters")
             }
             // Pages print these as they are: whatever the file says, only what Markdown makes goes in.

@@ -11,24 +11,24 @@ struct CSVTable {
     let columns: [String]
     let rows: [[String: String]]
 
-    init(_ data: Data) throws(Malformed) {
+    /// Blank lines are skipped; more than `maxRows` rows are refused, before they are all held.
+    init(_ data: Data, maxRows: Int = 1_000_000) throws(Malformed) {
         guard var text = String(data: data, encoding: .utf8) else { throw Malformed(description: "is not UTF-8 text") }
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
-        var records = try Self.records(text)
-        while records.last == [""] { records.removeLast() }
+        let records = try Self.records(text, maxRows: maxRows)
         guard let header = records.first, !header.isEmpty else { throw Malformed(description: "is empty") }
         columns = header.map { $0.trimmingCharacters(in: .whitespaces).lowercased().replacingOccurrences(of: " ", with: "_") }
         var rows: [[String: String]] = []
-        for (index, record) in records.dropFirst().enumerated() where record != [""] {
+        for (index, record) in records.dropFirst().enumerated() {
             guard record.count == columns.count else {
-                throw Malformed(description: "has \(record.count) fields on line \(index + 2) where its header has \(columns.count)")
+                throw Malformed(description: "has \(record.count) fields in row \(index + 1) where its header has \(columns.count)")
             }
             rows.append(Dictionary(zip(columns, record)) { first, _ in first })
         }
         self.rows = rows
     }
 
-    private static func records(_ text: String) throws(Malformed) -> [[String]] {
+    private static func records(_ text: String, maxRows: Int) throws(Malformed) -> [[String]] {
         var records: [[String]] = []
         var record: [String] = []
         var field = ""
@@ -62,7 +62,10 @@ struct CSVTable {
             case "\r", "\n":
                 if scalar == "\r", pending == "\n" { pending = scalars.next() }
                 record.append(field)
-                records.append(record)
+                if record != [""] {
+                    guard records.count <= maxRows else { throw Malformed(description: "has more than \(maxRows) rows") }
+                    records.append(record)
+                }
                 record = []
                 field = ""
                 afterQuote = false
@@ -74,6 +77,7 @@ struct CSVTable {
         guard !quoted else { throw Malformed(description: "ends inside a quoted field") }
         if !field.isEmpty || !record.isEmpty || afterQuote {
             record.append(field)
+            guard records.count <= maxRows else { throw Malformed(description: "has more than \(maxRows) rows") }
             records.append(record)
         }
         return records

@@ -174,7 +174,7 @@ struct GhostMembersPlan: Sendable {
 
     /// A name that goes into a mail header: one line, of reasonable length.
     private static func headerSafe(_ text: String) -> String {
-        String(text.unicodeScalars.filter { !CharacterSet.controlCharacters.contains($0) }.map(Character.init).prefix(100))
+        HeaderText.oneLine(text, limit: 100)
     }
 
     var paidMembers: Int { members.filter { !$0.subscriptions.isEmpty }.count }

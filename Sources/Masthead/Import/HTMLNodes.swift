@@ -56,9 +56,13 @@ enum HTMLNodes {
             rest = rest[open...]
             if rest.hasPrefix("<!--") {
                 flushText()
-                let end = rest.range(of: "-->")
+                // `<!-->` and `<!--->` are whole (empty) comments too.
+                let body = rest.index(rest.startIndex, offsetBy: 4)
+                let end = rest.hasPrefix("<!-->") || rest.hasPrefix("<!--->")
+                    ? rest.range(of: ">")
+                    : rest[body...].range(of: "-->")
                 // Ghost marks where its paywall falls with a comment.
-                if let end, rest[rest.index(rest.startIndex, offsetBy: 4)..<end.lowerBound].trimmingCharacters(in: .whitespaces) == "members-only" {
+                if let end, end.lowerBound >= body, rest[body..<end.lowerBound].trimmingCharacters(in: .whitespaces) == "members-only" {
                     stack[stack.count - 1].children.append(.element(paywallElement, [:], []))
                 }
                 rest = end.map { rest[$0.upperBound...] } ?? ""

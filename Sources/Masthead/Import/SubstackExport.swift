@@ -48,34 +48,45 @@ struct SubstackExport {
     static let postsFile = "posts.csv"
     private static let csvLimit = 512 * 1_048_576
     private static let htmlLimit = 20 * 1_048_576
+    private static let totalLimit = 4 * 1_024 * 1_048_576
 
     static func read(_ path: String) throws -> SubstackExport {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw ImportError("\(path) does not exist") }
-        let files: any SubstackFiles = if isFolder.boolValue { try FolderFiles(path) } else { try ZipFiles(path) }
-        guard let postsData = try files.read(postsFile, limit: csvLimit) else {
+        let opened: any SubstackFiles = if isFolder.boolValue { try FolderFiles(path) } else { try ZipFiles(path) }
+        // However small the archive, what it inflates to is bounded.
+        var budget = totalLimit
+        let read = { (name: String, limit: Int) throws -> Data? in
+            guard budget > 0 else { throw ImportError("the export holds more than \(totalLimit / 1_073_741_824) GB of posts and lists; nothing was imported") }
+            guard let data = try opened.read(name, limit: min(limit, budget)) else { return nil }
+            budget -= data.count
+            return data
+        }
+        guard let postsData = try read(postsFile, csvLimit) else {
             throw ImportError("\(path) is not a Substack export: it has no posts.csv")
         }
-        let table = try csv(postsData, named: postsFile)
+        let table = try csv(postsData, named: postsFile, maxRows: 200_000)
         for column in ["post_id", "post_date", "is_published", "title"] where !table.columns.contains(column) {
             throw ImportError("posts.csv has no \(column) column: it is not a Substack export")
         }
+        var postIDs: Set<String> = []
         let posts = try table.rows.map { row in
             let postID = row["post_id"] ?? ""
+            guard postIDs.insert(postID).inserted else { throw ImportError("posts.csv names the post \(postID) twice; nothing was imported") }
             return Post(
                 postID: postID, date: date(row["post_date"]), published: row["is_published"]?.lowercased() == "true",
-                type: (row["type"] ?? "newsletter").lowercased(), audience: (row["audience"] ?? "everyone").lowercased(),
+                type: (row["type"] ?? "newsletter").lowercased(), audience: row["audience"]?.lowercased() ?? "",
                 title: row["title"] ?? "", subtitle: row["subtitle"] ?? "", podcastURL: row["podcast_url"] ?? "",
-                html: isFileName(postID) ? try files.read("posts/\(postID).html", limit: htmlLimit).map { String(decoding: $0, as: UTF8.self) } : nil
+                html: isFileName(postID) ? try read("posts/\(postID).html", htmlLimit).map { String(decoding: $0, as: UTF8.self) } : nil
             )
         }
         var readers: [Reader] = []
         var position: [String: Int] = [:]
-        let lists = files.rootFiles.filter { $0.lowercased().hasSuffix(".csv") && $0 != postsFile }.sorted()
+        let lists = opened.rootFiles.filter { $0.lowercased().hasSuffix(".csv") && $0 != postsFile }.sorted()
         var used: [String] = []
-        for name in lists {
-            guard let data = try files.read(name, limit: csvLimit) else { continue }
-            let list = try csv(data, named: name)
+        for name in lists.prefix(20) {
+            guard let data = try read(name, csvLimit) else { continue }
+            let list = try csv(data, named: name, maxRows: max(10_000_000 - readers.count, 0))
             guard list.columns.contains("email") else { continue }
             used.append(name)
             for row in list.rows {
@@ -98,9 +109,9 @@ struct SubstackExport {
             && postID.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
     }
 
-    private static func csv(_ data: Data, named name: String) throws -> CSVTable {
+    private static func csv(_ data: Data, named name: String, maxRows: Int) throws -> CSVTable {
         do {
-            return try CSVTable(data)
+            return try CSVTable(data, maxRows: maxRows)
         } catch {
             throw ImportError("\(name) \(error.description); nothing was imported")
         }
@@ -158,18 +169,23 @@ protocol SubstackFiles {
 
 private struct FolderFiles: SubstackFiles {
     let folder: String
+    let resolvedFolder: String
     let rootFiles: [String]
 
     init(_ folder: String) throws {
         self.folder = folder
+        resolvedFolder = realpath(folder, nil).map { pointer in defer { free(pointer) }; return String(cString: pointer) } ?? folder
         rootFiles = try FileManager.default.contentsOfDirectory(atPath: folder)
     }
 
     func read(_ name: String, limit: Int) throws -> Data? {
         let path = (folder as NSString).appendingPathComponent(name)
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return nil }
-        // A linked file could bring any file of this machine into a published article.
-        guard attributes[.type] as? FileAttributeType == .typeRegular else { throw ImportError("\(name) in the export is not a plain file") }
+        // A linked file, or a linked posts folder, could bring any file of this machine into a published article.
+        guard attributes[.type] as? FileAttributeType == .typeRegular,
+              let real = realpath(path, nil).map({ pointer in defer { free(pointer) }; return String(cString: pointer) }),
+              real == (resolvedFolder as NSString).appendingPathComponent(name)
+        else { throw ImportError("\(name) in the export is not a plain file inside it") }
         guard (attributes[.size] as? NSNumber)?.intValue ?? 0 <= limit else { throw ImportError("\(name) in the export is larger than \(limit / 1_048_576) MB") }
         guard let data = FileManager.default.contents(atPath: path) else { throw ImportError("cannot read \(name) in the export") }
         return data
@@ -230,11 +246,15 @@ extension SubstackExport {
             if let audio = URL(string: post.podcastURL), ["http", "https"].contains(audio.scheme ?? "") {
                 body = "<p><a href=\"\(HTMLText.escapeForAttributes(post.podcastURL))\">Listen to the episode</a></p>" + body
             }
-            let visibility: Visibility? = switch post.audience {
-            case "everyone": .public
-            case "only_free": .members
-            case "only_paid", "founding": .paid
-            default: nil
+            let visibility: Visibility
+            switch post.audience {
+            case "everyone": visibility = .public
+            case "only_free": visibility = .members
+            case "only_paid", "founding": visibility = .paid
+            default:
+                // Whoever Substack let read it, no one who has not paid reads it here until an editor says so.
+                visibility = .paid
+                notMapped.append("\(label): its audience (\(post.audience.isEmpty ? "none given" : post.audience)) is not one Masthead knows, so it was imported for paying members only")
             }
             imported.append(.init(
                 id: post.id, type: type, title: post.title, slug: post.slug, status: post.published ? "publish" : "draft",

@@ -1,38 +1,48 @@
+import AsyncHTTPClient
 import Foundation
-import Vapor
+import NIOCore
 
 /// A Substack export holds no images: they stay where Substack stores them. Before the posts
-/// are converted, each image they show is fetched from there (Substack's own hosts only, no
-/// redirects followed, at most 10 MB each) into a scratch folder, which the import then reads
-/// as a copy of the images, so every image comes to live on the outlet's own server.
+/// are converted, each image they show is fetched from there (Substack's own bucket only, no
+/// redirects followed, at most 10 MB each, read no further) into a scratch folder, which the
+/// import then reads as a copy of the images, so every image comes to live on the outlet's server.
 struct SubstackImages {
     struct Source: Sendable {
-        let hosts: Set<String>
-        let schemes: Set<String>
-        /// Older publications keep images in buckets named `bucketeer-<uuid>`.
-        let bucketPrefix: String?
+        let host: String
+        let scheme: String
+        /// Nil for the scheme's own port.
+        let port: Int?
 
-        static let substack = Source(hosts: ["substack-post-media.s3.amazonaws.com"], schemes: ["https"], bucketPrefix: "bucketeer-")
+        static let substack = Source(host: "substack-post-media.s3.amazonaws.com", scheme: "https", port: nil)
 
-        func allows(_ url: URL) -> Bool {
-            guard let host = url.host?.lowercased(), schemes.contains(url.scheme?.lowercased() ?? "") else { return false }
-            if hosts.contains(host) { return true }
-            guard let bucketPrefix, host.hasPrefix(bucketPrefix), host.hasSuffix(".s3.amazonaws.com") else { return false }
-            return host.dropLast(".s3.amazonaws.com".count).allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+        /// Where to fetch an image a post shows, when it is one of Substack's. Older posts name
+        /// buckets of Substack's former host (`bucketeer-<uuid>.s3.amazonaws.com`), whose files
+        /// Substack's own bucket serves under the same path; anyone can name a bucket so, so
+        /// those are fetched from Substack's bucket, never from the one named.
+        func fetchAddress(for url: URL) -> URL? {
+            guard let host = url.host?.lowercased(), url.scheme?.lowercased() == scheme else { return nil }
+            let isLegacy = self.host == Self.substack.host && host.hasPrefix("bucketeer-") && host.hasSuffix(".s3.amazonaws.com")
+            guard (host == self.host && url.port == port) || (isLegacy && url.port == nil) else { return nil }
+            var components = URLComponents()
+            components.scheme = scheme
+            components.host = self.host
+            components.port = port
+            components.percentEncodedPath = url.path(percentEncoded: true)
+            return components.url
         }
     }
 
     static let marker = "/public/images/"
     private static let concurrentFetches = 4
 
-    /// The images the posts show (each once), by the file name their address ends in.
+    /// The images the posts show (each once), by the file name their address ends in, with where to fetch each.
     static func wanted(in posts: [ImportedContent.Post], from source: Source) -> [String: URL] {
         var wanted: [String: URL] = [:]
         for post in posts {
             for element in HTMLNodes.elements(in: HTMLNodes.parse(post.content)) {
                 for address in [element.attributes["src"], element.name == "a" ? element.attributes["href"] : nil].compactMap({ $0 }) {
-                    guard let url = URL(string: address), source.allows(url), let name = fileName(of: url) else { continue }
-                    wanted[name] = wanted[name] ?? url
+                    guard let url = URL(string: address), let fetched = source.fetchAddress(for: url), let name = fileName(of: url) else { continue }
+                    wanted[name] = wanted[name] ?? fetched
                 }
             }
         }
@@ -53,7 +63,7 @@ struct SubstackImages {
 
     /// Fetches every wanted image into `folder`; why any could not be, by file name.
     static func fetch(
-        _ wanted: [String: URL], into folder: String, client: any Client, progress: @escaping @Sendable (ContentImport.Step) -> Void
+        _ wanted: [String: URL], into folder: String, client: HTTPClient, progress: @escaping @Sendable (ContentImport.Step) -> Void
     ) async -> [String: String] {
         let items = wanted.sorted { $0.key < $1.key }
         guard !items.isEmpty else { return [:] }
@@ -79,15 +89,18 @@ struct SubstackImages {
         }
     }
 
-    private static func fetch(_ url: URL, to path: String, client: any Client) async -> String? {
+    private static func fetch(_ url: URL, to path: String, client: HTTPClient) async -> String? {
         do {
-            let response = try await client.get(URI(string: url.absoluteString)) { request in
-                request.timeout = .seconds(60)
-            }
+            let request = try HTTPClient.Request(url: url.absoluteString)
+            // The body is refused the moment it grows past the limit, not once it has all arrived.
+            let accumulator = ResponseAccumulator(request: request, maxBodySize: MediaLibrary.maximumBytes)
+            let response = try await client.execute(request: request, delegate: accumulator, deadline: .now() + .seconds(60)).futureResult.get()
             guard response.status == .ok else { return "could not be fetched from Substack (HTTP \(response.status.code))" }
-            guard let body = response.body, body.readableBytes <= MediaLibrary.maximumBytes else { return "is empty or larger than 10 MB at Substack" }
+            guard let body = response.body, body.readableBytes > 0 else { return "is empty at Substack" }
             try Data(buffer: body).write(to: URL(fileURLWithPath: path), options: .withoutOverwriting)
             return nil
+        } catch is ResponseAccumulator.ResponseTooBigError {
+            return "is larger than 10 MB at Substack"
         } catch {
             return "could not be fetched from Substack (\(error))"
         }

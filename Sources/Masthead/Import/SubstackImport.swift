@@ -67,7 +67,7 @@ public enum SubstackImport {
                 notMapped.append("\(wanted.count) images would be fetched from Substack (not in a dry run)")
             } else {
                 try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-                options.missingUploads = await SubstackImages.fetch(wanted, into: scratch, client: app.client, progress: progress)
+                options.missingUploads = await SubstackImages.fetch(wanted, into: scratch, client: app.http.client.shared, progress: progress)
                 options.uploads = scratch
             }
         }

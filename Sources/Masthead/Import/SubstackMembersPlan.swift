@@ -87,25 +87,47 @@ struct SubstackMembersPlan: Sendable {
             chosen.append(reader)
         }
 
-        let atStripe = try await Self.lookUp(chosen, at: stripe, progress: progress)
+        // A customer two readers claim is given to neither: the file cannot say whose it is.
+        let claims = Dictionary(grouping: chosen.compactMap(\.stripeCustomer), by: { $0 })
+        let contested = Set(claims.filter { $0.value.count > 1 }.keys)
+        let atStripe = try await Self.lookUp(chosen.filter { !contested.contains($0.stripeCustomer ?? "") }, at: stripe, progress: progress)
         for reader in chosen {
             let email = EmailAddress.normalized(reader.email)!
-            let member = Member(email: email, name: String(reader.name.unicodeScalars.filter { !CharacterSet.controlCharacters.contains($0) }.prefix(200)))
+            let member = Member(email: email, name: HeaderText.oneLine(reader.name, limit: 200))
             member.id = UUID()
             let memberID = member.id!
             var subscriptions: [Subscription] = []
-            if let customer = reader.stripeCustomer, let states = atStripe[customer] {
-                if takenCustomers.contains(customer) {
-                    notMapped.append("reader \(email): the Stripe customer \(customer) already belongs to a member here; their subscriptions were left out")
-                } else {
-                    for state in states where [.active, .trialing, .pastDue, .canceled, .unpaid].contains(state.status) && takenSubscriptions.insert(state.id).inserted {
-                        subscriptions.append(Self.subscription(state, member: memberID, now: now))
+            var stripeSays: String?
+            if let customer = reader.stripeCustomer, reader.access == .paid, stripe != nil {
+                if contested.contains(customer) {
+                    stripeSays = "the export gives their Stripe customer \(customer) to another reader too"
+                } else if takenCustomers.contains(customer) {
+                    stripeSays = "their Stripe customer \(customer) already belongs to a member here"
+                } else if let found = atStripe[customer], !found.subscriptions.isEmpty {
+                    // Only a customer Stripe knows by this reader's address is theirs.
+                    if found.email.flatMap(EmailAddress.normalized) == email {
+                        for state in found.subscriptions where [.active, .trialing, .pastDue, .canceled, .unpaid].contains(state.status) && takenSubscriptions.insert(state.id).inserted {
+                            subscriptions.append(Self.subscription(state, member: memberID, now: now))
+                        }
+                        takenCustomers.insert(customer)
+                    } else {
+                        stripeSays = "Stripe has their customer \(customer) under another address"
                     }
-                    takenCustomers.insert(customer)
+                }
+                if stripeSays == nil, !subscriptions.contains(where: { [.active, .trialing, .pastDue].contains($0.status) }) {
+                    stripeSays = "Stripe has no current subscription for their customer \(customer)"
                 }
             }
-            let grant = subscriptions.contains { [.active, .trialing, .pastDue].contains($0.status) } ? nil
-                : complimentary(for: reader, email: email, member: memberID, stripeConfigured: stripe != nil)
+            let grant = reader.access == .paid && stripe != nil ? nil : complimentary(for: reader, email: email, member: memberID)
+            if let stripeSays {
+                notMapped.append("reader \(email): paid on Substack, but \(stripeSays); imported \(subscriptions.isEmpty ? "as a free member" : "with what Stripe has")")
+            } else if reader.access == .paid, reader.stripeCustomer == nil, stripe != nil {
+                if let expiry = reader.expiry, expiry <= now {
+                    notMapped.append("reader \(email): paid on Substack until \(expiry.formatted(.iso8601)), so imported as a free member")
+                } else {
+                    notMapped.append("reader \(email): paid on Substack, but the export names no Stripe customer for them; imported as a free member")
+                }
+            }
             members.append(Planned(key: "member:\(email)", member: member, subscriptions: subscriptions, grant: grant, receivesNewsletter: !reader.emailDisabled))
         }
     }
@@ -115,13 +137,13 @@ struct SubstackMembersPlan: Sendable {
     /// what they paid for, or keep one who cancelled.
     private static func lookUp(
         _ readers: [SubstackExport.Reader], at stripe: StripeProvider?, progress: @escaping @Sendable (ContentImport.Step) -> Void
-    ) async throws -> [String: [BillingEvent.SubscriptionState]] {
+    ) async throws -> [String: (email: String?, subscriptions: [BillingEvent.SubscriptionState])] {
         guard let stripe else { return [:] }
         let customers = Array(Set(readers.filter { $0.access == .paid }.compactMap(\.stripeCustomer)))
         guard !customers.isEmpty else { return [:] }
         progress(.lookingUpPayments(done: 0, total: customers.count))
-        return try await withThrowingTaskGroup(of: (String, [BillingEvent.SubscriptionState]).self) { group in
-            var found: [String: [BillingEvent.SubscriptionState]] = [:]
+        return try await withThrowingTaskGroup(of: (String, (email: String?, subscriptions: [BillingEvent.SubscriptionState])).self) { group in
+            var found: [String: (email: String?, subscriptions: [BillingEvent.SubscriptionState])] = [:]
             var next = 0
             func ask() {
                 guard next < customers.count else { return }
@@ -145,7 +167,9 @@ struct SubstackMembersPlan: Sendable {
         }
     }
 
-    private mutating func complimentary(for reader: SubstackExport.Reader, email: String, member: UUID, stripeConfigured: Bool) -> ComplimentaryAccess? {
+    /// Complimentary access to the end the export gives: for comped and gifted readers, and for
+    /// paying ones when Stripe is not configured here to say what they paid for.
+    private mutating func complimentary(for reader: SubstackExport.Reader, email: String, member: UUID) -> ComplimentaryAccess? {
         guard reader.access != .free else { return nil }
         let described = switch reader.access {
         case .paid: "paid"
@@ -156,19 +180,18 @@ struct SubstackMembersPlan: Sendable {
             notMapped.append("reader \(email): \(described) on Substack until \(reader.expiry.map { $0.formatted(.iso8601) } ?? "an unknown date"), so imported as a free member")
             return nil
         }
-        let longest = reader.access == .paid ? Self.longestPaidPeriod : Self.longestGrant
-        let until = min(expiry, now.addingTimeInterval(longest))
+        // Only complimentary access has no end in sight; paid or gifted access was bought for a period.
+        let until = min(expiry, now.addingTimeInterval(reader.access == .comp ? Self.longestGrant : Self.longestPaidPeriod))
         let note: String
-        if reader.access == .paid {
-            let why = if let customer = reader.stripeCustomer {
-                stripeConfigured ? "Stripe has no current subscription for their customer \(customer)" : "Stripe is not configured here (MASTHEAD_STRIPE_SECRET_KEY)"
-            } else {
-                "the export names no Stripe customer for them"
-            }
-            notMapped.append("reader \(email): paid on Substack, but \(why); complimentary access until \(until.formatted(.iso8601)), and nothing is charged here")
-            note = "Paid on Substack until \(expiry.formatted(.iso8601))" + (reader.stripeCustomer.map { " (Stripe customer \($0))" } ?? "")
-        } else {
-            note = reader.access == .gift ? "Gift subscription on Substack" : "Complimentary on Substack"
+        switch reader.access {
+        case .paid:
+            let customer = reader.stripeCustomer.map { " (Stripe customer \($0))" } ?? ""
+            notMapped.append("reader \(email): paid on Substack, but Stripe is not configured here (MASTHEAD_STRIPE_SECRET_KEY); complimentary access until \(until.formatted(.iso8601)), and nothing is charged here")
+            note = "Paid on Substack until \(expiry.formatted(.iso8601))\(customer)"
+        case .gift:
+            note = "Gift subscription on Substack"
+        default:
+            note = "Complimentary on Substack"
         }
         return ComplimentaryAccess(memberID: member, emailDomain: nil, until: until, note: note, grantedBy: SiteImport.requester, createdAt: now)
     }

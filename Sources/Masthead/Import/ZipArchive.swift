@@ -30,23 +30,21 @@ struct ZipArchive {
         self.handle = handle
         fileSize = try handle.seekToEnd()
         let tailLength = min(fileSize, 22 + 65_535)
-        let tail = try Self.read(handle, at: fileSize - tailLength, count: Int(tailLength))
+        let tail = try Self.read(handle, at: fileSize - tailLength, count: Int(tailLength), size: fileSize)
         guard let end = Self.lastIndex(of: 0x0605_4b50, in: tail) else { throw Malformed(description: "is not a ZIP archive") }
         var count = UInt64(tail.uint16(at: end + 10))
         var directorySize = UInt64(tail.uint32(at: end + 12))
         var directoryOffset = UInt64(tail.uint32(at: end + 16))
         if count == 0xFFFF || directorySize == 0xFFFF_FFFF || directoryOffset == 0xFFFF_FFFF {
             guard end >= 20, tail.uint32(at: end - 20) == 0x0706_4b50 else { throw Malformed(description: "claims ZIP64 sizes but has no ZIP64 record") }
-            let record = try Self.read(handle, at: tail.uint64(at: end - 20 + 8), count: 56)
+            let record = try Self.read(handle, at: tail.uint64(at: end - 20 + 8), count: 56, size: fileSize)
             guard record.uint32(at: 0) == 0x0606_4b50 else { throw Malformed(description: "has a broken ZIP64 record") }
             count = record.uint64(at: 32)
             directorySize = record.uint64(at: 40)
             directoryOffset = record.uint64(at: 48)
         }
-        guard directoryOffset + directorySize <= fileSize, directorySize <= 512 * 1_024 * 1_024 else {
-            throw Malformed(description: "has a central directory outside the file")
-        }
-        let directory = try Self.read(handle, at: directoryOffset, count: Int(directorySize))
+        guard directorySize <= 512 * 1_024 * 1_024 else { throw Malformed(description: "has a central directory larger than 512 MB") }
+        let directory = try Self.read(handle, at: directoryOffset, count: Int(directorySize), size: fileSize)
         var entries: [Entry] = []
         var position = 0
         for _ in 0..<count {
@@ -62,13 +60,14 @@ struct ZipArchive {
             var compressedSize = UInt64(directory.uint32(at: position + 20))
             var headerOffset = UInt64(directory.uint32(at: position + 42))
             var extra = position + 46 + nameLength
-            while extra + 4 <= position + 46 + nameLength + extraLength {
+            let extraEnd = position + 46 + nameLength + extraLength
+            while extra + 4 <= extraEnd {
                 let id = directory.uint16(at: extra)
                 let length = Int(directory.uint16(at: extra + 2))
                 if id == 0x0001 {
                     // Only the sizes the directory marks as too large for 32 bits are here, in this order.
                     var field = extra + 4
-                    let fieldEnd = field + length
+                    let fieldEnd = min(field + length, extraEnd)
                     func widened(_ value: inout UInt64) {
                         guard value == 0xFFFF_FFFF, field + 8 <= fieldEnd else { return }
                         value = directory.uint64(at: field)
@@ -97,11 +96,10 @@ struct ZipArchive {
         guard entry.size <= UInt64(limit), entry.compressedSize <= UInt64(limit + limit / 100 + 1_024) else {
             throw Malformed(description: "has \(entry.name) larger than \(limit / 1_048_576) MB")
         }
-        let header = try Self.read(handle, at: entry.headerOffset, count: 30)
+        let header = try Self.read(handle, at: entry.headerOffset, count: 30, size: fileSize)
         guard header.uint32(at: 0) == 0x0403_4b50 else { throw Malformed(description: "has a broken header for \(entry.name)") }
         let start = entry.headerOffset + 30 + UInt64(header.uint16(at: 26)) + UInt64(header.uint16(at: 28))
-        guard start + entry.compressedSize <= fileSize else { throw Malformed(description: "is cut short in \(entry.name)") }
-        let stored = try Self.read(handle, at: start, count: Int(entry.compressedSize))
+        let stored = try Self.read(handle, at: start, count: Int(entry.compressedSize), size: fileSize)
         let bytes: Data
         switch entry.method {
         case 0:
@@ -123,7 +121,9 @@ struct ZipArchive {
         return bytes
     }
 
-    private static func read(_ handle: FileHandle, at offset: UInt64, count: Int) throws -> Data {
+    /// Bytes of the file, refused when the archive's numbers point outside it.
+    private static func read(_ handle: FileHandle, at offset: UInt64, count: Int, size: UInt64) throws -> Data {
+        guard offset <= size, UInt64(count) <= size - offset else { throw Malformed(description: "points outside itself") }
         try handle.seek(toOffset: offset)
         let data = try handle.read(upToCount: count) ?? Data()
         guard data.count == count else { throw Malformed(description: "is cut short") }

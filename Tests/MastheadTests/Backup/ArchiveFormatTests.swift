@@ -15,7 +15,7 @@ struct ArchiveFormatTests {
     @Test("a CSV row with more or fewer fields than its header is refused with its line")
     func ragged() {
         let refusal = #expect(throws: CSVTable.Malformed.self) { try CSVTable(Data("email,name\na@example.com\n".utf8)) }
-        #expect(refusal?.description == "has 1 fields on line 2 where its header has 2")
+        #expect(refusal?.description == "has 1 fields in row 1 where its header has 2")
     }
 
     /// A one-entry ZIP64 archive as a writer of large archives makes it: every size and offset

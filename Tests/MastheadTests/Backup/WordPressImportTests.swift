@@ -277,4 +277,13 @@ struct WordPressImportTests {
         #expect(converter.dropped == ["<script>"])
         #expect(converter.convert(#"<iframe src="https://www.youtube.com/embed/abc"></iframe>"#) == #"[https://www.youtube.com/embed/abc](https://www.youtube.com/embed/abc)"#)
     }
+
+    @Test("empty comments end where browsers end them, and the old platforms' paywall marks become Masthead's")
+    func commentsAndPaywalls() {
+        var converter = HTMLMarkdown()
+        #expect(converter.convert("<p>a</p><!--><p>b</p><!---><p>c</p><!-- x -->") == "a\n\nb\n\nc")
+        #expect(converter.convert("<p>free</p><!--members-only--><p>paid</p>") == "free\n\n<!-- paywall -->\n\npaid")
+        #expect(converter.convert(#"<p>free</p><div class="paywall-jump" data-component-name="PaywallToDOM"></div><p>paid</p>"#) == "free\n\n<!-- paywall -->\n\npaid")
+        #expect(converter.convert("<p>&lt;!-- paywall --&gt;</p>") == "&lt;!-- paywall -->", "a paywall written as text stays text")
+    }
 }

@@ -22,6 +22,7 @@ final class LocalStripe: Sendable {
         var failuresLeft = 0
         var answersByKey: [String: [String: String]] = [:]
         var subscriptions: [String: Data] = [:]
+        var customerEmails: [String: String] = [:]
     }
 
     let app: Application
@@ -78,6 +79,11 @@ final class LocalStripe: Sendable {
         state.withLock { $0.subscriptions[object["id"] as! String] = data }
     }
 
+    /// The email address of a customer, shown when a subscription's customer is expanded.
+    func setCustomer(_ id: String, email: String) {
+        state.withLock { $0.customerEmails[id] = email }
+    }
+
     fileprivate func create(_ req: Vapor.Request, prefix: String, answer: (String) -> [String: String]) throws -> Response {
         guard req.headers.first(name: .authorization) == "Bearer \(Self.secretKey)" else { return json(.unauthorized, ["error": ["message": "Invalid API Key provided"]]) }
         let form = Self.decodeForm(req.body.string ?? "")
@@ -110,16 +116,21 @@ final class LocalStripe: Sendable {
     private func subscriptions(_ req: Vapor.Request) throws -> Response {
         guard req.headers.first(name: .authorization) == "Bearer \(Self.secretKey)" else { return json(.unauthorized, ["error": ["message": "Invalid API Key provided"]]) }
         let customer = (try? req.query.get(String.self, at: "customer")) ?? ""
-        let (failing, stored) = state.withLock { state -> (Bool, [Data]) in
+        let expandsCustomer = req.url.query?.removingPercentEncoding?.contains("expand[]=data.customer") == true
+        let (failing, stored, email) = state.withLock { state -> (Bool, [Data], String?) in
             state.requests.append(Request(method: "GET", path: req.url.path, form: ["customer": customer], idempotencyKey: nil))
             if state.failuresLeft > 0 {
                 state.failuresLeft -= 1
-                return (true, [])
+                return (true, [], nil)
             }
-            return (false, Array(state.subscriptions.values))
+            return (false, Array(state.subscriptions.values), state.customerEmails[customer])
         }
         if failing { return json(.internalServerError, ["error": ["message": "An unknown error occurred", "type": "api_error"]]) }
-        let objects = stored.compactMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }.filter { $0["customer"] as? String == customer }
+        let objects = stored.compactMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }.filter { $0["customer"] as? String == customer }.map { object in
+            var object = object
+            if expandsCustomer { object["customer"] = ["id": customer, "object": "customer", "email": email.map { $0 as Any } ?? NSNull()] as [String: Any] }
+            return object
+        }
         return json(.ok, ["object": "list", "url": "/v1/subscriptions", "has_more": false, "data": objects])
     }
 
