@@ -215,7 +215,7 @@ enum ImportOutcome {
     }
 
     static func say(_ report: ContentImport.Report, extra: String?, nothingNew: Bool, dryRun: Bool, started: Date) {
-        let what = "\(report.articles) articles (\(report.drafts) drafts), \(report.authors) authors, \(report.topics) topics, \(report.images) images and \(report.redirects) redirects from old addresses" + (extra.map { "; \($0)" } ?? "")
+        let what = "\(report.articles) articles (\(report.drafts) drafts), \(report.pages) pages, \(report.authors) authors, \(report.topics) topics, \(report.images) images and \(report.redirects) redirects from old addresses" + (extra.map { "; \($0)" } ?? "")
         if nothingNew {
             Terminal.say("Nothing new: everything in the export was imported before (\(report.importedBefore) items). Created nothing.")
         } else if dryRun {

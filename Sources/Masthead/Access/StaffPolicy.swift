@@ -11,6 +11,8 @@ public enum StaffPolicy {
         /// Adding a topic while writing: it gets a public page, so not for contributors.
         case createTopics
         case manageTopicsAndAuthors
+        /// The standing pages: about us, contact, ethics, privacy.
+        case managePages
         case manageStaff
         case viewMembers
         case manageSettings
@@ -34,7 +36,7 @@ public enum StaffPolicy {
         switch power {
         case .writeArticles: true
         case .createTopics: role >= .author
-        case .manageTopicsAndAuthors, .sendNewsletters: role >= .editor
+        case .manageTopicsAndAuthors, .managePages, .sendNewsletters: role >= .editor
         case .manageStaff, .viewMembers, .manageSettings, .viewAuditLog, .grantComplimentaryAccess, .manageNewsletters, .manageIntegrations, .rebuildSearchIndex, .manageBackups: role >= .admin
         case .manageBilling: role == .owner
         }

@@ -41,6 +41,7 @@ struct AdminPages: Sendable {
         ("Topics", AdminURL.topics, .manageTopicsAndAuthors),
         ("Authors", AdminURL.authors, .manageTopicsAndAuthors),
         ("Editions", AdminURL.editions, .manageTopicsAndAuthors),
+        ("Pages", AdminURL.pages, .managePages),
         ("Staff", AdminURL.staff, .manageStaff),
         ("Members", AdminURL.members, .viewMembers),
         ("Newsletters", AdminURL.newsletters, .sendNewsletters),

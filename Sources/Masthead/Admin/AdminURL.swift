@@ -33,6 +33,7 @@ struct AdminURL {
         static let settings: PathComponent = "settings"
         static let topics: PathComponent = "topics"
         static let authors: PathComponent = "authors"
+        static let pages: PathComponent = "pages"
         static let editions: PathComponent = "editions"
         static let complimentary: PathComponent = "complimentary"
         static let revoke: PathComponent = "revoke"
@@ -69,6 +70,7 @@ struct AdminURL {
     static let membersCSV = path(Segment.membersCSV)
     static let settings = path(Segment.settings)
     static let topics = path(Segment.topics)
+    static let pages = path(Segment.pages)
     static let authors = path(Segment.authors)
     static let editions = path(Segment.editions)
     static let preview = path(Segment.preview)
@@ -129,6 +131,8 @@ struct AdminURL {
     static func topic(_ id: UUID) -> String { path(Segment.topics, id) }
     static func deleteTopic(_ id: UUID) -> String { path(Segment.topics, id, Segment.delete) }
     static func author(_ id: UUID) -> String { path(Segment.authors, id) }
+    static func page(_ id: UUID) -> String { path(Segment.pages, id) }
+    static func deletePage(_ id: UUID) -> String { path(Segment.pages, id, Segment.delete) }
     static func deleteAuthor(_ id: UUID) -> String { path(Segment.authors, id, Segment.delete) }
 
     /// Where a form sends the browser once it has done its work: the page, with the `done=`

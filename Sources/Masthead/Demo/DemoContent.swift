@@ -56,6 +56,7 @@ public enum DemoContent {
             let loaded = try await insert(content, on: db, settings: settings)
             try await DemoPlans.insertIfNone(on: db)
             try await DemoNewsletters.insertIfNone(on: db, settings: settings)
+            try await DemoPages.insertIfNone(on: db, settings: settings)
             try await ContentGeneration.bump(on: db)
             return loaded
         }

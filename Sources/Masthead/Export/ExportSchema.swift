@@ -106,6 +106,11 @@ enum ExportSchema {
         ]),
         Table("mail_suppressions", [("id", .uuid), ("email", .text), ("reason", .text), ("detail", .text), ("created_at", .timestamp)]),
         Table("legacy_paths", [("id", .uuid), ("path", .text), ("article_id", .uuid)]),
+        Table("pages", [
+            ("id", .uuid), ("edition", .text), ("slug", .text), ("title", .text), ("markdown", .text), ("html", .text),
+            ("published", .boolean), ("created_at", .timestamp), ("updated_at", .timestamp),
+        ]),
+        Table("legacy_page_paths", [("id", .uuid), ("path", .text), ("page_id", .uuid)]),
         Table("imported_items", [("id", .uuid), ("source", .text), ("source_key", .text), ("target_id", .uuid), ("created_at", .timestamp)]),
     ]
 

@@ -54,7 +54,7 @@ struct Sitemaps {
         let start = (file - 1) * urlsPerFile
         if file > 1 {
             let most = switch section {
-            case .pages: editions.all.count * (ArticleKind.allCases.count + 1)
+            case .pages: editions.all.count * (ArticleKind.allCases.count + 1) + (try await Page.query(on: database).filter(\.$published == true).count())
             case .articles: try await published().count()
             case .topics: try await Topic.query(on: database).count() * editions.all.count
             case .authors: try await Author.query(on: database).count() * editions.all.count
@@ -152,11 +152,14 @@ struct Sitemaps {
                 ))
             }
         }
+        let standing = try await Page.query(on: database).filter(\.$published == true).sort(\.$edition).sort(\.$slug).all().compactMap { page in
+            editions[page.edition].map { Entry(path: SiteURL(edition: $0).page(page.slug), lastModified: page.updatedAt) }
+        }
         return entries.map { entry in
             var entry = entry
             if editions.all.count < 2 { entry.alternates = [] }
             return entry
-        }
+        } + standing
     }
 
     /// Topic or author pages in each edition where they have a published article, changed when

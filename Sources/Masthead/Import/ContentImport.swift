@@ -34,6 +34,8 @@ public enum ContentImport {
     public struct Report: Sendable {
         public var articles = 0
         public var drafts = 0
+        /// Standing pages (about us, contact).
+        public var pages = 0
         public var authors = 0
         public var topics = 0
         public var images = 0
@@ -43,7 +45,7 @@ public enum ContentImport {
         /// What could not be brought across, one line per item.
         public var notMapped: [String] = []
 
-        public var createdNothing: Bool { articles == 0 && authors == 0 && topics == 0 }
+        public var createdNothing: Bool { articles == 0 && pages == 0 && authors == 0 && topics == 0 }
     }
 
     public enum Step: Sendable {
@@ -73,7 +75,7 @@ public enum ContentImport {
         try await app.db.transaction { database in
             try await prepared.write(on: database, progress: progress)
             try await alongside(database)
-            if prepared.report.articles > 0 {
+            if prepared.report.articles > 0 || prepared.report.pages > 0 {
                 try await ContentGeneration.bump(on: database)
                 _ = try await SearchRebuilds(database: database).request(by: SiteImport.requester)
             }

@@ -14,6 +14,12 @@ struct ContentPlan: Sendable {
         let legacyPaths: [String]
     }
 
+    struct PlannedPage: Sendable {
+        let key: String
+        let page: Page
+        let legacyPaths: [String]
+    }
+
     let source: String
     private(set) var report = ContentImport.Report()
     private let export: ImportedContent
@@ -30,6 +36,8 @@ struct ContentPlan: Sendable {
     private(set) var topics: [(key: String, topic: Topic, term: ImportedContent.Term)] = []
     private(set) var topicEditions: [String: Set<String>] = [:]
     private(set) var articles: [PlannedArticle] = []
+    private(set) var pages: [PlannedPage] = []
+    private var takenPageSlugs: Set<String>
     private var planned: [String: UUID] = [:]
     private var plannedAuthorSlugs: Set<String> = []
     private var plannedPosts: Set<String> = []
@@ -48,6 +56,8 @@ struct ContentPlan: Sendable {
         existingTopics = Dictionary(try await Topic.query(on: database).all().map { ($0.slug, try $0.requireID()) }) { first, _ in first }
         takenSlugs = Set(try await Article.query(on: database).field(\.$edition).field(\.$slug).all().map { "\($0.edition)/\($0.slug)" })
         takenPaths = Set(try await LegacyPath.query(on: database).field(\.$path).all().map(\.path))
+            .union(try await LegacyPagePath.query(on: database).field(\.$path).all().map(\.path))
+        takenPageSlugs = Set(try await Page.query(on: database).field(\.$edition).field(\.$slug).all().map { "\($0.edition)/\($0.slug)" })
     }
 
     /// The id an item of the old site has here: imported before, or planned in this run.
@@ -67,7 +77,7 @@ struct ContentPlan: Sendable {
             case "post":
                 plan(post)
             case "page":
-                report.notMapped.append("page “\(post.title)” (id \(post.id)): Masthead has no standalone pages, so it was left out")
+                planPage(post)
             default:
                 skippedTypes[post.type, default: 0] += 1
             }
@@ -121,17 +131,23 @@ struct ContentPlan: Sendable {
         }
     }
 
-    private mutating func plan(_ post: ImportedContent.Post) {
-        let key = "post:\(post.id)"
-        let label = "post “\(post.title.isEmpty ? "(untitled)" : post.title)” (id \(post.id))"
+    /// Whether a post or page is one to plan: its id usable, and not imported before.
+    private mutating func isNew(_ post: ImportedContent.Post, key: String, label: String) -> Bool {
         guard !post.id.isEmpty, post.id.count <= 40, post.id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }), plannedPosts.insert(post.id).inserted else {
             report.notMapped.append("\(label): its id is missing, not letters and digits, or used twice in the export")
-            return
+            return false
         }
         guard known[key] == nil else {
             report.importedBefore += 1
-            return
+            return false
         }
+        return true
+    }
+
+    private mutating func plan(_ post: ImportedContent.Post) {
+        let key = "post:\(post.id)"
+        let label = "post “\(post.title.isEmpty ? "(untitled)" : post.title)” (id \(post.id))"
+        guard isNew(post, key: key, label: label) else { return }
         let status: ArticleStatus
         switch post.status {
         case "publish": status = .published
@@ -154,6 +170,56 @@ struct ContentPlan: Sendable {
         )
         article.id = UUID()
 
+        let markdown = markdown(of: post, label: label)
+        article.setBody(markdown: markdown, previewParagraphs: settings.previewParagraphs)
+        featuredImage(of: post, on: article, label: label)
+
+        let topicKeys = post.categories.filter { options.kind(ofCategory: $0) == nil }.map { "category:\($0)" } + post.tags.map { "tag:\($0)" }
+        for topic in topicKeys { topicEditions[topic, default: []].insert(edition) }
+        let paths = legacyPaths(of: post, label: label)
+        if status == .draft { report.drafts += 1 }
+        report.articles += 1
+        articles.append(PlannedArticle(
+            key: key, article: article, markdown: markdown,
+            authorKeys: post.creators.map { "author:\($0)" }, topicKeys: topicKeys, legacyPaths: paths
+        ))
+    }
+
+    /// A standing page (about us, contact): published or not, in the edition its language or script says.
+    private mutating func planPage(_ post: ImportedContent.Post) {
+        let key = "page:\(post.id)"
+        let label = "page “\(post.title.isEmpty ? "(untitled)" : post.title)” (id \(post.id))"
+        guard isNew(post, key: key, label: label) else { return }
+        let published: Bool
+        switch post.status {
+        case "publish": published = true
+        case "draft", "pending", "private", "future":
+            published = false
+            if post.status != "draft" && post.status != "pending" {
+                report.notMapped.append("\(label): \(post.status) on the old site, imported unpublished")
+            }
+        default:
+            report.notMapped.append("\(label): \(post.status == "trash" ? "in the bin" : "status '\(post.status)'"), so it was left out")
+            return
+        }
+        let edition = edition(of: post)
+        let title = HTMLNodes.decode(post.title).trimmingCharacters(in: .whitespacesAndNewlines)
+        let base = Slug.isValid(post.slug) ? post.slug : Self.asciiSlug(post.slug.isEmpty ? title : post.slug, fallback: "page-\(post.id.lowercased())")
+        var slug = base
+        var attempt = 1
+        while !takenPageSlugs.insert("\(edition)/\(slug)").inserted {
+            attempt += 1
+            slug = String(base.prefix(100)) + "-\(attempt)"
+        }
+        let page = Page(edition: edition, slug: slug, title: title.isEmpty ? "Untitled" : String(title.prefix(200)), markdown: markdown(of: post, label: label), published: published, at: now)
+        page.id = UUID()
+        planned[key] = page.id
+        report.pages += 1
+        pages.append(PlannedPage(key: key, page: page, legacyPaths: legacyPaths(of: post, label: label)))
+    }
+
+    /// The body in Markdown, its images stored here when a copy of them was given.
+    private mutating func markdown(of post: ImportedContent.Post, label: String) -> String {
         var converter = HTMLMarkdown()
         let uploads = self.uploads
         uploads.startPost()
@@ -166,11 +232,12 @@ struct ContentPlan: Sendable {
         if !converter.dropped.isEmpty {
             report.notMapped.append("\(label): \(Set(converter.dropped).sorted().joined(separator: ", ")) left out of the body")
         }
-        article.setBody(markdown: markdown, previewParagraphs: settings.previewParagraphs)
-        featuredImage(of: post, on: article, label: label)
+        return markdown
+    }
 
-        let topicKeys = post.categories.filter { options.kind(ofCategory: $0) == nil }.map { "category:\($0)" } + post.tags.map { "tag:\($0)" }
-        for topic in topicKeys { topicEditions[topic, default: []].insert(edition) }
+    /// The old addresses of a post or page that may redirect here: not the home page, not one
+    /// this site answers itself, and not one already taken.
+    private mutating func legacyPaths(of post: ImportedContent.Post, label: String) -> [String] {
         var paths: [String] = []
         for address in [post.link, post.guid] {
             guard let path = LegacyPath.normalized(url: address), path != "/", !takenPaths.contains(path) else { continue }
@@ -182,12 +249,7 @@ struct ContentPlan: Sendable {
             paths.append(path)
         }
         report.redirects += paths.count
-        if status == .draft { report.drafts += 1 }
-        report.articles += 1
-        articles.append(PlannedArticle(
-            key: key, article: article, markdown: markdown,
-            authorKeys: post.creators.map { "author:\($0)" }, topicKeys: topicKeys, legacyPaths: paths
-        ))
+        return paths
     }
 
     private mutating func featuredImage(of post: ImportedContent.Post, on article: Article, label: String) {
@@ -220,7 +282,7 @@ struct ContentPlan: Sendable {
         var segments = path.split(separator: "?").first.map { $0.split(separator: "/").map(String.init) } ?? []
         if let first = segments.first, settings.editionCodes.contains(first) { segments.removeFirst() }
         guard let first = segments.first else { return !path.contains("?") }
-        return ["articles", "topics", "authors", "media", "admin", "api", "assets"].contains(first)
+        return ["articles", "topics", "authors", "pages", "media", "admin", "api", "assets"].contains(first)
     }
 
     private func localDate(_ components: DateComponents) -> Date? {
@@ -300,6 +362,14 @@ struct ContentPlan: Sendable {
                 try await TopicName(topicID: id, edition: edition, name: HTMLNodes.decode(term.name), description: Self.plainText(term.description)).create(on: database)
             }
             try await ImportedItem(source: source, key: key, targetID: id, at: now).create(on: database)
+        }
+        for planned in pages {
+            try await planned.page.create(on: database)
+            let id = try planned.page.requireID()
+            for path in planned.legacyPaths {
+                try await LegacyPagePath(path: path, pageID: id).create(on: database)
+            }
+            try await ImportedItem(source: source, key: planned.key, targetID: id, at: now).create(on: database)
         }
         progress(.writing(done: 0, total: articles.count))
         for (index, planned) in articles.enumerated() {

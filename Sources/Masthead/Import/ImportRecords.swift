@@ -56,3 +56,19 @@ final class LegacyPath: Model, @unchecked Sendable {
         return normalized(path: components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath, query: components.percentEncodedQuery)
     }
 }
+
+/// An address a standing page had on the platform it came from (`/about-us/`, `/?page_id=2`).
+final class LegacyPagePath: Model, @unchecked Sendable {
+    static let schema = "legacy_page_paths"
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "path") var path: String
+    @Parent(key: "page_id") var page: Page
+
+    init() {}
+
+    init(path: String, pageID: UUID) {
+        self.path = path
+        self.$page.id = pageID
+    }
+}

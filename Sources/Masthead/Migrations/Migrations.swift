@@ -29,5 +29,6 @@ enum MastheadMigrations {
         RecordSearchRebuilds(),
         CreateJobLeases(),
         CreateImportRecords(),
+        CreatePages(),
     ]
 }

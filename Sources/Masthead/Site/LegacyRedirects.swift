@@ -2,7 +2,7 @@ import Fluent
 import Vapor
 
 /// Answers the old site's addresses (kept by importers) with a permanent redirect to the
-/// article's address here. It looks only where nothing else answered, or at the home page
+/// article's or standing page's address here. It looks only where nothing else answered, or at the home page
 /// asked for a post by number (`/?p=123`), so the pages served every second pay nothing.
 struct LegacyRedirects: AsyncMiddleware {
     let editions: EditionCatalog
@@ -28,9 +28,13 @@ struct LegacyRedirects: AsyncMiddleware {
     }
 
     private func location(for request: Request) async throws -> String? {
-        guard let path = LegacyPath.normalized(path: request.url.path, query: request.url.query),
-              let legacy = try await LegacyPath.query(on: request.db).filter(\.$path == path).with(\.$article).first()
-        else { return nil }
+        guard let path = LegacyPath.normalized(path: request.url.path, query: request.url.query) else { return nil }
+        if let standing = try await LegacyPagePath.query(on: request.db).filter(\.$path == path).with(\.$page).first() {
+            let page = standing.page
+            guard page.published, let edition = editions[page.edition] else { return nil }
+            return SiteURL(edition: edition).page(page.slug)
+        }
+        guard let legacy = try await LegacyPath.query(on: request.db).filter(\.$path == path).with(\.$article).first() else { return nil }
         let article = legacy.article
         guard article.status == .published, article.publishedAt.map({ $0 <= Date() }) == true,
               let edition = editions[article.edition]

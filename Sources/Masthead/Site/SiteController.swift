@@ -17,6 +17,7 @@ struct SiteController: Sendable {
             group.get(.constant(SiteURL.articles), ":slug") { try article($0, edition: edition) }
             group.get(.constant(SiteURL.topics), ":slug") { try topic($0, edition: edition) }
             group.get(.constant(SiteURL.authors), ":slug") { try author($0, edition: edition) }
+            group.get(.constant(SiteURL.pages), ":slug") { try standingPage($0, edition: edition) }
             for kind in ArticleKind.allCases {
                 group.get(.constant(kind.pathSegment)) { try kindListing($0, kind: kind, edition: edition) }
             }
@@ -147,6 +148,16 @@ struct SiteController: Sendable {
                 navPath: nil, feedPath: urls.authorFeeds(slug), url: { urls.author(slug, page: $0) }
             )
             return (try pages.listingPage(listing, page: result, edition: edition, viewerLevel: viewer.accessLevel), result.articles.first?.lastModified)
+        }
+    }
+
+    func standingPage(_ req: Request, edition: Edition) throws -> EventLoopFuture<Response> {
+        let slug = try Self.slug(req)
+        return cached(req, page: "page/\(edition.code)/\(slug)") { viewer in
+            guard let page = try await Page.query(on: req.db).filter(\.$edition == edition.code).filter(\.$slug == slug).filter(\.$published == true).first() else {
+                throw SiteError.notFound
+            }
+            return (try pages.standingPage(page, edition: edition, viewerLevel: viewer.accessLevel), page.updatedAt)
         }
     }
 

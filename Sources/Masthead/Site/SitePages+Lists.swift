@@ -100,6 +100,14 @@ extension SitePages {
         return try theme.render("listing", model)
     }
 
+    func standingPage(_ page: Page, edition: Edition, viewerLevel: AccessLevel) throws -> String {
+        let head = PageHead(
+            title: "\(page.title) | \(settings.siteName)", description: page.title,
+            path: SiteURL(edition: edition).page(page.slug), bodyClass: "page-standing"
+        )
+        return try theme.render("page", StandingPageModel(layout: layout(edition: edition, head: head, access: viewerLevel), title: page.title, html: page.html))
+    }
+
     func errorPage(status: Int, messageKey: String?, edition: Edition) throws -> String {
         let key = [400, 403, 404].contains(status) ? String(status) : (status >= 500 ? "500" : "400")
         let title = edition.text("error_\(key)_title")

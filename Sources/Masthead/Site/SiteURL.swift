@@ -4,6 +4,7 @@ public struct SiteURL: Sendable {
     static let articles = "articles"
     static let topics = "topics"
     static let authors = "authors"
+    static let pages = "pages"
     static let media = "media"
 
     public let edition: Edition
@@ -12,6 +13,11 @@ public struct SiteURL: Sendable {
 
     public func article(_ slug: String) -> String {
         "\(edition.pathPrefix)/\(Self.articles)/\(slug)"
+    }
+
+    /// A standing page (about us, contact).
+    public func page(_ slug: String) -> String {
+        "\(edition.pathPrefix)/\(Self.pages)/\(slug)"
     }
 
     public func kind(_ kind: ArticleKind, page: Int = 1) -> String {

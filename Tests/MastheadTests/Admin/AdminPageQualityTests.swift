@@ -47,7 +47,7 @@ struct AdminPageQualityTests {
             "new send": "/admin/newsletters/sends/new", "send": "/admin/newsletters/sends/\(try send.requireID())", "revenue in Arabic": "/admin/revenue?lang=ar",
             "list": "/admin", "new": "/admin/articles/new", "editor": path, "revisions": path + "/revisions", "revision": revision,
             "staff": "/admin/staff", "security": "/admin/security", "audit": "/admin/audit", "members": "/admin/members", "settings": "/admin/settings",
-            "topics": "/admin/topics", "authors": "/admin/authors", "editions": "/admin/editions", "member": "/admin/members/\(member.id!)",
+            "topics": "/admin/topics", "authors": "/admin/authors", "editions": "/admin/editions", "pages": "/admin/pages", "member": "/admin/members/\(member.id!)",
             "revenue": "/admin/revenue", "revenue by month": "/admin/revenue?range=12m", "complimentary": "/admin/complimentary",
             "plans": "/admin/plans", "new plan": "/admin/plans/new",
             "plan": "/admin/plans/\(try #require(try await Plan.query(on: site.app.db).first()?.id))",

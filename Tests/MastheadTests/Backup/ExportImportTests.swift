@@ -52,6 +52,11 @@ struct ExportImportTests {
             ).run()
             try await sql.insert(into: "legacy_paths").columns("id", "path", "article_id")
                 .values(SQLBind(UUID()), SQLBind("/2019/03/12/الرابط-القديم"), SQLBind(article)).run()
+            let page = UUID()
+            try await sql.insert(into: "pages").columns("id", "edition", "slug", "title", "markdown", "html", "published", "created_at", "updated_at")
+                .values(SQLBind(page), SQLBind("ar"), SQLBind("ethics"), SQLBind("ميثاقنا"), SQLBind("نحن **غرفة أخبار**."), SQLBind("<p>نحن <strong>غرفة أخبار</strong>.</p>"),
+                        SQLBind(true), SQLBind(moment), SQLBind(moment)).run()
+            try await sql.insert(into: "legacy_page_paths").columns("id", "path", "page_id").values(SQLBind(UUID()), SQLBind("/about-us"), SQLBind(page)).run()
             try await sql.insert(into: "imported_items").columns("id", "source", "source_key", "target_id", "created_at")
                 .values(SQLBind(UUID()), SQLBind("wordpress:https://old.example"), SQLBind("post:12"), SQLBind(article), SQLBind(moment)).run()
             try await sql.insert(into: "mail_suppressions").columns("id", "email", "reason", "detail", "created_at")

@@ -124,9 +124,10 @@ struct SubstackImportTests {
                 let arguments = ["import", "substack", old.folder, "--site-url", "https://oldpub.substack.com/", "--author", "Layla Haddad", "--media-dir", old.images]
                 let result = try MastheadProcess.run(arguments, environment: environment)
                 #expect(result.status == 0, "\(result.standardError)")
-                #expect(result.standardOutput.contains("Imported 5 articles (1 drafts), 1 authors, 0 topics, 1 images and 5 redirects from old addresses; 7 members (1 paying through Stripe, 2 with complimentary access), 6 of them subscribed to the newsletter “newsletter” (new)"), "\(result.standardOutput)")
+                #expect(result.standardOutput.contains("Imported 5 articles (1 drafts), 1 pages, 1 authors, 0 topics, 1 images and 6 redirects from old addresses; 7 members (1 paying through Stripe, 2 with complimentary access), 6 of them subscribed to the newsletter “newsletter” (new)"), "\(result.standardOutput)")
                 #expect(result.standardOutput.contains("post “Open thread”: a Substack thread, not an article"))
-                #expect(result.standardOutput.contains("page “About us” (id 150007)"))
+                let about = try await site.get("/p/about")
+                #expect(about.status == .movedPermanently && about.headers.first(name: .location) == "/pages/about", "a Substack page becomes a standing page")
                 #expect(result.standardOutput.contains("reader someone@deletion-request.substack.com: asked Substack to delete their data"))
                 #expect(result.standardOutput.contains("reader nocard@example.com: paid on Substack, but the export names no Stripe customer for them; imported as a free member"))
                 #expect(result.standardOutput.contains("reader lapsed@example.com: paid on Substack until 2025-01-01"))
@@ -187,7 +188,7 @@ struct SubstackImportTests {
             let environment = BackupTests.environment(site.settings)
             let dry = try MastheadProcess.run(["import", "substack", zip, "--no-fetch-images", "--dry-run"], environment: environment)
             #expect(dry.status == 0, "\(dry.standardError)")
-            #expect(dry.standardOutput.contains("Dry run: would import 5 articles (1 drafts), 0 authors, 0 topics, 0 images and 5 redirects from old addresses; 7 members"), "\(dry.standardOutput)")
+            #expect(dry.standardOutput.contains("Dry run: would import 5 articles (1 drafts), 1 pages, 0 authors, 0 topics, 0 images and 6 redirects from old addresses; 7 members"), "\(dry.standardOutput)")
             #expect(try await Article.query(on: site.app.db).count() == 0)
             #expect(try await Member.query(on: site.app.db).count() == 0)
 

@@ -83,7 +83,7 @@ struct SiteCrawlTests {
             let author = HTML.internalLinks(in: try await site.get("/articles/\(publicArticle.slug)").body).first { $0.hasPrefix("/authors/") }
             let paths = [
                 "/", "/ar/", "/articles/\(publicArticle.slug)", "/articles/\(paid.slug)", "/ar/articles/\(arabic.slug)",
-                "/news", "/ar/analysis", "/news?page=2", topic ?? "/", author ?? "/", "/signin", "/join", "/ar/join", "/join/checkout?plan=yearly&currency=usd&return=/", "/join/gift", "/newsletters", "/ar/newsletters", "/admin/signin", "404:/no-such-page", "404:/ar/no-such-page",
+                "/news", "/ar/analysis", "/news?page=2", topic ?? "/", author ?? "/", "/signin", "/join", "/ar/join", "/join/checkout?plan=yearly&currency=usd&return=/", "/join/gift", "/newsletters", "/ar/newsletters", "/admin/signin", "/pages/about", "/ar/pages/about", "404:/no-such-page", "404:/ar/no-such-page",
                 "/search?q=water", "/ar/search?q=%D8%A7%D9%84%D9%85%D9%8A%D8%A7%D9%87", "/fa/", "/fa/search?q=%D8%A7%DB%8C%D8%B1%D8%A7%D9%86",
                 "/fa/articles/soleimani-legacy-iran-allies-in-iraq-fa", "/tr/", "/tr/articles/iraq-militias-after-soleimani-ankara-calculus-tr",
             ]

@@ -45,3 +45,10 @@ struct ErrorPageModel {
     let message: String
     let homeLabel: String
 }
+
+/// A standing page: its title and its body, already sanitised when it was saved.
+struct StandingPageModel {
+    let layout: LayoutModel
+    let title: String
+    let html: String
+}
