@@ -6,7 +6,7 @@ import Foundation
 /// so Stripe's webhooks find them), a comped one with complimentary access, and every member
 /// with the newsletters they received.
 struct GhostMembersPlan: Sendable {
-    struct Planned: Sendable {
+    struct Planned: ImportedMember, Sendable {
         let key: String
         let member: Member
         let subscriptions: [Subscription]
@@ -193,18 +193,11 @@ struct GhostMembersPlan: Sendable {
             newsletterIDs[key] = known[key]
         }
         for planned in members {
-            let member = planned.member
-            let memberID = try member.requireID()
-            try await member.create(on: database)
-            for subscription in planned.subscriptions { try await subscription.create(on: database) }
-            try await planned.grant?.create(on: database)
+            try await planned.create(on: database, source: source, at: now)
             for key in Set(planned.newsletterKeys) {
                 guard let newsletterID = newsletterIDs[key] else { continue }
-                let subscription = NewsletterSubscription(newsletterID: newsletterID, email: member.email, name: member.name, memberID: memberID, status: .active, source: .import_, createdAt: now)
-                subscription.confirmedAt = now
-                try await subscription.create(on: database)
+                try await planned.subscribe(to: newsletterID, on: database, at: now)
             }
-            try await ImportedItem(source: source, key: planned.key, targetID: memberID, at: now).create(on: database)
         }
         try await Entitlements(database: database, rules: rules).refreshNew(memberIDs: members.compactMap(\.member.id))
     }

@@ -72,3 +72,30 @@ final class LegacyPagePath: Model, @unchecked Sendable {
         self.$page.id = pageID
     }
 }
+
+/// A member an import brings from another platform, with what gives them access there.
+protocol ImportedMember {
+    var key: String { get }
+    var member: Member { get }
+    var subscriptions: [Subscription] { get }
+    var grant: ComplimentaryAccess? { get }
+}
+
+extension ImportedMember {
+    /// Writes the member and their access, recorded as imported from `source`.
+    func create(on database: any Database, source: String, at now: Date) async throws {
+        try await member.create(on: database)
+        for subscription in subscriptions { try await subscription.create(on: database) }
+        try await grant?.create(on: database)
+        try await ImportedItem(source: source, key: key, targetID: try member.requireID(), at: now).create(on: database)
+    }
+
+    /// Puts the member on a list they received on the old platform, confirmed there.
+    func subscribe(to newsletterID: UUID, on database: any Database, at now: Date) async throws {
+        let subscription = NewsletterSubscription(
+            newsletterID: newsletterID, email: member.email, name: member.name, memberID: try member.requireID(), status: .active, source: .import_, createdAt: now
+        )
+        subscription.confirmedAt = now
+        try await subscription.create(on: database)
+    }
+}

@@ -7,7 +7,7 @@ import Foundation
 /// complimentary access to the end of what they paid for; comped and gifted readers with
 /// complimentary access to their end date; and everyone who gets Substack's emails on one list.
 struct SubstackMembersPlan: Sendable {
-    struct Planned: Sendable {
+    struct Planned: ImportedMember, Sendable {
         let key: String
         let member: Member
         let subscriptions: [Subscription]
@@ -224,17 +224,10 @@ struct SubstackMembersPlan: Sendable {
             try await ImportedItem(source: source, key: newsletterKey, targetID: try newsletter.requireID(), at: now).create(on: database)
         }
         for planned in members {
-            let member = planned.member
-            let memberID = try member.requireID()
-            try await member.create(on: database)
-            for subscription in planned.subscriptions { try await subscription.create(on: database) }
-            try await planned.grant?.create(on: database)
-            if planned.receivesNewsletter, let newsletterID, !alreadyOnList.contains(member.email) {
-                let subscription = NewsletterSubscription(newsletterID: newsletterID, email: member.email, name: member.name, memberID: memberID, status: .active, source: .import_, createdAt: now)
-                subscription.confirmedAt = now
-                try await subscription.create(on: database)
+            try await planned.create(on: database, source: source, at: now)
+            if planned.receivesNewsletter, let newsletterID, !alreadyOnList.contains(planned.member.email) {
+                try await planned.subscribe(to: newsletterID, on: database, at: now)
             }
-            try await ImportedItem(source: source, key: planned.key, targetID: memberID, at: now).create(on: database)
         }
         try await Entitlements(database: database, rules: rules).refreshNew(memberIDs: members.compactMap(\.member.id))
     }
