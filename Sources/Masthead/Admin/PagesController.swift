@@ -35,10 +35,12 @@ struct PagesController: Sendable {
     }
 
     func register(on routes: any RoutesBuilder) {
+        // A long page in Arabic or Persian is several times its length once form-encoded.
+        let text = HTTPBodyStreamStrategy.collect(maxSize: "2mb")
         routes.get(AdminURL.Segment.pages) { try await pages($0, editing: nil) }
-        routes.post(AdminURL.Segment.pages) { try await save($0, id: nil) }
+        routes.on(.POST, AdminURL.Segment.pages, body: text) { try await save($0, id: nil) }
         routes.get(AdminURL.Segment.pages, ":id") { try await pages($0, editing: try id($0)) }
-        routes.post(AdminURL.Segment.pages, ":id") { try await save($0, id: try id($0)) }
+        routes.on(.POST, AdminURL.Segment.pages, ":id", body: text) { try await save($0, id: try id($0)) }
         routes.post(AdminURL.Segment.pages, ":id", AdminURL.Segment.delete) { try await delete($0) }
     }
 

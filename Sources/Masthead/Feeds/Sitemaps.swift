@@ -152,7 +152,8 @@ struct Sitemaps {
                 ))
             }
         }
-        let standing = try await Page.query(on: database).filter(\.$published == true).sort(\.$edition).sort(\.$slug).all().compactMap { page in
+        let standing = try await Page.query(on: database).filter(\.$published == true).field(\.$edition).field(\.$slug).field(\.$updatedAt)
+            .sort(\.$edition).sort(\.$slug).all().compactMap { page in
             editions[page.edition].map { Entry(path: SiteURL(edition: $0).page(page.slug), lastModified: page.updatedAt) }
         }
         return entries.map { entry in

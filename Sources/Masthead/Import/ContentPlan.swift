@@ -190,7 +190,7 @@ struct ContentPlan: Sendable {
         let key = "page:\(post.id)"
         let label = "page “\(post.title.isEmpty ? "(untitled)" : post.title)” (id \(post.id))"
         guard isNew(post, key: key, label: label) else { return }
-        let published: Bool
+        var published: Bool
         switch post.status {
         case "publish": published = true
         case "draft", "pending", "private", "future":
@@ -201,6 +201,11 @@ struct ContentPlan: Sendable {
         default:
             report.notMapped.append("\(label): \(post.status == "trash" ? "in the bin" : "status '\(post.status)'"), so it was left out")
             return
+        }
+        // A standing page is for every reader: one the old platform kept for members waits for an editor.
+        if published, let visibility = post.visibility, visibility != .public {
+            published = false
+            report.notMapped.append("\(label): for \(visibility == .paid ? "paying members" : "members") only on the old site; standing pages are for every reader, so it was imported unpublished")
         }
         let edition = edition(of: post)
         let title = HTMLNodes.decode(post.title).trimmingCharacters(in: .whitespacesAndNewlines)

@@ -143,8 +143,8 @@ struct GhostExport: Decodable {
             ?? (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
     }
 
-    /// The content in the form every importer plans from. Pages and internal tags (`#…`) are
-    /// kept out by the plan and by this reading; each post keeps its Ghost visibility.
+    /// The content in the form every importer plans from. Internal tags (`#…`) are kept out;
+    /// each post and page keeps its Ghost visibility.
     func content(siteURL: String) -> ImportedContent {
         let tables = self.tables
         let users = tables.users ?? []

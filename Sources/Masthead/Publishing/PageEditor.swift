@@ -31,7 +31,16 @@ struct PageEditor: Sendable {
         }
         if input.markdown.count > 200_000 { problems["markdown"] = "Keep the page under 200,000 characters." }
         if !problems.isEmpty { throw EditorialError.invalid(problems) }
-        return try await database.transaction { db in
+        do {
+            return try await write(id, input, slug: slug, title: title, by: staff)
+        } catch let error as any DatabaseError where error.isConstraintFailure {
+            // Another editor took the slug between the check and the save.
+            throw EditorialError.invalid(["slug": "Another page of this edition already uses this slug."])
+        }
+    }
+
+    private func write(_ id: UUID?, _ input: Input, slug: String, title: String, by staff: Staff) async throws -> Page {
+        try await database.transaction { db in
             let page: Page
             if let id {
                 guard let existing = try await Page.find(id, on: db) else { throw EditorialError.notFound }

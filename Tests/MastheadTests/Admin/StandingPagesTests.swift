@@ -65,6 +65,20 @@ struct StandingPagesTests {
         }
     }
 
+    @Test("a long page in Arabic saves whole")
+    func longArabicPage() async throws {
+        try await withSite(on: .sqlite) { site in
+            let (editor, _) = try await Newsroom.signedIn(site, as: .editor)
+            let paragraph = "نلتزم بالدقة والإنصاف والاستقلال في كل ما ننشره، ونصحح أخطاءنا علنًا. "
+            let markdown = Array(repeating: paragraph, count: 120).joined(separator: "\n\n")
+            let saved = try await editor.submit(try await editor.get("/admin/pages"), action: "/admin/pages", [
+                "title": "ميثاق التحرير", "slug": "charter", "edition": "ar", "markdown": markdown, "published": "1",
+            ])
+            #expect(saved.status == .seeOther, "a page of \(markdown.count) characters")
+            #expect(try await Page.query(on: site.app.db).filter(\.$slug == "charter").first()?.markdown == markdown)
+        }
+    }
+
     @Test("authors and contributors cannot manage the standing pages")
     func onlyEditors() async throws {
         try await withSite(on: .sqlite) { site in

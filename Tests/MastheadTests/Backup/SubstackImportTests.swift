@@ -22,6 +22,7 @@ struct SubstackImportTests {
         ("150005.later", "<p>Later.</p>"),
         ("150006.open-thread", "<p>Talk among yourselves.</p>"),
         ("150007.about", "<p>We are a newsroom.</p>"),
+        ("150008.members-corner", "<p>For paying members.</p>"),
     ]
 
     /// A Substack export unpacked into a folder, and a folder with a copy of its images.
@@ -41,6 +42,7 @@ struct SubstackImportTests {
             "150005.later,,false,,,newsletter,everyone,Notes for later,,",
             "150006.open-thread,2026-11-24T10:00:00.000Z,true,,,thread,everyone,Open thread,,",
             "150007.about,2026-11-01T10:00:00.000Z,true,,,page,everyone,About us,,",
+            "150008.members-corner,2026-11-02T10:00:00.000Z,true,,,page,only_paid,Members' corner,,",
         ].map { $0 + "\r\n" }.joined()
         try csv.write(toFile: folder + "/posts.csv", atomically: true, encoding: .utf8)
         for post in posts {
@@ -124,10 +126,12 @@ struct SubstackImportTests {
                 let arguments = ["import", "substack", old.folder, "--site-url", "https://oldpub.substack.com/", "--author", "Layla Haddad", "--media-dir", old.images]
                 let result = try MastheadProcess.run(arguments, environment: environment)
                 #expect(result.status == 0, "\(result.standardError)")
-                #expect(result.standardOutput.contains("Imported 5 articles (1 drafts), 1 pages, 1 authors, 0 topics, 1 images and 6 redirects from old addresses; 7 members (1 paying through Stripe, 2 with complimentary access), 6 of them subscribed to the newsletter “newsletter” (new)"), "\(result.standardOutput)")
+                #expect(result.standardOutput.contains("Imported 5 articles (1 drafts), 2 pages, 1 authors, 0 topics, 1 images and 7 redirects from old addresses; 7 members (1 paying through Stripe, 2 with complimentary access), 6 of them subscribed to the newsletter “newsletter” (new)"), "\(result.standardOutput)")
                 #expect(result.standardOutput.contains("post “Open thread”: a Substack thread, not an article"))
                 let about = try await site.get("/p/about")
                 #expect(about.status == .movedPermanently && about.headers.first(name: .location) == "/pages/about", "a Substack page becomes a standing page")
+                #expect(result.standardOutput.contains("page “Members' corner” (id 150008): for paying members only on the old site; standing pages are for every reader, so it was imported unpublished"))
+                #expect(try await site.get("/pages/members-corner").status == .notFound)
                 #expect(result.standardOutput.contains("reader someone@deletion-request.substack.com: asked Substack to delete their data"))
                 #expect(result.standardOutput.contains("reader nocard@example.com: paid on Substack, but the export names no Stripe customer for them; imported as a free member"))
                 #expect(result.standardOutput.contains("reader lapsed@example.com: paid on Substack until 2025-01-01"))
@@ -188,7 +192,7 @@ struct SubstackImportTests {
             let environment = BackupTests.environment(site.settings)
             let dry = try MastheadProcess.run(["import", "substack", zip, "--no-fetch-images", "--dry-run"], environment: environment)
             #expect(dry.status == 0, "\(dry.standardError)")
-            #expect(dry.standardOutput.contains("Dry run: would import 5 articles (1 drafts), 1 pages, 0 authors, 0 topics, 0 images and 6 redirects from old addresses; 7 members"), "\(dry.standardOutput)")
+            #expect(dry.standardOutput.contains("Dry run: would import 5 articles (1 drafts), 2 pages, 0 authors, 0 topics, 0 images and 7 redirects from old addresses; 7 members"), "\(dry.standardOutput)")
             #expect(try await Article.query(on: site.app.db).count() == 0)
             #expect(try await Member.query(on: site.app.db).count() == 0)
 
