@@ -12,7 +12,6 @@ public enum GhostImport {
         public let comped: Int
         public let newsletters: Int
         public let subscribers: Int
-        public let importedBefore: Int
     }
 
     public static func run(
@@ -28,9 +27,10 @@ public enum GhostImport {
             try await people.write(on: database, rules: rules)
         }
         report.notMapped += people.notMapped
+        report.importedBefore += people.importedBefore
         let members = Members(
             members: people.members.count, paid: people.paidMembers, comped: people.compedMembers,
-            newsletters: people.newsletters.count, subscribers: people.subscribers, importedBefore: people.importedBefore
+            newsletters: people.newsletters.count, subscribers: people.subscribers
         )
         return (report, members)
     }

@@ -43,7 +43,6 @@ struct SubstackExport {
     let posts: [Post]
     /// In the order the email list first names them, one per address (case aside).
     let readers: [Reader]
-    let emailListFiles: [String]
 
     static let postsFile = "posts.csv"
     private static let csvLimit = 512 * 1_048_576
@@ -83,12 +82,10 @@ struct SubstackExport {
         var readers: [Reader] = []
         var position: [String: Int] = [:]
         let lists = opened.rootFiles.filter { $0.lowercased().hasSuffix(".csv") && $0 != postsFile }.sorted()
-        var used: [String] = []
         for name in lists.prefix(20) {
             guard let data = try read(name, csvLimit) else { continue }
             let list = try csv(data, named: name, maxRows: max(10_000_000 - readers.count, 0))
             guard list.columns.contains("email") else { continue }
-            used.append(name)
             for row in list.rows {
                 let found = reader(row)
                 let key = found.email.lowercased()
@@ -100,7 +97,7 @@ struct SubstackExport {
                 readers[index].merge(found)
             }
         }
-        return SubstackExport(posts: posts, readers: readers, emailListFiles: used)
+        return SubstackExport(posts: posts, readers: readers)
     }
 
     /// A post id that names its file and nothing outside the posts folder.

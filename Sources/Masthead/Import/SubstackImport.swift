@@ -36,7 +36,6 @@ public enum SubstackImport {
         public let complimentary: Int
         public let subscribers: Int
         public let createdNewsletter: Bool
-        public let importedBefore: Int
     }
 
     public static func run(
@@ -75,9 +74,10 @@ public enum SubstackImport {
             try await people.write(on: database, rules: rules)
         }
         report.notMapped = notMapped + report.notMapped + people.notMapped
+        report.importedBefore += people.importedBefore
         let members = Members(
             members: people.members.count, paid: people.paidMembers, complimentary: people.compedMembers, subscribers: people.subscribers,
-            createdNewsletter: people.createsNewsletter, importedBefore: people.importedBefore
+            createdNewsletter: people.createsNewsletter
         )
         return (report, members)
     }
