@@ -133,8 +133,7 @@ final class SMTPSession: MailConnection {
     /// One transaction; returns the server's final answer, which usually names its queue id.
     /// A refused step ends the transaction (RSET), so the session can carry the next message.
     func deliver(_ message: EmailMessage) async throws -> String {
-        let rendered = message.rendered()
-        let wire = signer?.sign(rendered) ?? rendered
+        let wire = signer.map { Array($0.sign(message.rendered()).utf8) } ?? message.wireBytes()
         let envelope = ["MAIL FROM:<\(message.from.email)>", "RCPT TO:<\(message.to.email)>", "DATA"]
         let answers: [SMTPReply]
         if pipelining.withLock({ $0 }) {
@@ -159,33 +158,35 @@ final class SMTPSession: MailConnection {
         }
         guard answers.count > 2 else { throw MailError.transient("no answer to DATA from \(configuration.host)") }
         try expect(answers[2], 354)
-        let reply = try await command(Self.dotStuffed(wire) + ".", redacted: "<message>")
+        let reply = try await send(Self.dataSection(wire), redacted: "<message>")
         try expect(reply, 250)
         return "\(reply.code) \(reply.lines.joined(separator: " "))"
     }
 
-    /// RFC 5321 §4.5.2: a line that starts with a dot gets a second one. Read byte by byte:
-    /// Foundation's substring search over a whole newsletter was a seventh of sending it.
-    static func dotStuffed(_ message: String) -> String {
-        let bytes = message.utf8
-        var atLineStart = true, previous: UInt8 = 0, needsStuffing = false
-        for byte in bytes {
-            if atLineStart, byte == UInt8(ascii: ".") { needsStuffing = true; break }
-            atLineStart = previous == UInt8(ascii: "\r") && byte == UInt8(ascii: "\n")
-            previous = byte
+    /// The message as DATA carries it (RFC 5321 §4.5.2): a line that starts with a dot gets a
+    /// second one, and a line with a lone dot ends it. Written byte by byte into the buffer the
+    /// connection sends, with no copy of the message as a string.
+    static func dataSection(_ message: [UInt8]) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(message.count + 64)
+        message.withUnsafeBufferPointer { bytes in
+            var start = 0
+            var atLineStart = true
+            for index in bytes.indices {
+                if atLineStart, bytes[index] == UInt8(ascii: ".") {
+                    buffer.writeBytes(bytes[start..<index])
+                    buffer.writeInteger(UInt8(ascii: "."))
+                    start = index
+                }
+                atLineStart = bytes[index] == UInt8(ascii: "\n") && index > 0 && bytes[index - 1] == UInt8(ascii: "\r")
+            }
+            buffer.writeBytes(bytes[start...])
         }
-        guard needsStuffing else { return message }
-        var stuffed = [UInt8]()
-        stuffed.reserveCapacity(bytes.count + 64)
-        atLineStart = true
-        previous = 0
-        for byte in bytes {
-            if atLineStart, byte == UInt8(ascii: ".") { stuffed.append(UInt8(ascii: ".")) }
-            stuffed.append(byte)
-            atLineStart = previous == UInt8(ascii: "\r") && byte == UInt8(ascii: "\n")
-            previous = byte
+        if message.count < 2 || message[message.count - 2] != 0x0D || message[message.count - 1] != 0x0A {
+            if !message.isEmpty { buffer.writeString("\r\n") }
         }
-        return String(decoding: stuffed, as: UTF8.self)
+        buffer.writeString(".\r\n")
+        return buffer
     }
 
     /// Ends a refused transaction. A DATA the server accepted anyway cannot be taken back
@@ -212,11 +213,15 @@ final class SMTPSession: MailConnection {
     }
 
     private func command(_ line: String, redacted: String? = nil) async throws -> SMTPReply {
+        try await send(ByteBuffer(string: line + "\r\n"), redacted: redacted ?? line)
+    }
+
+    private func send(_ bytes: ByteBuffer, redacted: String) async throws -> SMTPReply {
         let reply = replies.nextReply(on: channel.eventLoop)
         do {
-            try await channel.writeAndFlush(ByteBuffer(string: line + "\r\n")).get()
+            try await channel.writeAndFlush(bytes).get()
         } catch {
-            throw MailError.transient("connection lost while sending \(redacted ?? line): \(error)")
+            throw MailError.transient("connection lost while sending \(redacted): \(error)")
         }
         return try await awaitReply(reply)
     }
@@ -339,11 +344,12 @@ final class SMTPReplyHandler: ChannelInboundHandler, @unchecked Sendable {
         context.close(promise: nil)
     }
 
+    /// The next whole line, without its line end (CRLF, or a bare LF from a lax server).
     private func nextLine() -> String? {
-        guard let view = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else { return nil }
-        let length = view - buffer.readerIndex + 1
-        // CRLF is one Character in Swift, so trim by scalars rather than by suffix.
-        return buffer.readString(length: length)?.trimmingCharacters(in: .newlines)
+        guard let end = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+        var line = buffer.readBytes(length: end - buffer.readerIndex + 1) ?? []
+        while let last = line.last, last == UInt8(ascii: "\n") || last == UInt8(ascii: "\r") { line.removeLast() }
+        return String(decoding: line, as: UTF8.self)
     }
 
     private func deliver(_ reply: SMTPReply) {

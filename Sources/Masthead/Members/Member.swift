@@ -21,6 +21,11 @@ public final class Member: Model, @unchecked Sendable {
     }
 
     public func viewer(at now: Date) -> Viewer {
+        Self.viewer(paidUntil: paidUntil, at: now)
+    }
+
+    /// The same decision from the one column it rests on, for code that reads members in bulk.
+    static func viewer(paidUntil: Date?, at now: Date) -> Viewer {
         if let paidUntil, paidUntil > now { return .paidMember }
         return .freeMember
     }

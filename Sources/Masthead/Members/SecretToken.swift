@@ -25,9 +25,18 @@ enum SecretToken {
 }
 
 extension Data {
+    /// RFC 4648 §5, without padding. Mapped byte by byte: every newsletter copy signs its
+    /// unsubscribe link, and three Foundation replacements were most of what that cost.
     func base64URLEncoded() -> String {
-        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        let encoded = base64EncodedData().compactMap { byte -> UInt8? in
+            switch byte {
+            case UInt8(ascii: "+"): UInt8(ascii: "-")
+            case UInt8(ascii: "/"): UInt8(ascii: "_")
+            case UInt8(ascii: "="): nil
+            default: byte
+            }
+        }
+        return String(decoding: encoded, as: UTF8.self)
     }
 }
 

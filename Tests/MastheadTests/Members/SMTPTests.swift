@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Testing
 @testable import Masthead
 
@@ -10,14 +11,28 @@ struct SMTPTests {
         subject: "Test", text: "Hello.", html: "<p>Hello.</p>"
     )
 
-    @Test("a line that starts with a dot gets a second one, and nothing else changes", arguments: [
-        (".lead\r\nmiddle\r\n.\r\n..two\r\n", "..lead\r\nmiddle\r\n..\r\n...two\r\n"),
-        ("no dots\r\nat line starts.\r\n", "no dots\r\nat line starts.\r\n"),
-        ("a bare\n.LF is no line end\r\n", "a bare\n.LF is no line end\r\n"),
-        ("سطر\r\n.نقطة\r\n", "سطر\r\n..نقطة\r\n"),
+    @Test("a line that starts with a dot gets a second one, nothing else changes, and a lone dot ends the data", arguments: [
+        (".lead\r\nmiddle\r\n.\r\n..two\r\n", "..lead\r\nmiddle\r\n..\r\n...two\r\n.\r\n"),
+        ("no dots\r\nat line starts.\r\n", "no dots\r\nat line starts.\r\n.\r\n"),
+        ("a bare\n.LF is no line end\r\n", "a bare\n.LF is no line end\r\n.\r\n"),
+        ("سطر\r\n.نقطة\r\n", "سطر\r\n..نقطة\r\n.\r\n"),
+        ("no line end at the close", "no line end at the close\r\n.\r\n"),
     ])
     func dotStuffing(message: String, wire: String) {
-        #expect(SMTPSession.dotStuffed(message) == wire)
+        #expect(SMTPSession.dataSection(Array(message.utf8)) == ByteBuffer(string: wire))
+    }
+
+    @Test("writes each part in base64 lines of 76 characters, every line ending in CRLF and within RFC 5322's limit")
+    func wireForm() {
+        let long = EmailMessage(
+            from: message.from, to: message.to, subject: "عنوان طويل", text: String(repeating: "نص عربي. ", count: 400),
+            html: "<p>" + String(repeating: "long paragraph ", count: 500) + "</p>"
+        )
+        let wire = long.wireBytes()
+        #expect(wire.suffix(2) == [0x0D, 0x0A])
+        let lines = String(decoding: wire, as: UTF8.self).components(separatedBy: "\r\n")
+        #expect(lines.allSatisfy { $0.utf8.count <= 998 && !$0.contains("\n") })
+        #expect(lines.filter { $0.utf8.count == 76 }.count > 100)
     }
 
     @Test("upgrades with STARTTLS, verifies the certificate and authenticates")
