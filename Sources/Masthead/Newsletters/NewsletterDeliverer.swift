@@ -28,8 +28,9 @@ struct NewsletterDeliverer: Sendable {
     func deliverDue() async throws -> Int {
         try await NewsletterSends(database: database, now: Date()).startDue()
         guard try await NewsletterSend.query(on: database).filter(\.$status == .sending).count() > 0 else { return 0 }
+        let outcomes = DeliveryOutcomes(database: database)
         let settled = try await withThrowingTaskGroup(of: Int.self) { group in
-            for _ in 0..<settings.connections { group.addTask { try await self.workOneConnection() } }
+            for _ in 0..<settings.connections { group.addTask { try await self.workOneConnection(recording: outcomes) } }
             return try await group.reduce(0, +)
         }
         try await NewsletterSends(database: database, now: Date()).finishDone()
@@ -38,11 +39,11 @@ struct NewsletterDeliverer: Sendable {
         return settled
     }
 
-    private func workOneConnection() async throws -> Int {
+    private func workOneConnection(recording outcomes: DeliveryOutcomes) async throws -> Int {
         var connection: (any MailConnection)?
         var tally = DeliveryTimings.Tally()
         do {
-            let settled = try await work(&connection, &tally)
+            let settled = try await work(&connection, &tally, outcomes)
             await connection?.close()
             await timings.add(tally)
             return settled
@@ -53,7 +54,7 @@ struct NewsletterDeliverer: Sendable {
         }
     }
 
-    private func work(_ connection: inout (any MailConnection)?, _ tally: inout DeliveryTimings.Tally) async throws -> Int {
+    private func work(_ connection: inout (any MailConnection)?, _ tally: inout DeliveryTimings.Tally, _ outcomes: DeliveryOutcomes) async throws -> Int {
         var settled = 0
         let worker = UUID().uuidString
         while !Task.isCancelled {
@@ -80,7 +81,7 @@ struct NewsletterDeliverer: Sendable {
                 let delivery = batch[index]
                 let id = delivery.id
                 guard recipients.mayReceive(delivery) else {
-                    try await tally.time(\.database) { try await record(id, .skipped, response: "unsubscribed or suppressed before it was sent", by: worker) }
+                    try await tally.time(\.database) { try await outcomes.record(.init(id: id, status: .skipped, response: "unsubscribed or suppressed before it was sent", worker: worker)) }
                     settled += 1
                     continue
                 }
@@ -92,7 +93,7 @@ struct NewsletterDeliverer: Sendable {
                     if connection == nil { connection = try await tally.time(\.smtp) { try await connector.connect() } }
                     let open = connection!
                     let answer = try await tally.time(\.smtp) { try await open.deliver(message) }
-                    try await tally.time(\.database) { try await record(id, .sent, response: answer, by: worker) }
+                    try await tally.time(\.database) { try await outcomes.record(.init(id: id, status: .sent, response: answer, worker: worker)) }
                 } catch let error as MailError {
                     if case .transient = error, connection == nil {
                         // No connection to the server at all: hand the batch back for later.
@@ -101,7 +102,7 @@ struct NewsletterDeliverer: Sendable {
                         return settled
                     }
                     if case .transient = error { await connection?.close(); connection = nil }
-                    try await tally.time(\.database) { try await recordFailure(delivery, error, by: worker) }
+                    try await tally.time(\.database) { try await recordFailure(delivery, error, by: worker, in: outcomes) }
                 }
                 settled += 1
             }
@@ -151,34 +152,22 @@ struct NewsletterDeliverer: Sendable {
             """).run()
     }
 
-    /// Records an outcome, only on a delivery still queued and claimed by this connection: a
-    /// cancelled send's deliveries stay skipped.
-    private func record(_ id: Int64, _ status: NewsletterDelivery.Status, response: String, retryAt: Date? = nil, by worker: String) async throws {
-        let sql = database as! any SQLDatabase
-        let now = Date()
-        try await sql.raw("""
-            UPDATE newsletter_deliveries SET status = \(bind: status.rawValue), response = \(bind: String(response.prefix(500))),
-              claimed_until = NULL, sent_at = \(bind: status == .sent ? now : nil), next_attempt_at = \(bind: retryAt ?? now)
-            WHERE id = \(bind: id) AND status = \(bind: NewsletterDelivery.Status.queued.rawValue) AND claimed_by = \(bind: worker)
-            """).run()
-    }
-
-    private func recordFailure(_ delivery: ClaimedDelivery, _ error: MailError, by worker: String) async throws {
+    private func recordFailure(_ delivery: ClaimedDelivery, _ error: MailError, by worker: String, in outcomes: DeliveryOutcomes) async throws {
         let id = delivery.id
         switch error {
         case .transient(let reason):
             guard delivery.attempts < settings.maximumAttempts else {
-                try await record(id, .failed, response: "gave up after \(delivery.attempts) attempts: \(reason)", by: worker)
+                try await outcomes.record(.init(id: id, status: .failed, response: "gave up after \(delivery.attempts) attempts: \(reason)", worker: worker))
                 return
             }
             let pause = min(60 * pow(2, Double(delivery.attempts - 1)), 6 * 3600)
-            try await record(id, .queued, response: reason, retryAt: Date().addingTimeInterval(pause), by: worker)
+            try await outcomes.record(.init(id: id, status: .queued, response: reason, worker: worker, retryAt: Date().addingTimeInterval(pause)))
         case .recipientRefused(let reason) where Self.isHardBounce(reason):
-            try await record(id, .bounced, response: reason, by: worker)
+            try await outcomes.record(.init(id: id, status: .bounced, response: reason, worker: worker))
             try await Suppressions(database: database).suppress(delivery.email, reason: .hardBounce, detail: reason)
             logger.info("newsletter.bounced", metadata: ["delivery": "\(id)"])
         case .recipientRefused(let reason), .permanent(let reason):
-            try await record(id, .failed, response: reason, by: worker)
+            try await outcomes.record(.init(id: id, status: .failed, response: reason, worker: worker))
         }
     }
 
