@@ -19,6 +19,9 @@ struct AdminURL {
         static let readerView: PathComponent = "page"
         static let preview: PathComponent = "preview"
         static let revisions: PathComponent = "revisions"
+        static let live: PathComponent = "live"
+        static let updates: PathComponent = "updates"
+        static let pin: PathComponent = "pin"
         static let restore: PathComponent = "restore"
         static let staff: PathComponent = "staff"
         static let role: PathComponent = "role"
@@ -108,6 +111,11 @@ struct AdminURL {
         query(path(Segment.articles, id, Segment.readerView), "as=\(level.rawValue)")
     }
     static func articleRevisions(_ id: UUID) -> String { path(Segment.articles, id, Segment.revisions) }
+    static func liveDesk(_ id: UUID) -> String { path(Segment.articles, id, Segment.live) }
+    static func liveUpdates(_ id: UUID) -> String { path(Segment.articles, id, Segment.live, Segment.updates) }
+    static func liveUpdate(_ id: UUID, _ update: UUID) -> String { path(Segment.articles, id, Segment.live, Segment.updates, update) }
+    static func pinLiveUpdate(_ id: UUID, _ update: UUID) -> String { path(Segment.articles, id, Segment.live, Segment.updates, update, Segment.pin) }
+    static func deleteLiveUpdate(_ id: UUID, _ update: UUID) -> String { path(Segment.articles, id, Segment.live, Segment.updates, update, Segment.delete) }
     static func articleRevision(_ id: UUID, _ revision: UUID) -> String { path(Segment.articles, id, Segment.revisions, revision) }
     static func restoreRevision(_ id: UUID, _ revision: UUID) -> String {
         path(Segment.articles, id, Segment.revisions, revision, Segment.restore)

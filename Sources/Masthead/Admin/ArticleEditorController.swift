@@ -125,7 +125,8 @@ struct ArticleEditorController: Sendable {
         let access = AccessPolicy.decide(article: article, viewer: viewer, meter: .none)
         let html = try pages.articlePage(
             article, edition: edition, access: access, gatedText: try await article.gatedText(for: access, on: req.db), viewerLevel: level,
-            related: [], translations: try await PublishedArticles(database: req.db).translations(of: article)
+            related: [], translations: try await PublishedArticles(database: req.db).translations(of: article),
+            live: try await SiteController.liveCoverage(of: article, access: access, on: req.db)
         )
         var headers = HTTPHeaders()
         headers.add(name: .contentType, value: "text/html; charset=utf-8")
@@ -207,6 +208,7 @@ struct ArticleEditorController: Sendable {
             statusLine: statusLine,
             publicURL: published ? SiteURL(edition: edition).article(article!.slug) : nil,
             revisionsURL: id.map(AdminURL.articleRevisions),
+            liveDeskURL: mayPublish ? id.map(AdminURL.liveDesk) : nil,
             readerViews: id.map { id in
                 [("a reader", AccessLevel.anonymous, ", "), ("a free member", .member, " or "), ("a subscriber", .paid, "")]
                     .map { EditorPage.Link(label: $0.0, url: AdminURL.readerView(id, as: $0.1), separator: $0.2) }

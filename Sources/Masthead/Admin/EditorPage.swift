@@ -56,6 +56,7 @@ struct EditorPage {
     let statusLine: String
     let publicURL: String?
     let revisionsURL: String?
+    let liveDeskURL: String?
     /// The article's page as each kind of reader gets it, published or not.
     let readerViews: [Link]
     let hasReaderViews: Bool

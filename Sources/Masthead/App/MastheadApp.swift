@@ -174,6 +174,7 @@ public enum MastheadApp {
         SettingsController(admin: admin, settings: settings).register(on: signedIn)
         TaxonomyController(admin: admin, settings: settings).register(on: signedIn)
         PagesController(admin: admin).register(on: signedIn)
+        LiveDeskController(admin: admin).register(on: signedIn)
         EditionsController(admin: admin).register(on: signedIn)
         IntegrationsController(admin: admin, keys: apiKeys).register(on: signedIn)
         APITokensController(admin: admin).register(on: signedIn)

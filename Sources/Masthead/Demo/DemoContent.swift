@@ -44,6 +44,7 @@ public enum DemoContent {
         let image: Image
         let translationOf: String?
         let body: String
+        let live: DemoLiveStories.LiveFile?
     }
 
     /// Loads the demo when the database has no articles yet; returns how many articles it added.
@@ -90,6 +91,7 @@ public enum DemoContent {
         on db: any Database, settings: Settings
     ) async throws -> Int {
         var authors: [String: UUID] = [:]
+        let authorNames = Dictionary(content.authors.map { ($0.slug, $0.name) }, uniquingKeysWith: { first, _ in first })
         for file in content.authors {
             let photo = "author-\(file.slug).svg"
             try write(DemoImages.avatar(name: file.name, seed: file.slug), named: photo, settings: settings)
@@ -153,6 +155,9 @@ public enum DemoContent {
             )
             try await ArticleRevision(articleID: id, number: 1, staffName: importer, action: "imported", draft: draft, at: file.updatedAt ?? file.publishedAt).create(on: db)
             try await SearchIndexing(database: db).refresh(id)
+            if let live = file.live {
+                try await DemoLiveStories.insert(live, articleID: id, authorNames: authorNames, on: db)
+            }
         }
         return articles.count
     }

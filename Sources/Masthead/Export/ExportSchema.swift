@@ -111,6 +111,15 @@ enum ExportSchema {
             ("published", .boolean), ("created_at", .timestamp), ("updated_at", .timestamp),
         ]),
         Table("legacy_page_paths", [("id", .uuid), ("path", .text), ("page_id", .uuid)]),
+        Table("live_stories", key: "article_id", [
+            ("article_id", .uuid), ("summary_markdown", .text), ("summary_html", .text), ("started_at", .timestamp), ("ended_at", .timestamp),
+            ("version", .integer),
+        ]),
+        Table("live_updates", [
+            ("id", .uuid), ("article_id", .uuid), ("sequence", .integer), ("version", .integer), ("headline", .text), ("markdown", .text),
+            ("html", .text), ("key_event", .boolean), ("pinned", .boolean), ("author_name", .text), ("staff_id", .uuid),
+            ("created_at", .timestamp), ("updated_at", .timestamp), ("deleted", .boolean),
+        ]),
         Table("imported_items", [("id", .uuid), ("source", .text), ("source_key", .text), ("target_id", .uuid), ("created_at", .timestamp)]),
     ]
 

@@ -80,7 +80,9 @@ struct ImportRows {
         return given + table.withheld.map { $0.value.map { SQLBind($0) as any SQLExpression } ?? SQLLiteral.null }
     }
 
-    private static let renderedHTML: Set<String> = ["articles.preview_html", "article_texts.rest_html", "pages.html"]
+    private static let renderedHTML: Set<String> = [
+        "articles.preview_html", "article_texts.rest_html", "pages.html", "live_stories.summary_html", "live_updates.html",
+    ]
     private static let addresses: Set<String> = [
         "members.email", "staff.email", "newsletters.sender_email", "newsletters.reply_to", "newsletter_subscriptions.email", "mail_suppressions.email",
     ]

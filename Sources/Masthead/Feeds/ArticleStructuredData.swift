@@ -7,19 +7,32 @@ struct ArticleStructuredData: Encodable {
     struct Person: Encodable {
         let type = "Person"
         let name: String
-        let url: String
+        var url: String?
         enum CodingKeys: String, CodingKey { case type = "@type", name, url }
     }
 
     struct GatedPart: Encodable {
         let type = "WebPageElement"
         let isAccessibleForFree = false
-        let cssSelector = ".article__gated"
+        var cssSelector = ".article__gated"
         enum CodingKeys: String, CodingKey { case type = "@type", isAccessibleForFree, cssSelector }
     }
 
+    /// One update of a live story, as schema.org's `LiveBlogPosting.liveBlogUpdate` lists them.
+    struct LiveUpdate: Encodable {
+        let type = "BlogPosting"
+        let headline: String
+        let url: String
+        let datePublished: String
+        let dateModified: String
+        let articleBody: String
+        let author: [Person]
+        enum CodingKeys: String, CodingKey { case type = "@type", headline, url, datePublished, dateModified, articleBody, author }
+    }
+
     let context = "https://schema.org"
-    let type = "NewsArticle"
+    /// `LiveBlogPosting` (a kind of NewsArticle) for a story covered live.
+    var type = "NewsArticle"
     let headline: String
     let description: String
     let inLanguage: String
@@ -33,12 +46,16 @@ struct ArticleStructuredData: Encodable {
     let author: [Person]
     let publisher: StructuredData.Organization
     let isAccessibleForFree: Bool
-    let hasPart: GatedPart?
+    var hasPart: GatedPart?
+    var coverageStartTime: String?
+    var coverageEndTime: String?
+    /// Only for a reader who may read the updates: the page's JSON-LD is as gated as its text.
+    var liveBlogUpdate: [LiveUpdate]?
 
     enum CodingKeys: String, CodingKey {
         case context = "@context", type = "@type", headline, description, inLanguage, mainEntityOfPage, url,
              image, datePublished, dateModified, articleSection, keywords, author, publisher,
-             isAccessibleForFree, hasPart
+             isAccessibleForFree, hasPart, coverageStartTime, coverageEndTime, liveBlogUpdate
     }
 }
 

@@ -30,5 +30,6 @@ enum MastheadMigrations {
         CreateJobLeases(),
         CreateImportRecords(),
         CreatePages(),
+        CreateLiveCoverage(),
     ]
 }

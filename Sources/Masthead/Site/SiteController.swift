@@ -64,9 +64,10 @@ struct SiteController: Sendable {
             let gatedText = try await article.gatedText(for: access, on: req.db)
             let related = try await published.related(to: article, limit: 4)
             let translations = try await published.translations(of: article)
+            let live = try await Self.liveCoverage(of: article, access: access, on: req.db)
             let html = try pages.articlePage(
                 article, edition: edition, access: access, gatedText: gatedText, viewerLevel: viewer.accessLevel,
-                related: related, translations: translations
+                related: related, translations: translations, live: live
             )
             return (html, article.lastModified)
         }
@@ -78,6 +79,13 @@ struct SiteController: Sendable {
             }
             return response
         }
+    }
+
+    /// The article's live coverage, if it has any; its updates only with the article's grant.
+    static func liveCoverage(of article: Article, access: Access, on database: any Database) async throws -> LiveCoverage? {
+        guard let id = article.id, let story = try await LiveStory.find(id, on: database) else { return nil }
+        guard case .full(let grant) = access else { return LiveCoverage(story: story, updates: []) }
+        return LiveCoverage(story: story, updates: try await LiveUpdates.visible(grant, story: story, on: database))
     }
 
     /// Decided before the cache is asked, as the decision picks the cached variant: whether the

@@ -3,7 +3,7 @@ import Foundation
 extension SitePages {
     func articlePage(
         _ article: Article, edition: Edition, access: Access, gatedText: GatedText?, viewerLevel: AccessLevel,
-        related: [Article], translations: [Article]
+        related: [Article], translations: [Article], live: LiveCoverage? = nil
     ) throws -> String {
         let urls = SiteURL(edition: edition)
         let dates = EditionDates(edition: edition)
@@ -22,7 +22,7 @@ extension SitePages {
                 alternates[other.code] = SiteURL(edition: other).article(translation.slug)
             }
         }
-        let structuredData = ArticleStructuredData(
+        var structuredData = ArticleStructuredData(
             headline: article.title, description: article.dek, inLanguage: edition.code,
             mainEntityOfPage: settings.publicURL + path, url: settings.publicURL + path,
             image: imageURL.map { [$0] } ?? [],
@@ -33,6 +33,22 @@ extension SitePages {
             isAccessibleForFree: article.visibility == .public,
             hasPart: article.visibility == .public ? nil : .init()
         )
+        if let live {
+            structuredData.type = "LiveBlogPosting"
+            structuredData.coverageStartTime = EditionDates.iso(live.story.startedAt)
+            structuredData.coverageEndTime = live.story.endedAt.map(EditionDates.iso)
+            structuredData.hasPart?.cssSelector = ".article__gated, .live-updates"
+            if access.isFull {
+                structuredData.liveBlogUpdate = live.updates.map { update in
+                    .init(
+                        headline: update.headline.isEmpty ? article.title : update.headline,
+                        url: settings.publicURL + path + "#" + update.anchor,
+                        datePublished: EditionDates.iso(update.createdAt), dateModified: EditionDates.iso(update.updatedAt),
+                        articleBody: HTMLText.plain(update.html), author: [.init(name: update.authorName)]
+                    )
+                }
+            }
+        }
         let head = PageHead(
             title: "\(article.seoTitle ?? article.title) | \(settings.siteName)",
             description: article.seoDescription ?? article.dek,
@@ -105,7 +121,8 @@ extension SitePages {
             hasTopics: !topics.isEmpty,
             hasRelated: !related.isEmpty,
             corrections: corrections.map { .init(dateISO: EditionDates.iso($0.createdAt), dateText: dates.dayAndTime($0.createdAt), note: $0.note) },
-            hasCorrections: !corrections.isEmpty
+            hasCorrections: !corrections.isEmpty,
+            live: live.map { LiveCoverageModel($0, readable: access.isFull, dates: dates, path: path) }
         )
         return try theme.render("article", model)
     }

@@ -67,6 +67,7 @@ struct ArticlePageModel {
     let hasRelated: Bool
     let corrections: [Correction]
     let hasCorrections: Bool
+    let live: LiveCoverageModel?
 
     struct Correction {
         let dateISO: String

@@ -1,0 +1,162 @@
+import Fluent
+import Foundation
+import SQLKit
+
+/// What editors do to a live story: open and close its coverage, keep its summary, and post,
+/// edit, pin and remove updates. Whoever may publish the article may cover it live. Every
+/// change raises the story's version in the same transaction (so several editors posting at
+/// once get distinct places, in the order their posts commit), is audited, and reaches readers
+/// at once.
+struct LiveDesk: Sendable {
+    struct UpdateInput: Sendable {
+        var headline: String
+        var markdown: String
+        var keyEvent: Bool
+        var pinned: Bool
+    }
+
+    let database: any Database
+    let now: Date
+
+    static let longestSummary = 5_000
+    static let longestUpdate = 20_000
+    static let longestHeadline = 200
+
+    func open(_ article: Article, summary: String, by staff: Staff) async throws -> LiveStory {
+        let articleID = try authorise(staff, article)
+        try validate(summary: summary)
+        return try await database.transaction { db in
+            if let story = try await LiveStory.find(articleID, on: db) {
+                story.endedAt = nil
+                story.setSummary(summary)
+                try await story.save(on: db)
+                try await finish("reopened live coverage", article, by: staff, on: db)
+                return story
+            }
+            let story = LiveStory(articleID: articleID, summary: summary, startedAt: now)
+            try await story.create(on: db)
+            try await finish("opened live coverage", article, by: staff, on: db)
+            return story
+        }
+    }
+
+    func saveSummary(_ article: Article, summary: String, by staff: Staff) async throws {
+        let articleID = try authorise(staff, article)
+        try validate(summary: summary)
+        try await database.transaction { db in
+            guard let story = try await LiveStory.find(articleID, on: db) else { throw EditorialError.notFound }
+            story.setSummary(summary)
+            try await story.save(on: db)
+            try await finish("edited live summary", article, by: staff, on: db)
+        }
+    }
+
+    func close(_ article: Article, by staff: Staff) async throws {
+        let articleID = try authorise(staff, article)
+        try await database.transaction { db in
+            guard let story = try await LiveStory.find(articleID, on: db) else { throw EditorialError.notFound }
+            story.endedAt = now
+            try await story.save(on: db)
+            try await finish("closed live coverage", article, by: staff, on: db)
+        }
+    }
+
+    func post(_ article: Article, _ input: UpdateInput, by staff: Staff) async throws -> LiveUpdate {
+        let articleID = try authorise(staff, article)
+        let input = try validated(input)
+        return try await database.transaction { db in
+            let version = try await nextVersion(of: articleID, on: db)
+            let update = LiveUpdate()
+            update.articleID = articleID
+            update.sequence = version
+            update.version = version
+            update.headline = input.headline
+            update.setBody(input.markdown)
+            update.keyEvent = input.keyEvent
+            update.pinned = input.pinned
+            update.authorName = staff.name.isEmpty ? staff.email : staff.name
+            update.staffID = staff.id
+            update.createdAt = now
+            update.updatedAt = now
+            update.deleted = false
+            try await update.create(on: db)
+            try await finish("posted live update", article, by: staff, on: db)
+            return update
+        }
+    }
+
+    func edit(_ article: Article, update id: UUID, _ input: UpdateInput, by staff: Staff) async throws {
+        let input = try validated(input)
+        try await change(article, update: id, action: "edited live update", by: staff) { update in
+            update.headline = input.headline
+            update.setBody(input.markdown)
+            update.keyEvent = input.keyEvent
+            update.pinned = input.pinned
+        }
+    }
+
+    func setPinned(_ article: Article, update id: UUID, _ pinned: Bool, by staff: Staff) async throws {
+        try await change(article, update: id, action: pinned ? "pinned live update" : "unpinned live update", by: staff) { $0.pinned = pinned }
+    }
+
+    func remove(_ article: Article, update id: UUID, by staff: Staff) async throws {
+        try await change(article, update: id, action: "removed live update", by: staff) { update in
+            update.deleted = true
+            update.pinned = false
+        }
+    }
+
+    private func change(_ article: Article, update id: UUID, action: String, by staff: Staff, _ apply: @escaping @Sendable (LiveUpdate) -> Void) async throws {
+        let articleID = try authorise(staff, article)
+        try await database.transaction { db in
+            let version = try await nextVersion(of: articleID, on: db)
+            guard let update = try await LiveUpdate.find(id, on: db), update.articleID == articleID, !update.deleted else {
+                throw EditorialError.notFound
+            }
+            apply(update)
+            update.version = version
+            update.updatedAt = now
+            try await update.save(on: db)
+            try await finish(action, article, by: staff, on: db)
+        }
+    }
+
+    /// Raises the story's version, the first write of the transaction: it takes SQLite's write
+    /// lock and PostgreSQL's row lock on the story, so concurrent posts line up behind it.
+    private func nextVersion(of articleID: UUID, on db: any Database) async throws -> Int64 {
+        let rows = try await (db as! any SQLDatabase).raw("""
+            UPDATE live_stories SET version = version + 1 WHERE article_id = \(bind: articleID) RETURNING version
+            """).all()
+        guard let row = rows.first else { throw EditorialError.notFound }
+        return try row.decode(column: "version", as: Int64.self)
+    }
+
+    private func finish(_ action: String, _ article: Article, by staff: Staff, on db: any Database) async throws {
+        try await AuditLog(database: db, now: now).record(staff.email, action, "\(article.edition)/\(article.slug)")
+        try await ContentGeneration.bump(on: db)
+    }
+
+    private func authorise(_ staff: Staff, _ article: Article) throws -> UUID {
+        guard StaffPolicy.mayPublish(staff, article) else { throw EditorialError.forbidden }
+        return try article.requireID()
+    }
+
+    private func validate(summary: String) throws {
+        if summary.count > Self.longestSummary {
+            throw EditorialError.invalid(["summary": "Keep the summary under \(Self.longestSummary.formatted()) characters."])
+        }
+    }
+
+    private func validated(_ input: UpdateInput) throws -> UpdateInput {
+        var input = input
+        input.headline = input.headline.trimmingCharacters(in: .whitespacesAndNewlines)
+        input.markdown = input.markdown.trimmingCharacters(in: .whitespacesAndNewlines)
+        var problems: [String: String] = [:]
+        if input.markdown.isEmpty { problems["markdown"] = "Write the update." }
+        if input.markdown.count > Self.longestUpdate { problems["markdown"] = "Keep an update under \(Self.longestUpdate.formatted()) characters." }
+        if input.headline.count > Self.longestHeadline { problems["headline"] = "Keep the headline under \(Self.longestHeadline) characters." }
+        if input.keyEvent && input.headline.isEmpty { problems["headline"] = "A key event needs a headline: the list of key events shows it." }
+        if !problems.isEmpty { throw EditorialError.invalid(problems) }
+        return input
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+
+/// A live story as its page shows it: the summary to everyone, the updates only when the
+/// reader may read the story (the caller loads them through `LiveUpdates.visible`).
+struct LiveCoverage {
+    let story: LiveStory
+    /// Empty for a reader who may not read the story.
+    let updates: [LiveUpdate]
+}
+
+struct LiveCoverageModel {
+    struct Update {
+        let anchor: String
+        let iso: String
+        let timeText: String
+        let author: String
+        /// Nil when the update has none, so the template shows no empty heading.
+        let headline: String?
+        let html: String
+        let keyEvent: Bool
+    }
+
+    let isLive: Bool
+    let startedISO: String
+    let endedISO: String?
+    let summaryHTML: String
+    let hasSummary: Bool
+    /// Nil when the reader may not read the updates: the page then shows no updates section.
+    let stream: Stream?
+
+    struct Stream {
+        let pinned: [Update]
+        let updates: [Update]
+        let keyEvents: [Update]
+        let hasKeyEvents: Bool
+        let reloadURL: String
+    }
+
+    init(_ coverage: LiveCoverage, readable: Bool, dates: EditionDates, path: String) {
+        let story = coverage.story
+        isLive = story.isLive
+        startedISO = EditionDates.iso(story.startedAt)
+        endedISO = story.endedAt.map(EditionDates.iso)
+        summaryHTML = story.summaryHTML
+        hasSummary = !story.summaryHTML.isEmpty
+        guard readable else {
+            stream = nil
+            return
+        }
+        let all = coverage.updates.map { update in
+            Update(
+                anchor: update.anchor, iso: EditionDates.iso(update.createdAt), timeText: dates.dayAndTime(update.createdAt),
+                author: update.authorName, headline: update.headline.isEmpty ? nil : update.headline, html: update.html, keyEvent: update.keyEvent
+            )
+        }
+        let pinnedAnchors = Set(coverage.updates.filter(\.pinned).map(\.anchor))
+        let keyEvents = all.filter(\.keyEvent)
+        stream = Stream(
+            pinned: all.filter { pinnedAnchors.contains($0.anchor) },
+            updates: all.filter { !pinnedAnchors.contains($0.anchor) },
+            keyEvents: keyEvents, hasKeyEvents: !keyEvents.isEmpty, reloadURL: path
+        )
+    }
+}

