@@ -196,6 +196,9 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
     private static let pipelinedPartsLimit = 100
     /// A complete request waiting for the client to read what it was already sent.
     private var waitingForWritability: (() -> Void)?
+    /// An event stream holds the connection: written as its events come, idle reads allowed,
+    /// ended when either side goes.
+    private var eventStream: Task<Void, Never>?
 
     init(application: Application, responder: any Responder, services: FrontServer.Services, deadlines: RequestDeadlines) {
         self.application = application
@@ -437,12 +440,61 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
     }
 
     private func write(_ response: Response, for head: HTTPRequestHead, context: ChannelHandlerContext) {
+        if let stream = response.eventStreamBody, response.status == .ok, head.method == .GET {
+            return writeEventStream(stream, headers: response.headers, for: head, context: context)
+        }
         guard let buffer = response.body.buffer ?? (response.body.count == 0 ? ByteBuffer() : nil) else {
             application.logger.error("response.streaming_unsupported", metadata: ["uri": "\(head.uri)"])
             write((.internalServerError, [:], nil), for: head, context: context)
             return
         }
         write((response.status, response.headers, buffer), for: head, context: context)
+    }
+
+    /// Server-sent events: the head, then each event as it comes, flushed at once. The body ends
+    /// with the connection (RFC 9112 §6.3: no length, `Connection: close`), so nothing else is
+    /// answered on it; each write waits for the one before, so a reader who stops reading holds
+    /// at most their own few events.
+    private func writeEventStream(_ stream: EventStreamBody, headers: HTTPHeaders, for head: HTTPRequestHead, context: ChannelHandlerContext) {
+        var headers = headers
+        headers.remove(name: .contentLength)
+        headers.remove(name: .transferEncoding)
+        headers.remove(name: .connection)
+        guard let lines = HTTPWire.lines(headers) else {
+            write((.internalServerError, [:], nil), for: head, context: context)
+            return
+        }
+        pipelined.removeAll()
+        closeAfterAnswer = true
+        var start = context.channel.allocator.buffer(capacity: 160 + lines.readableBytes)
+        HTTPWire.writeStatusLine(.ok, version: head.version, into: &start)
+        start.writeStaticString("Date: ")
+        start.writeString(HTTPClock.now)
+        start.writeStaticString("\r\n")
+        if client.isHTTPS { start.writeStaticString("Strict-Transport-Security: max-age=31536000\r\n") }
+        start.writeStaticString("Connection: close\r\n")
+        var headerLines = lines
+        start.writeBuffer(&headerLines)
+        start.writeStaticString("\r\n")
+        context.writeAndFlush(wrapOutboundOut(.byteBuffer(start)), promise: nil)
+        let eventLoop = context.eventLoop
+        let loopBound = NIOLoopBound((self, context), eventLoop: eventLoop)
+        eventStream = Task {
+            for await event in stream.events {
+                let written = eventLoop.flatSubmit {
+                    let (handler, context) = loopBound.value
+                    return context.writeAndFlush(handler.wrapOutboundOut(.byteBuffer(event)))
+                }
+                guard (try? await written.get()) != nil else { break }
+            }
+            eventLoop.execute { loopBound.value.1.close(promise: nil) }
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        eventStream?.cancel()
+        eventStream = nil
+        context.fireChannelInactive()
     }
 
     private func write(_ answer: FileAnswer, for head: HTTPRequestHead, context: ChannelHandlerContext) {
@@ -523,6 +575,8 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is IdleStateHandler.IdleStateEvent {
+            // A reader of an event stream sends nothing while it listens.
+            guard eventStream == nil else { return }
             context.close(promise: nil)
         } else {
             context.fireUserInboundEventTriggered(event)

@@ -100,6 +100,9 @@ public enum MastheadApp {
         StaticController(theme: theme).register(on: app)
         RobotsController(publicURL: settings.publicURL).register(on: app)
         SiteController(pages: pages, cache: cache, settings: settings, readerIDs: ReaderIDs(key: secret)).register(on: app, editions: theme.editions)
+        let liveHub = LiveHub(database: app.db, logger: app.logger)
+        app.storage[LiveHubKey.self] = liveHub
+        LiveEventsController(hub: liveHub, pages: pages).register(on: app)
         let searchCatalog = SearchCatalog { cache.currentGeneration }
         SearchController(
             pages: pages, settings: settings, limiter: APIRateLimiter(perMinute: settings.apiRequestsPerMinute), catalog: searchCatalog

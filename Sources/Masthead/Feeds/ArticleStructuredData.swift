@@ -134,11 +134,18 @@ enum StructuredData {
 
     /// The JSON text, safe inside `<script type="application/ld+json">`: slashes are escaped by
     /// the encoder and `<` becomes `\u003c`, so no `</script>` or `<!--` can end the element early.
+    /// Replaced byte by byte: a string search compares characters, and a `<` that a preceding
+    /// mark joins into one character would not be found.
     static func script(_ document: some Encodable) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let json = (try? encoder.encode(document)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
-        return json.replacingOccurrences(of: "<", with: "\\u003c")
+        guard let json = try? encoder.encode(document) else { return "{}" }
+        var escaped: [UInt8] = []
+        escaped.reserveCapacity(json.count + 16)
+        for byte in json {
+            if byte == UInt8(ascii: "<") { escaped.append(contentsOf: Array("\\u003c".utf8)) } else { escaped.append(byte) }
+        }
+        return String(decoding: escaped, as: UTF8.self)
     }
 }
 

@@ -164,7 +164,7 @@ final class SMTPSession: MailConnection {
     }
 
     /// The message as DATA carries it (RFC 5321 §4.5.2): a line that starts with a dot gets a
-    /// second one, and a line with a lone dot ends it. Written byte by byte into the buffer the
+    /// second one (counting a bare LF as a line end), and a line with a lone dot ends it. Written byte by byte into the buffer the
     /// connection sends, with no copy of the message as a string.
     static func dataSection(_ message: [UInt8]) -> ByteBuffer {
         var buffer = ByteBuffer()
@@ -178,7 +178,9 @@ final class SMTPSession: MailConnection {
                     buffer.writeInteger(UInt8(ascii: "."))
                     start = index
                 }
-                atLineStart = bytes[index] == UInt8(ascii: "\n") && index > 0 && bytes[index - 1] == UInt8(ascii: "\r")
+                // After a bare LF too: a server that takes it for a line end must not read
+                // "\n.\r\n" as the end of the message (SMTP smuggling).
+                atLineStart = bytes[index] == UInt8(ascii: "\n")
             }
             buffer.writeBytes(bytes[start...])
         }

@@ -53,8 +53,16 @@ actor DeliveryOutcomes {
         while !waiting.isEmpty {
             let batch = Array(waiting.prefix(Self.mostPerStatement))
             waiting.removeFirst(batch.count)
+            // In id order, as every other writer of deliveries goes, and tried twice: a deadlock
+            // with a cancelled send's update, or a busy database, is worth a second try.
+            let outcomes = batch.map(\.outcome).sorted { $0.id < $1.id }
             do {
-                try await write(batch.map(\.outcome))
+                do {
+                    try await write(outcomes)
+                } catch {
+                    try await Task.sleep(for: .milliseconds(50))
+                    try await write(outcomes)
+                }
                 batch.forEach { $0.done.resume() }
             } catch {
                 batch.forEach { $0.done.resume(throwing: error) }

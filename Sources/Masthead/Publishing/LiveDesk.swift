@@ -26,6 +26,7 @@ struct LiveDesk: Sendable {
         let articleID = try authorise(staff, article)
         try validate(summary: summary)
         return try await database.transaction { db in
+            try await SQLiteWriteTurn.take(on: db, table: LiveUpdate.schema)
             if let story = try await LiveStory.find(articleID, on: db) {
                 story.endedAt = nil
                 story.setSummary(summary)
@@ -34,7 +35,13 @@ struct LiveDesk: Sendable {
                 return story
             }
             let story = LiveStory(articleID: articleID, summary: summary, startedAt: now)
-            try await story.create(on: db)
+            // Two editors opening at once on PostgreSQL: the second finds the key taken, and
+            // its transaction is over; it says so rather than failing with a 500.
+            do {
+                try await story.create(on: db)
+            } catch let error as any DatabaseError where error.isConstraintFailure {
+                throw EditorialError.invalid(["summary": "Another editor has just opened live coverage of this story; reload the page."])
+            }
             try await finish("opened live coverage", article, by: staff, on: db)
             return story
         }
@@ -44,6 +51,7 @@ struct LiveDesk: Sendable {
         let articleID = try authorise(staff, article)
         try validate(summary: summary)
         try await database.transaction { db in
+            try await SQLiteWriteTurn.take(on: db, table: LiveUpdate.schema)
             guard let story = try await LiveStory.find(articleID, on: db) else { throw EditorialError.notFound }
             story.setSummary(summary)
             try await story.save(on: db)
@@ -54,6 +62,7 @@ struct LiveDesk: Sendable {
     func close(_ article: Article, by staff: Staff) async throws {
         let articleID = try authorise(staff, article)
         try await database.transaction { db in
+            try await SQLiteWriteTurn.take(on: db, table: LiveUpdate.schema)
             guard let story = try await LiveStory.find(articleID, on: db) else { throw EditorialError.notFound }
             story.endedAt = now
             try await story.save(on: db)
@@ -74,7 +83,7 @@ struct LiveDesk: Sendable {
             update.setBody(input.markdown)
             update.keyEvent = input.keyEvent
             update.pinned = input.pinned
-            update.authorName = staff.name.isEmpty ? staff.email : staff.name
+            update.authorName = try await signature(of: staff, on: article, db)
             update.staffID = staff.id
             update.createdAt = now
             update.updatedAt = now
@@ -100,9 +109,15 @@ struct LiveDesk: Sendable {
     }
 
     func remove(_ article: Article, update id: UUID, by staff: Staff) async throws {
+        // The text goes with it: an update removed (a takedown, a mistake) must not stay in the
+        // database, its backups and exports, to come back.
         try await change(article, update: id, action: "removed live update", by: staff) { update in
             update.deleted = true
             update.pinned = false
+            update.keyEvent = false
+            update.headline = ""
+            update.markdown = ""
+            update.html = ""
         }
     }
 
@@ -136,13 +151,22 @@ struct LiveDesk: Sendable {
         try await ContentGeneration.bump(on: db)
     }
 
+    /// Updates are signed with the staff member's name; an account without one (its name is
+    /// its sign-in address) signs with the story's first byline, never with the address.
+    private func signature(of staff: Staff, on article: Article, _ db: any Database) async throws -> String {
+        let name = staff.name.trimmingCharacters(in: .whitespaces)
+        if !name.isEmpty, !name.contains("@") { return name }
+        let credit = try await ArticleAuthor.query(on: db).filter(\.$article.$id == article.requireID()).sort(\.$position).with(\.$author).first()
+        return credit?.author.name ?? ""
+    }
+
     private func authorise(_ staff: Staff, _ article: Article) throws -> UUID {
         guard StaffPolicy.mayPublish(staff, article) else { throw EditorialError.forbidden }
         return try article.requireID()
     }
 
     private func validate(summary: String) throws {
-        if summary.count > Self.longestSummary {
+        if summary.count > Self.longestSummary || summary.utf8.count > Self.longestSummary * 8 {
             throw EditorialError.invalid(["summary": "Keep the summary under \(Self.longestSummary.formatted()) characters."])
         }
     }
@@ -153,8 +177,12 @@ struct LiveDesk: Sendable {
         input.markdown = input.markdown.trimmingCharacters(in: .whitespacesAndNewlines)
         var problems: [String: String] = [:]
         if input.markdown.isEmpty { problems["markdown"] = "Write the update." }
-        if input.markdown.count > Self.longestUpdate { problems["markdown"] = "Keep an update under \(Self.longestUpdate.formatted()) characters." }
-        if input.headline.count > Self.longestHeadline { problems["headline"] = "Keep the headline under \(Self.longestHeadline) characters." }
+        // Counted in characters as editors count, and in bytes too: a few "characters" can be
+        // built of thousands of combining marks.
+        if input.markdown.count > Self.longestUpdate || input.markdown.utf8.count > Self.longestUpdate * 8 {
+            problems["markdown"] = "Keep an update under \(Self.longestUpdate.formatted()) characters."
+        }
+        if input.headline.count > Self.longestHeadline || input.headline.utf8.count > Self.longestHeadline * 8 { problems["headline"] = "Keep the headline under \(Self.longestHeadline) characters." }
         if input.keyEvent && input.headline.isEmpty { problems["headline"] = "A key event needs a headline: the list of key events shows it." }
         if !problems.isEmpty { throw EditorialError.invalid(problems) }
         return input

@@ -69,7 +69,9 @@ struct SiteController: Sendable {
                 article, edition: edition, access: access, gatedText: gatedText, viewerLevel: viewer.accessLevel,
                 related: related, translations: translations, live: live
             )
-            return (html, article.lastModified)
+            // A live story changes without its article changing: no Last-Modified, so that a
+            // client revalidates by the page's own tag rather than keep a stale page.
+            return (html, live == nil ? article.lastModified : nil)
         }
         .map { response in
             if let readerID = meter.newReaderID {

@@ -39,7 +39,8 @@ extension SitePages {
             structuredData.coverageEndTime = live.story.endedAt.map(EditionDates.iso)
             structuredData.hasPart?.cssSelector = ".article__gated, .live-updates"
             if access.isFull {
-                structuredData.liveBlogUpdate = live.updates.map { update in
+                // The latest twenty: a day's coverage can run to hundreds, the page has them all.
+                structuredData.liveBlogUpdate = live.updates.prefix(20).map { update in
                     .init(
                         headline: update.headline.isEmpty ? article.title : update.headline,
                         url: settings.publicURL + path + "#" + update.anchor,
@@ -122,7 +123,7 @@ extension SitePages {
             hasRelated: !related.isEmpty,
             corrections: corrections.map { .init(dateISO: EditionDates.iso($0.createdAt), dateText: dates.dayAndTime($0.createdAt), note: $0.note) },
             hasCorrections: !corrections.isEmpty,
-            live: live.map { LiveCoverageModel($0, readable: access.isFull, dates: dates, path: path) }
+            live: live.map { LiveCoverageModel($0, readable: access.isFull, dates: dates, path: path, script: theme.assetPath("live.js")) }
         )
         return try theme.render("article", model)
     }

@@ -1,3 +1,4 @@
+import Foundation
 /// Every public URL of an edition, built from the same segments the router registers,
 /// so that a renamed route cannot leave a dead link behind.
 public struct SiteURL: Sendable {
@@ -6,6 +7,11 @@ public struct SiteURL: Sendable {
     static let authors = "authors"
     static let pages = "pages"
     static let media = "media"
+    static let live = "live"
+    static let liveEvents = "events"
+
+    /// A live story's event stream: one address for every edition, by the article's id.
+    static func liveEvents(_ articleID: UUID) -> String { "/\(live)/\(articleID.uuidString.lowercased())/\(liveEvents)" }
 
     public let edition: Edition
 

@@ -102,4 +102,11 @@ struct StructuredDataTests {
             }
         }
     }
+
+    @Test("a '<' that a preceding mark joins into one character is still escaped in JSON-LD")
+    func joinedLessThanIsEscaped() {
+        let script = StructuredData.script(["headline": "\u{0600}<!--<script>", "dek": "\u{0301}</script>"])
+        #expect(!script.contains("<"))
+        #expect(script.contains("\\u003c!--"))
+    }
 }

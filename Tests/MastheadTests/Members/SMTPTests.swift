@@ -14,7 +14,8 @@ struct SMTPTests {
     @Test("a line that starts with a dot gets a second one, nothing else changes, and a lone dot ends the data", arguments: [
         (".lead\r\nmiddle\r\n.\r\n..two\r\n", "..lead\r\nmiddle\r\n..\r\n...two\r\n.\r\n"),
         ("no dots\r\nat line starts.\r\n", "no dots\r\nat line starts.\r\n.\r\n"),
-        ("a bare\n.LF is no line end\r\n", "a bare\n.LF is no line end\r\n.\r\n"),
+        ("a bare\n.LF counts as a line end\r\n", "a bare\n..LF counts as a line end\r\n.\r\n"),
+        ("smuggled\n.\r\nMAIL FROM:<x@example.com>\r\n", "smuggled\n..\r\nMAIL FROM:<x@example.com>\r\n.\r\n"),
         ("سطر\r\n.نقطة\r\n", "سطر\r\n..نقطة\r\n.\r\n"),
         ("no line end at the close", "no line end at the close\r\n.\r\n"),
     ])

@@ -127,6 +127,86 @@ struct LiveCoverageTests {
         }
     }
 
+    @Test("updates two editors post at once reach an open event stream, in the order they were posted; an edit and a removal follow", arguments: TestDatabase.available)
+    func eventStream(database: TestDatabase) async throws {
+        try await withSite(on: database) { site in
+            let article = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
+            let (first, _) = try await Newsroom.signedIn(site, as: .editor, email: "first@newsroom.example")
+            let (second, _) = try await Newsroom.signedIn(site, as: .editor, email: "second@newsroom.example")
+            let desk = "/admin/articles/\(article.id!)/live"
+            _ = try await first.submit(try await first.get(desk), action: desk, ["summary": "", "action": "open"])
+            let page = try await site.get("/articles/\(article.slug)").body
+            let events = try #require(HTML.attributeValues("data-live-events", of: "section", in: page).first)
+            #expect(events == "/live/\(article.id!.uuidString.lowercased())/events")
+            #expect(page.contains("data-live-version=\"0\""))
+
+            let reader = try RawConnection(site)
+            reader.send("GET \(events)?after=0 HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n")
+            let opening = await reader.receive(until: "retry: 3000")
+            #expect(opening.hasPrefix("HTTP/1.1 200") && opening.contains("text/event-stream") && opening.lowercased().contains("cache-control: no-store"), "\(opening)")
+
+            let firstForm = try await first.get(desk), secondForm = try await second.get(desk)
+            async let a = first.submit(firstForm, action: "\(desk)/updates", ["markdown": "Alpha from the first editor."])
+            async let b = second.submit(secondForm, action: "\(desk)/updates", ["markdown": "Beta from the second editor."])
+            _ = try await (a, b)
+            let updates = try await LiveUpdate.query(on: site.app.db).filter(\.$articleID == article.id!).sort(\.$sequence).all()
+            let received = await reader.receive(until: updates.count == 2 ? "id: 2\n" : "never", timeout: .seconds(10))
+            let alpha = try #require(received.range(of: "Alpha from the first editor.")), beta = try #require(received.range(of: "Beta from the second editor."))
+            #expect((updates[0].markdown.hasPrefix("Alpha")) == (alpha.lowerBound < beta.lowerBound), "events arrive in the order the posts were committed")
+            #expect(received.contains("id: 1\nevent: update\ndata: {") && received.contains("\"anchor\":\"update-2\""))
+
+            let updatePath = "\(desk)/updates/\(updates[0].id!)"
+            _ = try await first.submit(try await first.get(updatePath), action: updatePath, ["markdown": "Alpha, corrected."])
+            let edited = await reader.receive(until: "Alpha, corrected.", timeout: .seconds(10))
+            #expect(edited.contains("id: 3\nevent: update") && edited.contains("\"anchor\":\"update-1\""), "\(edited)")
+            _ = try await first.submit(try await first.get(desk), action: "\(updatePath)/delete")
+            let removed = await reader.receive(until: "\"removed\":true", timeout: .seconds(10))
+            #expect(removed.contains("id: 4\n") && removed.contains("\"removed\":true") && !removed.contains("Alpha"), "\(removed)")
+        }
+    }
+
+    @Test("a reader who reconnects with the last event it had gets what it missed, and a paid story's stream answers a reader who may not read it with nothing")
+    func reconnectAndPaidStream() async throws {
+        try await withSite(on: .sqlite) { site in
+            let open = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
+            let paid = try await DemoArticles.first(on: site, edition: "en", visibility: .paid)
+            let editor = try await Newsroom.hire(site, .editor)
+            let desk = LiveDesk(database: site.app.db, now: Date())
+            for article in [open, paid] {
+                _ = try await desk.open(article, summary: "", by: editor)
+                for text in ["First of the day.", "Second of the day.", "Third of the day."] {
+                    _ = try await desk.post(article, .init(headline: "", markdown: "\(text) \(article.visibility)", keyEvent: false, pinned: false), by: editor)
+                }
+            }
+            let reader = try RawConnection(site)
+            reader.send("GET /live/\(open.id!.uuidString.lowercased())/events HTTP/1.1\r\nHost: 127.0.0.1\r\nLast-Event-ID: 1\r\n\r\n")
+            let missed = await reader.receive(until: "Third of the day.")
+            #expect(!missed.contains("First of the day.") && missed.contains("Second of the day.") && missed.contains("Third of the day."))
+
+            let outsider = try RawConnection(site)
+            outsider.send("GET /live/\(paid.id!.uuidString.lowercased())/events?after=0 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            let refused = await outsider.receive(timeout: .seconds(5))
+            #expect(refused.hasPrefix("HTTP/1.1 204"))
+            #expect(!refused.contains("of the day"))
+            #expect(try await site.get("/live/\(UUID().uuidString.lowercased())/events").status == .notFound)
+        }
+    }
+
+    @Test("in Chromium, a reader watching a live story sees an editor's update arrive and leave without reloading",
+          .enabled(if: ExternalTool.available("python3", "chromium")))
+    func watchedInChromium() async throws {
+        try await withSite(on: .sqlite) { site in
+            let article = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
+            let editor = try await Newsroom.hire(site, .editor)
+            _ = try await LiveDesk(database: site.app.db, now: Date()).open(article, summary: "What we know so far.", by: editor)
+            let script = TestSettings.repositoryRoot.appendingPathComponent("scripts/live-browser-check").path
+            let result = try await ExternalTool.run("python3", [
+                script, site.baseURL, editor.email, Newsroom.password, "/articles/\(article.slug)", "/admin/articles/\(article.id!)/live",
+            ])
+            #expect(result.status == 0, "live-browser-check: \(result.output.suffix(3000))")
+        }
+    }
+
     @Test("the demo's live stories, in English and Arabic, show twelve updates, four key events and a pinned note")
     func demoLiveStories() async throws {
         try await withSite(on: .sqlite) { site in

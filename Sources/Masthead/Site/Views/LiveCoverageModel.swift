@@ -11,6 +11,7 @@ struct LiveCoverage {
 struct LiveCoverageModel {
     struct Update {
         let anchor: String
+        let version: Int64
         let iso: String
         let timeText: String
         let author: String
@@ -33,10 +34,15 @@ struct LiveCoverageModel {
         let updates: [Update]
         let keyEvents: [Update]
         let hasKeyEvents: Bool
+        let hasPinned: Bool
         let reloadURL: String
+        /// Where the page listens for changes, and the story's version it was rendered at.
+        let eventsURL: String
+        let version: Int64
+        let script: String
     }
 
-    init(_ coverage: LiveCoverage, readable: Bool, dates: EditionDates, path: String) {
+    init(_ coverage: LiveCoverage, readable: Bool, dates: EditionDates, path: String, script: String) {
         let story = coverage.story
         isLive = story.isLive
         startedISO = EditionDates.iso(story.startedAt)
@@ -49,7 +55,7 @@ struct LiveCoverageModel {
         }
         let all = coverage.updates.map { update in
             Update(
-                anchor: update.anchor, iso: EditionDates.iso(update.createdAt), timeText: dates.dayAndTime(update.createdAt),
+                anchor: update.anchor, version: update.version, iso: EditionDates.iso(update.createdAt), timeText: dates.dayAndTime(update.createdAt),
                 author: update.authorName, headline: update.headline.isEmpty ? nil : update.headline, html: update.html, keyEvent: update.keyEvent
             )
         }
@@ -58,7 +64,36 @@ struct LiveCoverageModel {
         stream = Stream(
             pinned: all.filter { pinnedAnchors.contains($0.anchor) },
             updates: all.filter { !pinnedAnchors.contains($0.anchor) },
-            keyEvents: keyEvents, hasKeyEvents: !keyEvents.isEmpty, reloadURL: path
+            keyEvents: keyEvents, hasKeyEvents: !keyEvents.isEmpty, hasPinned: !pinnedAnchors.isEmpty, reloadURL: path,
+            eventsURL: SiteURL.liveEvents(story.id!), version: story.version, script: script
         )
+    }
+}
+
+/// One update rendered alone, as a live story's event stream sends it to open pages: the same
+/// partial the page renders, so a page updated by events reads as one reloaded.
+struct LiveUpdateFragment {
+    struct Texts {
+        let t: [String: String]
+    }
+
+    let layout: Texts
+    let anchor: String
+    let version: Int64
+    let iso: String
+    let timeText: String
+    let author: String
+    let headline: String?
+    let html: String
+    let keyEvent: Bool
+}
+
+extension SitePages {
+    func liveUpdateFragment(_ update: LiveUpdate, edition: Edition) throws -> String {
+        try theme.render("partials/live-update", LiveUpdateFragment(
+            layout: .init(t: edition.strings), anchor: update.anchor, version: update.version, iso: EditionDates.iso(update.createdAt),
+            timeText: EditionDates(edition: edition).dayAndTime(update.createdAt), author: update.authorName,
+            headline: update.headline.isEmpty ? nil : update.headline, html: update.html, keyEvent: update.keyEvent
+        ))
     }
 }
