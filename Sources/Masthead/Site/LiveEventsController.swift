@@ -16,22 +16,36 @@ struct LiveEventsController: Sendable {
 
     func events(_ req: Request) async throws -> Response {
         guard let id = req.parameters.get("article", as: UUID.self),
-              let article = try await Article.query(on: req.db).filter(\.$id == id).filter(\.$status == .published).first(),
+              let article = try await Article.query(on: req.db).filter(\.$id == id).filter(\.$status == .published)
+                .filter(\.$publishedAt <= Date()).first(),
               let story = try await LiveStory.find(id, on: req.db)
         else { throw SiteError.notFound }
-        // The meter opens a page, not a stream: a metered reader reloads to see more.
-        guard case .full(let grant) = AccessPolicy.decide(article: article, viewer: req.viewer, meter: .none) else {
-            var headers = HTTPHeaders()
-            headers.add(name: .cacheControl, value: "no-store")
-            return Response(status: .noContent, headers: headers)
+        // The meter opens a page, not a stream: a metered reader reloads to see more. Closed
+        // coverage has nothing more to send.
+        guard story.isLive, case .full(let grant) = AccessPolicy.decide(article: article, viewer: req.viewer, meter: .none) else {
+            return Self.nothing(.noContent)
         }
+        guard req.method == .GET else { return Response.eventStream(AsyncStream { $0.finish() }) }
         let after = Self.lastSeen(req) ?? story.version
         let edition = pages.theme.editions[article.edition] ?? pages.theme.editions.defaultEdition
         let pages = self.pages
-        let events = try await hub.subscribe(grant, story: story, visibility: article.visibility, after: after) { update in
-            try pages.liveUpdateFragment(update, edition: edition)
+        do {
+            let events = try await hub.subscribe(grant, story: story, visibility: article.visibility, after: after, client: req.clientAddress) { update in
+                try pages.liveUpdateFragment(update, edition: edition)
+            }
+            return .eventStream(events)
+        } catch LiveHub.Refusal.tooManyStreams {
+            // The page still works; its reload link brings the latest updates.
+            let response = Self.nothing(.tooManyRequests)
+            response.headers.add(name: .retryAfter, value: "60")
+            return response
         }
-        return .eventStream(events)
+    }
+
+    private static func nothing(_ status: HTTPResponseStatus) -> Response {
+        var headers = HTTPHeaders()
+        headers.add(name: .cacheControl, value: "no-store")
+        return Response(status: status, headers: headers)
     }
 
     /// The last change the reader has: what a reconnecting browser sends, else what the page said.

@@ -9,55 +9,112 @@ import Vapor
 /// per story and instance, however many readers: it asks the database every half second
 /// whether the story's version moved (so an update posted on any instance reaches readers on
 /// every instance), reads what changed once, renders each change once, and hands the same
-/// bytes to every reader's stream. Readers subscribe only with the story's `FullTextGrant`;
-/// the watcher stops every stream of a story that stops being readable as it was (made paid,
-/// unpublished), and readers then reconnect and are decided again.
+/// bytes to every reader's stream.
+///
+/// A stream is a privilege decided when it opens, so it does not last: each ends after about
+/// ten minutes (the browser reconnects with the last event it had and is decided again, so a
+/// reader who signed out or stopped paying stops receiving), at once when the story stops
+/// being readable as it was (made paid, unpublished, coverage closed), and when its reader
+/// falls too far behind. A client holds a few streams at most, and the instance a bounded number.
 actor LiveHub {
     typealias Render = @Sendable (LiveUpdate) throws -> String
 
+    struct Limits: Sendable {
+        var perClient = 16
+        var total = 8_000
+        var lifetime: ClosedRange<Double> = 480...720
+        /// Events a reader may have waiting before its stream is ended (it reconnects and catches up).
+        var backlog = 160
+        /// Changes a reader may catch up on; further behind, it is told to reload the page.
+        var catchUp = 100
+    }
+
+    enum Refusal: Error {
+        case tooManyStreams
+    }
+
+    private struct Reader {
+        let continuation: AsyncStream<ByteBuffer>.Continuation
+        let expires: ContinuousClock.Instant
+        /// Changes that came while the reader's catch-up was read, sent after it, in order.
+        var held: [ByteBuffer]?
+    }
+
     private struct Watched {
+        /// Changes the watcher that owns this entry: one cancelled meanwhile leaves it alone.
+        let token = UUID()
         var version: Int64
         var visibility: String
-        var readers: [UUID: AsyncStream<ByteBuffer>.Continuation] = [:]
+        var readers: [UUID: Reader] = [:]
         var watcher: Task<Void, Never>?
     }
 
     private let database: any Database
     private let interval: Duration
+    private let limits: Limits
     private let logger: Logger
     private var stories: [UUID: Watched] = [:]
+    private var streamsByClient: [String: Int] = [:]
+    /// Each open stream's client, counted until the stream ends, whatever became of its story.
+    private var clients: [UUID: String] = [:]
 
-    init(database: any Database, interval: Duration = .milliseconds(500), logger: Logger) {
+    init(database: any Database, interval: Duration = .milliseconds(500), limits: Limits = .init(), logger: Logger) {
         self.database = database
         self.interval = interval
+        self.limits = limits
         self.logger = logger
     }
 
     /// The changes of the story after `version`: those already made (a reader whose page is
-    /// older than the story, or who reconnects), and each as it happens. The reader joins the
-    /// watcher before the catch-up is read, so no change falls between the two; one that comes
-    /// through both is sent twice, and pages apply a change only once (by its version).
-    func subscribe(_ grant: FullTextGrant, story: LiveStory, visibility: Visibility, after version: Int64, render: @escaping Render) async throws -> AsyncStream<ByteBuffer> {
+    /// older than the story, or who reconnects), then each as it happens. Changes that come
+    /// while the catch-up is read are held and sent after it, so the reader gets them in order;
+    /// one that comes both ways is sent twice, and pages apply a change only once.
+    func subscribe(
+        _ grant: FullTextGrant, story: LiveStory, visibility: Visibility, after version: Int64, client: String, render: @escaping Render
+    ) async throws -> AsyncStream<ByteBuffer> {
         let articleID = try story.requireID()
-        let (stream, continuation) = AsyncStream.makeStream(of: ByteBuffer.self, bufferingPolicy: .unbounded)
+        guard streamsByClient[client, default: 0] < limits.perClient, readerCount < limits.total else { throw Refusal.tooManyStreams }
+        let (stream, continuation) = AsyncStream.makeStream(of: ByteBuffer.self, bufferingPolicy: .bufferingOldest(limits.backlog))
         continuation.yield(ByteBuffer(string: "retry: 3000\n\n"))
+        if let watched = stories[articleID], watched.visibility != visibility.rawValue {
+            // Decided under another visibility than the watcher's: one of the two is out of
+            // date. The reader comes back and is decided again.
+            continuation.finish()
+            return stream
+        }
         if stories[articleID] == nil {
-            stories[articleID] = Watched(version: story.version, visibility: visibility.rawValue)
-            stories[articleID]?.watcher = Task { await self.watch(articleID, grant: grant, render: render) }
+            var watched = Watched(version: story.version, visibility: visibility.rawValue)
+            let token = watched.token
+            watched.watcher = Task { await self.watch(articleID, token: token, grant: grant, render: render) }
+            stories[articleID] = watched
         }
         let reader = UUID()
-        stories[articleID]?.readers[reader] = continuation
+        let lifetime = Double.random(in: limits.lifetime)
+        stories[articleID]?.readers[reader] = Reader(continuation: continuation, expires: .now + .seconds(lifetime), held: [])
+        streamsByClient[client, default: 0] += 1
+        clients[reader] = client
         continuation.onTermination = { _ in Task { await self.leave(articleID, reader: reader) } }
-        for update in try await LiveUpdates.changes(grant, story: story, after: version, on: database) {
-            continuation.yield(try Self.event(update, render: render))
+
+        let missed = try await LiveUpdates.changes(grant, story: story, after: version, on: database)
+        if missed.count > limits.catchUp {
+            continuation.yield(ByteBuffer(string: "event: reload\ndata: {}\n\n"))
+            continuation.finish()
+            return stream
         }
+        for update in missed { continuation.yield(try Self.event(update, render: render)) }
+        for event in stories[articleID]?.readers[reader]?.held ?? [] { continuation.yield(event) }
+        stories[articleID]?.readers[reader]?.held = nil
         return stream
     }
 
-    /// How many readers hold a stream open, for the benchmark and the tests.
-    var readerCount: Int { stories.values.reduce(0) { $0 + $1.readers.count } }
+    /// How many streams are open, for the benchmark and the tests.
+    var readerCount: Int { clients.count }
 
     private func leave(_ articleID: UUID, reader: UUID) {
+        if let client = clients.removeValue(forKey: reader) {
+            streamsByClient[client, default: 1] -= 1
+            if streamsByClient[client] == 0 { streamsByClient[client] = nil }
+        }
         stories[articleID]?.readers[reader] = nil
         if stories[articleID]?.readers.isEmpty == true {
             stories[articleID]?.watcher?.cancel()
@@ -65,47 +122,76 @@ actor LiveHub {
         }
     }
 
-    private func watch(_ articleID: UUID, grant: FullTextGrant, render: @escaping Render) async {
+    private func watch(_ articleID: UUID, token: UUID, grant: FullTextGrant, render: @escaping Render) async {
         var heartbeat = ContinuousClock.now
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
-            guard !Task.isCancelled, let watched = stories[articleID] else { return }
+            guard !Task.isCancelled, let watched = stories[articleID], watched.token == token else { return }
+            expire(articleID)
+            if ContinuousClock.now - heartbeat > .seconds(20) {
+                // A comment line now and then: proxies keep the connection, and a reader who
+                // has gone is noticed when the write fails.
+                broadcast(articleID, ByteBuffer(string: ": still live\n\n"))
+                heartbeat = .now
+            }
             do {
-                let sql = database as! any SQLDatabase
-                let rows = try await sql.raw("""
-                    SELECT live_stories.version, articles.visibility, articles.status FROM live_stories
-                    JOIN articles ON articles.id = live_stories.article_id WHERE live_stories.article_id = \(bind: articleID)
-                    """).all()
-                guard let row = rows.first,
-                      try row.decode(column: "status", as: String.self) == ArticleStatus.published.rawValue,
-                      try row.decode(column: "visibility", as: String.self) == watched.visibility
-                else { return end(articleID) }
-                let version = try row.decode(column: "version", as: Int64.self)
-                if version > watched.version, let story = try await LiveStory.find(articleID, on: database) {
-                    for update in try await LiveUpdates.changes(grant, story: story, after: watched.version, on: database) {
-                        broadcast(articleID, try Self.event(update, render: render))
-                    }
-                    stories[articleID]?.version = version
+                guard let version = try await readableVersion(of: articleID, visibility: watched.visibility) else {
+                    return end(articleID, token: token)
                 }
-                // A comment line now and then: proxies keep the connection, and a reader who has
-                // gone is noticed when the write fails.
-                if ContinuousClock.now - heartbeat > .seconds(20) {
-                    broadcast(articleID, ByteBuffer(string: ": still live\n\n"))
-                    heartbeat = .now
+                guard version > watched.version, let story = try await LiveStory.find(articleID, on: database) else { continue }
+                let changes = try await LiveUpdates.changes(grant, story: story, after: watched.version, on: database)
+                // Made paid, unpublished or closed while the changes were read: nothing goes out.
+                guard try await readableVersion(of: articleID, visibility: watched.visibility) != nil else {
+                    return end(articleID, token: token)
                 }
+                guard stories[articleID]?.token == token else { return }
+                for update in changes { broadcast(articleID, try Self.event(update, render: render)) }
+                stories[articleID]?.version = max(version, changes.last?.version ?? version)
             } catch {
                 logger.warning("live.watch_failed", metadata: ["article": "\(articleID)", "error": "\(error)"])
             }
         }
     }
 
-    private func broadcast(_ articleID: UUID, _ event: ByteBuffer) {
-        for continuation in stories[articleID]?.readers.values ?? [:].values { continuation.yield(event) }
+    /// The story's version while it is published, covered live and of the visibility its
+    /// readers were decided under; nil once any of that changed.
+    private func readableVersion(of articleID: UUID, visibility: String) async throws -> Int64? {
+        let rows = try await (database as! any SQLDatabase).raw("""
+            SELECT live_stories.version, live_stories.ended_at, articles.visibility, articles.status FROM live_stories
+            JOIN articles ON articles.id = live_stories.article_id WHERE live_stories.article_id = \(bind: articleID)
+            """).all()
+        guard let row = rows.first,
+              try row.decode(column: "status", as: String.self) == ArticleStatus.published.rawValue,
+              try row.decode(column: "visibility", as: String.self) == visibility,
+              try row.decode(column: "ended_at", as: Date?.self) == nil
+        else { return nil }
+        return try row.decode(column: "version", as: Int64.self)
     }
 
-    private func end(_ articleID: UUID) {
-        for continuation in stories[articleID]?.readers.values ?? [:].values { continuation.finish() }
+    private func broadcast(_ articleID: UUID, _ event: ByteBuffer) {
+        guard let readers = stories[articleID]?.readers else { return }
+        for (id, reader) in readers {
+            if reader.held != nil {
+                stories[articleID]?.readers[id]?.held?.append(event)
+            } else if case .dropped = reader.continuation.yield(event) {
+                // Too far behind: ended, so it reconnects and catches up from what it has.
+                reader.continuation.finish()
+            }
+        }
+    }
+
+    private func expire(_ articleID: UUID) {
+        let now = ContinuousClock.now
+        for reader in stories[articleID]?.readers.values ?? [:].values where reader.expires <= now {
+            reader.continuation.finish()
+        }
+    }
+
+    /// Ends every stream of the story; readers who come back are decided again, by a new watcher.
+    private func end(_ articleID: UUID, token: UUID) {
+        guard let watched = stories[articleID], watched.token == token else { return }
         stories[articleID] = nil
+        for reader in watched.readers.values { reader.continuation.finish() }
     }
 
     /// One change as an event: its version as the id (a reconnecting browser sends it back as

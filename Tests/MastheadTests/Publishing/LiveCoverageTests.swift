@@ -192,6 +192,58 @@ struct LiveCoverageTests {
         }
     }
 
+    @Test("a story's streams end when it is made paid; closed coverage streams nothing; a client may hold only so many streams")
+    func streamsEnd() async throws {
+        try await withSite(on: .sqlite) { site in
+            let article = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
+            let editor = try await Newsroom.hire(site, .editor)
+            let desk = LiveDesk(database: site.app.db, now: Date())
+            _ = try await desk.open(article, summary: "", by: editor)
+            let events = "/live/\(article.id!.uuidString.lowercased())/events"
+            let reader = try RawConnection(site)
+            reader.send("GET \(events) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            #expect(await reader.receive(until: "retry: 3000").hasPrefix("HTTP/1.1 200"))
+
+            article.visibility = .paid
+            try await article.save(on: site.app.db)
+            _ = try await desk.post(article, .init(headline: "", markdown: "Posted once the story was paid.", keyEvent: false, pinned: false), by: editor)
+            let started = ContinuousClock.now
+            let rest = await reader.receive(timeout: .seconds(8))
+            #expect(ContinuousClock.now - started < .seconds(5), "the stream was ended, not left open")
+            #expect(!rest.contains("Posted once the story was paid."))
+            #expect(try await Self.status(of: events, on: site) == 204, "decided again: an anonymous reader may not read it now")
+
+            article.visibility = .public
+            try await article.save(on: site.app.db)
+            var held: [RawConnection] = []
+            for _ in 0..<16 {
+                let connection = try RawConnection(site)
+                connection.send("GET \(events) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                #expect(await connection.receive(until: "retry: 3000").hasPrefix("HTTP/1.1 200"))
+                held.append(connection)
+            }
+            #expect(try await Self.status(of: events, on: site) == 429)
+            held.removeAll()
+            #expect(try await eventually { try await Self.status(of: events, on: site) == 200 })
+
+            try await desk.close(article, by: editor)
+            #expect(try await Self.status(of: events, on: site) == 204)
+            #expect(try await eventually { try await !site.get("/articles/\(article.slug)").body.contains("data-live-events") })
+        }
+    }
+
+    /// The status an event stream's address answers with, read off the first line: a stream
+    /// that opens never ends, so a client that waits for the whole answer would wait for ever.
+    private static func status(of path: String, on site: TestSite) async throws -> Int {
+        let connection = try RawConnection(site)
+        connection.send("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        let head = await connection.receive(until: "\r\n", timeout: .seconds(5))
+        guard let code = head.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else {
+            throw TestSupportError("no status line in: \(head.prefix(200))")
+        }
+        return code
+    }
+
     @Test("in Chromium, a reader watching a live story sees an editor's update arrive and leave without reloading",
           .enabled(if: ExternalTool.available("python3", "chromium")))
     func watchedInChromium() async throws {

@@ -71,6 +71,11 @@
 
   var after = section.getAttribute("data-live-version") || "0";
   var source = new EventSource(section.getAttribute("data-live-events") + "?after=" + encodeURIComponent(after));
+  // Too far behind to catch up change by change: the page itself is newer.
+  source.addEventListener("reload", function () {
+    source.close();
+    window.location.reload();
+  });
   source.addEventListener("update", function (event) {
     var change;
     try {

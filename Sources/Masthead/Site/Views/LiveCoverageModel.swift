@@ -36,8 +36,9 @@ struct LiveCoverageModel {
         let hasKeyEvents: Bool
         let hasPinned: Bool
         let reloadURL: String
-        /// Where the page listens for changes, and the story's version it was rendered at.
-        let eventsURL: String
+        /// Where the page listens for changes (nil once coverage is closed), and the story's
+        /// version it was rendered at.
+        let eventsURL: String?
         let version: Int64
         let script: String
     }
@@ -65,7 +66,7 @@ struct LiveCoverageModel {
             pinned: all.filter { pinnedAnchors.contains($0.anchor) },
             updates: all.filter { !pinnedAnchors.contains($0.anchor) },
             keyEvents: keyEvents, hasKeyEvents: !keyEvents.isEmpty, hasPinned: !pinnedAnchors.isEmpty, reloadURL: path,
-            eventsURL: SiteURL.liveEvents(story.id!), version: story.version, script: script
+            eventsURL: story.isLive ? SiteURL.liveEvents(story.id!) : nil, version: story.version, script: script
         )
     }
 }
