@@ -19,6 +19,17 @@ struct LiveCoverageModel {
         let headline: String?
         let html: String
         let keyEvent: Bool
+
+        init(_ update: LiveUpdate, dates: EditionDates) {
+            anchor = update.anchor
+            version = update.version
+            iso = EditionDates.iso(update.createdAt)
+            timeText = dates.dayAndTime(update.createdAt)
+            author = update.authorName
+            headline = update.headline.isEmpty ? nil : update.headline
+            html = update.html
+            keyEvent = update.keyEvent
+        }
     }
 
     let isLive: Bool
@@ -54,12 +65,7 @@ struct LiveCoverageModel {
             stream = nil
             return
         }
-        let all = coverage.updates.map { update in
-            Update(
-                anchor: update.anchor, version: update.version, iso: EditionDates.iso(update.createdAt), timeText: dates.dayAndTime(update.createdAt),
-                author: update.authorName, headline: update.headline.isEmpty ? nil : update.headline, html: update.html, keyEvent: update.keyEvent
-            )
-        }
+        let all = coverage.updates.map { Update($0, dates: dates) }
         let pinnedAnchors = Set(coverage.updates.filter(\.pinned).map(\.anchor))
         let keyEvents = all.filter(\.keyEvent)
         stream = Stream(
@@ -71,30 +77,22 @@ struct LiveCoverageModel {
     }
 }
 
-/// One update rendered alone, as a live story's event stream sends it to open pages: the same
-/// partial the page renders, so a page updated by events reads as one reloaded.
+/// One update rendered alone, as a live story's event stream sends it to open pages: the page's
+/// own partial, inside `update` (its fields) and beside `layout` (the edition's texts), so a page
+/// updated by events reads as one reloaded.
 struct LiveUpdateFragment {
     struct Texts {
         let t: [String: String]
     }
 
     let layout: Texts
-    let anchor: String
-    let version: Int64
-    let iso: String
-    let timeText: String
-    let author: String
-    let headline: String?
-    let html: String
-    let keyEvent: Bool
+    let update: LiveCoverageModel.Update
 }
 
 extension SitePages {
     func liveUpdateFragment(_ update: LiveUpdate, edition: Edition) throws -> String {
-        try theme.render("partials/live-update", LiveUpdateFragment(
-            layout: .init(t: edition.strings), anchor: update.anchor, version: update.version, iso: EditionDates.iso(update.createdAt),
-            timeText: EditionDates(edition: edition).dayAndTime(update.createdAt), author: update.authorName,
-            headline: update.headline.isEmpty ? nil : update.headline, html: update.html, keyEvent: update.keyEvent
+        try theme.render("partials/live-update-fragment", LiveUpdateFragment(
+            layout: .init(t: edition.strings), update: .init(update, dates: EditionDates(edition: edition))
         ))
     }
 }
