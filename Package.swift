@@ -54,7 +54,7 @@ let package = Package(
                 "masthead",
                 .product(name: "VaporTesting", package: "vapor"),
             ],
-            exclude: ["Support/smtp_sink.py", "Support/lead-image.png"]
+            exclude: ["Support/smtp_sink.py", "Support/push_service.py", "Support/lead-image.png"]
         ),
     ]
 )

@@ -18,7 +18,7 @@ struct FormProtection: AsyncMiddleware {
 
     /// Forms shown on cached pages, which can carry no per-reader token: a request to them must
     /// name this site as its `Origin` (every browser sends it with a form's POST).
-    static let originOnly = [NewsletterLinks.subscribe]
+    static let originOnly = [NewsletterLinks.subscribe, PushController.subscriptions, PushController.unsubscribe]
 
     /// The cookies a form's token may be bound to: the staff session (sent only under /admin),
     /// the reader's session, and the pre-session cookie of a browser not signed in.

@@ -22,6 +22,8 @@ struct AdminURL {
         static let live: PathComponent = "live"
         static let updates: PathComponent = "updates"
         static let pin: PathComponent = "pin"
+        static let breaking: PathComponent = "breaking"
+        static let end: PathComponent = "end"
         static let restore: PathComponent = "restore"
         static let staff: PathComponent = "staff"
         static let role: PathComponent = "role"
@@ -116,6 +118,8 @@ struct AdminURL {
     static func liveUpdate(_ id: UUID, _ update: UUID) -> String { path(Segment.articles, id, Segment.live, Segment.updates, update) }
     static func pinLiveUpdate(_ id: UUID, _ update: UUID) -> String { path(Segment.articles, id, Segment.live, Segment.updates, update, Segment.pin) }
     static func deleteLiveUpdate(_ id: UUID, _ update: UUID) -> String { path(Segment.articles, id, Segment.live, Segment.updates, update, Segment.delete) }
+    static func breakingNews(_ id: UUID) -> String { path(Segment.articles, id, Segment.breaking) }
+    static func endBreakingNews(_ id: UUID) -> String { path(Segment.articles, id, Segment.breaking, Segment.end) }
     static func articleRevision(_ id: UUID, _ revision: UUID) -> String { path(Segment.articles, id, Segment.revisions, revision) }
     static func restoreRevision(_ id: UUID, _ revision: UUID) -> String {
         path(Segment.articles, id, Segment.revisions, revision, Segment.restore)

@@ -209,6 +209,7 @@ struct ArticleEditorController: Sendable {
             publicURL: published ? SiteURL(edition: edition).article(article!.slug) : nil,
             revisionsURL: id.map(AdminURL.articleRevisions),
             liveDeskURL: mayPublish ? id.map(AdminURL.liveDesk) : nil,
+            breakingNewsURL: mayPublish && published ? id.map(AdminURL.breakingNews) : nil,
             readerViews: id.map { id in
                 [("a reader", AccessLevel.anonymous, ", "), ("a free member", .member, " or "), ("a subscriber", .paid, "")]
                     .map { EditorPage.Link(label: $0.0, url: AdminURL.readerView(id, as: $0.1), separator: $0.2) }

@@ -57,6 +57,7 @@ struct EditorPage {
     let publicURL: String?
     let revisionsURL: String?
     let liveDeskURL: String?
+    let breakingNewsURL: String?
     /// The article's page as each kind of reader gets it, published or not.
     let readerViews: [Link]
     let hasReaderViews: Bool

@@ -53,6 +53,7 @@ struct NewslettersController: Sendable {
         let replyTo: String
         let editions: [Choice]
         let forNewMembers: Bool
+        let breakingAlerts: Bool
         let active: Bool
         let listURL = AdminURL.newsletters
     }
@@ -107,6 +108,7 @@ struct NewslettersController: Sendable {
         var replyTo: String?
         var edition: String?
         var forNewMembers: String?
+        var breakingAlerts: String?
         var active: String?
     }
 
@@ -146,7 +148,7 @@ struct NewslettersController: Sendable {
             let pending = try await NewsletterSubscription.query(on: req.db).filter(\.$newsletter.$id == id).filter(\.$status == .pending).count()
             rows.append(ListRow(
                 name: list.name, slug: list.slug, edition: list.edition, subscribers: active, pending: pending,
-                state: list.active ? (list.forNewMembers ? "offered; new members get it" : "offered") : "inactive",
+                state: (list.active ? (list.forNewMembers ? "offered; new members get it" : "offered") : "inactive") + (list.breakingAlerts ? "; breaking-news alerts" : ""),
                 editURL: StaffPolicy.may(staff.role, .manageNewsletters) ? AdminURL.newsletter(id) : nil,
                 chart: try await subscriberChart(list, now: now, on: req.db)
             ))
@@ -201,6 +203,7 @@ struct NewslettersController: Sendable {
             replyTo: form?.replyTo ?? list?.replyTo ?? "",
             editions: admin.theme.editions.all.map { Choice(value: $0.code, label: $0.name, selected: $0.code == edition) },
             forNewMembers: form.map { $0.forNewMembers == "1" } ?? list?.forNewMembers ?? false,
+            breakingAlerts: form.map { $0.breakingAlerts == "1" } ?? list?.breakingAlerts ?? false,
             active: form.map { $0.active == "1" } ?? list?.active ?? true
         ), status: error == nil ? .ok : .unprocessableEntity)
     }
@@ -225,6 +228,7 @@ struct NewslettersController: Sendable {
         list.replyTo = replyTo
         list.edition = edition.code
         list.forNewMembers = form.forNewMembers == "1"
+        list.breakingAlerts = form.breakingAlerts == "1"
         list.active = form.active == "1"
         let isNew = list.id == nil
         try await req.db.transaction { db in
@@ -314,6 +318,7 @@ struct NewslettersController: Sendable {
         }
         let send = NewsletterSend()
         send.id = UUID()
+        send.alert = false
         send.subject = "[Test] " + (draft.subject.isEmpty ? list.name : draft.subject)
         send.intro = draft.intro
         send.articleIDs = draft.articleIDs

@@ -5,17 +5,20 @@ import Vapor
 /// Keeps this instance's page caches and site settings in step with the content generation in
 /// the database, so that a publish or a settings change on any instance (or by the CLI) reaches
 /// every instance within one interval; and its memory of sessions with the session generation,
-/// so a sign-out anywhere is honoured everywhere as quickly.
+/// so a sign-out anywhere is honoured everywhere as quickly. When a breaking-news banner's time
+/// is up, the first instance to notice raises the generation for all.
 final class GenerationWatcher: LifecycleHandler, Sendable {
     private let caches: [PageCache]
     private let settings: LiveSiteSettings
+    private let breaking: BreakingNewsBoard
     private let viewers: Viewers
     private let interval: Duration
     private let task = Mutex<Task<Void, Never>?>(nil)
 
-    init(caches: [PageCache], settings: LiveSiteSettings, viewers: Viewers, interval: Duration) {
+    init(caches: [PageCache], settings: LiveSiteSettings, breaking: BreakingNewsBoard, viewers: Viewers, interval: Duration) {
         self.caches = caches
         self.settings = settings
+        self.breaking = breaking
         self.viewers = viewers
         self.interval = interval
     }
@@ -25,8 +28,9 @@ final class GenerationWatcher: LifecycleHandler, Sendable {
         let counters = try await SiteCounters.values(on: database)
         let first = counters[ContentGeneration.key] ?? 0
         settings.adopt(try await SiteSettingsStore.load(on: database))
+        try await breaking.reload(on: database)
         for cache in caches { cache.adopt(generation: first) }
-        let caches = caches, settings = settings, viewers = viewers, interval = interval, logger = application.logger
+        let caches = caches, settings = settings, breaking = breaking, viewers = viewers, interval = interval, logger = application.logger
         task.withLock {
             $0 = Task {
                 var seen = first
@@ -34,6 +38,9 @@ final class GenerationWatcher: LifecycleHandler, Sendable {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: interval)
                     do {
+                        if let expiry = breaking.nextExpiry, expiry <= Date() {
+                            try await BreakingNews.noteExpiries(on: database, at: Date())
+                        }
                         let counters = try await SiteCounters.values(on: database)
                         let sessions = counters[MemberSessions.generationKey] ?? 0
                         if sessions != seenSessions {
@@ -46,8 +53,9 @@ final class GenerationWatcher: LifecycleHandler, Sendable {
                         // generation moves on even if they cannot be read, or unpublished pages would stay.
                         do {
                             settings.adopt(try await SiteSettingsStore.load(on: database))
+                            try await breaking.reload(on: database)
                         } catch {
-                            logger.warning("settings.reload_failed", metadata: ["error": "\(error)"])
+                            logger.warning("generation.reload_failed", metadata: ["error": "\(error)"])
                         }
                         for cache in caches { cache.adopt(generation: generation) }
                         seen = generation

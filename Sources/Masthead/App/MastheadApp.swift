@@ -28,7 +28,10 @@ public enum MastheadApp {
         try DatabaseSetup.configure(app, settings: settings)
 
         let theme = try Theme.load(directory: settings.themeDirectory, editionCodes: settings.editionCodes)
-        let pages = SitePages(theme: theme, settings: settings)
+        let secret = try SiteSecret.load(settings)
+        let vapid = VAPID(secret: secret, subject: "mailto:\(settings.mailFrom.email)")
+        let breaking = BreakingNewsBoard()
+        let pages = SitePages(theme: theme, settings: settings, breaking: breaking, pushKey: vapid.publicKey)
         let cache = PageCache()
         app.storage[PageCacheKey.self] = cache
         // The API's answers have a cache of their own, so that clients asking many different
@@ -55,7 +58,9 @@ public enum MastheadApp {
         ))
         app.storage[FrontServerKey.self] = server
         app.servers.use { _ in server }
-        app.lifecycle.use(GenerationWatcher(caches: [cache, apiCache], settings: settings.live, viewers: viewers, interval: settings.generationPollInterval))
+        app.lifecycle.use(GenerationWatcher(
+            caches: [cache, apiCache], settings: settings.live, breaking: breaking, viewers: viewers, interval: settings.generationWatchInterval
+        ))
         if settings.backgroundJobs {
             app.lifecycle.use(SchedulerLifecycle(interval: settings.generationPollInterval))
             app.lifecycle.use(Housekeeping())
@@ -67,7 +72,6 @@ public enum MastheadApp {
         app.middleware.use(SiteErrorMiddleware(pages: pages, editions: theme.editions, apiMethods: apiMethods))
         app.middleware.use(LegacyRedirects(editions: theme.editions))
         let transport = try mailTransport(settings: settings, app: app)
-        let secret = try SiteSecret.load(settings)
         let newsletterLinks = NewsletterLinks(key: secret, publicURL: settings.publicURL)
         if settings.backgroundJobs {
             app.lifecycle.use(PeriodicJob(name: "outbox", interval: settings.generationPollInterval) { app in
@@ -85,6 +89,13 @@ public enum MastheadApp {
                 let backups = ScheduledBackups(settings: settings, schedule: schedule)
                 app.lifecycle.use(PeriodicJob(name: "backup", interval: settings.generationPollInterval) { app in try await backups.runIfDue(app) })
             }
+            let pushClient = HTTPClient(
+                eventLoopGroup: app.eventLoopGroup,
+                configuration: .init(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(15)))
+            )
+            app.lifecycle.use(ClosingHTTPClient(client: pushClient))
+            let pushes = PushDeliverer(database: app.db, client: pushClient, vapid: vapid, theme: theme, settings: settings, logger: app.logger)
+            app.lifecycle.use(PeriodicJob(name: "push", interval: settings.generationPollInterval) { _ in try await pushes.deliverDue() })
             app.lifecycle.use(PeriodicJob(name: "search-rebuild", interval: settings.generationPollInterval) { app in
                 try await SearchRebuilds(database: app.backgroundDatabase, renewals: app.db).runDue(logger: app.logger)
             })
@@ -98,6 +109,7 @@ public enum MastheadApp {
             return "ok\n"
         }
         StaticController(theme: theme).register(on: app)
+        PushController(theme: theme, settings: settings).register(on: app)
         RobotsController(publicURL: settings.publicURL).register(on: app)
         SiteController(pages: pages, cache: cache, settings: settings, readerIDs: ReaderIDs(key: secret)).register(on: app, editions: theme.editions)
         let liveHub = LiveHub(database: app.db, logger: app.logger)
@@ -178,6 +190,7 @@ public enum MastheadApp {
         TaxonomyController(admin: admin, settings: settings).register(on: signedIn)
         PagesController(admin: admin).register(on: signedIn)
         LiveDeskController(admin: admin).register(on: signedIn)
+        BreakingNewsController(admin: admin).register(on: signedIn)
         EditionsController(admin: admin).register(on: signedIn)
         IntegrationsController(admin: admin, keys: apiKeys).register(on: signedIn)
         APITokensController(admin: admin).register(on: signedIn)

@@ -42,3 +42,12 @@ final class PeriodicJob: LifecycleHandler, Sendable {
         await running?.value
     }
 }
+
+/// Shuts an HTTP client of Masthead's own down with the application.
+struct ClosingHTTPClient: LifecycleHandler {
+    let client: HTTPClient
+
+    func shutdownAsync(_ application: Application) async {
+        try? await client.shutdown()
+    }
+}

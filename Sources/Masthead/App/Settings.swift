@@ -22,6 +22,11 @@ public struct Settings: Sendable {
     public var editionCodes: [String]
     public var pageSize: Int
     public var generationPollInterval: Duration
+    /// How often each instance reads the content generation: a publish or a breaking-news
+    /// banner reaches every instance within it. One small query, so kept short.
+    public var generationWatchInterval: Duration
+    /// The push services breaking-news alerts may be sent to (`MASTHEAD_PUSH_SERVICES`).
+    var pushServices: PushServices
     public var logLevel: Logger.Level
     /// Where mail goes; without it, mail is written to the data folder as development mail.
     public var smtp: SMTPConfiguration?
@@ -111,6 +116,7 @@ public struct Settings: Sendable {
         previewParagraphs: Int = 3,
         membershipPrice: String = "$100",
         generationPollInterval: Duration = .seconds(2),
+        generationWatchInterval: Duration = .milliseconds(500),
         logLevel: Logger.Level = .notice,
         smtp: SMTPConfiguration? = nil,
         dkim: DKIMSettings? = nil,
@@ -126,7 +132,8 @@ public struct Settings: Sendable {
         newsletters: NewsletterSettings = .init(),
         backgroundJobs: Bool = true,
         apiRequestsPerMinute: Int = 600,
-        scheduledBackups: ScheduledBackupSettings? = nil
+        scheduledBackups: ScheduledBackupSettings? = nil,
+        pushServiceHosts: [String]? = nil
     ) {
         self.database = database
         self.databasePoolSize = databasePoolSize
@@ -145,6 +152,7 @@ public struct Settings: Sendable {
         self.configuredTimeZone = timeZone
         self.pageSize = pageSize
         self.generationPollInterval = generationPollInterval
+        self.generationWatchInterval = generationWatchInterval
         self.logLevel = logLevel
         self.smtp = smtp
         self.dkim = dkim
@@ -159,6 +167,7 @@ public struct Settings: Sendable {
         self.backgroundJobs = backgroundJobs
         self.apiRequestsPerMinute = apiRequestsPerMinute
         self.scheduledBackups = scheduledBackups
+        self.pushServices = pushServiceHosts.map(PushServices.init(hosts:)) ?? .browsers
     }
 
     /// Builds settings from `MASTHEAD_*` variables. Command-line flags (hostname, port, data folder)
@@ -227,7 +236,8 @@ public struct Settings: Sendable {
                     everyHours: try environment["MASTHEAD_BACKUP_EVERY_HOURS"].map { try parseInteger($0, name: "MASTHEAD_BACKUP_EVERY_HOURS", range: 1...720) } ?? 24,
                     keep: try environment["MASTHEAD_BACKUP_KEEP"].map { try parseInteger($0, name: "MASTHEAD_BACKUP_KEEP", range: 1...1000) } ?? 7
                 )
-            }
+            },
+            pushServiceHosts: environment["MASTHEAD_PUSH_SERVICES"].map { PushServices(parsing: $0).hosts }
         )
     }
 

@@ -2,7 +2,8 @@ import Fluent
 import Foundation
 
 /// The demo outlet's newsletters: a daily briefing in English (new members get it), Arabic,
-/// Persian and Turkish, and a weekly digest of analysis, all sent from the site's own address.
+/// Persian and Turkish, a weekly digest of analysis, and breaking-news alerts in English and
+/// Arabic, all sent from the site's own address.
 enum DemoNewsletters {
     static func insertIfNone(on database: any Database, settings: Settings) async throws {
         guard try await Newsletter.query(on: database).count() == 0 else { return }
@@ -19,6 +20,10 @@ enum DemoNewsletters {
                        senderName: settings.siteName, senderEmail: from, edition: "fa", forNewMembers: false, position: 4, createdAt: now),
             Newsletter(slug: "gunluk-bulten", name: "Günlük Bülten", description: "Bölgeden günün haberleri, her hafta içi sabah.",
                        senderName: settings.siteName, senderEmail: from, edition: "tr", forNewMembers: false, position: 5, createdAt: now),
+            Newsletter(slug: "breaking-news", name: "Breaking News", description: "An email the moment a major story breaks: the headline and a link, nothing more.",
+                       senderName: "\(settings.siteName) Breaking News", senderEmail: from, edition: "en", forNewMembers: false, breakingAlerts: true, position: 6, createdAt: now),
+            Newsletter(slug: "ajil", name: "عاجل", description: "رسالة لحظة وقوع خبر كبير: العنوان ورابط، لا أكثر.",
+                       senderName: settings.siteName, senderEmail: from, edition: "ar", forNewMembers: false, breakingAlerts: true, position: 7, createdAt: now),
         ]
         for list in lists where settings.editionCodes.contains(list.edition) {
             try await list.create(on: database)

@@ -18,12 +18,19 @@ enum ExportSchema {
         /// Kept out of the export, and given these values on import: secrets a moved site
         /// should not carry (staff set a new password through the invitation they are sent).
         let withheld: [(column: String, value: String?)]
+        /// Columns a later migration added, and the value a row of an older export takes for
+        /// each: an outlet can move an old export to a newer Masthead.
+        let addedLater: [String: ExportValue]
 
-        init(_ name: String, key: String = "id", withheld: [(column: String, value: String?)] = [], _ columns: [(String, ColumnType)]) {
+        init(
+            _ name: String, key: String = "id", withheld: [(column: String, value: String?)] = [], _ columns: [(String, ColumnType)],
+            addedLater: [String: ExportValue] = [:]
+        ) {
             self.name = name
             self.key = key
             self.columns = columns.map { Column(name: $0.0, type: $0.1) }
             self.withheld = withheld
+            self.addedLater = addedLater
         }
 
         var columnNames: [String] { columns.map(\.name) }
@@ -92,8 +99,8 @@ enum ExportSchema {
         Table("newsletters", [
             ("id", .uuid), ("slug", .text), ("name", .text), ("description", .text), ("sender_name", .text), ("sender_email", .text),
             ("reply_to", .text), ("edition", .text), ("for_new_members", .boolean), ("active", .boolean), ("position", .integer),
-            ("created_at", .timestamp),
-        ]),
+            ("created_at", .timestamp), ("breaking_alerts", .boolean),
+        ], addedLater: ["breaking_alerts": .boolean(false)]),
         Table("newsletter_subscriptions", [
             ("id", .uuid), ("newsletter_id", .uuid), ("email", .text), ("name", .text), ("member_id", .uuid), ("status", .text),
             ("source", .text), ("confirm_token_hash", .text), ("created_at", .timestamp), ("confirmed_at", .timestamp),
@@ -102,8 +109,8 @@ enum ExportSchema {
         Table("newsletter_sends", [
             ("id", .uuid), ("subject", .text), ("intro", .text), ("article_ids", .text), ("newsletter_ids", .text), ("status", .text),
             ("scheduled_at", .timestamp), ("rate_per_second", .integer), ("recipients", .integer), ("created_by", .text),
-            ("created_at", .timestamp), ("queued_at", .timestamp), ("finished_at", .timestamp),
-        ]),
+            ("created_at", .timestamp), ("queued_at", .timestamp), ("finished_at", .timestamp), ("alert", .boolean),
+        ], addedLater: ["alert": .boolean(false)]),
         Table("mail_suppressions", [("id", .uuid), ("email", .text), ("reason", .text), ("detail", .text), ("created_at", .timestamp)]),
         Table("legacy_paths", [("id", .uuid), ("path", .text), ("article_id", .uuid)]),
         Table("pages", [
@@ -141,6 +148,9 @@ enum ExportSchema {
         "staff_api_tokens": "Admin API tokens are issued again on the new site",
         "search_rebuilds": "the index is rebuilt after an import",
         "job_leases": "background-job leases of the old site's instances",
+        "breaking_news": "banners last a day at most; the new site flags its own",
+        "push_subscriptions": "browsers subscribe again: each subscription is bound to the old site's push key",
+        "push_deliveries": "per-browser delivery logs of past alerts",
     ]
 
     /// The search index's own tables (FTS5's shadow tables among them): rebuilt, never exported.

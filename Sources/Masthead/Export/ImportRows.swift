@@ -59,7 +59,7 @@ struct ImportRows {
             throw ImportError("\(place): \(problem)")
         }
         let given = try table.columns.map { column in
-            guard var value = row[column.name] else { throw ImportError("\(place) lacks \(column.name)") }
+            guard var value = row[column.name] ?? table.addedLater[column.name] else { throw ImportError("\(place) lacks \(column.name)") }
             if let choices = choices["\(table.name).\(column.name)"], case .text(let text) = value, !choices.contains(text) {
                 throw ImportError("\(place) \(column.name) is '\(text)', which is not one of \(choices.sorted().joined(separator: ", "))")
             }

@@ -38,6 +38,16 @@ extension Data {
         }
         return String(decoding: encoded, as: UTF8.self)
     }
+
+    /// Reads RFC 4648 §5 text, padded or not; nil for anything else.
+    init?(base64URLEncoded text: String) {
+        guard text.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "=") || (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }) else {
+            return nil
+        }
+        var standard = text.replacingOccurrences(of: "=", with: "").replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        standard += String(repeating: "=", count: (4 - standard.utf8.count % 4) % 4)
+        self.init(base64Encoded: standard)
+    }
 }
 
 /// Email addresses as Masthead keys accounts by them: trimmed and lower-cased, so that

@@ -31,5 +31,6 @@ enum MastheadMigrations {
         CreateImportRecords(),
         CreatePages(),
         CreateLiveCoverage(),
+        CreateBreakingNews(),
     ]
 }

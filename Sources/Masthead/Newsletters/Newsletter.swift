@@ -17,6 +17,8 @@ final class Newsletter: Model, @unchecked Sendable {
     @Field(key: "edition") var edition: String
     /// Whether a reader who becomes a member is subscribed to it (and may unsubscribe).
     @Field(key: "for_new_members") var forNewMembers: Bool
+    /// Whether it carries the edition's breaking-news alerts (a card for each flagged story).
+    @Field(key: "breaking_alerts") var breakingAlerts: Bool
     /// An inactive list keeps its subscribers but is neither offered nor sent.
     @Field(key: "active") var active: Bool
     @Field(key: "position") var position: Int
@@ -24,7 +26,7 @@ final class Newsletter: Model, @unchecked Sendable {
 
     init() {}
 
-    init(slug: String, name: String, description: String, senderName: String, senderEmail: String, edition: String, forNewMembers: Bool, position: Int, createdAt: Date) {
+    init(slug: String, name: String, description: String, senderName: String, senderEmail: String, edition: String, forNewMembers: Bool, breakingAlerts: Bool = false, position: Int, createdAt: Date) {
         self.slug = slug
         self.name = name
         self.description = description
@@ -32,6 +34,7 @@ final class Newsletter: Model, @unchecked Sendable {
         self.senderEmail = senderEmail
         self.edition = edition
         self.forNewMembers = forNewMembers
+        self.breakingAlerts = breakingAlerts
         self.active = true
         self.position = position
         self.createdAt = createdAt

@@ -26,6 +26,7 @@ struct NewsletterIssue: Sendable {
     let intro: String
     let edition: Edition
     let items: [Item]
+    /// Cards linking to the articles, with no text of theirs: several articles, or an alert.
     let isDigest: Bool
 
     /// The send's published articles, in the order chosen, for a reader of this access level.
@@ -35,7 +36,7 @@ struct NewsletterIssue: Sendable {
             .with(\.$authorCredits) { $0.with(\.$author) }.all()
         let articles = ids.compactMap { id in loaded.first { $0.id == id } }
         let publicURL = pages.settings.publicURL
-        let isDigest = articles.count > 1
+        let isDigest = articles.count > 1 || send.alert
         var items: [Item] = []
         for article in articles {
             let articleEdition = pages.theme.editions[article.edition] ?? edition

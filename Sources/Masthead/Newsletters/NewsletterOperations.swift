@@ -76,6 +76,7 @@ public enum NewsletterOperations {
         let articles = try await published(articleSlugs, preferring: list.edition, on: app.db)
         let send = NewsletterSend()
         send.id = UUID()
+        send.alert = false
         send.subject = "[Test] " + (subject ?? (articles.count == 1 ? articles[0].title : list.name))
         send.intro = intro
         send.articleIDs = try articles.map { try $0.requireID() }

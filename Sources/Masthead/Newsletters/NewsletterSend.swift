@@ -25,6 +25,9 @@ final class NewsletterSend: Model, @unchecked Sendable {
     @OptionalField(key: "queued_at") var queuedAt: Date?
     @OptionalField(key: "finished_at") var finishedAt: Date?
     @Field(key: "recipients") var recipients: Int
+    /// A breaking-news alert: its story goes out as a card (headline, dek, link) to every
+    /// recipient alike, never with its text.
+    @Field(key: "alert") var alert: Bool
 
     init() {}
 

@@ -18,6 +18,7 @@ struct NewsletterSends: Sendable {
         var scheduledAt: Date?
         var ratePerSecond: Int
         var createdBy: String
+        var alert = false
     }
 
     /// Why a draft cannot be sent, in words for the admin and the command line.
@@ -48,6 +49,7 @@ struct NewsletterSends: Sendable {
         send.createdBy = draft.createdBy
         send.createdAt = now
         send.recipients = 0
+        send.alert = draft.alert
         try await database.transaction { db in
             try await send.create(on: db)
             if send.scheduledAt <= now { try await NewsletterSends(database: db, now: now).start(send) }

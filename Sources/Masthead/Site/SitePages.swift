@@ -5,6 +5,10 @@ import Foundation
 struct SitePages: Sendable {
     let theme: Theme
     let settings: Settings
+    /// The banners this instance shows; renders outside the site (emails, previews) have none.
+    var breaking = BreakingNewsBoard()
+    /// The site's Web Push key, for the footer's "alerts in this browser" control.
+    var pushKey: String?
 
     func layout(edition: Edition, head: PageHead, access: AccessLevel = .anonymous) -> LayoutModel {
         let urls = SiteURL(edition: edition)
@@ -50,7 +54,12 @@ struct SitePages: Sendable {
             searchURL: urls.search,
             openSearchURL: urls.openSearch,
             openSearchTitle: edition.text("opensearch_description", ["site": settings.siteName, "edition": edition.name]),
-            searchText: head.searchText
+            searchText: head.searchText,
+            breaking: breaking.banner(for: edition.code).map { .init(headline: $0.headline, url: urls.article($0.articleSlug)) },
+            push: pushKey.map {
+                .init(key: $0, script: theme.assetPath("push.js"), subscribeURL: PushController.subscriptions,
+                      unsubscribeURL: PushController.unsubscribe, workerURL: PushController.worker)
+            }
         )
     }
 

@@ -45,7 +45,7 @@ struct AdminPageQualityTests {
             "integrations": "/admin/integrations", "tokens": "/admin/tokens", "search index": "/admin/search-index", "backups": "/admin/backups",
             "newsletters": "/admin/newsletters", "new newsletter": "/admin/newsletters/new", "newsletter": "/admin/newsletters/\(try briefing.requireID())",
             "new send": "/admin/newsletters/sends/new", "send": "/admin/newsletters/sends/\(try send.requireID())", "revenue in Arabic": "/admin/revenue?lang=ar",
-            "list": "/admin", "new": "/admin/articles/new", "editor": path, "revisions": path + "/revisions", "revision": revision,
+            "list": "/admin", "new": "/admin/articles/new", "editor": path, "revisions": path + "/revisions", "breaking news": path + "/breaking", "live desk": path + "/live", "revision": revision,
             "staff": "/admin/staff", "security": "/admin/security", "audit": "/admin/audit", "members": "/admin/members", "settings": "/admin/settings",
             "topics": "/admin/topics", "authors": "/admin/authors", "editions": "/admin/editions", "pages": "/admin/pages", "member": "/admin/members/\(member.id!)",
             "revenue": "/admin/revenue", "revenue by month": "/admin/revenue?range=12m", "complimentary": "/admin/complimentary",

@@ -54,6 +54,8 @@ struct MustacheLookupTests {
         editions: [.init(name: "English", code: "en", url: "/", current: true)], alternates: [.init(hreflang: "ar", url: "/ar/")],
         feeds: [.init(type: "application/rss+xml", title: "News", url: "/feed.xml")], meta: [.init(attribute: "name", name: "robots", content: "noindex")],
         jsonLD: [], t: ["search_title": "Search"], copyright: "© The Outlet", newslettersURL: "/newsletters", searchURL: "/search",
-        openSearchURL: "/opensearch.xml", openSearchTitle: "The Outlet", searchText: "water"
+        openSearchURL: "/opensearch.xml", openSearchTitle: "The Outlet", searchText: "water",
+        breaking: .init(headline: "Border crossing retaken", url: "/articles/border"),
+        push: .init(key: "BKey", script: "/assets/push.js", subscribeURL: "/push/subscriptions", unsubscribeURL: "/push/unsubscribe", workerURL: "/push-worker.js")
     )
 }

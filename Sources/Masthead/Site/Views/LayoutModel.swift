@@ -32,6 +32,22 @@ struct LayoutModel {
         let json: String
     }
 
+    /// The edition's breaking-news banner, above every page while it lasts.
+    struct Breaking {
+        let headline: String
+        let url: String
+    }
+
+    /// The footer's control for breaking-news alerts by Web Push, which its script reveals
+    /// where the browser supports them.
+    struct Push {
+        let key: String
+        let script: String
+        let subscribeURL: String
+        let unsubscribeURL: String
+        let workerURL: String
+    }
+
     struct MetaTag {
         let attribute: String
         let name: String
@@ -67,6 +83,8 @@ struct LayoutModel {
     let openSearchTitle: String
     /// What the reader searched for, kept in the header's search box on the results page.
     let searchText: String
+    let breaking: Breaking?
+    let push: Push?
 }
 
 /// Head metadata a page adds to the layout.
@@ -120,6 +138,8 @@ extension LayoutModel: MustacheParent {
         case "openSearchURL": openSearchURL
         case "openSearchTitle": openSearchTitle
         case "searchText": searchText
+        case "breaking": breaking
+        case "push": push
         default: nil
         }
     }
