@@ -63,6 +63,18 @@ public enum AccessPolicy {
         return .full(FullTextGrant(articleID: article.id))
     }
 
+    /// Whether a viewer sees an article's comments: those who may read it outright (a metered
+    /// read does not count), since a comment may quote what it discusses.
+    public static func mayReadComments(on article: Article, viewer: Viewer) -> Bool {
+        paywallReason(visibility: article.visibility, viewer: viewer) == nil
+    }
+
+    /// Whether a viewer may write on an article: a signed-in member who may read its comments
+    /// (so paid members only, on a paid article).
+    public static func mayComment(on article: Article, viewer: Viewer) -> Bool {
+        viewer != .anonymous && mayReadComments(on: article, viewer: viewer)
+    }
+
     /// Why a viewer may not read text of this visibility outright, or nil when they may.
     /// Asked before the page cache, to know whether the meter has a say.
     public static func paywallReason(visibility: Visibility, viewer: Viewer) -> PaywallReason? {

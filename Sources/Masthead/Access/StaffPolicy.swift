@@ -30,13 +30,19 @@ public enum StaffPolicy {
         case rebuildSearchIndex
         /// See the backups and take one now.
         case manageBackups
+        /// Put a breaking-news banner up or take it down, with its alerts to every reader who
+        /// asked for them.
+        case flagBreakingNews
+        /// Approve, hide and delete members' comments, bar members from commenting, keep the
+        /// word list, and open or close comments.
+        case moderateComments
     }
 
     public static func may(_ role: StaffRole, _ power: Power) -> Bool {
         switch power {
         case .writeArticles: true
         case .createTopics: role >= .author
-        case .manageTopicsAndAuthors, .managePages, .sendNewsletters: role >= .editor
+        case .manageTopicsAndAuthors, .managePages, .sendNewsletters, .moderateComments, .flagBreakingNews: role >= .editor
         case .manageStaff, .viewMembers, .manageSettings, .viewAuditLog, .grantComplimentaryAccess, .manageNewsletters, .manageIntegrations, .rebuildSearchIndex, .manageBackups: role >= .admin
         case .manageBilling: role == .owner
         }

@@ -45,6 +45,7 @@ struct AdminPages: Sendable {
         ("Staff", AdminURL.staff, .manageStaff),
         ("Members", AdminURL.members, .viewMembers),
         ("Newsletters", AdminURL.newsletters, .sendNewsletters),
+        ("Comments", AdminURL.comments, .moderateComments),
         ("Revenue", AdminURL.revenue, .viewMembers),
         ("Plans", AdminURL.plans, .manageBilling),
         ("Integrations", AdminURL.integrations, .manageIntegrations),

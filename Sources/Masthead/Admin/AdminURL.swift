@@ -45,6 +45,9 @@ struct AdminURL {
         static let revenue: PathComponent = "revenue"
         static let plans: PathComponent = "plans"
         static let newsletters: PathComponent = "newsletters"
+        static let comments: PathComponent = "comments"
+        static let ban: PathComponent = "ban"
+        static let unban: PathComponent = "unban"
         static let sends: PathComponent = "sends"
         static let cancel: PathComponent = "cancel"
         static let integrations: PathComponent = "integrations"
@@ -94,6 +97,13 @@ struct AdminURL {
     static func revokeToken(_ id: UUID) -> String { path(Segment.tokens, id, Segment.revoke) }
     static func revokeIntegration(_ id: UUID) -> String { path(Segment.integrations, id, Segment.revoke) }
     static let newsletters = path(Segment.newsletters)
+    static let comments = path(Segment.comments)
+    static let commentSettings = path(Segment.comments, Segment.settings)
+    static func commentsOf(_ id: UUID) -> String { query(comments, "article=\(id.uuidString.lowercased())") }
+    static func moderate(_ comment: UUID, _ action: CommentModeration.Action) -> String { path(Segment.comments, comment, PathComponent(stringLiteral: action.rawValue)) }
+    static func banCommenter(_ member: UUID) -> String { path(Segment.comments, Segment.members, member, Segment.ban) }
+    static func unbanCommenter(_ member: UUID) -> String { path(Segment.comments, Segment.members, member, Segment.unban) }
+    static func articleComments(_ id: UUID) -> String { path(Segment.articles, id, Segment.comments) }
     static let newNewsletter = path(Segment.newsletters, Segment.new)
     static let newNewsletterSend = path(Segment.newsletters, Segment.sends, Segment.new)
     static func newsletter(_ id: UUID) -> String { path(Segment.newsletters, id) }

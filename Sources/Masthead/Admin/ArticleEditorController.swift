@@ -209,7 +209,8 @@ struct ArticleEditorController: Sendable {
             publicURL: published ? SiteURL(edition: edition).article(article!.slug) : nil,
             revisionsURL: id.map(AdminURL.articleRevisions),
             liveDeskURL: mayPublish ? id.map(AdminURL.liveDesk) : nil,
-            breakingNewsURL: mayPublish && published ? id.map(AdminURL.breakingNews) : nil,
+            breakingNewsURL: StaffPolicy.may(staff.role, .flagBreakingNews) && published ? id.map(AdminURL.breakingNews) : nil,
+            commentsURL: StaffPolicy.may(staff.role, .moderateComments) ? id.map { AdminURL.commentsOf($0) } : nil,
             readerViews: id.map { id in
                 [("a reader", AccessLevel.anonymous, ", "), ("a free member", .member, " or "), ("a subscriber", .paid, "")]
                     .map { EditorPage.Link(label: $0.0, url: AdminURL.readerView(id, as: $0.1), separator: $0.2) }

@@ -3,8 +3,8 @@ import Foundation
 import Vapor
 
 /// Flags a published story as breaking news: a banner across its edition's pages for a set
-/// time, with an email alert to the edition's breaking-news lists if the editor asks; and ends
-/// a banner early. Whoever may publish the story may flag it.
+/// time, with alerts by email and Web Push if the editor asks; and ends a banner early (which
+/// stops the alerts not yet sent). Editors and above: an alert reaches every reader who asked.
 struct BreakingNewsController: Sendable {
     let admin: AdminPages
 
@@ -151,7 +151,7 @@ struct BreakingNewsController: Sendable {
         guard let id = req.parameters.get("id", as: UUID.self), let article = try await Article.find(id, on: req.db) else {
             throw SiteError.notFound
         }
-        guard StaffPolicy.mayPublish(staff, article) else { throw EditorialError.forbidden }
+        guard StaffPolicy.may(staff.role, .flagBreakingNews) else { throw EditorialError.forbidden }
         return (staff, article)
     }
 }

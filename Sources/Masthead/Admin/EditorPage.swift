@@ -58,6 +58,7 @@ struct EditorPage {
     let revisionsURL: String?
     let liveDeskURL: String?
     let breakingNewsURL: String?
+    let commentsURL: String?
     /// The article's page as each kind of reader gets it, published or not.
     let readerViews: [Link]
     let hasReaderViews: Bool

@@ -22,7 +22,9 @@ struct PushDeliverer: Sendable {
 
     static let batchSize = 100
     static let concurrency = 16
-    static let claim: TimeInterval = 120
+    /// Longer than a batch can take (each message has 5 s to connect and 15 s to be answered,
+    /// sixteen at a time): a claim that lapsed mid-batch would let another instance send again.
+    static let claim: TimeInterval = 600
     static let attempts = 5
     /// How long a push service keeps an alert for a browser that is offline: news that broke
     /// six hours ago is no longer an alert.
@@ -33,6 +35,8 @@ struct PushDeliverer: Sendable {
         let subscriptionID: UUID
         let bannerID: UUID
         let attempts: Int
+        /// When this claim lapses: an outcome is recorded only while the claim is still this one.
+        let until: Date
     }
 
     enum Outcome: Sendable {
@@ -57,9 +61,16 @@ struct PushDeliverer: Sendable {
     private func claim() async throws -> [Claimed] {
         let sql = database as! any SQLDatabase
         let now = Date()
+        // A read first: most passes find nothing due, and on SQLite an UPDATE, even one that
+        // matches nothing, would take the one write lock every few moments for nothing.
+        let due = try await PushDelivery.query(on: database).filter(\.$status == .queued).filter(\.$nextAttemptAt <= now)
+            .group(.or) { $0.filter(\.$claimedUntil == nil).filter(\.$claimedUntil < now) }.first()
+        guard due != nil else { return [] }
         let lock: SQLQueryString = sql.dialect.name == "postgresql" ? " FOR UPDATE SKIP LOCKED" : ""
+        // Whole seconds, so that the claim compares equal after a round trip through either database.
+        let until = Date(timeIntervalSince1970: now.addingTimeInterval(Self.claim).timeIntervalSince1970.rounded(.down))
         let rows = try await sql.raw("""
-            UPDATE push_deliveries SET claimed_until = \(bind: now.addingTimeInterval(Self.claim)), attempts = attempts + 1
+            UPDATE push_deliveries SET claimed_until = \(bind: until), attempts = attempts + 1
             WHERE id IN (SELECT id FROM push_deliveries
                          WHERE status = \(bind: PushDelivery.Status.queued.rawValue) AND next_attempt_at <= \(bind: now)
                            AND (claimed_until IS NULL OR claimed_until < \(bind: now))
@@ -69,7 +80,8 @@ struct PushDeliverer: Sendable {
         return try rows.map { row in
             Claimed(
                 id: try row.decode(column: "id", as: Int64.self), subscriptionID: try row.decode(column: "subscription_id", as: UUID.self),
-                bannerID: try row.decode(column: "banner_id", as: UUID.self), attempts: try row.decode(column: "attempts", as: Int.self)
+                bannerID: try row.decode(column: "banner_id", as: UUID.self), attempts: try row.decode(column: "attempts", as: Int.self),
+                until: until
             )
         }
     }
@@ -81,36 +93,36 @@ struct PushDeliverer: Sendable {
         for bannerID in Set(batch.map(\.bannerID)) {
             payloads[bannerID] = try await payload(for: bannerID)
         }
-        let outcomes = await withTaskGroup(of: (Claimed, Outcome).self) { group in
-            var outcomes: [(Claimed, Outcome)] = []
+        // Each outcome is recorded as soon as it is known, so that a slow push service holds
+        // up nobody else's alert and a killed instance repeats only what was in flight.
+        try await withThrowingTaskGroup(of: Void.self) { group in
             var pending = batch[...]
             func next() -> Bool {
                 guard let delivery = pending.popFirst() else { return false }
                 let subscription = subscriptions[delivery.subscriptionID], payload = payloads[delivery.bannerID] ?? nil
                 group.addTask {
-                    guard let subscription else { return (delivery, .failed("the browser unsubscribed before the alert went")) }
-                    guard let payload else { return (delivery, .failed("the story is no longer published")) }
-                    return (delivery, await post(payload, to: subscription))
+                    let outcome: Outcome
+                    if let subscription, let payload {
+                        outcome = await post(payload, to: subscription)
+                    } else {
+                        outcome = .failed(subscription == nil ? "the browser unsubscribed before the alert went" : "the banner is down or the story unpublished")
+                    }
+                    try await record(outcome, of: delivery)
                 }
                 return true
             }
             for _ in 0..<Self.concurrency where next() {}
-            while let outcome = await group.next() {
-                outcomes.append(outcome)
+            while try await group.next() != nil {
                 _ = next()
             }
-            return outcomes
-        }
-        for (delivery, outcome) in outcomes {
-            try await record(outcome, of: delivery)
         }
     }
 
     /// What the notification shows: the edition's "Breaking" label and the site's name, the
-    /// banner's headline and the story's address. Never the story's text. Nil once the story
-    /// is unpublished.
+    /// banner's headline and the story's address. Never the story's text. Nil once the banner is
+    /// down or the story unpublished: the alert is no longer news.
     private func payload(for bannerID: UUID) async throws -> Data? {
-        guard let banner = try await BreakingNews.find(bannerID, on: database),
+        guard let banner = try await BreakingNews.find(bannerID, on: database), banner.endsAt > Date(),
               let article = try await Article.find(banner.articleID, on: database), article.status == .published
         else { return nil }
         let edition = theme.editions[banner.edition] ?? theme.editions.defaultEdition
@@ -136,8 +148,13 @@ struct PushDeliverer: Sendable {
         guard let recipient = WebPushEncryption.Recipient(p256dh: subscription.p256dh, auth: subscription.auth) else {
             return .failed("the subscription's keys are not valid")
         }
+        let body: Data
         do {
-            let body = try WebPushEncryption.encrypt(payload, for: recipient)
+            body = try WebPushEncryption.encrypt(payload, for: recipient)
+        } catch {
+            return .failed("the alert does not fit in a push message")
+        }
+        do {
             var request = HTTPClientRequest(url: subscription.endpoint)
             request.method = .POST
             request.headers.add(name: "Authorization", value: try vapid.authorization(for: url, at: Date()))
@@ -152,7 +169,9 @@ struct PushDeliverer: Sendable {
             _ = try? await response.body.collect(upTo: 16 * 1024)
             switch status {
             case 200...299: return .sent(status)
-            case 404, 410: return .gone(status)
+            // Gone (RFC 8030 §7.3), or refused for good: a subscription made for another key
+            // (403), or one the service no longer takes. Sending to it again would only repeat that.
+            case 400, 401, 403, 404, 410: return .gone(status)
             case 429, 500...599: return .retry("the push service answered \(status)")
             default: return .failed("the push service answered \(status)")
             }
@@ -161,17 +180,21 @@ struct PushDeliverer: Sendable {
         }
     }
 
+    /// Writes what became of a delivery, while this claim still holds it.
     private func record(_ outcome: Outcome, of delivery: Claimed) async throws {
         let sql = database as! any SQLDatabase
-        let update = sql.update(PushDelivery.schema).set("claimed_until", to: SQLLiteral.null).where("id", .equal, delivery.id)
+        let update = sql.update(PushDelivery.schema).set("claimed_until", to: SQLLiteral.null)
+            .where("id", .equal, delivery.id).where("claimed_until", .equal, delivery.until).where("status", .equal, PushDelivery.Status.queued.rawValue)
         switch outcome {
         case .sent(let status):
             try await update.set("status", to: PushDelivery.Status.sent.rawValue).set("response", to: "\(status)").run()
         case .gone(let status):
             try await database.transaction { db in
-                try await (db as! any SQLDatabase).update(PushDelivery.schema).set("claimed_until", to: SQLLiteral.null)
+                let held = try await (db as! any SQLDatabase).update(PushDelivery.schema).set("claimed_until", to: SQLLiteral.null)
                     .set("status", to: PushDelivery.Status.gone.rawValue).set("response", to: "\(status): the browser unsubscribed")
-                    .where("id", .equal, delivery.id).run()
+                    .where("id", .equal, delivery.id).where("claimed_until", .equal, delivery.until)
+                    .returning("id").all()
+                guard !held.isEmpty else { return }
                 try await PushSubscription.query(on: db).filter(\.$id == delivery.subscriptionID).delete()
             }
         case .retry(let reason) where delivery.attempts < Self.attempts:

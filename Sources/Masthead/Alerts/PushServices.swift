@@ -25,8 +25,12 @@ struct PushServices: Sendable, Equatable {
     /// port, with no user name or password in it. Plain HTTP only to a listed loopback address
     /// (a push service run for tests).
     func allows(_ endpoint: String) -> Bool {
-        guard endpoint.utf8.count <= 1_000, let url = URL(string: endpoint), let scheme = url.scheme?.lowercased(),
-              let host = url.host?.lowercased(), !host.isEmpty, url.user == nil, url.password == nil
+        // The host as written, not as Foundation decodes it: `%00` in a host would pass a suffix
+        // check here and cut the name short in the resolver.
+        guard endpoint.utf8.count <= 1_000, endpoint.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }),
+              let url = URL(string: endpoint), let scheme = url.scheme?.lowercased(),
+              let host = url.host(percentEncoded: true)?.lowercased(), !host.isEmpty, url.user == nil, url.password == nil,
+              host.utf8.allSatisfy({ Self.hostBytes.contains($0) }) || Self.loopback.contains(host)
         else { return false }
         switch scheme {
         case "https": guard url.port == nil || url.port == 443 else { return false }
@@ -39,4 +43,5 @@ struct PushServices: Sendable, Equatable {
     }
 
     private static let loopback: Set<String> = ["127.0.0.1", "localhost", "[::1]", "::1"]
+    private static let hostBytes = Set("abcdefghijklmnopqrstuvwxyz0123456789.-".utf8)
 }

@@ -27,6 +27,8 @@ final class PushDelivery: Model, @unchecked Sendable {
 
     enum Status: String, Codable, Sendable {
         case queued, sent, failed
+        /// Not sent: its banner was taken down first.
+        case cancelled
         /// The push service said the subscription is gone (404 or 410): it was deleted.
         case gone
     }

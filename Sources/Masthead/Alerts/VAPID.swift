@@ -49,7 +49,7 @@ struct VAPID: Sendable {
 
     /// The push service's origin: what the token names as its audience.
     static func audience(of endpoint: URL) -> String {
-        var origin = "\(endpoint.scheme ?? "https")://\(endpoint.host ?? "")"
+        var origin = "\((endpoint.scheme ?? "https").lowercased())://\((endpoint.host(percentEncoded: true) ?? "").lowercased())"
         if let port = endpoint.port { origin += ":\(port)" }
         return origin
     }

@@ -37,10 +37,14 @@ final class GenerationWatcher: LifecycleHandler, Sendable {
                 var seenSessions = counters[MemberSessions.generationKey] ?? 0
                 while !Task.isCancelled {
                     try? await Task.sleep(for: interval)
-                    do {
-                        if let expiry = breaking.nextExpiry, expiry <= Date() {
+                    if let expiry = breaking.nextExpiry, expiry <= Date() {
+                        do {
                             try await BreakingNews.noteExpiries(on: database, at: Date())
+                        } catch {
+                            logger.warning("breaking.expiry_failed", metadata: ["error": "\(error)"])
                         }
+                    }
+                    do {
                         let counters = try await SiteCounters.values(on: database)
                         let sessions = counters[MemberSessions.generationKey] ?? 0
                         if sessions != seenSessions {
@@ -53,9 +57,17 @@ final class GenerationWatcher: LifecycleHandler, Sendable {
                         // generation moves on even if they cannot be read, or unpublished pages would stay.
                         do {
                             settings.adopt(try await SiteSettingsStore.load(on: database))
+                        } catch {
+                            logger.warning("settings.reload_failed", metadata: ["error": "\(error)"])
+                        }
+                        // The banners, though, must be the generation's own: a banner taken down
+                        // would otherwise be cached under the new generation, with nothing to
+                        // clear it. The next interval tries again.
+                        do {
                             try await breaking.reload(on: database)
                         } catch {
-                            logger.warning("generation.reload_failed", metadata: ["error": "\(error)"])
+                            logger.warning("breaking.reload_failed", metadata: ["error": "\(error)"])
+                            continue
                         }
                         for cache in caches { cache.adopt(generation: generation) }
                         seen = generation

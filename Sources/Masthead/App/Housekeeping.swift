@@ -5,7 +5,8 @@ import Vapor
 
 /// Removes what no longer counts, once at start and then hourly: metered reads past their
 /// window, sign-in links and sessions past their expiry, staff sign-in attempts that
-/// neither count towards a lockout nor hold one, and mail sent more than 30 days ago. Without it these tables would
+/// neither count towards a lockout nor hold one, mail sent and push alerts settled more than 30 days
+/// ago, and the addresses push subscriptions came from once the hour they count for is over. Without it these tables would
 /// grow with every reader for as long as the site runs.
 final class Housekeeping: LifecycleHandler, Sendable {
     static let interval: Duration = .seconds(3600)
@@ -35,6 +36,10 @@ final class Housekeeping: LifecycleHandler, Sendable {
         try await StaffSession.query(on: database).filter(\.$expiresAt < now).delete()
         try await OutboxMessage.query(on: database).filter(\.$sentAt < now.addingTimeInterval(-30 * 86_400)).delete()
         try await NewsletterSubscriptions(database: database, now: now).sweep()
+        try await PushDelivery.query(on: database).filter(\.$status != .queued).filter(\.$nextAttemptAt < now.addingTimeInterval(-30 * 86_400)).delete()
+        // The address a subscription came from counts only for the hourly limit on new ones.
+        try await PushSubscription.query(on: database).filter(\.$createdAt < now.addingTimeInterval(-3600)).filter(\.$clientAddress != "")
+            .set(\.$clientAddress, to: "").update()
         try await StaffSignInAttempts.query(on: database)
             .filter(\.$lastAttemptAt < now.addingTimeInterval(-StaffSignIn.lockout))
             .group(.or) { $0.filter(\.$lockedUntil == nil).filter(\.$lockedUntil < now) }

@@ -110,6 +110,7 @@ public enum MastheadApp {
         }
         StaticController(theme: theme).register(on: app)
         PushController(theme: theme, settings: settings).register(on: app)
+        CommentsController(pages: pages, csrf: csrf).register(on: app)
         RobotsController(publicURL: settings.publicURL).register(on: app)
         SiteController(pages: pages, cache: cache, settings: settings, readerIDs: ReaderIDs(key: secret)).register(on: app, editions: theme.editions)
         let liveHub = LiveHub(database: app.db, logger: app.logger)
@@ -191,6 +192,7 @@ public enum MastheadApp {
         PagesController(admin: admin).register(on: signedIn)
         LiveDeskController(admin: admin).register(on: signedIn)
         BreakingNewsController(admin: admin).register(on: signedIn)
+        CommentsAdminController(admin: admin, liveSettings: settings.live).register(on: signedIn)
         EditionsController(admin: admin).register(on: signedIn)
         IntegrationsController(admin: admin, keys: apiKeys).register(on: signedIn)
         APITokensController(admin: admin).register(on: signedIn)

@@ -19,6 +19,11 @@ public struct SiteSettingsValues: Codable, Equatable, Sendable {
     public var navigation: [Link]?
     /// An IANA time zone identifier, such as `Asia/Beirut`.
     public var timeZone: String?
+    /// Kinds of article whose comments are closed unless an article opens them (all are open
+    /// when unset).
+    public var commentsClosedKinds: [String]?
+    /// Words that hold a comment for a moderator, matched case-insensitively as whole words.
+    public var commentWords: [String]?
 
     public init() {}
 }

@@ -57,8 +57,8 @@ enum ExportSchema {
             ("image_path", .text), ("image_width", .integer), ("image_height", .integer),
             ("image_alt", .text), ("image_caption", .text), ("image_credit", .text),
             ("translation_group", .uuid), ("seo_title", .text), ("seo_description", .text),
-            ("created_by", .uuid), ("created_at", .timestamp), ("updated_at", .timestamp),
-        ]),
+            ("created_by", .uuid), ("created_at", .timestamp), ("updated_at", .timestamp), ("comments", .text),
+        ], addedLater: ["comments": .text(CommentsChoice.byKind.rawValue)]),
         Table("article_texts", [("id", .uuid), ("article_id", .uuid), ("body_markdown", .text), ("rest_html", .text)]),
         Table("article_authors", [("id", .uuid), ("article_id", .uuid), ("author_id", .uuid), ("position", .integer)]),
         Table("article_topics", [("id", .uuid), ("article_id", .uuid), ("topic_id", .uuid)]),
@@ -127,6 +127,12 @@ enum ExportSchema {
             ("html", .text), ("key_event", .boolean), ("pinned", .boolean), ("author_name", .text), ("staff_id", .uuid),
             ("created_at", .timestamp), ("updated_at", .timestamp), ("deleted", .boolean),
         ]),
+        Table("comments", [
+            ("id", .uuid), ("article_id", .uuid), ("parent_id", .uuid), ("member_id", .uuid), ("author_name", .text), ("body", .text),
+            ("status", .text), ("badge", .text), ("reports", .integer), ("created_at", .timestamp), ("edited_at", .timestamp),
+        ]),
+        Table("comment_reports", [("id", .uuid), ("comment_id", .uuid), ("member_id", .uuid), ("created_at", .timestamp)]),
+        Table("comment_bans", key: "email", [("email", .text), ("banned_by", .text), ("created_at", .timestamp)]),
         Table("imported_items", [("id", .uuid), ("source", .text), ("source_key", .text), ("target_id", .uuid), ("created_at", .timestamp)]),
     ]
 

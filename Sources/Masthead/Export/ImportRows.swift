@@ -84,7 +84,7 @@ struct ImportRows {
         "articles.preview_html", "article_texts.rest_html", "pages.html", "live_stories.summary_html", "live_updates.html",
     ]
     private static let addresses: Set<String> = [
-        "members.email", "staff.email", "newsletters.sender_email", "newsletters.reply_to", "newsletter_subscriptions.email", "mail_suppressions.email",
+        "members.email", "staff.email", "newsletters.sender_email", "newsletters.reply_to", "newsletter_subscriptions.email", "mail_suppressions.email", "comment_bans.email",
     ]
     private static let headerNames: Set<String> = ["newsletters.sender_name", "newsletters.name", "members.name", "staff.name", "newsletter_subscriptions.name"]
 
@@ -94,6 +94,9 @@ struct ImportRows {
         "articles.kind": Set(ArticleKind.allCases.map(\.rawValue)),
         "articles.status": Set(ArticleStatus.allCases.map(\.rawValue)),
         "articles.visibility": Set(Visibility.allCases.map(\.rawValue)),
+        "articles.comments": Set(CommentsChoice.allCases.map(\.rawValue)),
+        "comments.status": Set(Comment.Status.allCases.map(\.rawValue)),
+        "comments.badge": ["staff", "author"],
         "topics.kind": Set(TopicKind.allCases.map(\.rawValue)),
         "staff.role": Set(StaffRole.allCases.map(\.rawValue)),
     ]

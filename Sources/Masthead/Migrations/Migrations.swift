@@ -32,5 +32,6 @@ enum MastheadMigrations {
         CreatePages(),
         CreateLiveCoverage(),
         CreateBreakingNews(),
+        CreateComments(),
     ]
 }

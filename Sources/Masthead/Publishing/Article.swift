@@ -35,6 +35,8 @@ public final class Article: Model, @unchecked Sendable {
     @OptionalField(key: "seo_description") public var seoDescription: String?
     /// The staff member who started the article: authors and contributors may edit only their own.
     @OptionalField(key: "created_by") public var createdBy: UUID?
+    /// Whether it takes comments: as its kind does, or open or closed for it alone.
+    @Enum(key: "comments") var comments: CommentsChoice
     @Children(for: \.$article) public var authorCredits: [ArticleAuthor]
     @Children(for: \.$article) public var topicLinks: [ArticleTopic]
     @Children(for: \.$article) public var corrections: [Correction]
@@ -43,7 +45,9 @@ public final class Article: Model, @unchecked Sendable {
     /// A body given to `setBody` and not yet stored by `saveText(on:)`.
     var unsavedText: (markdown: String, restHTML: String)?
 
-    public init() {}
+    public init() {
+        comments = .byKind
+    }
 
     public init(
         slug: String, edition: String, kind: ArticleKind, status: ArticleStatus, visibility: Visibility,
@@ -62,6 +66,7 @@ public final class Article: Model, @unchecked Sendable {
         self.imageAlt = ""
         self.imageCaption = ""
         self.imageCredit = ""
+        self.comments = .byKind
     }
 
     /// The last time readers saw the content change: the correction time, else publication.

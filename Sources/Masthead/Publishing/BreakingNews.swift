@@ -22,7 +22,7 @@ final class BreakingNews: Model, @unchecked Sendable {
 
     /// The banners showing now, newest first.
     static func current(on database: any Database, at now: Date) async throws -> [BreakingNews] {
-        try await query(on: database).filter(\.$expiryNoted == false).filter(\.$startsAt <= now).filter(\.$endsAt > now)
+        try await query(on: database).filter(\.$expiryNoted == false).filter(\.$endsAt > now)
             .sort(\.$startsAt, .descending).all()
     }
 
@@ -64,7 +64,7 @@ struct BreakingDesk: Sendable {
     static let longestMinutes = 24 * 60
 
     func flag(_ article: Article, _ flag: Flag, by staff: Staff) async throws -> BreakingNews {
-        guard StaffPolicy.mayPublish(staff, article) else { throw EditorialError.forbidden }
+        guard StaffPolicy.may(staff.role, .flagBreakingNews) else { throw EditorialError.forbidden }
         let articleID = try article.requireID()
         guard article.status == .published, (article.publishedAt ?? .distantFuture) <= now else {
             throw EditorialError.invalid(["headline": "Only a published story can be flagged as breaking news."])
@@ -77,17 +77,23 @@ struct BreakingDesk: Sendable {
         guard (1...Self.longestMinutes).contains(flag.minutes) else {
             throw EditorialError.invalid(["minutes": "Show the banner for between a minute and a day."])
         }
+        // A second press of the button, or a second editor at once, must not alert everyone twice.
+        if try await BreakingNews.current(on: database, at: now).contains(where: { $0.articleID == articleID }) {
+            throw EditorialError.invalid(["headline": "This story is the banner already: take it down first to flag it again."])
+        }
         let lists = flag.emailAlert ? try await alertLists(for: article.edition) : []
         if flag.emailAlert && lists.isEmpty {
             throw EditorialError.invalid(["email": "No active newsletter of this edition carries breaking-news alerts: mark one in Newsletters first."])
         }
         return try await database.transaction { db in
-            try await (db as! any SQLDatabase).update(BreakingNews.schema)
+            let replaced = try await (db as! any SQLDatabase).update(BreakingNews.schema)
                 .set("ends_at", to: now)
                 .set("expiry_noted", to: true)
                 .where("edition", .equal, article.edition)
                 .where("expiry_noted", .equal, false)
-                .run()
+                .returning("id")
+                .all()
+            try await Self.stopAlerts(of: try replaced.map { try $0.decode(column: "id", as: UUID.self) }, on: db, now: now)
             let banner = BreakingNews()
             banner.articleID = articleID
             banner.edition = article.edition
@@ -126,7 +132,7 @@ struct BreakingDesk: Sendable {
     }
 
     func end(_ article: Article, by staff: Staff) async throws {
-        guard StaffPolicy.mayPublish(staff, article) else { throw EditorialError.forbidden }
+        guard StaffPolicy.may(staff.role, .flagBreakingNews) else { throw EditorialError.forbidden }
         let articleID = try article.requireID()
         try await database.transaction { db in
             let ended = try await (db as! any SQLDatabase).update(BreakingNews.schema)
@@ -138,8 +144,25 @@ struct BreakingDesk: Sendable {
                 .returning("id")
                 .all()
             guard !ended.isEmpty else { return }
+            try await Self.stopAlerts(of: try ended.map { try $0.decode(column: "id", as: UUID.self) }, on: db, now: now)
             try await AuditLog(database: db, now: now).record(staff.email, "ended the breaking-news banner", "\(article.edition)/\(article.slug)")
             try await ContentGeneration.bump(on: db)
+        }
+    }
+
+    /// A banner taken down (or replaced) takes its alerts with it: what has not gone yet does
+    /// not go. A wrong story flagged by mistake is stopped by taking it down.
+    static func stopAlerts(of banners: [UUID], on db: any Database, now: Date) async throws {
+        guard !banners.isEmpty else { return }
+        try await PushDelivery.query(on: db).filter(\.$bannerID ~~ banners).filter(\.$status == .queued)
+            .set(\.$status, to: .cancelled).set(\.$response, to: "the banner was taken down").update()
+        let articles = try await BreakingNews.query(on: db).filter(\.$id ~~ banners).all()
+        for banner in articles {
+            let sends = try await NewsletterSend.query(on: db).filter(\.$alert == true).filter(\.$createdAt >= banner.startsAt.addingTimeInterval(-1))
+                .filter(\.$status ~~ [.scheduled, .sending]).all()
+            for send in sends where send.articleIDs == [banner.articleID] {
+                try await NewsletterSends(database: db, now: now).cancel(send)
+            }
         }
     }
 

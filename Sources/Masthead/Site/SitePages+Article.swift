@@ -123,7 +123,12 @@ extension SitePages {
             hasRelated: !related.isEmpty,
             corrections: corrections.map { .init(dateISO: EditionDates.iso($0.createdAt), dateText: dates.dayAndTime($0.createdAt), note: $0.note) },
             hasCorrections: !corrections.isEmpty,
-            live: live.map { LiveCoverageModel($0, readable: access.isFull, dates: dates, path: path, script: theme.assetPath("live.js")) }
+            live: live.map { LiveCoverageModel($0, readable: access.isFull, dates: dates, path: path, script: theme.assetPath("live.js")) },
+            comments: article.id.flatMap { id in
+                CommentRules.areOpen(article, settings: settings.live.current)
+                    ? .init(pageURL: CommentsController.page(id), fragmentURL: CommentsController.fragment(id), script: theme.assetPath("comments.js"))
+                    : nil
+            }
         )
         return try theme.render("article", model)
     }

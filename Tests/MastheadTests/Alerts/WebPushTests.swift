@@ -81,7 +81,8 @@ struct WebPushTests {
                 return try await Self.post(site, "/push/subscriptions", Self.json(subscription, edition: "en"), origin: origin ?? site.settings.publicOrigin)
             }
             for endpoint in ["https://evil.example/push", "http://push.example/send", "https://push.example:8443/send", "http://10.0.0.1/send",
-                             "https://user:pass@push.example/send", "file:///etc/passwd", "not a url"] {
+                             "https://user:pass@push.example/send", "file:///etc/passwd", "not a url",
+                             "https://169.254.169.254%00.push.example/send", "https://evil.example%2Epush.example/send", "https://push.example /send"] {
                 let refused = try await attempt(endpoint)
                 #expect(refused.status == .unprocessableEntity && refused.body.contains("not one this site sends to"), "\(endpoint)")
             }

@@ -61,6 +61,17 @@ struct ExportImportTests {
                 .values(SQLBind(UUID()), SQLBind("wordpress:https://old.example"), SQLBind("post:12"), SQLBind(article), SQLBind(moment)).run()
             try await sql.insert(into: "mail_suppressions").columns("id", "email", "reason", "detail", "created_at")
                 .values(SQLBind(UUID()), SQLBind("bounced@example.com"), SQLBind("bounce"), SQLBind("550 no such user"), SQLBind(moment)).run()
+            let comment = UUID(), reply = UUID()
+            for (id, parent, body) in [(comment, nil as UUID?, "Who holds the crossing?"), (reply, comment, "The army.")] {
+                try await sql.insert(into: "comments")
+                    .columns("id", "article_id", "parent_id", "member_id", "author_name", "body", "status", "badge", "reports", "created_at", "edited_at")
+                    .values(SQLBind(id), SQLBind(article), SQLBind(parent), SQLBind(member), SQLBind("Reader"), SQLBind(body), SQLBind("visible"),
+                            SQLBind(parent == nil ? nil : "staff" as String?), SQLBind(1), SQLBind(moment), SQLBind(nil as Date?)).run()
+            }
+            try await sql.insert(into: "comment_reports").columns("id", "comment_id", "member_id", "created_at")
+                .values(SQLBind(UUID()), SQLBind(comment), SQLBind(member), SQLBind(moment)).run()
+            try await sql.insert(into: "comment_bans").columns("email", "banned_by", "created_at")
+                .values(SQLBind("barred@example.com"), SQLBind("editor@newsroom.example"), SQLBind(moment)).run()
             return site
         } catch {
             await site.stop()

@@ -1,3 +1,4 @@
+import Crypto
 import Fluent
 import Foundation
 import Testing
@@ -103,6 +104,36 @@ struct BreakingNewsTests {
             }
             #expect(try smtp.messages(to: "briefing-only@example.com").isEmpty)
             #expect(try await NewsletterSend.query(on: site.app.db).filter(\.$alert == true).count() == 1)
+        }
+    }
+
+    @Test("taking a banner down stops its alerts that have not gone, by email and by push; an author may not flag a story, and a story already up cannot be flagged twice", arguments: [TestDatabase.sqlite])
+    func takingDownStopsAlerts(database: TestDatabase) async throws {
+        try await withSite(on: database, configure: { $0.backgroundJobs = false; $0.pushServices = PushServices(hosts: ["push.example"]) }) { site in
+            try await PushSubscriptions(database: site.app.db, services: site.settings.pushServices, now: Date()).subscribe(
+                endpoint: "https://push.example/send/1", p256dh: P256.KeyAgreement.PrivateKey().publicKey.x963Representation.base64URLEncoded(),
+                auth: Data(repeating: 7, count: 16).base64URLEncoded(), edition: "en", memberID: nil, clientAddress: "127.0.0.1"
+            )
+            try await Newsletters.subscribe(["reader@example.com"], to: try await Newsletters.list(site, "breaking-news"), on: site)
+            let article = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
+            let desk = "/admin/articles/\(article.id!)/breaking"
+
+            let (author, _) = try await Newsroom.signedIn(site, as: .author)
+            #expect(try await author.get(desk).status == .forbidden)
+
+            let (editor, _) = try await Newsroom.signedIn(site, as: .editor)
+            let form = try await editor.get(desk)
+            let flagged = try await editor.submit(form, action: desk, ["headline": "Wrong story", "minutes": "60", "email_alert": "1", "push_alert": "1"])
+            #expect(flagged.status == .seeOther)
+            let again = try await editor.submit(form, action: desk, ["headline": "Wrong story", "minutes": "60", "email_alert": "1", "push_alert": "1"])
+            #expect(again.status == .unprocessableEntity && again.body.contains("banner already"))
+            #expect(try await NewsletterSend.query(on: site.app.db).filter(\.$alert == true).count() == 1)
+            #expect(try await PushDelivery.query(on: site.app.db).filter(\.$status == .queued).count() == 1)
+
+            _ = try await editor.submit(try await editor.get(desk), action: "\(desk)/end")
+            #expect(try await PushDelivery.query(on: site.app.db).all().map(\.status) == [.cancelled])
+            #expect(try await NewsletterSend.query(on: site.app.db).filter(\.$alert == true).first()?.status == .cancelled)
+            #expect(try await NewsletterDelivery.query(on: site.app.db).filter(\.$status == .queued).count() == 0)
         }
     }
 

@@ -39,6 +39,11 @@ struct SiteCrawlTests {
             let session = try await MemberSessions(database: site.app.db, now: Date()).create(for: member)
             pagesToValidate["/account"] = try await site.get("/account", headers: [("Cookie", "mh_session=\(session)")])
             pagesToValidate["/ar/account"] = try await site.get("/ar/account", headers: [("Cookie", "mh_session=\(session)")])
+            for edition in ["en", "ar"] {
+                let discussion = try await CommentsTests.discussion(site, edition: edition, by: member)
+                pagesToValidate["comments \(edition)"] = try await site.get(discussion)
+                pagesToValidate["comments \(edition) member"] = try await site.get(discussion, headers: [("Cookie", "mh_session=\(session)")])
+            }
             try await StaffAccounts(database: site.app.db).create(email: "staff@example.com", name: "Staff", role: .editor, password: "a long staff password")
             guard case .signedIn(let staffToken) = try await StaffSignIn(database: site.app.db, now: Date())
                 .signIn(email: "staff@example.com", password: "a long staff password", clientAddress: "127.0.0.1", verify: { _, _ in true }) else {
@@ -78,6 +83,9 @@ struct SiteCrawlTests {
     func accessible() async throws {
         try await withSite(on: .sqlite, configure: { $0.editionCodes = DemoContent.editions }) { site in
             try await BreakingNewsTests.flagBanners(site, editions: ["en", "ar"])
+            let commenter = Member(email: "commenter@example.com", name: "Layla Haddad")
+            try await commenter.create(on: site.app.db)
+            let discussions = [try await CommentsTests.discussion(site, edition: "en", by: commenter), try await CommentsTests.discussion(site, edition: "ar", by: commenter)]
             let paid = try await DemoArticles.first(on: site, edition: "en", visibility: .paid)
             let publicArticle = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
             let arabic = try await DemoArticles.firstTranslated(on: site, edition: "ar")
@@ -88,7 +96,7 @@ struct SiteCrawlTests {
                 "/news", "/ar/analysis", "/news?page=2", topic ?? "/", author ?? "/", "/signin", "/join", "/ar/join", "/join/checkout?plan=yearly&currency=usd&return=/", "/join/gift", "/newsletters", "/ar/newsletters", "/admin/signin", "/pages/about", "/ar/pages/about", "404:/no-such-page", "404:/ar/no-such-page",
                 "/search?q=water", "/ar/search?q=%D8%A7%D9%84%D9%85%D9%8A%D8%A7%D9%87", "/fa/", "/fa/search?q=%D8%A7%DB%8C%D8%B1%D8%A7%D9%86",
                 "/fa/articles/soleimani-legacy-iran-allies-in-iraq-fa", "/tr/", "/tr/articles/iraq-militias-after-soleimani-ankara-calculus-tr",
-            ]
+            ] + discussions
             let script = TestSettings.repositoryRoot.appendingPathComponent("scripts/a11y-check").path
             let result = try await ExternalTool.run("python3", [script, site.baseURL] + paths)
             #expect(result.status == 0, "axe-core: \(result.output.prefix(4000))")

@@ -20,8 +20,8 @@ self.addEventListener('push', function (event) {
 
 self.addEventListener('notificationclick', function (event) {
   event.notification.close();
-  // Only ever this site: the path of the story's address, opened on the worker's own origin.
+  // Only ever this site: a story's address on another origin opens the home page instead.
   var target = new URL((event.notification.data && event.notification.data.url) || '/', self.location.origin);
-  var url = new URL(target.pathname + target.search + target.hash, self.location.origin);
-  event.waitUntil(self.clients.openWindow(url.href));
+  var url = target.origin === self.location.origin ? target.href : self.location.origin + '/';
+  event.waitUntil(self.clients.openWindow(url));
 });

@@ -68,6 +68,15 @@ struct ArticlePageModel {
     let corrections: [Correction]
     let hasCorrections: Bool
     let live: LiveCoverageModel?
+    /// Where the discussion is, when the article takes comments: fetched after the page by its
+    /// script, a link for readers without one.
+    let comments: Comments?
+
+    struct Comments {
+        let pageURL: String
+        let fragmentURL: String
+        let script: String
+    }
 
     struct Correction {
         let dateISO: String
