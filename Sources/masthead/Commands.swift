@@ -44,6 +44,9 @@ struct Demo: AsyncParsableCommand {
             if settings.billing.testMode, try await DemoMembers.loadIfNone(on: app.db) > 0 {
                 Terminal.say("Loaded 80 demo readers, some paying in test mode: see the admin's Revenue page.")
             }
+            if try await DemoComments.loadIfNone(on: app.db) > 0 {
+                Terminal.say("Loaded a discussion under the newest public stories: see the admin's Comments page.")
+            }
             if let owner = try await StaffAccounts(database: app.db).createDemoOwner() {
                 Terminal.say("Demo admin: sign in at /admin/signin as \(owner.email) with password \(owner.password)")
             }

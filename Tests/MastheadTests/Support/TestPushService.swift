@@ -23,34 +23,18 @@ final class TestPushService: @unchecked Sendable {
         let error: String?
     }
 
-    let port: Int
-    let folder: URL
-    private let process: Process
-    private let input: Pipe
+    private let service: PythonService
+    var port: Int { service.port }
+    var folder: URL { service.folder }
 
     static func start() throws -> TestPushService {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("masthead-push-\(UUID().uuidString)")
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("push_service.py")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, folder.path]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
-        guard let port = Int(line.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            process.terminate()
-            throw TestSupportError("the test push service did not start (pip install http_ece py_vapid)")
-        }
-        return TestPushService(port: port, folder: folder, process: process, input: input)
+        TestPushService(service: try PythonService.start(
+            "push_service.py", folderPrefix: "masthead-push", missing: "the test push service did not start (pip install http_ece py_vapid)"
+        ))
     }
 
-    private init(port: Int, folder: URL, process: Process, input: Pipe) {
-        self.port = port
-        self.folder = folder
-        self.process = process
-        self.input = input
+    private init(service: PythonService) {
+        self.service = service
     }
 
     /// A new browser's subscription; its endpoint answers messages with `status`.
@@ -65,8 +49,6 @@ final class TestPushService: @unchecked Sendable {
     }
 
     func stop() {
-        try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
-        try? FileManager.default.removeItem(at: folder)
+        service.stop()
     }
 }

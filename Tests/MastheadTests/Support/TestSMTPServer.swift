@@ -19,34 +19,19 @@ final class TestSMTPServer: @unchecked Sendable {
         }
     }
 
-    let port: Int
-    let folder: URL
-    private let process: Process
-    private let input: Pipe
+    private let service: PythonService
+    var port: Int { service.port }
+    var folder: URL { service.folder }
 
     static func start(arguments: [String] = []) throws -> TestSMTPServer {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("masthead-smtp-\(UUID().uuidString)")
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("smtp_sink.py")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, folder.path] + arguments
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
-        guard let port = Int(line.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            process.terminate()
-            throw TestSupportError("the test SMTP server did not start (is aiosmtpd installed? pip install aiosmtpd)")
-        }
-        return TestSMTPServer(port: port, folder: folder, process: process, input: input)
+        TestSMTPServer(service: try PythonService.start(
+            "smtp_sink.py", folderPrefix: "masthead-smtp", arguments: arguments,
+            missing: "the test SMTP server did not start (is aiosmtpd installed? pip install aiosmtpd)"
+        ))
     }
 
-    private init(port: Int, folder: URL, process: Process, input: Pipe) {
-        self.port = port
-        self.folder = folder
-        self.process = process
-        self.input = input
+    private init(service: PythonService) {
+        self.service = service
     }
 
     var configuration: SMTPConfiguration {
@@ -63,8 +48,6 @@ final class TestSMTPServer: @unchecked Sendable {
     }
 
     func stop() {
-        try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
-        try? FileManager.default.removeItem(at: folder)
+        service.stop()
     }
 }
