@@ -148,9 +148,7 @@ struct BreakingNewsController: Sendable {
 
     private func load(_ req: Request) async throws -> (Staff, Article) {
         let staff = try req.requireStaff(.writeArticles)
-        guard let id = req.parameters.get("id", as: UUID.self), let article = try await Article.find(id, on: req.db) else {
-            throw SiteError.notFound
-        }
+        let article = try await req.record(Article.self)
         guard StaffPolicy.may(staff.role, .flagBreakingNews) else { throw EditorialError.forbidden }
         return (staff, article)
     }

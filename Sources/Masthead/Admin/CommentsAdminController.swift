@@ -182,12 +182,12 @@ struct CommentsAdminController: Sendable {
 
     func choose(_ req: Request) async throws -> Response {
         let staff = try req.requireStaff(.moderateComments)
-        guard let id = req.parameters.get("id", as: UUID.self), let article = try await Article.find(id, on: req.db) else { throw SiteError.notFound }
+        let article = try await req.record(Article.self)
         guard let choice = (try? req.content.get(String.self, at: "comments")).flatMap(CommentsChoice.init(rawValue:)) else {
             return try await page(req, error: "Choose open, closed or as its kind.", status: .unprocessableEntity)
         }
         try await CommentModeration(database: req.db, now: Date()).setChoice(choice, for: article, by: staff)
-        return req.redirect(to: AdminURL.commentsOf(id) + "&done=choice", redirectType: .normal)
+        return req.redirect(to: AdminURL.commentsOf(try article.requireID()) + "&done=choice", redirectType: .normal)
     }
 
     func saveDefaults(_ req: Request) async throws -> Response {

@@ -170,9 +170,7 @@ struct LiveDeskController: Sendable {
 
     private func load(_ req: Request) async throws -> (Staff, Article) {
         let staff = try req.requireStaff(.writeArticles)
-        guard let id = req.parameters.get("id", as: UUID.self), let article = try await Article.find(id, on: req.db) else {
-            throw SiteError.notFound
-        }
+        let article = try await req.record(Article.self)
         return (staff, article)
     }
 

@@ -6,21 +6,24 @@ import Vapor
 /// the database, so that a publish or a settings change on any instance (or by the CLI) reaches
 /// every instance within one interval; and its memory of sessions with the session generation,
 /// so a sign-out anywhere is honoured everywhere as quickly. When a breaking-news banner's time
-/// is up, the first instance to notice raises the generation for all.
+/// is up, the first instance to notice raises the generation for all; and likewise, at most once
+/// every `commentCountsInterval`, when the comments readers see have changed (`CommentCounts`).
 final class GenerationWatcher: LifecycleHandler, Sendable {
     private let caches: [PageCache]
     private let settings: LiveSiteSettings
     private let breaking: BreakingNewsBoard
     private let viewers: Viewers
     private let interval: Duration
+    private let commentCountsInterval: Duration
     private let task = Mutex<Task<Void, Never>?>(nil)
 
-    init(caches: [PageCache], settings: LiveSiteSettings, breaking: BreakingNewsBoard, viewers: Viewers, interval: Duration) {
+    init(caches: [PageCache], settings: LiveSiteSettings, breaking: BreakingNewsBoard, viewers: Viewers, interval: Duration, commentCountsInterval: Duration) {
         self.caches = caches
         self.settings = settings
         self.breaking = breaking
         self.viewers = viewers
         self.interval = interval
+        self.commentCountsInterval = commentCountsInterval
     }
 
     func didBootAsync(_ application: Application) async throws {
@@ -30,7 +33,7 @@ final class GenerationWatcher: LifecycleHandler, Sendable {
         settings.adopt(try await SiteSettingsStore.load(on: database))
         try await breaking.reload(on: database)
         for cache in caches { cache.adopt(generation: first) }
-        let caches = caches, settings = settings, breaking = breaking, viewers = viewers, interval = interval, logger = application.logger
+        let caches = caches, settings = settings, breaking = breaking, viewers = viewers, interval = interval, commentCountsInterval = commentCountsInterval, logger = application.logger
         task.withLock {
             $0 = Task {
                 var seen = first
@@ -50,6 +53,11 @@ final class GenerationWatcher: LifecycleHandler, Sendable {
                         if sessions != seenSessions {
                             viewers.forgetAll()
                             seenSessions = sessions
+                        }
+                        do {
+                            try await CommentCounts.showIfChanged(counters: counters, interval: commentCountsInterval, now: Date(), on: database)
+                        } catch {
+                            logger.warning("comments.counts_failed", metadata: ["error": "\(error)"])
                         }
                         let generation = counters[ContentGeneration.key] ?? 0
                         guard generation != seen else { continue }

@@ -59,7 +59,7 @@ public enum MastheadApp {
         app.storage[FrontServerKey.self] = server
         app.servers.use { _ in server }
         app.lifecycle.use(GenerationWatcher(
-            caches: [cache, apiCache], settings: settings.live, breaking: breaking, viewers: viewers, interval: settings.generationWatchInterval
+            caches: [cache, apiCache], settings: settings.live, breaking: breaking, viewers: viewers, interval: settings.generationWatchInterval, commentCountsInterval: settings.commentCountsInterval
         ))
         if settings.backgroundJobs {
             app.lifecycle.use(SchedulerLifecycle(interval: settings.generationPollInterval))

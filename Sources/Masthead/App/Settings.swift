@@ -25,6 +25,9 @@ public struct Settings: Sendable {
     /// How often each instance reads the content generation: a publish or a breaking-news
     /// banner reaches every instance within it. One small query, so kept short.
     public var generationWatchInterval: Duration
+    /// How often, at most, comment counts on the cached cards are brought up to date
+    /// (`MASTHEAD_COMMENT_COUNTS_EVERY`, seconds): each time clears every instance's page cache.
+    public var commentCountsInterval: Duration
     /// The push services breaking-news alerts may be sent to (`MASTHEAD_PUSH_SERVICES`).
     var pushServices: PushServices
     public var logLevel: Logger.Level
@@ -117,6 +120,7 @@ public struct Settings: Sendable {
         membershipPrice: String = "$100",
         generationPollInterval: Duration = .seconds(2),
         generationWatchInterval: Duration = .milliseconds(500),
+        commentCountsInterval: Duration = .seconds(60),
         logLevel: Logger.Level = .notice,
         smtp: SMTPConfiguration? = nil,
         dkim: DKIMSettings? = nil,
@@ -153,6 +157,7 @@ public struct Settings: Sendable {
         self.pageSize = pageSize
         self.generationPollInterval = generationPollInterval
         self.generationWatchInterval = generationWatchInterval
+        self.commentCountsInterval = commentCountsInterval
         self.logLevel = logLevel
         self.smtp = smtp
         self.dkim = dkim
@@ -205,6 +210,9 @@ public struct Settings: Sendable {
             pageSize: try environment["MASTHEAD_PAGE_SIZE"].map { try parseInteger($0, name: "MASTHEAD_PAGE_SIZE", range: 1...100) } ?? 12,
             previewParagraphs: try environment["MASTHEAD_PREVIEW_PARAGRAPHS"].map { try parseInteger($0, name: "MASTHEAD_PREVIEW_PARAGRAPHS", range: 1...20) } ?? 3,
             membershipPrice: environment["MASTHEAD_MEMBERSHIP_PRICE"] ?? "$100",
+            commentCountsInterval: .seconds(Int64(try environment["MASTHEAD_COMMENT_COUNTS_EVERY"].map {
+                try parseInteger($0, name: "MASTHEAD_COMMENT_COUNTS_EVERY", range: 1...86_400)
+            } ?? 60)),
             logLevel: try parseLogLevel(environment["MASTHEAD_LOG_LEVEL"] ?? "notice"),
             smtp: try environment["MASTHEAD_SMTP_URL"].flatMap { $0.isEmpty ? nil : try SMTPConfiguration(url: $0) },
             dkim: try DKIMSettings.fromEnvironment(environment),

@@ -74,7 +74,9 @@ struct CommentDesk: Sendable {
             comment.createdAt = now
             comment.status = badge != nil || (trusted && !holdsListedWord(body)) ? .visible : .pending
             try await comment.create(on: db)
-            return (comment, comment.status == .visible ? .visible : .awaitingModeration)
+            guard comment.status == .visible else { return (comment, .awaitingModeration) }
+            try await CommentCounts.noteChange(on: db)
+            return (comment, .visible)
         }
     }
 
@@ -100,17 +102,25 @@ struct CommentDesk: Sendable {
         // A first comment, approved as it was, goes back to the moderators once changed.
         let othersApproved = try await Comment.query(on: database).filter(\.$memberID == comment.memberID).filter(\.$status == .visible)
             .filter(\.$id != commentID).count() > 0
+        let wasVisible = comment.status == .visible
         if comment.badge == nil && (holdsListedWord(comment.body) || !othersApproved) { comment.status = .pending }
-        try await comment.save(on: database)
+        try await database.transaction { db in
+            try await comment.save(on: db)
+            if wasVisible && comment.status != .visible { try await CommentCounts.noteChange(on: db) }
+        }
         return comment
     }
 
     func delete(_ commentID: UUID, on article: Article, by member: Member) async throws {
         let comment = try await own(commentID, on: article, by: member)
         guard comment.status != .deleted else { return }
+        let wasVisible = comment.status == .visible
         comment.status = .deleted
         comment.body = ""
-        try await comment.save(on: database)
+        try await database.transaction { db in
+            try await comment.save(on: db)
+            if wasVisible { try await CommentCounts.noteChange(on: db) }
+        }
     }
 
     /// A reader's report: once per reader and comment, never of one's own, and only of what

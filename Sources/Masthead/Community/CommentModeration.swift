@@ -15,6 +15,7 @@ struct CommentModeration: Sendable {
     func apply(_ action: Action, to commentID: UUID, by staff: Staff) async throws {
         try requireModerator(staff)
         guard let comment = try await Comment.find(commentID, on: database) else { throw SiteError.notFound }
+        let wasVisible = comment.status == .visible
         switch action {
         case .approve, .restore:
             guard comment.status == .pending || comment.status == .hidden else { return }
@@ -30,6 +31,7 @@ struct CommentModeration: Sendable {
         }
         try await database.transaction { db in
             try await comment.save(on: db)
+            if wasVisible != (comment.status == .visible) { try await CommentCounts.noteChange(on: db) }
             if action == .dismiss { try await CommentReport.query(on: db).filter(\.$commentID == commentID).delete() }
             try await AuditLog(database: db, now: now).record(staff.email, "\(action.rawValue) comment", "\(comment.authorName): \(commentID.uuidString.lowercased())")
         }

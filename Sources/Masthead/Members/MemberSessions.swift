@@ -77,6 +77,10 @@ public struct MemberAccounts: Sendable {
             try await LoginToken.query(on: db).filter(\.$email == member.email).delete()
             // Erasing an account erases its address from the lists too.
             try await NewsletterSubscription.query(on: db).filter(\.$email == member.email).delete()
+            // Their comments go by cascade, and with them from the counts on the cards.
+            if try await Comment.query(on: db).filter(\.$memberID == member.requireID()).filter(\.$status == .visible).count() > 0 {
+                try await CommentCounts.noteChange(on: db)
+            }
             try await member.delete(on: db)
             try await SiteCounters.increment(MemberSessions.generationKey, on: db)
         }

@@ -33,5 +33,6 @@ enum MastheadMigrations {
         CreateLiveCoverage(),
         CreateBreakingNews(),
         CreateComments(),
+        AddCommentCounters(),
     ]
 }

@@ -34,7 +34,11 @@ struct SiteController: Sendable {
                 sections.append((kind, try await published.latest(edition: edition.code, kind: kind, limit: kind == .news ? 6 : 3, excluding: exclude)))
             }
             let analyses = try await published.latest(edition: edition.code, kind: .analysis, limit: 5, excluding: exclude)
-            let html = try pages.homePage(.init(lead: lead, sections: sections, analyses: analyses), edition: edition, viewerLevel: viewer.accessLevel)
+            let shown = [lead].compactMap { $0 } + sections.flatMap(\.1) + analyses
+            let counts = try await CommentCounts.visible(on: shown.compactMap(\.id), in: req.db)
+            let html = try pages.homePage(
+                .init(lead: lead, sections: sections, analyses: analyses, commentCounts: counts), edition: edition, viewerLevel: viewer.accessLevel
+            )
             return (html, lead?.lastModified)
         }
     }
@@ -123,7 +127,7 @@ struct SiteController: Sendable {
                 description: edition.text("kinds_\(kind.rawValue)_description", ["site": settings.siteName]), photo: nil,
                 navPath: urls.kind(kind), feedPath: urls.kindFeeds(kind), url: { urls.kind(kind, page: $0) }
             )
-            return (try pages.listingPage(listing, page: result, edition: edition, viewerLevel: viewer.accessLevel), result.articles.first?.lastModified)
+            return (try await listingPage(listing, result, edition: edition, viewer: viewer, on: req.db), result.articles.first?.lastModified)
         }
     }
 
@@ -140,7 +144,7 @@ struct SiteController: Sendable {
                 description: topic.description(in: edition.code), photo: nil,
                 navPath: nil, feedPath: urls.topicFeeds(slug), url: { urls.topic(slug, page: $0) }
             )
-            return (try pages.listingPage(listing, page: result, edition: edition, viewerLevel: viewer.accessLevel), result.articles.first?.lastModified)
+            return (try await listingPage(listing, result, edition: edition, viewer: viewer, on: req.db), result.articles.first?.lastModified)
         }
     }
 
@@ -157,8 +161,13 @@ struct SiteController: Sendable {
                 photo: author.photoPath.map { .init(src: SiteURL.media($0), alt: author.name) },
                 navPath: nil, feedPath: urls.authorFeeds(slug), url: { urls.author(slug, page: $0) }
             )
-            return (try pages.listingPage(listing, page: result, edition: edition, viewerLevel: viewer.accessLevel), result.articles.first?.lastModified)
+            return (try await listingPage(listing, result, edition: edition, viewer: viewer, on: req.db), result.articles.first?.lastModified)
         }
+    }
+
+    private func listingPage(_ listing: SitePages.Listing, _ result: PublishedArticles.Page, edition: Edition, viewer: Viewer, on database: any Database) async throws -> String {
+        let counts = try await CommentCounts.visible(on: result.articles.compactMap(\.id), in: database)
+        return try pages.listingPage(listing, page: result, commentCounts: counts, edition: edition, viewerLevel: viewer.accessLevel)
     }
 
     func standingPage(_ req: Request, edition: Edition) throws -> EventLoopFuture<Response> {

@@ -5,6 +5,8 @@ extension SitePages {
         let lead: Article?
         let sections: [(kind: ArticleKind, articles: [Article])]
         let analyses: [Article]
+        /// Visible comments per article, for the cards.
+        let commentCounts: [UUID: Int]
     }
 
     func homePage(_ content: HomeContent, edition: Edition, viewerLevel: AccessLevel) throws -> String {
@@ -34,20 +36,20 @@ extension SitePages {
             layout: layout(edition: edition, head: head, access: viewerLevel),
             heading: title,
             leadLabel: edition.text("home_lead"),
-            lead: content.lead.map { card($0, edition: edition, lead: true) },
+            lead: content.lead.map { card($0, edition: edition, commentCounts: content.commentCounts, lead: true) },
             sections: content.sections.filter { !$0.articles.isEmpty }.map { section in
                 .init(
                     id: "section-\(section.kind.rawValue)",
                     title: edition.text("home_latest_\(section.kind.rawValue)"),
                     url: urls.kind(section.kind),
-                    cards: section.articles.map { card($0, edition: edition, headingTag: "h3") }
+                    cards: section.articles.map { card($0, edition: edition, commentCounts: content.commentCounts, headingTag: "h3") }
                 )
             },
             aside: content.analyses.isEmpty ? nil : .init(
                 id: "section-recent-analysis",
                 title: edition.text("home_recent_analysis"),
                 url: urls.kind(.analysis),
-                cards: content.analyses.map { card($0, edition: edition, headingTag: "h3", compact: true) }
+                cards: content.analyses.map { card($0, edition: edition, commentCounts: content.commentCounts, headingTag: "h3", compact: true) }
             )
         )
         return try theme.render("home", model)
@@ -64,7 +66,7 @@ extension SitePages {
         let url: (Int) -> String
     }
 
-    func listingPage(_ listing: Listing, page: PublishedArticles.Page, edition: Edition, viewerLevel: AccessLevel) throws -> String {
+    func listingPage(_ listing: Listing, page: PublishedArticles.Page, commentCounts: [UUID: Int], edition: Edition, viewerLevel: AccessLevel) throws -> String {
         let pageSuffix = page.page > 1
             ? " (\(edition.text("pagination_status", ["page": EditionNumbers(edition: edition).format(page.page), "pages": EditionNumbers(edition: edition).format(page.pageCount)])))" : ""
         let head = PageHead(
@@ -93,7 +95,7 @@ extension SitePages {
             title: listing.title,
             description: listing.description,
             photo: listing.photo,
-            cards: page.articles.map { card($0, edition: edition) },
+            cards: page.articles.map { card($0, edition: edition, commentCounts: commentCounts) },
             pagination: pagination(page: page.page, pageCount: page.pageCount, edition: edition, url: listing.url),
             hasCards: !page.articles.isEmpty
         )

@@ -73,7 +73,8 @@ struct SitePages: Sendable {
         settings.publicURL + (settings.logoPath.map(SiteURL.media) ?? theme.assetPath("favicon.svg"))
     }
 
-    func card(_ article: Article, edition: Edition, headingTag: String = "h2", lead: Bool = false, compact: Bool = false) -> CardModel {
+    func card(_ article: Article, edition: Edition, commentCounts: [UUID: Int] = [:], headingTag: String = "h2", lead: Bool = false, compact: Bool = false) -> CardModel {
+        let comments = article.id.flatMap { commentCounts[$0] } ?? 0
         let dates = EditionDates(edition: edition)
         let image: CardModel.Image? = compact ? nil : article.imagePath.map {
             .init(src: SiteURL.media($0), width: article.imageWidth ?? 1200, height: article.imageHeight ?? 675)
@@ -87,6 +88,9 @@ struct SitePages: Sendable {
             datetime: article.publishedAt.map(EditionDates.iso) ?? "",
             dateText: article.publishedAt.map(dates.day) ?? "",
             badge: badge(for: article.visibility, edition: edition),
+            hasComments: comments > 0,
+            commentsLabel: comments == 1 ? edition.text("card_comments_one")
+                : edition.text("card_comments", ["count": EditionNumbers(edition: edition).format(comments)]),
             image: image,
             headingTag: headingTag,
             lead: lead,

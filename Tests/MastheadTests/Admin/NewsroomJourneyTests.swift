@@ -10,7 +10,7 @@ struct NewsroomJourneyTests {
     func firstArticle() async throws {
         try await withSite(on: .sqlite, withDemo: false) { site in
             guard case .sqlite(let path) = site.settings.database else { return }
-            let created = try MastheadProcess.run(
+            let created = try await MastheadProcess.run(
                 ["user", "create", "--email", "owner@outlet.example", "--role", "owner", "--name", "Rania Owner"],
                 environment: ["MASTHEAD_DATABASE_URL": path, "MASTHEAD_DATA": site.settings.dataDirectory], input: "the owner's long password\n"
             )

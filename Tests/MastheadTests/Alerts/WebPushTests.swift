@@ -34,7 +34,7 @@ struct WebPushTests {
 
     @Test("a browser turns on an edition's alerts through the site; a flagged paid story reaches it as the headline and a link, encrypted and signed; a browser that left is forgotten", arguments: TestDatabase.available)
     func alertReachesSubscribedBrowsers(database: TestDatabase) async throws {
-        let service = try TestPushService.start()
+        let service = try await TestPushService.start()
         defer { service.stop() }
         try await withSite(on: database, configure: { $0.pushServices = PushServices(hosts: ["127.0.0.1"]) }) { site in
             let reader = try await service.subscription(), leaver = try await service.subscription(answering: 410)
@@ -72,7 +72,7 @@ struct WebPushTests {
 
     @Test("the site refuses a subscription to a push service not on its list, with keys that are not keys, from another site's page, or past the hourly limit", arguments: [TestDatabase.sqlite])
     func refusals(database: TestDatabase) async throws {
-        let service = try TestPushService.start()
+        let service = try await TestPushService.start()
         defer { service.stop() }
         try await withSite(on: database, configure: { $0.pushServices = PushServices(hosts: ["127.0.0.1", "push.example"]) }) { site in
             let real = try await service.subscription()

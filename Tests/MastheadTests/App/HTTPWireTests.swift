@@ -15,7 +15,7 @@ struct HTTPWireTests {
             let health = "GET /healthz HTTP/1.1\r\nHost: news.example\r\n\r\n"
             let home = "GET / HTTP/1.1\r\nHost: news.example\r\n\r\n"
             client.send(health + home + health + "GET /healthz HTTP/1.1\r\nHost: news.example\r\nConnection: close\r\n\r\n")
-            let answers = await client.receive(timeout: .seconds(10)).components(separatedBy: "HTTP/1.1 200 OK\r\n").dropFirst()
+            let answers = await client.receive().components(separatedBy: "HTTP/1.1 200 OK\r\n").dropFirst()
             #expect(answers.count == 4)
             #expect(answers.map { $0.hasSuffix("\r\n\r\nok\n") } == [true, false, true, true])
             #expect(answers.dropFirst().first?.contains("</html>") == true)
@@ -27,7 +27,7 @@ struct HTTPWireTests {
         try await withSite(on: .sqlite, withDemo: false) { site in
             let client = try RawConnection(site)
             client.send("GET /healthz HTTP/1.1\r\nHost: news.example\r\n\r\nNOT HTTP AT ALL\r\n\r\n")
-            let answer = await client.receive(timeout: .seconds(5))
+            let answer = await client.receive()
             #expect(answer.hasPrefix("HTTP/1.1 200 OK\r\n"))
             #expect(answer.contains("Connection: close\r\n"))
             #expect(try await site.get("/healthz").status == .ok)
@@ -39,7 +39,7 @@ struct HTTPWireTests {
         try await withSite(on: .sqlite, withDemo: false) { site in
             let client = try RawConnection(site)
             client.send("GET /healthz HTTP/1.1\r\nHost: news.example\r\nConnection: close\r\n\r\nGET /healthz HTTP/1.1\r\nHost: news.example\r\n\r\n")
-            let answer = await client.receive(timeout: .seconds(5))
+            let answer = await client.receive()
             #expect(answer.components(separatedBy: "HTTP/1.1 200 OK").count == 2)
             #expect(answer.contains("Connection: close\r\n"))
         }
@@ -50,7 +50,7 @@ struct HTTPWireTests {
         try await withSite(on: .sqlite, withDemo: false) { site in
             let client = try RawConnection(site)
             client.send("GET /healthz HTTP/1.1\r\nHost: news.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nGET /healthz HTTP/1.1\r\n\r\n")
-            let answer = await client.receive(timeout: .seconds(5))
+            let answer = await client.receive()
             #expect(answer.hasPrefix("HTTP/1.1 200 OK\r\n") && answer.contains("Connection: close\r\n"))
             #expect(answer.components(separatedBy: "HTTP/1.1 200 OK").count == 2)
         }
@@ -61,11 +61,10 @@ struct HTTPWireTests {
         try await withSite(on: .sqlite, withDemo: false) { site in
             let client = try RawConnection(site)
             client.send(String(repeating: "GET /healthz HTTP/1.1\r\nHost: news.example\r\n\r\n", count: 300))
-            let started = ContinuousClock.now
-            let answer = await client.receive(timeout: .seconds(10))
+            let answer = await client.receive()
             #expect(answer.hasPrefix("HTTP/1.1 200 OK\r\n"))
             #expect(answer.components(separatedBy: "HTTP/1.1 200 OK").count - 1 < 300)
-            #expect(ContinuousClock.now - started < .seconds(8))
+            #expect(client.closedByServer)
             #expect(try await site.get("/healthz").status == .ok)
         }
     }
@@ -78,7 +77,7 @@ struct HTTPWireTests {
             let client = try RawConnection(site)
             // A bracketed parameter is never keyed for the fast path: the router answers.
             client.send("GET /news?filter[x]=1 HTTP/1.1\r\nHost: news.example\r\nIf-None-Match: \(etag)\r\nConnection: close\r\n\r\n")
-            let answer = await client.receive(timeout: .seconds(5))
+            let answer = await client.receive()
             #expect(answer.hasPrefix("HTTP/1.1 304 Not Modified\r\n"))
             #expect(!answer.lowercased().contains("content-length"))
             #expect(answer.lowercased().contains("etag: \(etag.lowercased())"))
@@ -90,7 +89,7 @@ struct HTTPWireTests {
         try await withSite(on: .sqlite, withDemo: false) { site in
             let client = try RawConnection(site)
             client.send("\u{1}\u{2} / HTTP/1.1\r\n\r\n")
-            let answer = await client.receive(timeout: .seconds(5))
+            let answer = await client.receive()
             #expect(answer.hasPrefix("HTTP/1.1 400 Bad Request\r\n"))
             #expect(answer.lowercased().contains("x-content-type-options: nosniff\r\n"))
         }
@@ -101,7 +100,7 @@ struct HTTPWireTests {
         try await withSite(on: .sqlite, withDemo: false) { site in
             let client = try RawConnection(site)
             client.send("GET /healthz HTTP/1.0\r\n\r\n")
-            let answer = await client.receive(timeout: .seconds(5))
+            let answer = await client.receive()
             #expect(answer.hasPrefix("HTTP/1.0 200 OK\r\n"))
             #expect(answer.hasSuffix("\r\n\r\nok\n"))
         }

@@ -79,7 +79,7 @@ struct BackupTests {
             let load = Task { try await newsroom.run(on: site.app.db) }
             while newsroom.published.withLock({ $0.count }) < 3 { try await Task.sleep(for: .milliseconds(20)) }
             let folder = Self.newFolder()
-            let backup = try MastheadProcess.run(["backup", folder], environment: Self.environment(site.settings))
+            let backup = try await MastheadProcess.run(["backup", folder], environment: Self.environment(site.settings))
             newsroom.stopped.withLock { $0 = true }
             try await load.value
             #expect(backup.status == 0, "\(backup.standardError)")
@@ -87,7 +87,7 @@ struct BackupTests {
             let media = BackupFolder.files(under: site.settings.mediaDirectory)
             #expect(!media.isEmpty)
 
-            let restore = try MastheadProcess.run(["restore", folder], environment: Self.environment(target))
+            let restore = try await MastheadProcess.run(["restore", folder], environment: Self.environment(target))
             #expect(restore.status == 0, "\(restore.standardError)")
             #expect(restore.standardOutput.contains("Restored the backup of"))
 
@@ -125,14 +125,14 @@ struct BackupTests {
         let target = try #require(try await Self.emptyTarget(like: .sqlite))
         try await withSite(on: .sqlite, configure: { $0.backgroundJobs = false }) { site in
             let folder = Self.newFolder()
-            #expect(try MastheadProcess.run(["backup", folder], environment: Self.environment(site.settings)).status == 0)
+            #expect(try await MastheadProcess.run(["backup", folder], environment: Self.environment(site.settings)).status == 0)
             let victim = try #require(BackupFolder.files(under: folder + "/media").last)
             let handle = try FileHandle(forUpdating: URL(fileURLWithPath: folder + "/media/" + victim))
             try handle.seek(toOffset: 40)
             try handle.write(contentsOf: Data([0x00, 0x01, 0x02]))
             try handle.close()
 
-            let refused = try MastheadProcess.run(["restore", folder], environment: Self.environment(target))
+            let refused = try await MastheadProcess.run(["restore", folder], environment: Self.environment(target))
             #expect(refused.status == 1)
             #expect(refused.standardError == "masthead: media/\(victim) does not match its checksum in the manifest: the backup is damaged\n")
             guard case .sqlite(let path) = target.database else { return }
@@ -145,20 +145,20 @@ struct BackupTests {
     func replacing() async throws {
         try await withSite(on: .sqlite, configure: { $0.backgroundJobs = false }) { site in
             let folder = Self.newFolder()
-            #expect(try MastheadProcess.run(["backup", folder], environment: Self.environment(site.settings)).status == 0)
+            #expect(try await MastheadProcess.run(["backup", folder], environment: Self.environment(site.settings)).status == 0)
             let article = try #require(try await Article.query(on: site.app.db).first())
             let title = article.title
             article.title = "Changed after the backup"
             try await article.save(on: site.app.db)
-            let whileServing = try MastheadProcess.run(["restore", "--force", folder], environment: Self.environment(site.settings))
+            let whileServing = try await MastheadProcess.run(["restore", "--force", folder], environment: Self.environment(site.settings))
             #expect(whileServing.status == 1)
             #expect(whileServing.standardError.contains("a Masthead process is using"))
             await site.stop()
 
-            let refused = try MastheadProcess.run(["restore", folder], environment: Self.environment(site.settings))
+            let refused = try await MastheadProcess.run(["restore", folder], environment: Self.environment(site.settings))
             #expect(refused.status == 1)
             #expect(refused.standardError.contains("already holds a site: restore into an empty database, or pass --force to replace it"))
-            let replaced = try MastheadProcess.run(["restore", "--force", folder], environment: Self.environment(site.settings))
+            let replaced = try await MastheadProcess.run(["restore", "--force", folder], environment: Self.environment(site.settings))
             #expect(replaced.status == 0, "\(replaced.standardError)")
             let reopened = try await TestSite.open(site.settings)
             let restoredTitle = try await Article.find(article.id, on: reopened.app.db)?.title
@@ -173,7 +173,7 @@ struct BackupTests {
             let folder = Self.newFolder()
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             FileManager.default.createFile(atPath: folder + "/notes.txt", contents: Data("keep me".utf8))
-            let refused = try MastheadProcess.run(["backup", folder], environment: Self.environment(site.settings))
+            let refused = try await MastheadProcess.run(["backup", folder], environment: Self.environment(site.settings))
             #expect(refused.status == 1)
             #expect(refused.standardError == "masthead: \(folder) already exists and is not an empty folder: write the backup into a new folder\n")
             #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["notes.txt"])

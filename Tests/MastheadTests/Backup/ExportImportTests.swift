@@ -98,7 +98,7 @@ struct ExportImportTests {
             let site = try await Self.richSite(on: database)
             sites.keep(site)
             let first = BackupTests.newFolder(), second = BackupTests.newFolder()
-            let exported = try MastheadProcess.run(["export", first], environment: BackupTests.environment(site.settings))
+            let exported = try await MastheadProcess.run(["export", first], environment: BackupTests.environment(site.settings))
             #expect(exported.status == 0, "\(exported.standardError)")
             let articles = try await Article.query(on: site.app.db).count()
             #expect(exported.standardOutput.contains("Exported to \(first): \(articles) articles"))
@@ -107,15 +107,15 @@ struct ExportImportTests {
                 #expect(tables[table.name]?.isEmpty == false, "the test site has no \(table.name) to carry across")
             }
 
-            let imported = try MastheadProcess.run(["import", "masthead", first], environment: BackupTests.environment(target))
+            let imported = try await MastheadProcess.run(["import", "masthead", first], environment: BackupTests.environment(target))
             #expect(imported.status == 0, "\(imported.standardError)")
             #expect(imported.standardOutput.contains("Imported \(articles) articles"))
-            let again = try MastheadProcess.run(["export", second], environment: BackupTests.environment(target))
+            let again = try await MastheadProcess.run(["export", second], environment: BackupTests.environment(target))
             #expect(again.status == 0, "\(again.standardError)")
             #expect(try Self.content(of: second) == Self.content(of: first))
             #expect(BackupFolder.files(under: target.mediaDirectory) == BackupFolder.files(under: site.settings.mediaDirectory))
 
-            let rerun = try MastheadProcess.run(["import", "masthead", first], environment: BackupTests.environment(target))
+            let rerun = try await MastheadProcess.run(["import", "masthead", first], environment: BackupTests.environment(target))
             #expect(rerun.status == 0, "\(rerun.standardError)")
             #expect(rerun.standardOutput.contains("Nothing to import") && rerun.standardOutput.contains("Created nothing."))
 
@@ -141,10 +141,10 @@ struct ExportImportTests {
             let site = try await Self.richSite(on: .sqlite)
             sites.keep(site)
             let first = BackupTests.newFolder(), second = BackupTests.newFolder()
-            #expect(try MastheadProcess.run(["export", first], environment: BackupTests.environment(site.settings)).status == 0)
-            let imported = try MastheadProcess.run(["import", "masthead", first], environment: BackupTests.environment(target))
+            #expect(try await MastheadProcess.run(["export", first], environment: BackupTests.environment(site.settings)).status == 0)
+            let imported = try await MastheadProcess.run(["import", "masthead", first], environment: BackupTests.environment(target))
             #expect(imported.status == 0, "\(imported.standardError)")
-            #expect(try MastheadProcess.run(["export", second], environment: BackupTests.environment(target)).status == 0)
+            #expect(try await MastheadProcess.run(["export", second], environment: BackupTests.environment(target)).status == 0)
             #expect(try Self.content(of: second) == Self.content(of: first))
         }
     }
@@ -190,7 +190,7 @@ struct ExportImportTests {
             for damage in damages {
                 let copy = BackupFolder.newCopy(of: good)
                 try damage.change(copy)
-                let result = try MastheadProcess.run(["import", "masthead", copy], environment: BackupTests.environment(target))
+                let result = try await MastheadProcess.run(["import", "masthead", copy], environment: BackupTests.environment(target))
                 #expect(result.status == 1, "\(damage.name)")
                 #expect(result.standardError.hasPrefix("masthead: ") && result.standardError.contains(damage.reason), "\(damage.name): \(result.standardError)")
                 #expect(result.standardError.split(separator: "\n").count == 1, "\(damage.name)")
@@ -213,7 +213,7 @@ struct ExportImportTests {
             let tampered = line.replacingOccurrences(of: "\"preview_html\":\"", with: "\"preview_html\":\"<script src=\\\"/media/x.js\\\"></script><img src=x onerror=alert(1)>")
             try document.replacingOccurrences(of: line, with: tampered).write(toFile: folder + "/masthead-export.json", atomically: true, encoding: .utf8)
 
-            let result = try MastheadProcess.run(["import", "masthead", folder], environment: BackupTests.environment(target))
+            let result = try await MastheadProcess.run(["import", "masthead", folder], environment: BackupTests.environment(target))
             #expect(result.status == 0, "\(result.standardError)")
             let moved = try await TestSite.open(target)
             sites.keep(moved)
@@ -233,13 +233,13 @@ struct ExportImportTests {
             let running = try MastheadProcess.start(["import", "masthead", folder], environment: BackupTests.environment(target))
             _ = try await running.waitForLine(containing: " rows")
             kill(running.process.processIdentifier, SIGKILL)
-            running.process.waitUntilExit()
+            await running.process.exited()
             let afterKill = try await TestSite.open(target)
             let kept = try await Article.query(on: afterKill.app.db).count()
             await afterKill.stop()
             #expect(kept == 0 || kept == articles)
 
-            let rerun = try MastheadProcess.run(["import", "masthead", folder], environment: BackupTests.environment(target))
+            let rerun = try await MastheadProcess.run(["import", "masthead", folder], environment: BackupTests.environment(target))
             #expect(rerun.status == 0, "\(rerun.standardError)")
             let done = try await TestSite.open(target)
             sites.keep(done)
@@ -253,7 +253,7 @@ struct ExportImportTests {
         try await Self.inTurn(false) { sites in
             guard let target = try await BackupTests.emptyTarget(like: .sqlite) else { return }
             let (site, folder) = try await Self.exportedDemo(keptIn: sites)
-            let result = try MastheadProcess.run(["import", "masthead", folder, "--dry-run"], environment: BackupTests.environment(target))
+            let result = try await MastheadProcess.run(["import", "masthead", folder, "--dry-run"], environment: BackupTests.environment(target))
             #expect(result.status == 0, "\(result.standardError)")
             let articles = try await Article.query(on: site.app.db).count()
             #expect(result.standardOutput.contains("Dry run: would import \(articles) articles") && result.standardOutput.contains("Wrote nothing."))
@@ -272,8 +272,8 @@ struct ExportImportTests {
             sites.keep(other)
             _ = try await StaffAccounts(database: other.app.db).createDemoOwner()
             let folder = BackupTests.newFolder()
-            #expect(try MastheadProcess.run(["export", folder], environment: BackupTests.environment(source.settings)).status == 0)
-            let result = try MastheadProcess.run(["import", "masthead", folder], environment: BackupTests.environment(other.settings))
+            #expect(try await MastheadProcess.run(["export", folder], environment: BackupTests.environment(source.settings)).status == 0)
+            let result = try await MastheadProcess.run(["import", "masthead", folder], environment: BackupTests.environment(other.settings))
             #expect(result.status == 1)
             #expect(result.standardError.contains("the database already holds a site") && result.standardError.contains("import into an empty database"))
         }
@@ -317,7 +317,7 @@ struct ExportImportTests {
         let site = try await TestSite.start(on: .sqlite)
         sites.keep(site)
         let folder = BackupTests.newFolder()
-        let exported = try MastheadProcess.run(["export", folder], environment: BackupTests.environment(site.settings))
+        let exported = try await MastheadProcess.run(["export", folder], environment: BackupTests.environment(site.settings))
         #expect(exported.status == 0, "\(exported.standardError)")
         return (site, folder)
     }

@@ -97,7 +97,7 @@ struct GhostImportTests {
         let old = try Self.oldSite()
         try await withSite(on: database, withDemo: false) { site in
             let environment = BackupTests.environment(site.settings).merging(["MASTHEAD_MAIL_FROM": "news@old.example"]) { $1 }
-            let result = try MastheadProcess.run(["import", "ghost", old.file, "--media-dir", old.images], environment: environment)
+            let result = try await MastheadProcess.run(["import", "ghost", old.file, "--media-dir", old.images], environment: environment)
             #expect(result.status == 0, "\(result.standardError)")
             #expect(result.standardOutput.contains("Imported 4 articles (1 drafts), 1 pages, 2 authors, 1 topics, 2 images and 5 redirects from old addresses; 5 members (2 paying through Stripe, 1 complimentary), 1 newsletters and 2 newsletter subscriptions"), "\(result.standardOutput)")
             #expect(HTML.text(of: try await site.get("/pages/about").body).contains("We are a newsroom."), "a Ghost page becomes a standing page")
@@ -140,7 +140,7 @@ struct GhostImportTests {
             let moved = try await site.get("/tigris-releases/")
             #expect(moved.status == .movedPermanently && moved.headers.first(name: .location) == "/articles/tigris-releases")
 
-            let again = try MastheadProcess.run(["import", "ghost", old.file, "--media-dir", old.images], environment: environment)
+            let again = try await MastheadProcess.run(["import", "ghost", old.file, "--media-dir", old.images], environment: environment)
             #expect(again.status == 0, "\(again.standardError)")
             #expect(again.standardOutput.contains("Nothing new") && again.standardOutput.contains("Created nothing."), "\(again.standardOutput)")
             #expect(try await Member.query(on: site.app.db).count() == 5)
@@ -159,7 +159,7 @@ struct GhostImportTests {
             ] {
                 let file = folder + "/\(UUID().uuidString).json"
                 try content.write(toFile: file, atomically: true, encoding: .utf8)
-                let result = try MastheadProcess.run(["import", "ghost", file], environment: BackupTests.environment(site.settings))
+                let result = try await MastheadProcess.run(["import", "ghost", file], environment: BackupTests.environment(site.settings))
                 #expect(result.status == 1, "\(name)")
                 #expect(result.standardError.hasPrefix("masthead: ") && result.standardError.contains(reason), "\(name): \(result.standardError)")
             }

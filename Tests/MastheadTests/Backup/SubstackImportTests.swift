@@ -124,7 +124,7 @@ struct SubstackImportTests {
             try await withSite(on: database, withDemo: false) { site in
                 let environment = BackupTests.environment(site.settings).merging(Self.stripeEnvironment(stripe)) { $1 }
                 let arguments = ["import", "substack", old.folder, "--site-url", "https://oldpub.substack.com/", "--author", "Layla Haddad", "--media-dir", old.images]
-                let result = try MastheadProcess.run(arguments, environment: environment)
+                let result = try await MastheadProcess.run(arguments, environment: environment)
                 #expect(result.status == 0, "\(result.standardError)")
                 #expect(result.standardOutput.contains("Imported 5 articles (1 drafts), 2 pages, 1 authors, 0 topics, 1 images and 7 redirects from old addresses; 7 members (1 paying through Stripe, 2 with complimentary access), 6 of them subscribed to the newsletter “newsletter” (new)"), "\(result.standardOutput)")
                 #expect(result.standardOutput.contains("post “Open thread”: a Substack thread, not an article"))
@@ -174,7 +174,7 @@ struct SubstackImportTests {
                 let subscribed = try await NewsletterSubscription.query(on: site.app.db).filter(\.$newsletter.$id == list.requireID()).filter(\.$status == .active).all().map(\.email)
                 #expect(Set(subscribed) == ["free@example.com", "paid@example.com", "nocard@example.com", "lapsed@example.com", "comp@example.com", "gift@example.com"])
 
-                let again = try MastheadProcess.run(arguments, environment: environment)
+                let again = try await MastheadProcess.run(arguments, environment: environment)
                 #expect(again.status == 0, "\(again.standardError)")
                 #expect(again.standardOutput.contains("Nothing new") && again.standardOutput.contains("Created nothing."), "\(again.standardOutput)")
                 #expect(try await Member.query(on: site.app.db).count() == 7)
@@ -190,18 +190,18 @@ struct SubstackImportTests {
         let zip = try await Self.zipped(old.folder)
         try await withSite(on: .sqlite, withDemo: false) { site in
             let environment = BackupTests.environment(site.settings)
-            let dry = try MastheadProcess.run(["import", "substack", zip, "--no-fetch-images", "--dry-run"], environment: environment)
+            let dry = try await MastheadProcess.run(["import", "substack", zip, "--no-fetch-images", "--dry-run"], environment: environment)
             #expect(dry.status == 0, "\(dry.standardError)")
             #expect(dry.standardOutput.contains("Dry run: would import 5 articles (1 drafts), 2 pages, 0 authors, 0 topics, 0 images and 7 redirects from old addresses; 7 members"), "\(dry.standardOutput)")
             #expect(try await Article.query(on: site.app.db).count() == 0)
             #expect(try await Member.query(on: site.app.db).count() == 0)
 
             let damaged = try await Self.zipped(try Self.oldPublication().folder, damaging: true)
-            let refused = try MastheadProcess.run(["import", "substack", damaged, "--no-fetch-images"], environment: environment)
+            let refused = try await MastheadProcess.run(["import", "substack", damaged, "--no-fetch-images"], environment: environment)
             #expect(refused.status == 1)
             #expect(refused.standardError.contains("posts.csv damaged"), "\(refused.standardError)")
 
-            let result = try MastheadProcess.run(["import", "substack", zip, "--no-fetch-images"], environment: environment)
+            let result = try await MastheadProcess.run(["import", "substack", zip, "--no-fetch-images"], environment: environment)
             #expect(result.status == 0, "\(result.standardError)")
             #expect(try await Article.query(on: site.app.db).count() == 5)
             #expect(try await Member.query(on: site.app.db).count() == 7)
@@ -265,7 +265,7 @@ struct SubstackImportTests {
             }
             try await withSite(on: .sqlite, withDemo: false) { site in
                 let environment = BackupTests.environment(site.settings).merging(Self.stripeEnvironment(stripe)) { $1 }
-                let result = try MastheadProcess.run(["import", "substack", old.folder, "--no-fetch-images"], environment: environment)
+                let result = try await MastheadProcess.run(["import", "substack", old.folder, "--no-fetch-images"], environment: environment)
                 #expect(result.status == 0, "\(result.standardError)")
                 #expect(result.standardOutput.contains("reader thief@example.com: paid on Substack, but Stripe has their customer cus_victim under another address"), "\(result.standardOutput)")
                 #expect(result.standardOutput.contains("reader first@example.com: paid on Substack, but the export gives their Stripe customer cus_shared to another reader too"))
@@ -306,7 +306,7 @@ struct SubstackImportTests {
                     ([try Self.oldPublication().folder, "--no-fetch-images"], Self.stripeEnvironment(stripe), "Stripe did not answer for the customer cus_paid"),
                 ] {
                     stripe.failNext(100)
-                    let result = try MastheadProcess.run(["import", "substack"] + arguments, environment: environment.merging(extra) { $1 })
+                    let result = try await MastheadProcess.run(["import", "substack"] + arguments, environment: environment.merging(extra) { $1 })
                     #expect(result.status == 1, "\(reason)")
                     #expect(result.standardError.hasPrefix("masthead: ") && result.standardError.contains(reason), "\(result.standardError)")
                 }

@@ -149,12 +149,12 @@ struct WordPressImportTests {
     func importsAndRedirects(database: TestDatabase) async throws {
         let old = try Self.oldSite()
         try await withSite(on: database, withDemo: false) { site in
-            let dryRun = try MastheadProcess.run(["import", "wordpress", old.file, "--media-dir", old.uploads, "--dry-run"], environment: Self.environment(site.settings))
+            let dryRun = try await MastheadProcess.run(["import", "wordpress", old.file, "--media-dir", old.uploads, "--dry-run"], environment: Self.environment(site.settings))
             #expect(dryRun.status == 0, "\(dryRun.standardError)")
             #expect(dryRun.standardOutput.contains("Dry run: would import 4 articles (1 drafts), 1 pages, 2 authors, 3 topics, 4 images and 9 redirects"))
             #expect(try await Article.query(on: site.app.db).count() == 0)
 
-            let result = try MastheadProcess.run(["import", "wordpress", old.file, "--media-dir", old.uploads], environment: Self.environment(site.settings))
+            let result = try await MastheadProcess.run(["import", "wordpress", old.file, "--media-dir", old.uploads], environment: Self.environment(site.settings))
             #expect(result.status == 0, "\(result.standardError)")
             #expect(result.standardOutput.contains("Imported 4 articles (1 drafts), 1 pages, 2 authors, 3 topics, 4 images and 9 redirects"), "\(result.standardOutput)")
             let about = try await site.get("/about/")
@@ -210,7 +210,7 @@ struct WordPressImportTests {
                 #expect(validation.status == 0, "Nu validator: \(validation.output.prefix(3000))")
             }
 
-            let again = try MastheadProcess.run(["import", "wordpress", old.file, "--media-dir", old.uploads], environment: Self.environment(site.settings))
+            let again = try await MastheadProcess.run(["import", "wordpress", old.file, "--media-dir", old.uploads], environment: Self.environment(site.settings))
             #expect(again.status == 0, "\(again.standardError)")
             #expect(again.standardOutput.contains("Nothing new") && again.standardOutput.contains("Created nothing."))
             #expect(try await Article.query(on: site.app.db).count() == 4)
@@ -222,7 +222,7 @@ struct WordPressImportTests {
     func olderFormat() async throws {
         let old = try Self.oldSite(version: "1.1")
         try await withSite(on: .sqlite, withDemo: false) { site in
-            let result = try MastheadProcess.run(["import", "wordpress", old.file], environment: Self.environment(site.settings))
+            let result = try await MastheadProcess.run(["import", "wordpress", old.file], environment: Self.environment(site.settings))
             #expect(result.status == 0, "\(result.standardError)")
             #expect(result.standardOutput.contains("Imported 4 articles"))
             #expect(result.standardOutput.contains("was not copied (give --media-dir"))
@@ -241,7 +241,7 @@ struct WordPressImportTests {
             ] {
                 let file = old.file + "-\(UUID().uuidString).xml"
                 try content.write(toFile: file, atomically: true, encoding: .utf8)
-                let result = try MastheadProcess.run(["import", "wordpress", file], environment: Self.environment(site.settings))
+                let result = try await MastheadProcess.run(["import", "wordpress", file], environment: Self.environment(site.settings))
                 #expect(result.status == 1, "\(name)")
                 #expect(result.standardError.hasPrefix("masthead: ") && result.standardError.contains(reason), "\(name): \(result.standardError)")
             }
@@ -257,10 +257,10 @@ struct WordPressImportTests {
             let running = try MastheadProcess.start(["import", "wordpress", old.file, "--media-dir", old.uploads], environment: Self.environment(site.settings))
             _ = try await running.waitForLine(containing: "items read")
             kill(running.process.processIdentifier, SIGKILL)
-            running.process.waitUntilExit()
+            await running.process.exited()
             let kept = try await Article.query(on: site.app.db).count()
             #expect(kept == 0 || kept == 4)
-            let rerun = try MastheadProcess.run(["import", "wordpress", old.file, "--media-dir", old.uploads], environment: Self.environment(site.settings))
+            let rerun = try await MastheadProcess.run(["import", "wordpress", old.file, "--media-dir", old.uploads], environment: Self.environment(site.settings))
             #expect(rerun.status == 0, "\(rerun.standardError)")
             #expect(try await Article.query(on: site.app.db).count() == 4)
             #expect(try await LegacyPath.query(on: site.app.db).count() == 7)

@@ -9,35 +9,35 @@ import Testing
 @Suite("The command line")
 struct CommandLineTests {
     @Test("an unknown flag fails with one line and a non-zero exit")
-    func unknownFlag() throws {
-        let result = try MastheadProcess.run(["demo", "--colour", "red"])
+    func unknownFlag() async throws {
+        let result = try await MastheadProcess.run(["demo", "--colour", "red"])
         #expect(result.status != 0)
         #expect(result.standardError.split(separator: "\n").count == 1)
         #expect(result.standardError.contains("--colour"))
     }
 
     @Test("a data folder that cannot be created fails with one line")
-    func unwritableDataFolder() throws {
+    func unwritableDataFolder() async throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("masthead-file-\(UUID().uuidString)")
         try Data("not a folder".utf8).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
 
-        let result = try MastheadProcess.run(["demo", "--data", file.appendingPathComponent("data").path])
+        let result = try await MastheadProcess.run(["demo", "--data", file.appendingPathComponent("data").path])
         #expect(result.status == 1)
         #expect(result.standardError.split(separator: "\n").count == 1)
         #expect(result.standardError.hasPrefix("masthead: cannot create the data folder"))
     }
 
     @Test("billing sync-plans without Stripe fails with one line saying what to set")
-    func syncPlansWithoutStripe() throws {
-        let result = try MastheadProcess.run(["billing", "sync-plans"])
+    func syncPlansWithoutStripe() async throws {
+        let result = try await MastheadProcess.run(["billing", "sync-plans"])
         #expect(result.status == 1)
         #expect(result.standardError == "masthead: Stripe is not configured: set MASTHEAD_STRIPE_SECRET_KEY and MASTHEAD_STRIPE_WEBHOOK_SECRET\n")
     }
 
     @Test("an unreachable database fails with one line naming it, without its password")
-    func unreachableDatabase() throws {
-        let result = try MastheadProcess.run(
+    func unreachableDatabase() async throws {
+        let result = try await MastheadProcess.run(
             ["migrate"], environment: ["MASTHEAD_DATABASE_URL": "postgres://editor:hunter2@127.0.0.1:1/masthead"]
         )
         #expect(result.status == 1)
@@ -47,8 +47,8 @@ struct CommandLineTests {
     }
 
     @Test("a malformed setting fails with one line naming the variable")
-    func malformedSetting() throws {
-        let result = try MastheadProcess.run(["migrate"], environment: ["MASTHEAD_PORT": "eighty"])
+    func malformedSetting() async throws {
+        let result = try await MastheadProcess.run(["migrate"], environment: ["MASTHEAD_PORT": "eighty"])
         #expect(result.status == 1)
         #expect(result.standardError == "masthead: MASTHEAD_PORT must be a whole number from 1 to 65535, got 'eighty'\n")
     }
@@ -62,7 +62,7 @@ struct CommandLineTests {
         await MastheadApp.stop(app)
         guard case .sqlite(let path) = settings.database else { return }
 
-        let result = try MastheadProcess.run(["export"], environment: ["MASTHEAD_DATABASE_URL": path])
+        let result = try await MastheadProcess.run(["export"], environment: ["MASTHEAD_DATABASE_URL": path])
         #expect(result.status == 0)
         let document = try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any])
         #expect(document["format"] as? String == "masthead-export")
@@ -85,7 +85,7 @@ struct CommandLineTests {
         #expect(FileManager.default.fileExists(atPath: "\(data)/masthead.sqlite"))
 
         server.process.terminate()
-        server.process.waitUntilExit()
+        await server.process.exited()
         #expect(server.process.terminationStatus == 0)
     }
 
@@ -101,7 +101,7 @@ struct CommandLineTests {
         #expect((response as? HTTPURLResponse)?.statusCode == 200)
         #expect(String(decoding: body, as: UTF8.self).contains("<html lang=\"en\""))
         server.process.terminate()
-        server.process.waitUntilExit()
+        await server.process.exited()
     }
 
     @Test("without --data, demo uses MASTHEAD_DATA")
@@ -112,6 +112,6 @@ struct CommandLineTests {
         #expect(try await server.waitForLine(containing: "\(data)/masthead.sqlite") != nil)
         #expect(FileManager.default.fileExists(atPath: "\(data)/secret"))
         server.process.terminate()
-        server.process.waitUntilExit()
+        await server.process.exited()
     }
 }

@@ -28,12 +28,12 @@ struct MediaCommandTests {
             }
         }
 
-        let dryRun = try MastheadProcess.run(["media", "prune", "--dry-run"], environment: environment)
+        let dryRun = try await MastheadProcess.run(["media", "prune", "--dry-run"], environment: environment)
         #expect(dryRun.status == 0, "\(dryRun.standardError)")
         #expect(dryRun.standardOutput == "would remove upload-unused.png\n1 unused image found; nothing removed.\n")
         #expect(FileManager.default.fileExists(atPath: "\(media)/upload-unused.png"))
 
-        let pruned = try MastheadProcess.run(["media", "prune"], environment: environment)
+        let pruned = try await MastheadProcess.run(["media", "prune"], environment: environment)
         #expect(pruned.standardOutput == "removed upload-unused.png\n1 unused image removed.\n")
         let left = try FileManager.default.contentsOfDirectory(atPath: media).sorted()
         #expect(left == ["notes.txt", "upload-fresh.png", "upload-used.png"])

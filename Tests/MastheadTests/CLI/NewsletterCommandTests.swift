@@ -22,7 +22,7 @@ struct NewsletterCommandTests {
     func badRow() async throws {
         try await withSite(on: .sqlite, configure: { $0.backgroundJobs = false }) { site in
             let csv = try file("email,name\nfirst@example.com,First\nnot-an-address,Second\n\"third@example.com\",\"Third, Jr.\"\n")
-            let result = try MastheadProcess.run(["newsletter", "import", "--newsletter", "daily-briefing", csv], environment: environment(site))
+            let result = try await MastheadProcess.run(["newsletter", "import", "--newsletter", "daily-briefing", csv], environment: environment(site))
             #expect(result.status == 1)
             #expect(result.standardError.contains("line 3: 'not-an-address' is not an email address"))
             #expect(result.standardError.split(separator: "\n").count == 1)
@@ -36,14 +36,14 @@ struct NewsletterCommandTests {
             let briefing = try await Newsletters.list(site)
             try await NewsletterSubscription(newsletterID: try briefing.requireID(), email: "gone@example.com", name: "", memberID: nil, status: .unsubscribed, source: .form, createdAt: Date()).create(on: site.app.db)
             let csv = try file("\u{FEFF}Email,Name\r\nA@Example.com,\"Hassan, Ali\"\r\ngone@example.com,\r\nb@example.com,بشرى\r\na@example.com,Again\r\n")
-            let first = try MastheadProcess.run(["newsletter", "import", "--newsletter", "daily-briefing", csv], environment: environment(site))
+            let first = try await MastheadProcess.run(["newsletter", "import", "--newsletter", "daily-briefing", csv], environment: environment(site))
             #expect(first.status == 0, "\(first.standardError)")
             #expect(first.standardOutput.contains("Added 2"))
             #expect(first.standardOutput.contains("1 had unsubscribed and stay so"))
             let rows = try await NewsletterSubscription.query(on: site.app.db).all()
             #expect(Dictionary(uniqueKeysWithValues: rows.map { ($0.email, $0.status) }) == ["a@example.com": .active, "b@example.com": .active, "gone@example.com": .unsubscribed])
             #expect(rows.first { $0.email == "a@example.com" }?.name == "Hassan, Ali")
-            let again = try MastheadProcess.run(["newsletter", "import", "--newsletter", "daily-briefing", csv], environment: environment(site))
+            let again = try await MastheadProcess.run(["newsletter", "import", "--newsletter", "daily-briefing", csv], environment: environment(site))
             #expect(again.standardOutput.contains("Added 0"))
             #expect(try await NewsletterSubscription.query(on: site.app.db).count() == 3)
         }
@@ -54,33 +54,33 @@ struct NewsletterCommandTests {
         try await withSite(on: .sqlite, configure: { $0.backgroundJobs = false }) { site in
             let briefing = try await Newsletters.list(site)
             try await Newsletters.subscribe(["one@example.com", "two@example.com", "three@example.com"], to: briefing, on: site)
-            let suppressed = try MastheadProcess.run(["newsletter", "suppress", "three@example.com"], environment: environment(site))
+            let suppressed = try await MastheadProcess.run(["newsletter", "suppress", "three@example.com"], environment: environment(site))
             #expect(suppressed.standardOutput.contains("Suppressed 1 address"))
             let article = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
-            let sent = try MastheadProcess.run(["newsletter", "send", "--newsletter", "daily-briefing", "--article", article.slug], environment: environment(site))
+            let sent = try await MastheadProcess.run(["newsletter", "send", "--newsletter", "daily-briefing", "--article", article.slug], environment: environment(site))
             #expect(sent.status == 0, "\(sent.standardError)")
             #expect(sent.standardOutput.contains("2/2"))
             #expect(sent.standardOutput.contains("Queued 2 deliveries in"))
             #expect(sent.standardOutput.contains("messages/s"))
-            let status = try MastheadProcess.run(["newsletter", "status"], environment: environment(site))
+            let status = try await MastheadProcess.run(["newsletter", "status"], environment: environment(site))
             #expect(status.standardOutput.contains("2 recipients: 2 sent, 0 queued"))
-            let unknown = try MastheadProcess.run(["newsletter", "send", "--newsletter", "no-such-list", "--article", article.slug], environment: environment(site))
+            let unknown = try await MastheadProcess.run(["newsletter", "send", "--newsletter", "no-such-list", "--article", article.slug], environment: environment(site))
             #expect(unknown.status == 1 && unknown.standardError.contains("no newsletter 'no-such-list'"))
         }
     }
 
     @Test("mail dkim-key writes a private key only its owner can read, prints the record, and never overwrites a file")
-    func dkimKey() throws {
+    func dkimKey() async throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("masthead-dkim-\(UUID().uuidString).pem").path
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let made = try MastheadProcess.run(["mail", "dkim-key", "--domain", "news.example", "--selector", "mh2026", "--out", out])
+        let made = try await MastheadProcess.run(["mail", "dkim-key", "--domain", "news.example", "--selector", "mh2026", "--out", out])
         #expect(made.status == 0, "\(made.standardError)")
         #expect(made.standardOutput.contains("mh2026._domainkey.news.example. IN TXT \"v=DKIM1; k=rsa; p="))
         let permissions = try FileManager.default.attributesOfItem(atPath: out)[.posixPermissions] as? Int
         #expect(permissions == 0o600)
         let pem = try String(contentsOfFile: out, encoding: .utf8)
         _ = try DKIMSigner(domain: "news.example", selector: "mh2026", privateKeyPEM: pem)
-        let again = try MastheadProcess.run(["mail", "dkim-key", "--domain", "news.example", "--out", out])
+        let again = try await MastheadProcess.run(["mail", "dkim-key", "--domain", "news.example", "--out", out])
         #expect(again.status == 1 && again.standardError.contains("already exists"))
         #expect(try String(contentsOfFile: out, encoding: .utf8) == pem)
     }

@@ -12,11 +12,11 @@ struct UserCommandTests {
         guard case .sqlite(let path) = settings.database else { return }
         let environment = ["MASTHEAD_DATABASE_URL": path, "MASTHEAD_DATA": settings.dataDirectory]
 
-        let created = try MastheadProcess.run(["user", "create", "--email", "Editor@Example.com", "--role", "owner"], environment: environment, input: "correct horse battery\n")
+        let created = try await MastheadProcess.run(["user", "create", "--email", "Editor@Example.com", "--role", "owner"], environment: environment, input: "correct horse battery\n")
         #expect(created.status == 0, "\(created.standardError)")
         #expect(created.standardOutput == "Created owner editor@example.com.\n")
 
-        let again = try MastheadProcess.run(["user", "create", "--email", "editor@example.com", "--role", "editor"], environment: environment, input: "another long password\n")
+        let again = try await MastheadProcess.run(["user", "create", "--email", "editor@example.com", "--role", "editor"], environment: environment, input: "another long password\n")
         #expect(again.status == 1)
         #expect(again.standardError == "masthead: a staff account for editor@example.com already exists\n")
 
@@ -37,16 +37,16 @@ struct UserCommandTests {
         guard case .sqlite(let path) = settings.database else { return }
         let environment = ["MASTHEAD_DATABASE_URL": path, "MASTHEAD_DATA": settings.dataDirectory]
 
-        let short = try MastheadProcess.run(["user", "create", "--email", "a@example.com", "--role", "owner"], environment: environment, input: "short\n")
+        let short = try await MastheadProcess.run(["user", "create", "--email", "a@example.com", "--role", "owner"], environment: environment, input: "short\n")
         #expect(short.status == 1)
         #expect(short.standardError == "masthead: the password must be at least 12 characters long\n")
-        let address = try MastheadProcess.run(["user", "create", "--email", "not-an-address", "--role", "owner"], environment: environment, input: "long enough password\n")
+        let address = try await MastheadProcess.run(["user", "create", "--email", "not-an-address", "--role", "owner"], environment: environment, input: "long enough password\n")
         #expect(address.status == 1)
         #expect(address.standardError.split(separator: "\n").count == 1)
-        let role = try MastheadProcess.run(["user", "create", "--email", "a@example.com", "--role", "emperor"], environment: environment, input: "long enough password\n")
+        let role = try await MastheadProcess.run(["user", "create", "--email", "a@example.com", "--role", "emperor"], environment: environment, input: "long enough password\n")
         #expect(role.status != 0)
         #expect(role.standardError.split(separator: "\n").count == 1)
-        let empty = try MastheadProcess.run(["user", "create", "--email", "a@example.com", "--role", "owner"], environment: environment, input: "")
+        let empty = try await MastheadProcess.run(["user", "create", "--email", "a@example.com", "--role", "owner"], environment: environment, input: "")
         #expect(empty.status != 0)
         #expect(empty.standardError.contains("no password given"))
 
@@ -62,7 +62,7 @@ struct UserCommandTests {
         let settings = try await TestDatabase.sqlite.freshSettings()
         guard case .sqlite(let path) = settings.database else { return }
         let environment = ["MASTHEAD_DATABASE_URL": path, "MASTHEAD_DATA": settings.dataDirectory]
-        #expect(try MastheadProcess.run(["user", "create", "--email", "ed@example.com", "--role", "editor"], environment: environment, input: "the first long password\n").status == 0)
+        #expect(try await MastheadProcess.run(["user", "create", "--email", "ed@example.com", "--role", "editor"], environment: environment, input: "the first long password\n").status == 0)
         let app = try await MastheadApp.make(settings: settings)
         let staff = try #require(try await Staff.query(on: app.db).first())
         staff.totpSecret = TOTP.generate().base32
@@ -72,10 +72,10 @@ struct UserCommandTests {
         }
         await MastheadApp.stop(app)
 
-        let unknown = try MastheadProcess.run(["user", "password", "--email", "nobody@example.com"], environment: environment, input: "a second long password\n")
+        let unknown = try await MastheadProcess.run(["user", "password", "--email", "nobody@example.com"], environment: environment, input: "a second long password\n")
         #expect(unknown.status == 1)
         #expect(unknown.standardError == "masthead: there is no staff account for nobody@example.com\n")
-        let reset = try MastheadProcess.run(["user", "password", "--email", "ed@example.com", "--remove-two-step"], environment: environment, input: "a second long password\n")
+        let reset = try await MastheadProcess.run(["user", "password", "--email", "ed@example.com", "--remove-two-step"], environment: environment, input: "a second long password\n")
         #expect(reset.status == 0, "\(reset.standardError)")
         #expect(reset.standardOutput == "Set a new password for ed@example.com and turned off two-step sign-in.\n")
 

@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import SQLKit
 import Testing
 @testable import Masthead
 
@@ -42,6 +43,57 @@ struct CommentsTests {
             #expect(page.contains("Comments (4)"))
             let thread = try #require(HTML.section(of: page, from: "id=\"comment-\(first.id!.uuidString.lowercased())\"", to: "</ol>"))
             #expect(thread.contains("The army, since this morning.") && thread.contains("Thanks."))
+        }
+    }
+
+    @Test("a comment readers can see is counted on its article's card on the home page and in its listing; hidden, it is counted no more", arguments: TestDatabase.available)
+    func countsOnCards(database: TestDatabase) async throws {
+        try await withSite(on: database) { site in
+            let article = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
+            let pages = ["/", "/\(article.kind.pathSegment)"]
+            let countLink = "href=\"/articles/\(article.slug)#comments\">"
+            for path in pages { #expect(try await !site.get(path).body.contains(countLink), "no comments, no count on \(path)") }
+
+            let layla = try await Self.reader(site, "layla@example.com", name: "Layla Haddad")
+            try await Self.trust("layla@example.com", site)
+            let discussion = CommentsController.page(article.id!)
+            _ = try await layla.submit(try await layla.get(discussion), action: discussion, ["text": "Who controls the crossing now?"])
+            for path in pages {
+                #expect(try await eventually { try await site.get(path).body.contains(countLink + "1 comment</a>") }, "counted on \(path)")
+            }
+
+            let (editor, _) = try await Newsroom.signedIn(site, as: .editor)
+            let comment = try #require(try await Masthead.Comment.query(on: site.app.db).filter(\.$articleID == article.id!).first())
+            _ = try await editor.submit(try await editor.get("/admin/comments"), action: AdminURL.moderate(comment.id!, .hide))
+            for path in pages {
+                #expect(try await eventually { try await !site.get(path).body.contains(countLink) }, "uncounted on \(path)")
+            }
+        }
+    }
+
+    @Test("changed counts clear the cached pages once an interval, by whichever instance claims the turn, and not at all when nothing changed", arguments: TestDatabase.available)
+    func countsShownOncePerInterval(database: TestDatabase) async throws {
+        try await withSite(on: database, withDemo: false, configure: { $0.commentCountsInterval = .seconds(86_400) }) { site in
+            let db = site.app.db
+            // The site's own watcher, its last turn just now, waits a day for the next; the
+            // instances this test plays come two days later.
+            try await (db as! any SQLDatabase).update("site_state").set("value", to: Int64(Date().timeIntervalSince1970))
+                .where("key", .equal, CommentCounts.shownAtKey).run()
+            let now = Date().addingTimeInterval(2 * 86_400)
+            let interval = Duration.seconds(60)
+            let before = try await ContentGeneration.current(on: db)
+            #expect(try await !CommentCounts.showIfChanged(counters: SiteCounters.values(on: db), interval: interval, now: now, on: db))
+
+            try await CommentCounts.noteChange(on: db)
+            let seenByBoth = try await SiteCounters.values(on: db)
+            #expect(try await CommentCounts.showIfChanged(counters: seenByBoth, interval: interval, now: now, on: db))
+            #expect(try await !CommentCounts.showIfChanged(counters: seenByBoth, interval: interval, now: now, on: db), "the other instance's claim finds the turn taken")
+            #expect(try await ContentGeneration.current(on: db) == before + 1)
+
+            try await CommentCounts.noteChange(on: db)
+            #expect(try await !CommentCounts.showIfChanged(counters: SiteCounters.values(on: db), interval: interval, now: now.addingTimeInterval(30), on: db))
+            #expect(try await CommentCounts.showIfChanged(counters: SiteCounters.values(on: db), interval: interval, now: now.addingTimeInterval(61), on: db))
+            #expect(try await ContentGeneration.current(on: db) == before + 2)
         }
     }
 

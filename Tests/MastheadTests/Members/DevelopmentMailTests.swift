@@ -25,9 +25,9 @@ struct DevelopmentMailTests {
     }
 
     @Test("serve without an SMTP server refuses to start, with one line saying what to set")
-    func serveNeedsMail() throws {
+    func serveNeedsMail() async throws {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("masthead-serve-\(UUID().uuidString)").path
-        let result = try MastheadProcess.run(["serve", "--port", "0"], environment: ["MASTHEAD_DATA": data])
+        let result = try await MastheadProcess.run(["serve", "--port", "0"], environment: ["MASTHEAD_DATA": data])
         #expect(result.status == 1)
         #expect(result.standardError.split(separator: "\n").count == 1)
         #expect(result.standardError.contains("MASTHEAD_SMTP_URL is not set"))

@@ -18,7 +18,7 @@ struct OutboxTests {
 
     @Test("a queued message reaches the SMTP server once, however many senders try", arguments: TestDatabase.available)
     func exactlyOneDelivery(database: TestDatabase) async throws {
-        let smtp = try TestSMTPServer.start()
+        let smtp = try await TestSMTPServer.start()
         defer { smtp.stop() }
         try await withSite(on: database, withDemo: false, configure: { $0.smtp = smtp.configuration }) { site in
             for index in 0..<6 { try await Outbox(database: site.app.db, now: Date()).enqueue(message(to: "reader\(index)@example.com"), purpose: "test") }
@@ -36,7 +36,7 @@ struct OutboxTests {
 
     @Test("a temporary failure is retried later with the same Message-ID; a permanent one gives up", arguments: [TestDatabase.sqlite])
     func retries(database: TestDatabase) async throws {
-        let smtp = try TestSMTPServer.start()
+        let smtp = try await TestSMTPServer.start()
         defer { smtp.stop() }
         try await withSite(on: database, withDemo: false, configure: { $0.smtp = smtp.configuration }) { site in
             let outbox = Outbox(database: site.app.db, now: Date())

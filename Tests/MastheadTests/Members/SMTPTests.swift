@@ -38,8 +38,8 @@ struct SMTPTests {
 
     @Test("upgrades with STARTTLS, verifies the certificate and authenticates")
     func startTLSAndAuth() async throws {
-        let certificate = try SelfSignedCertificate.make()
-        let smtp = try TestSMTPServer.start(arguments: ["--starttls", certificate.cert, certificate.key, "--auth", "sender:s3cret"])
+        let certificate = try await SelfSignedCertificate.make()
+        let smtp = try await TestSMTPServer.start(arguments: ["--starttls", certificate.cert, certificate.key, "--auth", "sender:s3cret"])
         defer { smtp.stop() }
         let configuration = try SMTPConfiguration(url: "smtp://sender:s3cret@localhost:\(smtp.port)?starttls=required&ca=\(certificate.cert)")
 
@@ -50,8 +50,8 @@ struct SMTPTests {
 
     @Test("refuses a certificate it cannot verify")
     func untrustedCertificate() async throws {
-        let certificate = try SelfSignedCertificate.make()
-        let smtp = try TestSMTPServer.start(arguments: ["--starttls", certificate.cert, certificate.key])
+        let certificate = try await SelfSignedCertificate.make()
+        let smtp = try await TestSMTPServer.start(arguments: ["--starttls", certificate.cert, certificate.key])
         defer { smtp.stop() }
         let configuration = try SMTPConfiguration(url: "smtp://localhost:\(smtp.port)?starttls=required")
 
@@ -63,7 +63,7 @@ struct SMTPTests {
 
     @Test("a 550 for the recipient is a permanent refusal of that address, a 451 transient")
     func refusals() async throws {
-        let smtp = try TestSMTPServer.start()
+        let smtp = try await TestSMTPServer.start()
         defer { smtp.stop() }
         let transport = SMTPTransport(configuration: smtp.configuration, heloName: "masthead.test")
         let rejected = EmailMessage(from: message.from, to: .init(email: "reject-me@example.com"), subject: "x", text: "x", html: "x")
@@ -79,21 +79,15 @@ struct SMTPTests {
 
 /// A throwaway certificate for `localhost`, made with the openssl command.
 enum SelfSignedCertificate {
-    static func make() throws -> (cert: String, key: String) {
+    static func make() async throws -> (cert: String, key: String) {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("masthead-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let cert = folder.appendingPathComponent("cert.pem").path, key = folder.appendingPathComponent("key.pem").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
+        let made = try await ExternalTool.run("openssl", [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
             "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw TestSupportError("openssl could not make a certificate") }
+        ])
+        guard made.status == 0 else { throw TestSupportError("openssl could not make a certificate") }
         return (cert, key)
     }
 }

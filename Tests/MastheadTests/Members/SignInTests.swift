@@ -164,7 +164,7 @@ struct SignInTests {
 
 /// A site whose mail goes to a real SMTP server started for the test.
 func withMailSite(on database: TestDatabase, _ body: (TestSite, TestSMTPServer) async throws -> Void) async throws {
-    let smtp = try TestSMTPServer.start()
+    let smtp = try await TestSMTPServer.start()
     defer { smtp.stop() }
     try await withSite(on: database, configure: { $0.smtp = smtp.configuration }) { site in
         try await body(site, smtp)

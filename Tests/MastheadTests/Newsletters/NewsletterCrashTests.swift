@@ -10,7 +10,7 @@ import Testing
 struct NewsletterCrashTests {
     @Test("killing the worker mid-send and starting it again loses no delivery and repeats at most the ones in flight", .enabled(if: TestDatabase.available.contains(.postgres)))
     func killAndRestart() async throws {
-        let smtp = try TestSMTPServer.start()
+        let smtp = try await TestSMTPServer.start()
         defer { smtp.stop() }
         // The site itself delivers nothing: only the worker processes do.
         try await withSite(on: .postgres, configure: { $0.backgroundJobs = false }) { site in
@@ -27,7 +27,7 @@ struct NewsletterCrashTests {
             let first = try MastheadProcess.start(["worker"], environment: environment)
             #expect(try await waitUntil(seconds: 60) { try smtp.messages().count >= 50 })
             kill(first.process.processIdentifier, SIGKILL)
-            first.process.waitUntilExit()
+            await first.process.exited()
             let atKill = try smtp.messages().count
             #expect(atKill < addresses.count, "the send finished before the kill")
 

@@ -10,7 +10,7 @@ import Vapor
 struct NewsletterDeliveryTests {
     @Test("a paid article goes out whole to paying members, as a preview with the call to join to the others; the web view decides alike", arguments: [TestDatabase.sqlite])
     func accessPerRecipient(database: TestDatabase) async throws {
-        let smtp = try TestSMTPServer.start()
+        let smtp = try await TestSMTPServer.start()
         defer { smtp.stop() }
         try await withSite(on: database, configure: { $0.smtp = smtp.configuration; $0.developmentMail = false }) { site in
             let paid = Member(email: "paying@example.com", name: "Paying")
@@ -50,7 +50,7 @@ struct NewsletterDeliveryTests {
 
     @Test("a 4xx is tried again later; a 5xx to the recipient bounces and keeps the address out of later sends", arguments: [TestDatabase.sqlite])
     func serverAnswers(database: TestDatabase) async throws {
-        let smtp = try TestSMTPServer.start()
+        let smtp = try await TestSMTPServer.start()
         defer { smtp.stop() }
         try await withSite(on: database, configure: { $0.smtp = smtp.configuration; $0.developmentMail = false }) { site in
             let briefing = try await Newsletters.list(site)
@@ -88,7 +88,7 @@ struct NewsletterDeliveryTests {
 
     @Test("a cancelled send sends nothing more", arguments: [TestDatabase.sqlite])
     func cancelStops(database: TestDatabase) async throws {
-        let smtp = try TestSMTPServer.start()
+        let smtp = try await TestSMTPServer.start()
         defer { smtp.stop() }
         try await withSite(on: database, configure: { $0.smtp = smtp.configuration; $0.developmentMail = false }) { site in
             let briefing = try await Newsletters.list(site)
@@ -124,7 +124,7 @@ struct NewsletterDeliveryTests {
 
     @Test("a connection slower than its claim renews it, so no other connection sends the same message again", arguments: [TestDatabase.sqlite])
     func slowConnectionKeepsItsClaim(database: TestDatabase) async throws {
-        let smtp = try TestSMTPServer.start()
+        let smtp = try await TestSMTPServer.start()
         defer { smtp.stop() }
         try await withSite(on: database, configure: { $0.backgroundJobs = false }) { site in
             let briefing = try await Newsletters.list(site)
@@ -149,7 +149,7 @@ struct NewsletterDeliveryTests {
 
     @Test("two workers on PostgreSQL share one send and never deliver a message twice", .enabled(if: TestDatabase.available.contains(.postgres)))
     func twoWorkers() async throws {
-        let smtp = try TestSMTPServer.start()
+        let smtp = try await TestSMTPServer.start()
         defer { smtp.stop() }
         try await withSite(on: .postgres, configure: { $0.smtp = smtp.configuration; $0.developmentMail = false; $0.newsletters.batchSize = 10 }) { site in
             let briefing = try await Newsletters.list(site)

@@ -10,7 +10,7 @@ import Vapor
 struct NewsletterJourneyTests {
     @Test("subscribe from the site, confirm by email, receive a send, unsubscribe with one click, receive nothing more", arguments: TestDatabase.available)
     func journey(database: TestDatabase) async throws {
-        let smtp = try TestSMTPServer.start()
+        let smtp = try await TestSMTPServer.start()
         defer { smtp.stop() }
         try await withSite(on: database, configure: { $0.smtp = smtp.configuration; $0.developmentMail = false }) { site in
             let browser = TestBrowser(site: site)

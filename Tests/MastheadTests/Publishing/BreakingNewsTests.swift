@@ -71,7 +71,7 @@ struct BreakingNewsTests {
 
     @Test("the email alert goes to the edition's breaking-news list as the headline and a link: a paying subscriber gets none of the story's text either", arguments: TestDatabase.available)
     func emailAlertCarriesNoText(database: TestDatabase) async throws {
-        let smtp = try TestSMTPServer.start()
+        let smtp = try await TestSMTPServer.start()
         defer { smtp.stop() }
         try await withSite(on: database, configure: { $0.smtp = smtp.configuration; $0.developmentMail = false }) { site in
             let paid = Member(email: "paying@example.com", name: "Paying")

@@ -180,7 +180,7 @@ struct SearchRebuildTests {
             try await Self.forgetSome(site)
             let published = try await Self.published(site)
 
-            let result = try MastheadProcess.run(["reindex"], environment: environment)
+            let result = try await MastheadProcess.run(["reindex"], environment: environment)
             #expect(result.status == 0, "\(result.standardError)")
             #expect(result.standardOutput.contains("] \(published)/\(published) articles"))
             #expect(result.standardOutput.contains("Indexed \(published) published articles"))
@@ -190,7 +190,7 @@ struct SearchRebuildTests {
             let rebuilds = SearchRebuilds(database: site.app.db)
             _ = try await rebuilds.request(by: "admin@newsroom.example")
             _ = try #require(try await rebuilds.claim())
-            let refused = try MastheadProcess.run(["reindex"], environment: environment)
+            let refused = try await MastheadProcess.run(["reindex"], environment: environment)
             #expect(refused.status != 0)
             #expect(refused.standardError.contains("another instance is rebuilding the search index"))
             #expect(refused.standardError.split(separator: "\n").count == 1)

@@ -20,14 +20,9 @@ enum ExternalTool {
         let output: String
     }
 
-    /// Runs the tool on a thread of its own, so that waiting for it never holds one of the
-    /// few threads the server under test needs to answer it.
+    /// Runs the tool on a thread of its own (see `onOwnThread`).
     static func run(_ executable: String, _ arguments: [String]) async throws -> Result {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread {
-                continuation.resume(with: Swift.Result { try runBlocking(executable, arguments) })
-            }.start()
-        }
+        try await onOwnThread { try runBlocking(executable, arguments) }
     }
 
     private static func runBlocking(_ executable: String, _ arguments: [String]) throws -> Result {

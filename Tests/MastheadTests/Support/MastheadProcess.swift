@@ -13,7 +13,11 @@ enum MastheadProcess {
         let standardError: String
     }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:], input: String? = nil, in folder: URL = TestSettings.repositoryRoot) throws -> Result {
+    static func run(_ arguments: [String], environment: [String: String] = [:], input: String? = nil, in folder: URL = TestSettings.repositoryRoot) async throws -> Result {
+        try await onOwnThread { try runBlocking(arguments, environment: environment, input: input, in: folder) }
+    }
+
+    private static func runBlocking(_ arguments: [String], environment: [String: String], input: String?, in folder: URL) throws -> Result {
         let process = make(arguments, environment: environment, in: folder)
         let output = Pipe(), errors = Pipe(), standardInput = Pipe()
         process.standardOutput = output

@@ -9,7 +9,7 @@ struct PythonService {
     let process: Process
     let input: Pipe
 
-    static func start(_ script: String, folderPrefix: String, arguments: [String] = [], missing: String) throws -> PythonService {
+    static func start(_ script: String, folderPrefix: String, arguments: [String] = [], missing: String) async throws -> PythonService {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("\(folderPrefix)-\(UUID().uuidString)")
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(script)
         let process = Process()
@@ -19,7 +19,8 @@ struct PythonService {
         process.standardInput = input
         process.standardOutput = output
         try process.run()
-        let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+        let reading = output.fileHandleForReading
+        let line = try await onOwnThread { String(decoding: reading.availableData, as: UTF8.self) }
         guard let port = Int(line.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             process.terminate()
             throw TestSupportError(missing)
@@ -27,9 +28,14 @@ struct PythonService {
         return PythonService(port: port, folder: folder, process: process, input: input)
     }
 
+    /// Closes its input, which ends it; what it leaves behind is removed once it has gone.
     func stop() {
         try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
-        try? FileManager.default.removeItem(at: folder)
+        nonisolated(unsafe) let process = process
+        let folder = folder
+        Thread.detachNewThread {
+            process.waitUntilExit()
+            try? FileManager.default.removeItem(at: folder)
+        }
     }
 }

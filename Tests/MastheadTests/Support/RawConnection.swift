@@ -8,6 +8,10 @@ import Glibc
 /// HTTP client would never do: trickle a head, hold a connection idle, send a head without its body.
 final class RawConnection: @unchecked Sendable {
     private let descriptor: Int32
+    /// Whether the last `receive` ended because the server closed the connection, rather than
+    /// at its marker or its timeout: how a test tells "cut off" from "left hanging" without
+    /// timing anything.
+    private(set) var closedByServer = false
 
     init(port: Int) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -38,26 +42,26 @@ final class RawConnection: @unchecked Sendable {
     }
 
     /// What the server sends until it closes the connection, `until` appears, or `timeout` passes.
-    /// Waits on a thread of its own: blocking a task's thread could stall the server under test,
-    /// whose event loops may run the tests' tasks too.
-    func receive(until marker: String? = nil, timeout: Duration = .seconds(10)) async -> String {
-        await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                continuation.resume(returning: self.receiveBlocking(until: marker, timeout: timeout))
-            }
-        }
+    /// The timeout is generous: a loaded machine may take seconds to answer, and a receive that
+    /// ends at a close or a marker does not wait for it.
+    func receive(until marker: String? = nil, timeout: Duration = .seconds(30)) async -> String {
+        (try? await onOwnThread { self.receiveBlocking(until: marker, timeout: timeout) }) ?? ""
     }
 
     private func receiveBlocking(until marker: String?, timeout: Duration) -> String {
         let deadline = ContinuousClock.now + timeout
         var received = [UInt8]()
         var chunk = [UInt8](repeating: 0, count: 65536)
+        closedByServer = false
         while ContinuousClock.now < deadline {
             var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
             guard poll(&poller, 1, 100) >= 0 else { break }
             guard poller.revents != 0 else { continue }
             let count = recv(descriptor, &chunk, chunk.count, 0)
-            if count <= 0 { break }
+            if count <= 0 {
+                closedByServer = true
+                break
+            }
             received += chunk[0..<count]
             if let marker, String(decoding: received, as: UTF8.self).contains(marker) { break }
         }

@@ -62,6 +62,7 @@ enum TestSettings {
             pageSize: 5,
             generationPollInterval: .milliseconds(100),
             generationWatchInterval: .milliseconds(100),
+            commentCountsInterval: .seconds(1),
             logLevel: .error,
             developmentMail: true,
             billing: BillingSettings(testMode: true)

@@ -27,8 +27,8 @@ final class TestPushService: @unchecked Sendable {
     var port: Int { service.port }
     var folder: URL { service.folder }
 
-    static func start() throws -> TestPushService {
-        TestPushService(service: try PythonService.start(
+    static func start() async throws -> TestPushService {
+        TestPushService(service: try await PythonService.start(
             "push_service.py", folderPrefix: "masthead-push", missing: "the test push service did not start (pip install http_ece py_vapid)"
         ))
     }

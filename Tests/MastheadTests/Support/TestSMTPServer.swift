@@ -23,8 +23,8 @@ final class TestSMTPServer: @unchecked Sendable {
     var port: Int { service.port }
     var folder: URL { service.folder }
 
-    static func start(arguments: [String] = []) throws -> TestSMTPServer {
-        TestSMTPServer(service: try PythonService.start(
+    static func start(arguments: [String] = []) async throws -> TestSMTPServer {
+        TestSMTPServer(service: try await PythonService.start(
             "smtp_sink.py", folderPrefix: "masthead-smtp", arguments: arguments,
             missing: "the test SMTP server did not start (is aiosmtpd installed? pip install aiosmtpd)"
         ))

@@ -19,6 +19,9 @@ struct CardModel {
     let datetime: String
     let dateText: String
     let badge: Badge?
+    /// "3 comments", linking to the article's discussion, when readers can see any.
+    let hasComments: Bool
+    let commentsLabel: String
     let image: Image?
     let headingTag: String
     let lead: Bool
