@@ -116,6 +116,7 @@ public enum MastheadApp {
         let liveHub = LiveHub(database: app.db, logger: app.logger)
         app.storage[LiveHubKey.self] = liveHub
         LiveEventsController(hub: liveHub, pages: pages).register(on: app)
+        EarlierUpdatesController(pages: pages).register(on: app)
         let searchCatalog = SearchCatalog { cache.currentGeneration }
         SearchController(
             pages: pages, settings: settings, limiter: APIRateLimiter(perMinute: settings.apiRequestsPerMinute), catalog: searchCatalog

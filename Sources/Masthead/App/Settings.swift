@@ -26,7 +26,8 @@ public struct Settings: Sendable {
     /// banner reaches every instance within it. One small query, so kept short.
     public var generationWatchInterval: Duration
     /// How often, at most, comment counts on the cached cards are brought up to date
-    /// (`MASTHEAD_COMMENT_COUNTS_EVERY`, seconds): each time clears every instance's page cache.
+    /// (`MASTHEAD_COMMENT_COUNTS_EVERY`, seconds): each time clears every instance's page cache,
+    /// so the default leaves readers' counts a few minutes behind and the caches whole.
     public var commentCountsInterval: Duration
     /// The push services breaking-news alerts may be sent to (`MASTHEAD_PUSH_SERVICES`).
     var pushServices: PushServices
@@ -120,7 +121,7 @@ public struct Settings: Sendable {
         membershipPrice: String = "$100",
         generationPollInterval: Duration = .seconds(2),
         generationWatchInterval: Duration = .milliseconds(500),
-        commentCountsInterval: Duration = .seconds(60),
+        commentCountsInterval: Duration = .seconds(300),
         logLevel: Logger.Level = .notice,
         smtp: SMTPConfiguration? = nil,
         dkim: DKIMSettings? = nil,
@@ -212,7 +213,7 @@ public struct Settings: Sendable {
             membershipPrice: environment["MASTHEAD_MEMBERSHIP_PRICE"] ?? "$100",
             commentCountsInterval: .seconds(Int64(try environment["MASTHEAD_COMMENT_COUNTS_EVERY"].map {
                 try parseInteger($0, name: "MASTHEAD_COMMENT_COUNTS_EVERY", range: 1...86_400)
-            } ?? 60)),
+            } ?? 300)),
             logLevel: try parseLogLevel(environment["MASTHEAD_LOG_LEVEL"] ?? "notice"),
             smtp: try environment["MASTHEAD_SMTP_URL"].flatMap { $0.isEmpty ? nil : try SMTPConfiguration(url: $0) },
             dkim: try DKIMSettings.fromEnvironment(environment),

@@ -13,16 +13,18 @@ enum CommentCounts {
     static let shownKey = "comments_shown"
     static let shownAtKey = "comments_shown_at"
 
-    /// Visible comments and replies per article, for the articles named; none for the others.
+    /// Visible comments per article as its discussion shows them (`CommentThread`): comments,
+    /// and replies under a comment still shown (visible, or deleted with its replies kept).
     static func visible(on articleIDs: [UUID], in database: any Database) async throws -> [UUID: Int] {
         guard !articleIDs.isEmpty else { return [:] }
-        let rows = try await (database as! any SQLDatabase).select()
-            .column("article_id").column(SQLFunction("COUNT", args: SQLLiteral.all), as: "shown")
-            .from(Comment.schema)
-            .where("status", .equal, Comment.Status.visible.rawValue)
-            .where("article_id", .in, Array(Set(articleIDs)))
-            .groupBy("article_id")
-            .all()
+        let visible = Comment.Status.visible.rawValue, deleted = Comment.Status.deleted.rawValue
+        let rows = try await (database as! any SQLDatabase).raw("""
+            SELECT c.article_id AS article_id, COUNT(*) AS shown
+            FROM \(ident: Comment.schema) c LEFT JOIN \(ident: Comment.schema) p ON p.id = c.parent_id
+            WHERE c.status = \(bind: visible) AND c.article_id IN (\(binds: Array(Set(articleIDs))))
+              AND (c.parent_id IS NULL OR p.status IN (\(bind: visible), \(bind: deleted)))
+            GROUP BY c.article_id
+            """).all()
         var counts: [UUID: Int] = [:]
         for row in rows {
             counts[try row.decode(column: "article_id", as: UUID.self)] = try row.decode(column: "shown", as: Int.self)

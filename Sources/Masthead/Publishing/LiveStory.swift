@@ -72,13 +72,31 @@ final class LiveUpdate: Model, @unchecked Sendable {
 /// The one way to read a live story's updates: with the grant `AccessPolicy.decide` gave for
 /// this very article, so an update never reaches a reader who may not read the story.
 enum LiveUpdates {
-    /// The updates still standing, newest first.
-    static func visible(_ grant: FullTextGrant, story: LiveStory, on database: any Database) async throws -> [LiveUpdate] {
-        guard let articleID = story.id, grant.articleID == articleID else { return [] }
-        return try await LiveUpdate.query(on: database)
-            .filter(\.$articleID == articleID).filter(\.$deleted == false)
-            .sort(\.$sequence, .descending).all()
+    /// A page of the updates still standing, newest first: the newest `limit`, or the `limit`
+    /// before the update numbered `before`; and whether there are older ones.
+    static func page(
+        _ grant: FullTextGrant, story: LiveStory, before: Int64? = nil, limit: Int, on database: any Database
+    ) async throws -> (updates: [LiveUpdate], hasOlder: Bool) {
+        guard let articleID = story.id, grant.articleID == articleID else { return ([], false) }
+        var query = LiveUpdate.query(on: database).filter(\.$articleID == articleID).filter(\.$deleted == false)
+        if let before { query = query.filter(\.$sequence < before) }
+        let found = try await query.sort(\.$sequence, .descending).limit(limit + 1).all()
+        return (Array(found.prefix(limit)), found.count > limit)
     }
+
+    /// The pinned updates and key events still standing, newest first, whichever page of updates
+    /// they are on: the story's page lists them, up to a bound that keeps it a page.
+    static func standingOut(_ grant: FullTextGrant, story: LiveStory, on database: any Database) async throws -> [LiveUpdate] {
+        guard let articleID = story.id, grant.articleID == articleID else { return [] }
+        let standing = LiveUpdate.query(on: database).filter(\.$articleID == articleID).filter(\.$deleted == false)
+        let pinned = try await standing.copy().filter(\.$pinned == true).sort(\.$sequence, .descending).limit(mostPinned).all()
+        let keyEvents = try await standing.copy().filter(\.$keyEvent == true).filter(\.$pinned == false)
+            .sort(\.$sequence, .descending).limit(mostKeyEvents).all()
+        return (pinned + keyEvents).sorted { $0.sequence > $1.sequence }
+    }
+
+    static let mostPinned = 10
+    static let mostKeyEvents = 100
 
     /// What changed after `version` (new, edited, pinned and removed updates), oldest change first.
     static func changes(_ grant: FullTextGrant, story: LiveStory, after version: Int64, on database: any Database) async throws -> [LiveUpdate] {

@@ -34,12 +34,11 @@ struct SiteController: Sendable {
                 sections.append((kind, try await published.latest(edition: edition.code, kind: kind, limit: kind == .news ? 6 : 3, excluding: exclude)))
             }
             let analyses = try await published.latest(edition: edition.code, kind: .analysis, limit: 5, excluding: exclude)
-            let shown = [lead].compactMap { $0 } + sections.flatMap(\.1) + analyses
-            let counts = try await CommentCounts.visible(on: shown.compactMap(\.id), in: req.db)
+            let counts = try await commentCounts([lead].compactMap { $0 } + sections.flatMap(\.1) + analyses, viewer: viewer, on: req.db)
             let html = try pages.homePage(
                 .init(lead: lead, sections: sections, analyses: analyses, commentCounts: counts), edition: edition, viewerLevel: viewer.accessLevel
             )
-            return (html, lead?.lastModified)
+            return (html, nil)
         }
     }
 
@@ -90,8 +89,12 @@ struct SiteController: Sendable {
     /// The article's live coverage, if it has any; its updates only with the article's grant.
     static func liveCoverage(of article: Article, access: Access, on database: any Database) async throws -> LiveCoverage? {
         guard let id = article.id, let story = try await LiveStory.find(id, on: database) else { return nil }
-        guard case .full(let grant) = access else { return LiveCoverage(story: story, updates: []) }
-        return LiveCoverage(story: story, updates: try await LiveUpdates.visible(grant, story: story, on: database))
+        guard case .full(let grant) = access else { return LiveCoverage(story: story, updates: [], standingOut: [], hasOlder: false) }
+        let page = try await LiveUpdates.page(grant, story: story, limit: LiveCoverage.pageSize, on: database)
+        return LiveCoverage(
+            story: story, updates: page.updates,
+            standingOut: try await LiveUpdates.standingOut(grant, story: story, on: database), hasOlder: page.hasOlder
+        )
     }
 
     /// Decided before the cache is asked, as the decision picks the cached variant: whether the
@@ -127,7 +130,7 @@ struct SiteController: Sendable {
                 description: edition.text("kinds_\(kind.rawValue)_description", ["site": settings.siteName]), photo: nil,
                 navPath: urls.kind(kind), feedPath: urls.kindFeeds(kind), url: { urls.kind(kind, page: $0) }
             )
-            return (try await listingPage(listing, result, edition: edition, viewer: viewer, on: req.db), result.articles.first?.lastModified)
+            return (try await listingPage(listing, result, edition: edition, viewer: viewer, on: req.db), nil)
         }
     }
 
@@ -144,7 +147,7 @@ struct SiteController: Sendable {
                 description: topic.description(in: edition.code), photo: nil,
                 navPath: nil, feedPath: urls.topicFeeds(slug), url: { urls.topic(slug, page: $0) }
             )
-            return (try await listingPage(listing, result, edition: edition, viewer: viewer, on: req.db), result.articles.first?.lastModified)
+            return (try await listingPage(listing, result, edition: edition, viewer: viewer, on: req.db), nil)
         }
     }
 
@@ -161,13 +164,23 @@ struct SiteController: Sendable {
                 photo: author.photoPath.map { .init(src: SiteURL.media($0), alt: author.name) },
                 navPath: nil, feedPath: urls.authorFeeds(slug), url: { urls.author(slug, page: $0) }
             )
-            return (try await listingPage(listing, result, edition: edition, viewer: viewer, on: req.db), result.articles.first?.lastModified)
+            return (try await listingPage(listing, result, edition: edition, viewer: viewer, on: req.db), nil)
         }
     }
 
+    /// Home and listings carry no Last-Modified: their comment counts change while their newest
+    /// article does not, and a client revalidating by date alone would keep stale counts.
     private func listingPage(_ listing: SitePages.Listing, _ result: PublishedArticles.Page, edition: Edition, viewer: Viewer, on database: any Database) async throws -> String {
-        let counts = try await CommentCounts.visible(on: result.articles.compactMap(\.id), in: database)
+        let counts = try await commentCounts(result.articles, viewer: viewer, on: database)
         return try pages.listingPage(listing, page: result, commentCounts: counts, edition: edition, viewerLevel: viewer.accessLevel)
+    }
+
+    /// Counts only where the reader could read the discussion the count links to: comments
+    /// open, and a story the reader may read outright (the discussion page shows no more).
+    private func commentCounts(_ articles: [Article], viewer: Viewer, on database: any Database) async throws -> [UUID: Int] {
+        let settings = settings.live.current
+        let discussed = articles.filter { AccessPolicy.mayReadComments(on: $0, viewer: viewer) && CommentRules.areOpen($0, settings: settings) }
+        return try await CommentCounts.visible(on: discussed.compactMap(\.id), in: database)
     }
 
     func standingPage(_ req: Request, edition: Edition) throws -> EventLoopFuture<Response> {

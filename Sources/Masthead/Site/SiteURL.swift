@@ -12,6 +12,12 @@ public struct SiteURL: Sendable {
 
     /// A live story's event stream: one address for every edition, by the article's id.
     static func liveEvents(_ articleID: UUID) -> String { "/\(live)/\(articleID.uuidString.lowercased())/\(liveEvents)" }
+    static let liveOlder = "updates"
+
+    /// A live story's earlier updates, those numbered below `before` (from the newest without it).
+    static func liveOlder(_ articleID: UUID, before: Int64? = nil) -> String {
+        "/\(live)/\(articleID.uuidString.lowercased())/\(liveOlder)" + (before.map { "?before=\($0)" } ?? "")
+    }
 
     public let edition: Edition
 

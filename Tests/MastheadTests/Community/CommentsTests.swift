@@ -71,6 +71,28 @@ struct CommentsTests {
         }
     }
 
+    @Test("a paid story's count shows only to readers who may read its discussion, and a reply under a hidden comment is not counted", arguments: [TestDatabase.sqlite])
+    func countsFollowTheDiscussion(database: TestDatabase) async throws {
+        try await withSite(on: database) { site in
+            let article = try await DemoArticles.first(on: site, edition: "en", visibility: .paid)
+            let paying = Member(email: "paying@example.com", name: "Paying Reader")
+            paying.paidUntil = Date().addingTimeInterval(86_400 * 30)
+            try await paying.create(on: site.app.db)
+            let shown = try await Self.comment(on: article, by: paying, "Shown to paying readers.", site)
+            let hidden = try await Self.comment(on: article, by: paying, "Hidden by a moderator.", site, status: .hidden)
+            _ = try await Self.comment(on: article, by: paying, "A reply to the hidden one.", site, replyingTo: hidden.id)
+            _ = try await Self.comment(on: article, by: paying, "A reply to the shown one.", site, replyingTo: shown.id)
+
+            let path = "/\(article.kind.pathSegment)"
+            let countLink = "href=\"/articles/\(article.slug)#comments\">"
+            let payer = try await TestModeJourneyTests.signedInReader(site, email: "paying@example.com")
+            #expect(try await payer.get(path).body.contains(countLink + "2 comments</a>"))
+            let free = try await TestModeJourneyTests.signedInReader(site, email: "free@example.com")
+            #expect(try await !site.get(path).body.contains(countLink), "a stranger sees no count")
+            #expect(try await !free.get(path).body.contains(countLink), "a free member sees no count")
+        }
+    }
+
     @Test("changed counts clear the cached pages once an interval, by whichever instance claims the turn, and not at all when nothing changed", arguments: TestDatabase.available)
     func countsShownOncePerInterval(database: TestDatabase) async throws {
         try await withSite(on: database, withDemo: false, configure: { $0.commentCountsInterval = .seconds(86_400) }) { site in
@@ -226,19 +248,28 @@ struct CommentsTests {
         return try await TestModeJourneyTests.signedInReader(site, email: email)
     }
 
+    @discardableResult
+    static func comment(
+        on article: Article, by member: Member, _ body: String, _ site: TestSite, status: Masthead.Comment.Status = .visible, replyingTo parent: UUID? = nil, at moment: Date = Date()
+    ) async throws -> Masthead.Comment {
+        let comment = Masthead.Comment()
+        comment.articleID = try article.requireID()
+        comment.parentID = parent
+        comment.memberID = try member.requireID()
+        comment.authorName = member.name
+        comment.body = body
+        comment.status = status
+        comment.reports = 0
+        comment.createdAt = moment
+        try await comment.create(on: site.app.db)
+        return comment
+    }
+
     /// Gives a member a past approved comment, so that their next ones go up at once.
     static func trust(_ email: String, _ site: TestSite) async throws {
         let member = try #require(try await Member.query(on: site.app.db).filter(\.$email == email).first())
         let article = try await DemoArticles.first(on: site, edition: "ar", visibility: .public)
-        let comment = Masthead.Comment()
-        comment.articleID = try article.requireID()
-        comment.memberID = try member.requireID()
-        comment.authorName = member.name
-        comment.body = "An earlier comment."
-        comment.status = .visible
-        comment.reports = 0
-        comment.createdAt = Date().addingTimeInterval(-86_400 * 3)
-        try await comment.create(on: site.app.db)
+        try await comment(on: article, by: member, "An earlier comment.", site, at: Date().addingTimeInterval(-86_400 * 3))
     }
 
     /// The discussion of the edition's first public article, with a comment by this member and

@@ -258,6 +258,44 @@ struct LiveCoverageTests {
         }
     }
 
+    @Test("a story covered longer than a page shows its newest updates and links the earlier ones a page at a time; key events link to where they are; a reader who may not read it gets none", arguments: [TestDatabase.sqlite])
+    func earlierUpdates(database: TestDatabase) async throws {
+        try await withSite(on: database) { site in
+            let article = try await DemoArticles.first(on: site, edition: "en", visibility: .paid)
+            let editor = try await Newsroom.hire(site, .editor)
+            let desk = LiveDesk(database: site.app.db, now: Date())
+            _ = try await desk.open(article, summary: "Covered for days.", by: editor)
+            let count = LiveCoverage.pageSize * 2 + 5
+            for number in 1...count {
+                _ = try await desk.post(article, .init(headline: number == 1 ? "The first day" : "", markdown: "Update number \(number).", keyEvent: number == 1, pinned: false), by: editor)
+            }
+            let paying = Member(email: "paying@example.com", name: "Paying Reader")
+            paying.paidUntil = Date().addingTimeInterval(86_400 * 30)
+            try await paying.create(on: site.app.db)
+            let reader = try await TestModeJourneyTests.signedInReader(site, email: "paying@example.com")
+
+            let page = try await reader.get("/articles/\(article.slug)").body
+            #expect(page.components(separatedBy: "class=\"live-update__meta\"").count - 1 == LiveCoverage.pageSize)
+            #expect(page.contains("Update number \(count).") && !page.contains("Update number \(count - LiveCoverage.pageSize).<"))
+            let older = try #require(HTML.attributeValues("href", of: "p class=\"live-updates__older\"><a", in: page).first)
+            let keyEvents = try #require(HTML.section(of: page, from: "<nav class=\"key-events\"", to: "</nav>"))
+            #expect(keyEvents.contains("href=\"/live/\(article.id!.uuidString.lowercased())/updates?before=2#update-1\""), "the first day is listed, linked to its page")
+
+            let second = try await reader.get(older)
+            #expect(second.status == .ok && second.headers.first(name: .cacheControl) == "no-store")
+            #expect(second.body.contains("Update number \(count - LiveCoverage.pageSize).") && !second.body.contains("Update number \(count - LiveCoverage.pageSize + 1)."))
+            let third = try await reader.get(try #require(HTML.attributeValues("href", of: "p class=\"live-updates__older\"><a", in: second.body).first))
+            #expect(third.body.components(separatedBy: "class=\"live-update__meta\"").count - 1 == 5)
+            #expect(third.body.contains("id=\"update-1\"") && !third.body.contains("live-updates__older"))
+
+            let free = try await TestModeJourneyTests.signedInReader(site, email: "free@example.com")
+            for refused in [try await site.get(older), try await free.get(older)] {
+                #expect(refused.status == .seeOther && refused.headers.first(name: .location) == "/articles/\(article.slug)")
+                #expect(!refused.body.contains("Update number"))
+            }
+        }
+    }
+
     @Test("the demo's live stories, in English and Arabic, show twelve updates, four key events and a pinned note")
     func demoLiveStories() async throws {
         try await withSite(on: .sqlite) { site in

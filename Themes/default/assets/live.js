@@ -36,11 +36,19 @@
     container.appendChild(element);
   }
 
+  // Updates older than the oldest the page shows live on the pages of earlier updates.
+  var oldest = parseInt(stream.getAttribute("data-live-oldest"), 10) || 0;
+  function offPage(change) {
+    return !change.pinned && oldest > 0 && sequence(change.anchor) < oldest;
+  }
+
   function keyEvent(change, element) {
     var item = document.createElement("li");
     item.setAttribute("data-anchor", change.anchor);
     var link = document.createElement("a");
-    link.href = "#" + change.anchor;
+    link.href = offPage(change)
+      ? stream.getAttribute("data-live-older") + "?before=" + (sequence(change.anchor) + 1) + "#" + change.anchor
+      : "#" + change.anchor;
     var time = element.querySelector("time");
     if (time) link.appendChild(time.cloneNode(true));
     link.appendChild(document.createTextNode(" " + change.headline));
@@ -61,7 +69,7 @@
       template.innerHTML = change.html;
       var element = template.content.firstElementChild;
       if (!element) return;
-      place(change.pinned ? pinned : stream, element);
+      if (!offPage(change)) place(change.pinned ? pinned : stream, element);
       if (change.keyEvent && change.headline) keyEvent(change, element);
       if (isNew && announcer) announcer.textContent = section.getAttribute("data-live-announce") || "";
     }

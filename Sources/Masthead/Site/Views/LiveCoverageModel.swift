@@ -3,9 +3,16 @@ import Foundation
 /// A live story as its page shows it: the summary to everyone, the updates only when the
 /// reader may read the story (the caller loads them through `LiveUpdates.visible`).
 struct LiveCoverage {
+    /// Updates a page shows at once; older ones are a link away, so a story covered for days
+    /// keeps a page of a sensible size.
+    static let pageSize = 50
+
     let story: LiveStory
-    /// Empty for a reader who may not read the story.
+    /// The newest page of updates; empty for a reader who may not read the story.
     let updates: [LiveUpdate]
+    /// Pinned updates and key events, on this page or not.
+    let standingOut: [LiveUpdate]
+    let hasOlder: Bool
 }
 
 struct LiveCoverageModel {
@@ -19,9 +26,13 @@ struct LiveCoverageModel {
         let headline: String?
         let html: String
         let keyEvent: Bool
+        /// Where the key events list links to: the update on this page, or on the page of
+        /// earlier updates that holds it.
+        let link: String
 
-        init(_ update: LiveUpdate, dates: EditionDates) {
+        init(_ update: LiveUpdate, dates: EditionDates, onPage: Bool = true) {
             anchor = update.anchor
+            link = onPage ? "#\(update.anchor)" : SiteURL.liveOlder(update.articleID, before: update.sequence + 1) + "#\(update.anchor)"
             version = update.version
             iso = EditionDates.iso(update.createdAt)
             timeText = dates.dayAndTime(update.createdAt)
@@ -46,6 +57,12 @@ struct LiveCoverageModel {
         let keyEvents: [Update]
         let hasKeyEvents: Bool
         let hasPinned: Bool
+        let hasOlder: Bool
+        /// The page of updates before the oldest shown, and that oldest's number (updates older
+        /// than it that change while the page is open stay on that page).
+        let olderURL: String
+        let oldest: Int64
+        let olderBase: String
         let reloadURL: String
         /// Where the page listens for changes (nil once coverage is closed), and the story's
         /// version it was rendered at.
@@ -61,18 +78,21 @@ struct LiveCoverageModel {
         endedISO = story.endedAt.map(EditionDates.iso)
         summaryHTML = story.summaryHTML
         hasSummary = !story.summaryHTML.isEmpty
-        guard readable else {
+        guard readable, let articleID = story.id else {
             stream = nil
             return
         }
-        let all = coverage.updates.map { Update($0, dates: dates) }
-        let pinnedAnchors = Set(coverage.updates.filter(\.pinned).map(\.anchor))
-        let keyEvents = all.filter(\.keyEvent)
+        let pinned = coverage.standingOut.filter(\.pinned)
+        let onPage = Set((coverage.updates + pinned).map(\.sequence))
+        let keyEvents = coverage.standingOut.filter(\.keyEvent).map { Update($0, dates: dates, onPage: onPage.contains($0.sequence)) }
+        let oldest = coverage.updates.last?.sequence ?? 0
         stream = Stream(
-            pinned: all.filter { pinnedAnchors.contains($0.anchor) },
-            updates: all.filter { !pinnedAnchors.contains($0.anchor) },
-            keyEvents: keyEvents, hasKeyEvents: !keyEvents.isEmpty, hasPinned: !pinnedAnchors.isEmpty, reloadURL: path,
-            eventsURL: story.isLive ? SiteURL.liveEvents(story.id!) : nil, version: story.version, script: script
+            pinned: pinned.map { Update($0, dates: dates) },
+            updates: coverage.updates.filter { !$0.pinned }.map { Update($0, dates: dates) },
+            keyEvents: keyEvents, hasKeyEvents: !keyEvents.isEmpty, hasPinned: !pinned.isEmpty,
+            hasOlder: coverage.hasOlder, olderURL: SiteURL.liveOlder(articleID, before: oldest), oldest: coverage.hasOlder ? oldest : 0,
+            olderBase: SiteURL.liveOlder(articleID), reloadURL: path,
+            eventsURL: story.isLive ? SiteURL.liveEvents(articleID) : nil, version: story.version, script: script
         )
     }
 }
