@@ -14,11 +14,8 @@ struct EarlierUpdatesController: Sendable {
     }
 
     func page(_ req: Request) async throws -> Response {
-        guard let id = req.parameters.get("article", as: UUID.self),
-              let article = try await Article.query(on: req.db).filter(\.$id == id).filter(\.$status == .published)
-                .filter(\.$publishedAt <= Date()).first(),
-              let story = try await LiveStory.find(id, on: req.db)
-        else { throw SiteError.notFound }
+        let (article, story) = try await LiveStory.published(at: req)
+        let id = try article.requireID()
         let edition = pages.theme.editions[article.edition] ?? pages.theme.editions.defaultEdition
         let articleURL = SiteURL(edition: edition).article(article.slug)
         guard case .full(let grant) = AccessPolicy.decide(article: article, viewer: req.viewer, meter: .none) else {

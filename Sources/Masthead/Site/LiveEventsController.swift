@@ -15,11 +15,7 @@ struct LiveEventsController: Sendable {
     }
 
     func events(_ req: Request) async throws -> Response {
-        guard let id = req.parameters.get("article", as: UUID.self),
-              let article = try await Article.query(on: req.db).filter(\.$id == id).filter(\.$status == .published)
-                .filter(\.$publishedAt <= Date()).first(),
-              let story = try await LiveStory.find(id, on: req.db)
-        else { throw SiteError.notFound }
+        let (article, story) = try await LiveStory.published(at: req)
         // The meter opens a page, not a stream: a metered reader reloads to see more. Closed
         // coverage has nothing more to send.
         guard story.isLive, case .full(let grant) = AccessPolicy.decide(article: article, viewer: req.viewer, meter: .none) else {
@@ -52,5 +48,18 @@ struct LiveEventsController: Sendable {
     private static func lastSeen(_ req: Request) -> Int64? {
         let given = req.headers.first(name: "Last-Event-ID") ?? req.query[String.self, at: "after"]
         return given.flatMap { Int64($0) }.map { max($0, 0) }
+    }
+}
+
+extension LiveStory {
+    /// The published article a live story's address names by id (`/live/<article id>/…`) and
+    /// its coverage; a 404 for anything else, drafts and scheduled articles included.
+    static func published(at req: Request) async throws -> (Article, LiveStory) {
+        guard let id = req.parameters.get("article", as: UUID.self),
+              let article = try await Article.query(on: req.db).filter(\.$id == id).filter(\.$status == .published)
+                .filter(\.$publishedAt <= Date()).first(),
+              let story = try await LiveStory.find(id, on: req.db)
+        else { throw SiteError.notFound }
+        return (article, story)
     }
 }
