@@ -59,7 +59,7 @@ struct ImportMasthead: AsyncParsableCommand {
                 }
             }
             if !dryRun && !summary.alreadyImported {
-                _ = try await SearchMaintenance.reindex(app) { done, total in
+                _ = try await SearchMaintenance.reindex(app, following: true) { done, total in
                     Terminal.progress(done: done, total: total, label: "articles indexed")
                 } tidying: {}
             }
@@ -124,7 +124,7 @@ struct ImportWordPress: AsyncParsableCommand {
                 ImportOutcome.progress(step)
             }
             if !dryRun && report.articles > 0 {
-                _ = try await SearchMaintenance.reindex(app) { done, total in
+                _ = try await SearchMaintenance.reindex(app, following: true) { done, total in
                     Terminal.progress(done: done, total: total, label: "articles indexed")
                 }
             }
@@ -153,7 +153,7 @@ struct ImportGhost: AsyncParsableCommand {
                 ImportOutcome.progress(step)
             }
             if !dryRun && outcome.content.articles > 0 {
-                _ = try await SearchMaintenance.reindex(app) { done, total in
+                _ = try await SearchMaintenance.reindex(app, following: true) { done, total in
                     Terminal.progress(done: done, total: total, label: "articles indexed")
                 }
             }
@@ -191,7 +191,7 @@ struct ImportSubstack: AsyncParsableCommand {
                 ImportOutcome.progress(step)
             }
             if !dryRun && outcome.content.articles > 0 {
-                _ = try await SearchMaintenance.reindex(app) { done, total in
+                _ = try await SearchMaintenance.reindex(app, following: true) { done, total in
                     Terminal.progress(done: done, total: total, label: "articles indexed")
                 }
             }

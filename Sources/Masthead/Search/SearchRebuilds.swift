@@ -49,6 +49,25 @@ struct SearchRebuilds: Sendable {
         return .queued(rebuild)
     }
 
+    /// Opens a rebuild already claimed by the caller, so that no instance's background job can
+    /// take it between the asking and the claiming; nil when one is open already.
+    func startClaimed(by requester: String) async throws -> SearchRebuild? {
+        guard try await open() == nil else { return nil }
+        let now = Date()
+        let rebuild = SearchRebuild(requestedBy: requester, at: now)
+        rebuild.status = .running
+        rebuild.claim = UUID()
+        rebuild.claimedUntil = now.addingTimeInterval(lease)
+        rebuild.startedAt = now
+        do {
+            try await rebuild.create(on: database)
+        } catch {
+            guard (error as? any DatabaseError)?.isConstraintFailure == true else { throw error }
+            return nil
+        }
+        return rebuild
+    }
+
     func open() async throws -> SearchRebuild? {
         try await SearchRebuild.query(on: database).filter(\.$openSlot == 1).first()
     }
