@@ -60,23 +60,40 @@ struct Demo: AsyncParsableCommand {
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Serve the database named by MASTHEAD_DATABASE_URL, migrating it first."
+        abstract: "Serve the database named by MASTHEAD_DATABASE_URL, migrating it first.",
+        discussion: "With several instances on one PostgreSQL database, run some as web and one or more as worker."
     )
 
     @OptionGroup var server: ServerOptions
+    @ArgumentParser.Option(help: "web (pages only), worker (background jobs only) or all (default: MASTHEAD_ROLE, else all).") var role: String?
 
     func run() async throws {
-        let settings = try Settings.fromEnvironment(hostname: server.hostname, port: server.port)
-        try settings.requireMailForServing()
-        try DataFolder.prepare(settings.dataDirectory)
-        let app = try await MastheadApp.make(settings: settings)
-        do {
-            try await MastheadApp.migrate(app, settings: settings)
-            try await serve(app, settings: settings)
-        } catch {
+        var settings = try Settings.fromEnvironment(hostname: server.hostname, port: server.port)
+        if let role { settings.role = try Settings.parseRole(role) }
+        try await runServer(settings)
+    }
+}
+
+/// Migrates, then serves readers or runs the background jobs, as the settings' role says,
+/// until the process is asked to stop.
+func runServer(_ settings: Settings) async throws {
+    try settings.requireMailForServing()
+    try DataFolder.prepare(settings.dataDirectory)
+    let app = try await MastheadApp.make(settings: settings)
+    do {
+        try await MastheadApp.migrate(app, settings: settings)
+        if settings.role == .worker {
+            try await app.asyncBoot()
+            Terminal.say("Masthead worker running on \(settings.database).")
+            await MastheadApp.waitForTerminationSignal()
+            Terminal.say("Stopping.")
             await MastheadApp.stop(app)
-            throw error
+        } else {
+            try await serve(app, settings: settings)
         }
+    } catch {
+        await MastheadApp.stop(app)
+        throw error
     }
 }
 
@@ -100,7 +117,8 @@ struct Migrate: AsyncParsableCommand {
 private func serve(_ app: Application, settings: Settings) async throws {
     let bound = try await MastheadApp.start(app, hostname: settings.hostname, port: settings.port)
     let host = bound.host.contains(":") ? "[\(bound.host)]" : bound.host
-    Terminal.say("Masthead is serving \(settings.database) at http://\(host):\(bound.port)/")
+    let jobs = settings.role == .web ? " (web: background jobs run on a worker)" : ""
+    Terminal.say("Masthead is serving \(settings.database) at http://\(host):\(bound.port)/\(jobs)")
     if settings.publicURL != "http://\(host):\(bound.port)" {
         Terminal.say("Public URL: \(settings.publicURL)/")
     }

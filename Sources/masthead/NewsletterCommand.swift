@@ -154,24 +154,12 @@ struct NewsletterCommand: AsyncParsableCommand {
 /// `masthead worker`: background jobs (newsletter and other mail delivery, scheduled
 /// publishing, housekeeping) without the web server, for a machine of their own.
 struct Worker: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the background jobs (mail and newsletter delivery, scheduled publishing) without serving pages.")
+    static let configuration = CommandConfiguration(abstract: "Run the background jobs (mail and newsletter delivery, scheduled publishing) without serving pages: serve --role worker.")
 
     func run() async throws {
-        let settings = try Settings.fromEnvironment()
-        try settings.requireMailForServing()
-        try DataFolder.prepare(settings.dataDirectory)
-        let app = try await MastheadApp.make(settings: settings)
-        do {
-            try await MastheadApp.migrate(app, settings: settings)
-            try await app.asyncBoot()
-        } catch {
-            await MastheadApp.stop(app)
-            throw error
-        }
-        Terminal.say("Masthead worker running on \(settings.database).")
-        await MastheadApp.waitForTerminationSignal()
-        Terminal.say("Stopping.")
-        try? await app.asyncShutdown()
+        var settings = try Settings.fromEnvironment()
+        settings.role = .worker
+        try await runServer(settings)
     }
 }
 

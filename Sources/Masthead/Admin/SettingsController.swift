@@ -116,7 +116,7 @@ struct SettingsController: Sendable {
                 }
             }
             try await AuditLog(database: db, now: Date()).record(staff.email, "changed settings", resplit ? "preview length now \(preview) paragraphs" : "site settings")
-            try await ContentGeneration.bump(on: db)
+            try await ContentGeneration.bump(on: db, purging: .everything)
         }
         settings.live.adopt(saved)
         return req.redirect(to: AdminURL.withNotice(AdminURL.settings, "saved"), redirectType: .normal)

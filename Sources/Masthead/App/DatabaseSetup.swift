@@ -39,9 +39,54 @@ enum DatabaseSetup {
         app.migrations.add(MastheadMigrations.all)
     }
 
-    /// Answers once the database does; used at start-up and by `/healthz`.
+    /// Answers once the database does; used at start-up.
     static func ping(_ database: any Database) async throws {
         _ = try await (database as! any SQLDatabase).raw("SELECT 1").all()
+    }
+
+    /// The migrations this build knows that the database has not had, in order.
+    static func pendingMigrations(on database: any Database) async throws -> [String] {
+        let applied = try await (database as! any SQLDatabase).raw("SELECT name FROM _fluent_migrations").all()
+            .reduce(into: Set<String>()) { names, row in names.insert(try row.decode(column: "name", as: String.self)) }
+        return MastheadMigrations.all.map { $0.name }.filter { !applied.contains($0) }
+    }
+
+    /// Runs `body` while no other Masthead process runs its own: on PostgreSQL under an advisory
+    /// lock, held on a connection of its own, so that instances started together (a deploy, a
+    /// machine's boot) migrate the database once between them rather than race to. SQLite has
+    /// one machine, whose processes its own write lock keeps in turn.
+    static func exclusively(_ settings: Settings, logger: Logger, _ body: () async throws -> Void) async throws {
+        guard case .postgres(let url) = settings.database else { return try await body() }
+        let connection = try await PostgresConnection.connect(
+            on: MultiThreadedEventLoopGroup.singleton.any(), configuration: try SQLPostgresConfiguration(url: url).coreConfiguration, id: 0, logger: logger
+        )
+        var failure: (any Error)?
+        do {
+            _ = try await connection.query("SELECT pg_advisory_lock(\(Self.migrationLock))", logger: logger)
+            do {
+                try await body()
+            } catch {
+                failure = error
+            }
+            _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.migrationLock))", logger: logger)
+        } catch {
+            failure = failure ?? error
+        }
+        try? await connection.close()
+        if let failure { throw failure }
+    }
+
+    /// The advisory lock's number: "MHMG" in ASCII, so that it names Masthead's migrations.
+    private static let migrationLock: Int64 = 0x4D48_4D47
+
+    /// On PostgreSQL, a listener for changes made on other instances (`SiteChangeListener`).
+    static func changeListener(_ settings: Settings, logger: Logger) throws -> SiteChangeListener? {
+        guard case .postgres(let url) = settings.database else { return nil }
+        do {
+            return SiteChangeListener(configuration: try SQLPostgresConfiguration(url: url).coreConfiguration, logger: logger)
+        } catch {
+            throw StartupError("MASTHEAD_DATABASE_URL is not a valid PostgreSQL URL")
+        }
     }
 
     /// Opens and closes one PostgreSQL connection with a silent logger before the connection

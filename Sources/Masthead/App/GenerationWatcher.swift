@@ -8,22 +8,48 @@ import Vapor
 /// so a sign-out anywhere is honoured everywhere as quickly. When a breaking-news banner's time
 /// is up, the first instance to notice raises the generation for all; and likewise, at most once
 /// every `commentCountsInterval`, when the comments readers see have changed (`CommentCounts`).
+///
+/// On PostgreSQL a `SiteChangeListener` rings for every change as it commits, and the watcher
+/// checks at once instead of at the end of its interval. It still checks every interval: a
+/// listening connection can die without saying so (a half-open socket, a pooler in between).
 final class GenerationWatcher: LifecycleHandler, Sendable {
+    /// How long to wait after a check failed (the database unreachable), so an outage is not
+    /// met with a check, and a warning, every few moments.
+    static let pauseAfterFailure: Duration = .seconds(2)
+
     private let caches: [PageCache]
     private let settings: LiveSiteSettings
     private let breaking: BreakingNewsBoard
     private let viewers: Viewers
     private let interval: Duration
     private let commentCountsInterval: Duration
-    private let task = Mutex<Task<Void, Never>?>(nil)
+    private let listener: SiteChangeListener?
+    private let doorbell = Doorbell()
+    private let tasks = Mutex<[Task<Void, Never>]>([])
 
-    init(caches: [PageCache], settings: LiveSiteSettings, breaking: BreakingNewsBoard, viewers: Viewers, interval: Duration, commentCountsInterval: Duration) {
+    init(
+        caches: [PageCache], settings: LiveSiteSettings, breaking: BreakingNewsBoard, viewers: Viewers, interval: Duration,
+        commentCountsInterval: Duration, listener: SiteChangeListener?
+    ) {
         self.caches = caches
         self.settings = settings
         self.breaking = breaking
         self.viewers = viewers
         self.interval = interval
         self.commentCountsInterval = commentCountsInterval
+        self.listener = listener
+    }
+
+    /// How long to wait before the next check: the interval, but never past the moment a
+    /// banner runs out, nor less than a pause after a failed check.
+    private func nextWait(failed: Bool) -> Duration {
+        if failed { return max(interval, Self.pauseAfterFailure) }
+        var wait = interval
+        if let expiry = breaking.nextExpiry {
+            let untilExpiry = Duration.milliseconds(Int64(max(0, expiry.timeIntervalSinceNow) * 1000))
+            wait = min(wait, max(untilExpiry, .milliseconds(100)))
+        }
+        return wait
     }
 
     func didBootAsync(_ application: Application) async throws {
@@ -33,17 +59,24 @@ final class GenerationWatcher: LifecycleHandler, Sendable {
         settings.adopt(try await SiteSettingsStore.load(on: database))
         try await breaking.reload(on: database)
         for cache in caches { cache.adopt(generation: first) }
-        let caches = caches, settings = settings, breaking = breaking, viewers = viewers, interval = interval, commentCountsInterval = commentCountsInterval, logger = application.logger
-        task.withLock {
-            $0 = Task {
+        let caches = caches, settings = settings, breaking = breaking, viewers = viewers, commentCountsInterval = commentCountsInterval, logger = application.logger
+        let doorbell = doorbell
+        tasks.withLock { tasks in
+            if let listener {
+                tasks.append(Task { await listener.run(heard: { doorbell.ring() }) })
+            }
+            tasks.append(Task {
                 var seen = first
                 var seenSessions = counters[MemberSessions.generationKey] ?? 0
+                var failed = false
                 while !Task.isCancelled {
-                    try? await Task.sleep(for: interval)
+                    await doorbell.wait(upTo: self.nextWait(failed: failed))
+                    failed = false
                     if let expiry = breaking.nextExpiry, expiry <= Date() {
                         do {
                             try await BreakingNews.noteExpiries(on: database, at: Date())
                         } catch {
+                            failed = true
                             logger.warning("breaking.expiry_failed", metadata: ["error": "\(error)"])
                         }
                     }
@@ -80,14 +113,20 @@ final class GenerationWatcher: LifecycleHandler, Sendable {
                         for cache in caches { cache.adopt(generation: generation) }
                         seen = generation
                     } catch {
+                        failed = true
                         logger.warning("cache.generation.poll_failed", metadata: ["error": "\(error)"])
                     }
                 }
-            }
+            })
         }
     }
 
     func shutdownAsync(_ application: Application) async {
-        task.withLock { $0?.cancel() }
+        let running = tasks.withLock { tasks in
+            defer { tasks = [] }
+            return tasks
+        }
+        for task in running { task.cancel() }
+        for task in running { await task.value }
     }
 }

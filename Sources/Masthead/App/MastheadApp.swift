@@ -59,9 +59,10 @@ public enum MastheadApp {
         app.storage[FrontServerKey.self] = server
         app.servers.use { _ in server }
         app.lifecycle.use(GenerationWatcher(
-            caches: [cache, apiCache], settings: settings.live, breaking: breaking, viewers: viewers, interval: settings.generationWatchInterval, commentCountsInterval: settings.commentCountsInterval
+            caches: [cache, apiCache], settings: settings.live, breaking: breaking, viewers: viewers, interval: settings.generationWatchInterval,
+            commentCountsInterval: settings.commentCountsInterval, listener: try DatabaseSetup.changeListener(settings, logger: app.logger)
         ))
-        if settings.backgroundJobs {
+        if settings.runsBackgroundJobs {
             app.lifecycle.use(SchedulerLifecycle(interval: settings.generationPollInterval))
             app.lifecycle.use(Housekeeping())
         }
@@ -73,7 +74,7 @@ public enum MastheadApp {
         app.middleware.use(LegacyRedirects(editions: theme.editions))
         let transport = try mailTransport(settings: settings, app: app)
         let newsletterLinks = NewsletterLinks(key: secret, publicURL: settings.publicURL)
-        if settings.backgroundJobs {
+        if settings.runsBackgroundJobs {
             app.lifecycle.use(PeriodicJob(name: "outbox", interval: settings.generationPollInterval) { app in
                 _ = try await OutboxSender(database: app.db, transport: transport, logger: app.logger).sendDue()
             })
@@ -89,13 +90,21 @@ public enum MastheadApp {
                 let backups = ScheduledBackups(settings: settings, schedule: schedule)
                 app.lifecycle.use(PeriodicJob(name: "backup", interval: settings.generationPollInterval) { app in try await backups.runIfDue(app) })
             }
-            let pushClient = HTTPClient(
+            // For push services and the CDN's purge hook: addresses the operator configured or
+            // vetted, never followed elsewhere by a redirect.
+            let outboundClient = HTTPClient(
                 eventLoopGroup: app.eventLoopGroup,
                 configuration: .init(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(15)))
             )
-            app.lifecycle.use(ClosingHTTPClient(client: pushClient))
-            let pushes = PushDeliverer(database: app.db, client: pushClient, vapid: vapid, theme: theme, settings: settings, logger: app.logger)
+            app.lifecycle.use(ClosingHTTPClient(client: outboundClient))
+            let pushes = PushDeliverer(database: app.db, client: outboundClient, vapid: vapid, theme: theme, settings: settings, logger: app.logger)
             app.lifecycle.use(PeriodicJob(name: "push", interval: settings.generationPollInterval) { _ in try await pushes.deliverDue() })
+            let purger = CDNPurger(
+                database: app.db, client: outboundClient, hook: settings.cdnPurge,
+                relevance: TimeInterval(settings.cdnMaxAge + CachedResponder.staleWhileRevalidate),
+                repeatAfter: TimeInterval(settings.cdnPurgeRepeat.components.seconds), logger: app.logger
+            )
+            app.lifecycle.use(PeriodicJob(name: "cdn-purge", interval: settings.generationPollInterval) { _ in try await purger.purgeDue() })
             app.lifecycle.use(PeriodicJob(name: "search-rebuild", interval: settings.generationPollInterval) { app in
                 try await SearchRebuilds(database: app.backgroundDatabase, renewals: app.db).runDue(logger: app.logger)
             })
@@ -104,10 +113,7 @@ public enum MastheadApp {
         app.middleware.use(FormProtection(csrf: csrf))
         app.middleware.use(ViewerMiddleware(viewers: viewers, settings: settings))
 
-        app.get("healthz") { req async throws -> String in
-            try await DatabaseSetup.ping(req.db)
-            return "ok\n"
-        }
+        HealthController().register(on: app)
         StaticController(theme: theme).register(on: app)
         PushController(theme: theme, settings: settings).register(on: app)
         CommentsController(pages: pages, csrf: csrf).register(on: app)
@@ -205,9 +211,11 @@ public enum MastheadApp {
     /// if it is empty, unless the caller is about to rebuild it anyway.
     public static func migrate(_ app: Application, settings: Settings, fillingSearchIndex: Bool = true) async throws {
         try await DatabaseSetup.verifyReachable(app, settings: settings)
-        try await app.autoMigrate()
-        if fillingSearchIndex { try await SearchIndexing(database: app.db).fillIfEmpty(logger: app.logger) }
-        try await Entitlements(database: app.db, rules: EntitlementRules(settings.billing)).reconcileProviders()
+        try await DatabaseSetup.exclusively(settings, logger: app.logger) {
+            try await app.autoMigrate()
+            if fillingSearchIndex { try await SearchIndexing(database: app.db).fillIfEmpty(logger: app.logger) }
+            try await Entitlements(database: app.db, rules: EntitlementRules(settings.billing)).reconcileProviders()
+        }
     }
 }
 

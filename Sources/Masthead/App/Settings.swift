@@ -29,6 +29,13 @@ public struct Settings: Sendable {
     /// (`MASTHEAD_COMMENT_COUNTS_EVERY`, seconds): each time clears every instance's page cache,
     /// so the default leaves readers' counts a few minutes behind and the caches whole.
     public var commentCountsInterval: Duration
+    /// How long a CDN or other shared cache may keep a public page (`MASTHEAD_CDN_MAX_AGE`,
+    /// seconds): its `s-maxage`. Browsers keep one a minute whatever this says.
+    public var cdnMaxAge: Int
+    /// Where a publish asks the CDN to forget the pages it changed; none by default.
+    public var cdnPurge: CDNPurgeHook?
+    /// When a purge is sent again (`CDNPurger`): longer than any instance takes to hear of a change.
+    var cdnPurgeRepeat: Duration = .seconds(15)
     /// The push services breaking-news alerts may be sent to (`MASTHEAD_PUSH_SERVICES`).
     var pushServices: PushServices
     public var logLevel: Logger.Level
@@ -51,6 +58,10 @@ public struct Settings: Sendable {
     /// Whether this process delivers mail and newsletters and publishes on schedule; off for
     /// an instance that should only serve pages while `masthead worker` runs elsewhere.
     public var backgroundJobs: Bool
+    /// What `masthead serve` runs: pages, background jobs, or both.
+    public var role: ServerRole
+    /// The role decides, except that `MASTHEAD_BACKGROUND_JOBS=0` also turns the jobs off for `all`.
+    var runsBackgroundJobs: Bool { role == .worker || (role == .all && backgroundJobs) }
     /// Content API requests a key may make per minute, on each instance.
     public var apiRequestsPerMinute: Int
     /// Backups taken on a schedule by the background jobs; none unless a folder is set.
@@ -122,6 +133,8 @@ public struct Settings: Sendable {
         generationPollInterval: Duration = .seconds(2),
         generationWatchInterval: Duration = .milliseconds(500),
         commentCountsInterval: Duration = .seconds(300),
+        cdnMaxAge: Int = 60,
+        cdnPurge: CDNPurgeHook? = nil,
         logLevel: Logger.Level = .notice,
         smtp: SMTPConfiguration? = nil,
         dkim: DKIMSettings? = nil,
@@ -136,6 +149,7 @@ public struct Settings: Sendable {
         billing: BillingSettings = .init(),
         newsletters: NewsletterSettings = .init(),
         backgroundJobs: Bool = true,
+        role: ServerRole = .all,
         apiRequestsPerMinute: Int = 600,
         scheduledBackups: ScheduledBackupSettings? = nil,
         pushServiceHosts: [String]? = nil
@@ -159,6 +173,8 @@ public struct Settings: Sendable {
         self.generationPollInterval = generationPollInterval
         self.generationWatchInterval = generationWatchInterval
         self.commentCountsInterval = commentCountsInterval
+        self.cdnMaxAge = cdnMaxAge
+        self.cdnPurge = cdnPurge
         self.logLevel = logLevel
         self.smtp = smtp
         self.dkim = dkim
@@ -171,6 +187,7 @@ public struct Settings: Sendable {
         self.billing = billing
         self.newsletters = newsletters
         self.backgroundJobs = backgroundJobs
+        self.role = role
         self.apiRequestsPerMinute = apiRequestsPerMinute
         self.scheduledBackups = scheduledBackups
         self.pushServices = pushServiceHosts.map(PushServices.init(hosts:)) ?? .browsers
@@ -214,6 +231,8 @@ public struct Settings: Sendable {
             commentCountsInterval: .seconds(Int64(try environment["MASTHEAD_COMMENT_COUNTS_EVERY"].map {
                 try parseInteger($0, name: "MASTHEAD_COMMENT_COUNTS_EVERY", range: 1...86_400)
             } ?? 300)),
+            cdnMaxAge: try environment["MASTHEAD_CDN_MAX_AGE"].map { try parseInteger($0, name: "MASTHEAD_CDN_MAX_AGE", range: 0...31_536_000) } ?? 60,
+            cdnPurge: try CDNPurgeHook.fromEnvironment(environment),
             logLevel: try parseLogLevel(environment["MASTHEAD_LOG_LEVEL"] ?? "notice"),
             smtp: try environment["MASTHEAD_SMTP_URL"].flatMap { $0.isEmpty ? nil : try SMTPConfiguration(url: $0) },
             dkim: try DKIMSettings.fromEnvironment(environment),
@@ -236,6 +255,7 @@ public struct Settings: Sendable {
                 try text.map { try parseInteger($0, name: name, range: range) }
             },
             backgroundJobs: try environment["MASTHEAD_BACKGROUND_JOBS"].map { try parseFlag($0, name: "MASTHEAD_BACKGROUND_JOBS") } ?? true,
+            role: try environment["MASTHEAD_ROLE"].flatMap { $0.isEmpty ? nil : $0 }.map(parseRole) ?? .all,
             apiRequestsPerMinute: try environment["MASTHEAD_API_RATE_LIMIT"].map {
                 try parseInteger($0, name: "MASTHEAD_API_RATE_LIMIT", range: 1...1_000_000)
             } ?? 600,
@@ -310,6 +330,13 @@ public struct Settings: Sendable {
             return .init(email: email)
         }
         throw SettingsError("MASTHEAD_MAIL_FROM must be an address such as 'Newsroom <news@example.com>', got '\(text)'")
+    }
+
+    public static func parseRole(_ text: String) throws -> ServerRole {
+        guard let role = ServerRole(rawValue: text.lowercased()) else {
+            throw SettingsError("the role must be one of \(ServerRole.allCases.map(\.rawValue).joined(separator: ", ")), got '\(text)'")
+        }
+        return role
     }
 
     private static func parseLogLevel(_ text: String) throws -> Logger.Level {

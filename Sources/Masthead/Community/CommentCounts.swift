@@ -57,7 +57,7 @@ enum CommentCounts {
                 .all()
             guard !claimed.isEmpty else { return false }
             try await sql.update("site_state").set("value", to: changed).where("key", .equal, shownKey).run()
-            try await ContentGeneration.bump(on: db)
+            try await ContentGeneration.bump(on: db, purging: .nothing)
             return true
         }
     }

@@ -68,7 +68,7 @@ struct CommentModeration: Sendable {
         try await database.transaction { db in
             try await article.save(on: db)
             try await AuditLog(database: db, now: now).record(staff.email, "set comments \(choice.rawValue)", "\(article.edition)/\(article.slug)")
-            try await ContentGeneration.bump(on: db)
+            try await ContentGeneration.bump(on: db, purging: try await .articles([try article.requireID()], on: db))
         }
     }
 
@@ -83,7 +83,7 @@ struct CommentModeration: Sendable {
             values.commentWords = cleaned
             try await SiteSettingsStore.save(values, on: db)
             try await AuditLog(database: db, now: now).record(staff.email, "changed comment settings", "\(closedKinds.count) kinds closed, \(cleaned.count) words")
-            try await ContentGeneration.bump(on: db)
+            try await ContentGeneration.bump(on: db, purging: .everything)
         }
         settings.adopt(try await SiteSettingsStore.load(on: database))
     }

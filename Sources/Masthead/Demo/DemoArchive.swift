@@ -78,7 +78,7 @@ public enum DemoArchive {
             done += size
             progress(done, count)
         }
-        try await ContentGeneration.bump(on: database)
+        try await ContentGeneration.bump(on: database, purging: .everything)
         return done
     }
 }

@@ -58,7 +58,7 @@ public enum DemoContent {
             try await DemoPlans.insertIfNone(on: db)
             try await DemoNewsletters.insertIfNone(on: db, settings: settings)
             try await DemoPages.insertIfNone(on: db, settings: settings)
-            try await ContentGeneration.bump(on: db)
+            try await ContentGeneration.bump(on: db, purging: .everything)
             return loaded
         }
     }

@@ -157,6 +157,7 @@ enum ExportSchema {
         "breaking_news": "banners last a day at most; the new site flags its own",
         "push_subscriptions": "browsers subscribe again: each subscription is bound to the old site's push key",
         "push_deliveries": "per-browser delivery logs of past alerts",
+        "cdn_purges": "purges queued for the old site's CDN",
     ]
 
     /// The search index's own tables (FTS5's shadow tables among them): rebuilt, never exported.

@@ -69,7 +69,7 @@ public enum SiteImport {
                 try await sql.delete(from: table.name).run()
             }
             try await rows.insert(into: sql, progress: progress)
-            try await ContentGeneration.bump(on: database)
+            try await ContentGeneration.bump(on: database, purging: .everything)
             // Asked for with the rows, so an import killed before the index is filled leaves
             // the rebuild to the site's next start instead of a half-empty index.
             _ = try await SearchRebuilds(database: database).request(by: requester)

@@ -76,7 +76,7 @@ public enum ContentImport {
             try await prepared.write(on: database, progress: progress)
             try await alongside(database)
             if prepared.report.articles > 0 || prepared.report.pages > 0 {
-                try await ContentGeneration.bump(on: database)
+                try await ContentGeneration.bump(on: database, purging: .everything)
                 _ = try await SearchRebuilds(database: database).request(by: SiteImport.requester)
             }
         }

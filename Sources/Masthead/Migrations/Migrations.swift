@@ -34,5 +34,6 @@ enum MastheadMigrations {
         CreateBreakingNews(),
         CreateComments(),
         AddCommentCounters(),
+        CreateCDNPurges(),
     ]
 }

@@ -88,7 +88,7 @@ struct ArticleEditor: Sendable {
             try await article.save(on: db)
             try await Correction(articleID: try article.requireID(), note: note, staffName: staff.name, at: now).create(on: db)
             try await AuditLog(database: db, now: now).record(staff.email, "corrected", article.title)
-            try await ContentGeneration.bump(on: db)
+            try await ContentGeneration.bump(on: db, purging: try await .articles([try article.requireID()], on: db))
         }
     }
 
@@ -115,7 +115,7 @@ struct ArticleEditor: Sendable {
                 article.translationGroup = nil
                 try await article.save(on: db)
                 try await AuditLog(database: db, now: now).record(staff.email, "unlinked translation", article.title)
-                try await ContentGeneration.bump(on: db)
+                try await ContentGeneration.bump(on: db, purging: .everything)
                 return
             }
             guard let other = try await Article.find(otherID, on: db), other.id != article.id else { throw EditorialError.notFound }
@@ -132,7 +132,7 @@ struct ArticleEditor: Sendable {
             try await article.save(on: db)
             try await other.save(on: db)
             try await AuditLog(database: db, now: now).record(staff.email, "linked translation", "\(article.title) ↔ \(other.title)")
-            try await ContentGeneration.bump(on: db)
+            try await ContentGeneration.bump(on: db, purging: try await .articles(siblings.compactMap(\.id) + [try article.requireID(), try other.requireID()], on: db))
         }
     }
 
@@ -207,7 +207,8 @@ struct ArticleEditor: Sendable {
             try await AuditLog(database: db, now: now).record(staff.email, label == "saved" && article.status == .draft ? "saved draft" : label, audited(draft.title))
             if wasLive || article.status == .published {
                 try await SearchIndexing(database: db).refresh(id)
-                try await ContentGeneration.bump(on: db)
+                let formerly = wasLive ? previous.map { [$0] } ?? [] : []
+                try await ContentGeneration.bump(on: db, purging: try await .articles([id], formerly: formerly, on: db))
             }
             return article
         }

@@ -36,10 +36,10 @@ final class BreakingNews: Model, @unchecked Sendable {
                 .set("expiry_noted", to: true)
                 .where("expiry_noted", .equal, false)
                 .where("ends_at", .lessThanOrEqual, now)
-                .returning("id")
+                .returning("edition")
                 .all()
             guard !ended.isEmpty else { return false }
-            try await ContentGeneration.bump(on: db)
+            try await ContentGeneration.bump(on: db, purging: .editions(try ended.map { try $0.decode(column: "edition", as: String.self) }))
             return true
         }
     }
@@ -126,7 +126,7 @@ struct BreakingDesk: Sendable {
             try await AuditLog(database: db, now: now).record(
                 staff.email, alerts.isEmpty ? "flagged as breaking" : "flagged as breaking and \(alerts.joined(separator: " and ")) the alert", "\(article.edition)/\(article.slug)"
             )
-            try await ContentGeneration.bump(on: db)
+            try await ContentGeneration.bump(on: db, purging: .editions([article.edition]))
             return banner
         }
     }
@@ -146,7 +146,7 @@ struct BreakingDesk: Sendable {
             guard !ended.isEmpty else { return }
             try await Self.stopAlerts(of: try ended.map { try $0.decode(column: "id", as: UUID.self) }, on: db, now: now)
             try await AuditLog(database: db, now: now).record(staff.email, "ended the breaking-news banner", "\(article.edition)/\(article.slug)")
-            try await ContentGeneration.bump(on: db)
+            try await ContentGeneration.bump(on: db, purging: .editions([article.edition]))
         }
     }
 

@@ -148,7 +148,7 @@ struct LiveDesk: Sendable {
 
     private func finish(_ action: String, _ article: Article, by staff: Staff, on db: any Database) async throws {
         try await AuditLog(database: db, now: now).record(staff.email, action, "\(article.edition)/\(article.slug)")
-        try await ContentGeneration.bump(on: db)
+        try await ContentGeneration.bump(on: db, purging: try await .articles([try article.requireID()], on: db))
     }
 
     /// Updates are signed with the staff member's name; an account without one (its name is

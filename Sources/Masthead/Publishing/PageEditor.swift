@@ -56,7 +56,7 @@ struct PageEditor: Sendable {
             }
             try await page.save(on: db)
             try await AuditLog(database: db, now: now).record(staff.email, id == nil ? "created page" : "edited page", "\(input.edition)/\(slug)")
-            try await ContentGeneration.bump(on: db)
+            try await ContentGeneration.bump(on: db, purging: .everything)
             return page
         }
     }
@@ -67,7 +67,7 @@ struct PageEditor: Sendable {
         try await database.transaction { db in
             try await page.delete(on: db)
             try await AuditLog(database: db, now: now).record(staff.email, "deleted page", "\(page.edition)/\(page.slug)")
-            try await ContentGeneration.bump(on: db)
+            try await ContentGeneration.bump(on: db, purging: .everything)
         }
     }
 }

@@ -27,7 +27,7 @@ struct ScheduledPublishing: Sendable {
                 try await AuditLog(database: db, now: now).record(AuditLog.systemActor, "published on schedule", article.title)
             }
             try await SearchIndexing(database: db).refresh(due.compactMap(\.id))
-            try await ContentGeneration.bump(on: db)
+            try await ContentGeneration.bump(on: db, purging: try await .articles(due.compactMap(\.id), on: db))
             return due.count
         }
     }

@@ -67,7 +67,7 @@ struct Taxonomy: Sendable {
             }
             try await AuditLog(database: db, now: now).record(staff.email, id == nil ? "created topic" : "edited topic", slug)
             try await SearchIndexing(database: db).refresh(topicID: topicID)
-            try await ContentGeneration.bump(on: db)
+            try await ContentGeneration.bump(on: db, purging: .everything)
             return topic
         }
     }
@@ -80,7 +80,7 @@ struct Taxonomy: Sendable {
             try await topic.delete(on: db)
             try await SearchIndexing(database: db).refresh(filed)
             try await AuditLog(database: db, now: now).record(staff.email, "deleted topic", topic.slug)
-            try await ContentGeneration.bump(on: db)
+            try await ContentGeneration.bump(on: db, purging: .everything)
         }
     }
 
@@ -115,7 +115,7 @@ struct Taxonomy: Sendable {
             try await author.save(on: db)
             try await AuditLog(database: db, now: now).record(staff.email, id == nil ? "created author" : "edited author", name)
             try await SearchIndexing(database: db).refresh(authorID: try author.requireID())
-            try await ContentGeneration.bump(on: db)
+            try await ContentGeneration.bump(on: db, purging: .everything)
             return author
         }
     }
@@ -130,7 +130,7 @@ struct Taxonomy: Sendable {
         try await database.transaction { db in
             try await author.delete(on: db)
             try await AuditLog(database: db, now: now).record(staff.email, "deleted author", author.name)
-            try await ContentGeneration.bump(on: db)
+            try await ContentGeneration.bump(on: db, purging: .everything)
         }
     }
 }

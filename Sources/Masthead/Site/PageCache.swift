@@ -83,9 +83,9 @@ public final class PageCache: Sendable {
     /// Records that this URI, asked by any reader of this access level, is answered with this
     /// page and these caching rules. Only the site's page handlers call it, for pages every such
     /// reader gets alike.
-    func remember(uri: String, access: AccessLevel, page: Page, cacheControl: String, vary: String) {
+    func remember(uri: String, access: AccessLevel, page: Page, cacheControl: String, vary: String, surrogateKeys: SurrogateKeys? = nil) {
         guard page.generation == currentGeneration, let route = Self.routeKey(uri) else { return }
-        let ready = ReadyPage(page, cacheControl: cacheControl, vary: vary)
+        let ready = ReadyPage(page, cacheControl: cacheControl, vary: vary, surrogateKeys: surrogateKeys)
         byURI.withLock { $0.insert(ready, for: FastKey(uri: route, access: access), cost: ready.cost) }
     }
 

@@ -27,26 +27,32 @@ struct PreparedBody: Sendable {
     /// Answers a GET or HEAD: 304 when the client already holds this representation,
     /// else the gzip form when the client accepts it, else the bytes as they are.
     func answer(
-        to requestHeaders: HTTPHeaders, cacheControl: String, vary: String = "Accept-Encoding", lastModified: LastModified? = nil
+        to requestHeaders: HTTPHeaders, cacheControl: String, vary: String = "Accept-Encoding", lastModified: LastModified? = nil,
+        surrogateKeys: SurrogateKeys? = nil
     ) -> (status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer?) {
         let useGzip = gzip != nil && Self.acceptsGzip(requestHeaders)
         let notModified = Self.isNotModified(requestHeaders, etag: tag(gzip: useGzip), lastModified: lastModified?.date)
-        let headers = headers(gzip: useGzip, notModified: notModified, cacheControl: cacheControl, vary: vary, lastModified: lastModified)
+        let headers = headers(
+            gzip: useGzip, notModified: notModified, cacheControl: cacheControl, vary: vary, lastModified: lastModified, surrogateKeys: surrogateKeys
+        )
         guard !notModified else { return (.notModified, headers, nil) }
         return (.ok, headers, useGzip ? gzip : identity)
     }
 
     /// The header fields of one of its answers: a 304 describes the representation the client
     /// holds (RFC 9110 §15.4.5) and so carries its validators and caching rules, not its type.
-    func headers(gzip useGzip: Bool, notModified: Bool, cacheControl: String, vary: String, lastModified: LastModified?) -> HTTPHeaders {
+    func headers(
+        gzip useGzip: Bool, notModified: Bool, cacheControl: String, vary: String, lastModified: LastModified?, surrogateKeys: SurrogateKeys? = nil
+    ) -> HTTPHeaders {
         var headers = HTTPHeaders()
-        headers.reserveCapacity(12)
+        headers.reserveCapacity(14)
         headers.add(name: .eTag, value: tag(gzip: useGzip))
         headers.add(name: .cacheControl, value: cacheControl)
         headers.add(name: .vary, value: vary)
         if let lastModified {
             headers.add(name: .lastModified, value: lastModified.text)
         }
+        surrogateKeys?.add(to: &headers)
         guard !notModified else { return headers }
         headers.add(name: .contentType, value: contentType)
         if useGzip {
@@ -56,9 +62,10 @@ struct PreparedBody: Sendable {
     }
 
     func response(
-        to request: Request, cacheControl: String, vary: String = "Accept-Encoding", lastModified: LastModified? = nil
+        to request: Request, cacheControl: String, vary: String = "Accept-Encoding", lastModified: LastModified? = nil,
+        surrogateKeys: SurrogateKeys? = nil
     ) -> Response {
-        let answer = answer(to: request.headers, cacheControl: cacheControl, vary: vary, lastModified: lastModified)
+        let answer = answer(to: request.headers, cacheControl: cacheControl, vary: vary, lastModified: lastModified, surrogateKeys: surrogateKeys)
         return Response(status: answer.status, headers: answer.headers, body: answer.body.map { .init(buffer: $0) } ?? .empty)
     }
 

@@ -17,13 +17,13 @@ struct ReadyPage: Sendable {
         let notModified: ReadyAnswer
     }
 
-    init(_ page: PageCache.Page, cacheControl: String, vary: String) {
+    init(_ page: PageCache.Page, cacheControl: String, vary: String, surrogateKeys: SurrogateKeys?) {
         generation = page.generation
         lastModified = page.lastModified
         let body = page.body
         func form(gzip: Bool, bytes: ByteBuffer) -> Form {
             func lines(notModified: Bool) -> ByteBuffer {
-                var headers = body.headers(gzip: gzip, notModified: notModified, cacheControl: cacheControl, vary: vary, lastModified: page.lastModified)
+                var headers = body.headers(gzip: gzip, notModified: notModified, cacheControl: cacheControl, vary: vary, lastModified: page.lastModified, surrogateKeys: surrogateKeys)
                 if !notModified { headers.add(name: .contentLength, value: String(bytes.readableBytes)) }
                 SecurityHeadersMiddleware.apply(to: &headers)
                 // Its own constants and digests: nothing a reader sent.

@@ -121,7 +121,7 @@ struct FeedTests {
             article.title = "A new headline for an old story"
             article.slug = "a-new-address-for-an-old-story"
             try await article.save(on: site.app.db)
-            try await ContentGeneration.bump(on: site.app.db)
+            try await ContentGeneration.bump(on: site.app.db, purging: .everything)
             try await Task.sleep(for: .milliseconds(400))
             let after = try await Self.jsonFeed(site, "/feed.json").items.first { $0.title == "A new headline for an old story" }
             #expect(before?.id == "urn:uuid:\(article.id!.uuidString.lowercased())")

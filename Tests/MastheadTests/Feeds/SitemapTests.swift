@@ -70,7 +70,7 @@ struct SitemapTests {
                 article.publishedAt = Date().addingTimeInterval(-hours * 3600)
                 try await article.save(on: site.app.db)
             }
-            try await ContentGeneration.bump(on: site.app.db)
+            try await ContentGeneration.bump(on: site.app.db, purging: .everything)
             try await Task.sleep(for: .milliseconds(400))
 
             let xml = try await site.get("/sitemaps/news.xml").body

@@ -58,7 +58,7 @@ struct BreakingNewsTests {
             // A minute is long for a test: the banner's time is brought forward to a moment from now.
             banner.endsAt = Date().addingTimeInterval(1)
             try await banner.save(on: site.app.db)
-            try await ContentGeneration.bump(on: site.app.db)
+            try await ContentGeneration.bump(on: site.app.db, purging: .everything)
             let generation = try await ContentGeneration.current(on: site.app.db)
 
             for instance in [site, second] {

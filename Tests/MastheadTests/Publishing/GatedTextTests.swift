@@ -67,7 +67,7 @@ struct GatedTextMigrationTests {
                 #expect(article.markdownSource == sources[article.id!], "\(article.slug)")
                 #expect(article.hasGatedText == !ArticleBody(markdown: article.markdownSource, previewParagraphs: 3).restHTML.isEmpty)
             }
-            _ = try await ContentGeneration.bump(on: site.app.db)
+            _ = try await ContentGeneration.bump(on: site.app.db, purging: .everything)
             #expect(try await eventually { HTML.text(of: try await site.get("/articles/\(page.slug)").body) == fullBefore })
         }
     }

@@ -120,7 +120,7 @@ struct FastPathTests {
                     group.addTask {
                         article.visibility = paid ? .paid : .public
                         try await article.save(on: site.app.db)
-                        _ = try await ContentGeneration.bump(on: site.app.db)
+                        _ = try await ContentGeneration.bump(on: site.app.db, purging: .everything)
                     }
                     try await group.waitForAll()
                 }
