@@ -38,7 +38,7 @@ struct InstancesTests {
             let second = try await TestSite.open(site.settings)
             defer { Task { await second.stop() } }
             let article = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
-            #expect(try await eventually { try await Self.listeners(site) == 2 })
+            #expect(try await waitUntil(seconds: 20) { try await Self.listeners(site) == 2 })
             #expect(try await second.get("/articles/\(article.slug)").status == .ok)
             try await body(site, second, article)
         }
@@ -48,7 +48,7 @@ struct InstancesTests {
     func changeHeardAtOnce() async throws {
         try await Self.withTwoInstances { site, second, article in
             try await Self.unpublish(article, on: site)
-            #expect(try await eventually { try await second.get("/articles/\(article.slug)").status == .notFound })
+            #expect(try await waitUntil(seconds: 20) { try await second.get("/articles/\(article.slug)").status == .notFound })
         }
     }
 
@@ -59,10 +59,10 @@ struct InstancesTests {
                 SELECT pg_terminate_backend(pid) FROM pg_stat_activity
                 WHERE query ILIKE 'LISTEN%' AND datname = current_database() AND pid <> pg_backend_pid()
                 """).run()
-            #expect(try await eventually { try await Self.listeners(site) == 2 }, "both instances listen again")
+            #expect(try await waitUntil(seconds: 20) { try await Self.listeners(site) == 2 }, "both instances listen again")
 
             try await Self.unpublish(article, on: site)
-            #expect(try await eventually { try await second.get("/articles/\(article.slug)").status == .notFound })
+            #expect(try await waitUntil(seconds: 20) { try await second.get("/articles/\(article.slug)").status == .notFound })
         }
     }
 
