@@ -7,6 +7,11 @@ enum Entry {
     static func main() async {
         MastheadApp.runConcurrencyOnEventLoops()
         do {
+            try LogFormat.fromEnvironment().bootstrap()
+        } catch {
+            Terminal.fail("\(error)")
+        }
+        do {
             var command = try MastheadCommand.parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()

@@ -27,11 +27,13 @@ public struct ConnectionLimits: Sendable, Equatable {
     public var formBodyBytes: Int
     /// The body the admin accepts once the staff session is verified: an image upload and its form.
     public var staffBodyBytes: Int
+    /// At shutdown, how long requests under way may take to finish before their connections are cut.
+    public var drainTimeout: TimeAmount
 
     public init(
         maximumConnections: Int = 16_384, headTimeout: TimeAmount = .seconds(10), bodyTimeout: TimeAmount = .seconds(60),
         idleTimeout: TimeAmount = .seconds(75), maximumHeaders: Int = 100, formBodyBytes: Int = 64 * 1024,
-        staffBodyBytes: Int? = nil
+        staffBodyBytes: Int? = nil, drainTimeout: TimeAmount = .seconds(25)
     ) {
         self.maximumConnections = maximumConnections
         self.headTimeout = headTimeout
@@ -40,6 +42,7 @@ public struct ConnectionLimits: Sendable, Equatable {
         self.maximumHeaders = maximumHeaders
         self.formBodyBytes = formBodyBytes
         self.staffBodyBytes = staffBodyBytes ?? MediaLibrary.maximumBytes + 1024 * 1024
+        self.drainTimeout = drainTimeout
     }
 
     /// The connection cap this process can honour: the soft limit on open files is raised to the

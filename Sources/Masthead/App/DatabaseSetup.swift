@@ -26,18 +26,23 @@ enum DatabaseSetup {
             // of those would keep that loop's requests waiting for every batch it writes.
             app.databases.use(.sqlite(.file(path), sqlLogLevel: .debug), as: .sqliteBackground, isDefault: false)
         case .postgres(let url):
-            let configuration: SQLPostgresConfiguration
+            var configuration: SQLPostgresConfiguration
             do {
                 configuration = try SQLPostgresConfiguration(url: url)
             } catch {
                 throw StartupError("MASTHEAD_DATABASE_URL is not a valid PostgreSQL URL")
             }
+            configuration.coreConfiguration.options.additionalStartupParameters.append(("application_name", applicationName))
             // Newsletter delivery records each message as its server answers, over several SMTP
             // connections at once: with one database connection per event loop they queued for it.
             app.databases.use(.postgres(configuration: configuration, maxConnectionsPerEventLoop: settings.databasePoolSize, sqlLogLevel: .debug), as: .psql)
         }
         app.migrations.add(MastheadMigrations.all)
     }
+
+    /// What this instance's pooled connections call themselves in `pg_stat_activity`: a DBA can
+    /// tell the instances apart, and `/metrics` counts this one's connections.
+    static let applicationName = String("masthead \(ProcessInfo.processInfo.hostName) \(ProcessInfo.processInfo.processIdentifier)".utf8.prefix(63)) ?? "masthead"
 
     /// Answers once the database does; used at start-up.
     static func ping(_ database: any Database) async throws {

@@ -24,7 +24,11 @@ final class FrontServer: Server, Sendable {
         /// The most a request may send, at most `limits.staffBodyBytes`: asked only when its
         /// body would exceed the form limit, before a byte of it is buffered.
         let largeBodyAllowance: @Sendable (HTTPRequestHead) async -> Int
+        let metrics: ServerMetrics
     }
+
+    /// Asks a connection to finish the request under way, if any, and close.
+    struct Drain {}
 
     private let application: Application
     private let services: Services
@@ -64,6 +68,7 @@ final class FrontServer: Server, Sendable {
         // server asks once, at start); so does this one, or every routed request would pay for it.
         let responder = application.responder.current
         let cap = services.limits.connectionsThisProcessCanHold()
+        let stopped = stopped
         let bound = try await ServerBootstrap(group: application.eventLoopGroup)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -71,6 +76,8 @@ final class FrontServer: Server, Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 let id = ObjectIdentifier(channel)
+                // Accepted in the moment the listener was closing: another instance will answer.
+                guard !stopped.withLockedValue({ $0 }) else { return channel.close() }
                 let admitted = connections.withLockedValue { open in
                     guard open.count < cap else { return false }
                     open[id] = channel
@@ -78,6 +85,7 @@ final class FrontServer: Server, Sendable {
                 }
                 guard admitted else {
                     application.logger.notice("edge.refused", metadata: ["status": "503", "reason": "connection_cap"])
+                    services.metrics.connectionsRefused.increment()
                     return channel.pipeline.addHandler(EdgeRefusal(status: .serviceUnavailable))
                 }
                 channel.closeFuture.whenComplete { _ in connections.withLockedValue { _ = $0.removeValue(forKey: id) } }
@@ -110,12 +118,26 @@ final class FrontServer: Server, Sendable {
         shutdownPromise.succeed(())
     }
 
+    /// Stops taking connections, lets the requests under way finish (each answer then closes its
+    /// connection; idle connections and event streams close at once, and their clients go to
+    /// another instance), and after `ConnectionLimits.drainTimeout` cuts whatever is left.
     func shutdown() async {
         guard let (listener, open) = beginShutdown() else { return }
         try? await listener?.close().get()
-        for connection in open { try? await connection.close().get() }
+        for connection in open { connection.pipeline.fireUserInboundEventTriggered(Drain()) }
+        let deadline = ContinuousClock.now + .nanoseconds(services.limits.drainTimeout.nanoseconds)
+        while ContinuousClock.now < deadline, openConnections > 0 {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        let left = connections.withLockedValue { Array($0.values) }
+        if !left.isEmpty {
+            application.logger.warning("server.drain_timeout", metadata: ["connections": "\(left.count)"])
+        }
+        for connection in left { try? await connection.close().get() }
         shutdownPromise.succeed(())
     }
+
+    var openConnections: Int { connections.withLockedValue { $0.count } }
 
     /// The channels to close, once: a second shutdown finds nothing to do.
     private func beginShutdown() -> ((any Channel)?, [any Channel])? {
@@ -199,6 +221,11 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
     /// An event stream holds the connection: written as its events come, idle reads allowed,
     /// ended when either side goes.
     private var eventStream: Task<Void, Never>?
+    /// The server is shutting down: the answer under way is the connection's last.
+    private var draining = false
+    /// When the request being answered began, and the route it is counted under.
+    private var requestStarted = NIODeadline.now()
+    private var route = ServerMetrics.EdgeRoute.unmatched
 
     init(application: Application, responder: any Responder, services: FrontServer.Services, deadlines: RequestDeadlines) {
         self.application = application
@@ -232,6 +259,8 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
             head = requestHead
             body = nil
             endReceived = false
+            requestStarted = .now()
+            route = ServerMetrics.EdgeRoute.unmatched
             client = services.proxies.client(peer: context.channel.remoteAddress?.ipAddress, headers: requestHead.headers)
             // Browsers send a few dozen headers; thousands only make every header search slow.
             guard requestHead.headers.count <= services.limits.maximumHeaders else {
@@ -328,6 +357,7 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
         bodyState = .refused
         body = nil
         discarding = true
+        route = ServerMetrics.EdgeRoute.refused
         pipelined.removeAll()
         application.logger.notice("edge.refused", metadata: ["status": "\(status.code)", "client": "\(client.address)", "path": "\(requestHead.uri.prefix { $0 != "?" }.prefix(200))"])
         var headers = HTTPHeaders([("Content-Type", "text/plain; charset=utf-8"), ("Connection", "close")])
@@ -357,8 +387,10 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
         let requestBody = body
         body = nil
         if let answer = services.fastPath.answer(requestHead, client: client) {
+            route = ServerMetrics.EdgeRoute.cachedPage
             write(answer, for: requestHead, context: context)
         } else if let file = services.files.answer(requestHead, on: context.eventLoop) {
+            route = ServerMetrics.EdgeRoute.media
             let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             file.whenComplete { result in
                 let (handler, context) = loopBound.value
@@ -366,6 +398,7 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
                 case .success(let answer?):
                     handler.write(answer, for: requestHead, context: context)
                 case .success(nil):
+                    handler.route = ServerMetrics.EdgeRoute.unmatched
                     handler.respondThroughVapor(requestHead, body: nil, context: context)
                 case .failure(let error):
                     handler.application.logger.error("media.failed", metadata: ["error": "\(error)"])
@@ -419,28 +452,51 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
         context.read()
     }
 
+    /// Vapor's request takes its id, which every log line of the request carries, from
+    /// `X-Request-Id`: believed only from a trusted proxy (nginx's `$request_id`, so that the
+    /// proxy's log and Masthead's name a request alike), and made afresh otherwise. The answer
+    /// names it, for a reader reporting a failure.
     private func respondThroughVapor(_ head: HTTPRequestHead, body: ByteBuffer?, context: ChannelHandlerContext) {
+        var headers = head.headers
+        if let given = headers.first(name: .xRequestId), !(client.viaTrustedProxy && Self.isPlausibleRequestID(given)) {
+            headers.remove(name: .xRequestId)
+        }
         let request = Request(
             application: application, method: head.method, url: URI(string: head.uri), version: head.version,
-            headersNoUpdate: head.headers, collectedBody: body, remoteAddress: context.channel.remoteAddress,
+            headersNoUpdate: headers, collectedBody: body, remoteAddress: context.channel.remoteAddress,
             logger: application.logger, byteBufferAllocator: context.channel.allocator, on: context.eventLoop
         )
         request.remoteClient = client
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         responder.respond(to: request).hop(to: context.eventLoop).whenComplete { result in
             let (handler, context) = loopBound.value
+            handler.route = request.route.map(Self.routeLabel) ?? ServerMetrics.EdgeRoute.unmatched
             switch result {
             case .success(let response):
+                response.headers.replaceOrAdd(name: .xRequestId, value: request.id)
                 handler.write(response, for: head, context: context)
             case .failure(let error):
-                handler.application.logger.error("request.failed", metadata: ["error": "\(error)"])
+                request.logger.error("request.failed", metadata: ["error": "\(error)"])
                 handler.write(Response(status: .internalServerError), for: head, context: context)
             }
         }
     }
 
+    private static func isPlausibleRequestID(_ id: String) -> Bool {
+        (1...128).contains(id.utf8.count) && id.utf8.allSatisfy { byte in
+            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
+        }
+    }
+
+    /// A route as it was registered, `/articles/:slug`: the same label for every article.
+    private static func routeLabel(_ route: Route) -> String {
+        "/" + route.path.map(\.description).joined(separator: "/")
+    }
+
     private func write(_ response: Response, for head: HTTPRequestHead, context: ChannelHandlerContext) {
         if let stream = response.eventStreamBody, response.status == .ok, head.method == .GET {
+            recordAnswer(.ok, for: head)
             return writeEventStream(stream, headers: response.headers, for: head, context: context)
         }
         guard let buffer = response.body.buffer ?? (response.body.count == 0 ? ByteBuffer() : nil) else {
@@ -544,7 +600,8 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
     private func write(
         _ status: HTTPResponseStatus, lines: ByteBuffer, body: IOData?, closes: Bool, for head: HTTPRequestHead, context: ChannelHandlerContext
     ) -> EventLoopFuture<Void> {
-        let keepAlive = head.isKeepAlive && !closes && !discarding && !closeAfterAnswer
+        recordAnswer(status, for: head)
+        let keepAlive = head.isKeepAlive && !closes && !discarding && !closeAfterAnswer && !draining
         var start = context.channel.allocator.buffer(capacity: 160 + lines.readableBytes)
         HTTPWire.writeStatusLine(status, version: head.version, into: &start)
         start.writeStaticString("Date: ")
@@ -573,8 +630,24 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
         return done
     }
 
+    private func recordAnswer(_ status: HTTPResponseStatus, for head: HTTPRequestHead) {
+        services.metrics.recordRequest(route: route, method: head.method, status: status, took: .nanoseconds((NIODeadline.now() - requestStarted).nanoseconds))
+    }
+
+    /// At shutdown: a connection between requests closes now; one in the middle of a request
+    /// answers it, saying `Connection: close`, then closes; an event stream ends, and its
+    /// reader's browser connects again, to another instance.
+    private func drain(context: ChannelHandlerContext) {
+        draining = true
+        if eventStream != nil || (!answering && head == nil && pipelined.isEmpty) {
+            context.close(promise: nil)
+        }
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent {
+        if event is FrontServer.Drain {
+            drain(context: context)
+        } else if event is IdleStateHandler.IdleStateEvent {
             // A reader of an event stream sends nothing while it listens.
             guard eventStream == nil else { return }
             context.close(promise: nil)
@@ -596,6 +669,7 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
         // A connection that closes mid-request (often one the edge itself cut off) is no refusal.
         guard parserError != .invalidEOFState else { return context.close(promise: nil) }
         application.logger.notice("edge.refused", metadata: ["status": "400", "reason": "\(error)"])
+        services.metrics.recordRequest(route: ServerMetrics.EdgeRoute.refused, method: .RAW(value: "unparsed"), status: .badRequest, took: .zero)
         pipelined.removeAll()
         guard !answering else {
             closeAfterAnswer = true

@@ -32,7 +32,9 @@ public enum MastheadApp {
         let vapid = VAPID(secret: secret, subject: "mailto:\(settings.mailFrom.email)")
         let breaking = BreakingNewsBoard()
         let pages = SitePages(theme: theme, settings: settings, breaking: breaking, pushKey: vapid.publicKey)
-        let cache = PageCache()
+        let metrics = ServerMetrics()
+        app.storage[ServerMetricsKey.self] = metrics
+        let cache = PageCache(lookups: (metrics.pageCacheHits, metrics.pageCacheMisses))
         app.storage[PageCacheKey.self] = cache
         // The API's answers have a cache of their own, so that clients asking many different
         // questions cannot push the site's pages out.
@@ -54,7 +56,8 @@ public enum MastheadApp {
                 }
                 let staff = await StaffSignIn.mayUpload(uri: head.uri, headers: head.headers, database: app.db)
                 return staff ? settings.limits.staffBodyBytes : settings.limits.formBodyBytes
-            }
+            },
+            metrics: metrics
         ))
         app.storage[FrontServerKey.self] = server
         app.servers.use { _ in server }
@@ -63,7 +66,11 @@ public enum MastheadApp {
             commentCountsInterval: settings.commentCountsInterval, listener: try DatabaseSetup.changeListener(settings, logger: app.logger)
         ))
         if settings.runsBackgroundJobs {
-            app.lifecycle.use(SchedulerLifecycle(interval: settings.generationPollInterval))
+            app.lifecycle.use(PeriodicJob(name: "scheduler", interval: settings.generationPollInterval) { app in
+                let published = try await ScheduledPublishing(database: app.db).publishDue(now: Date())
+                if published > 0 { app.logger.notice("scheduler.published", metadata: ["count": "\(published)"]) }
+                return published
+            })
             app.lifecycle.use(Housekeeping())
         }
 
@@ -76,7 +83,7 @@ public enum MastheadApp {
         let newsletterLinks = NewsletterLinks(key: secret, publicURL: settings.publicURL)
         if settings.runsBackgroundJobs {
             app.lifecycle.use(PeriodicJob(name: "outbox", interval: settings.generationPollInterval) { app in
-                _ = try await OutboxSender(database: app.db, transport: transport, logger: app.logger).sendDue()
+                try await OutboxSender(database: app.db, transport: transport, logger: app.logger).sendDue()
             })
             let timings = DeliveryTimings()
             app.storage[DeliveryTimingsKey.self] = timings
@@ -88,7 +95,7 @@ public enum MastheadApp {
             app.lifecycle.use(PeriodicJob(name: "newsletter", interval: settings.generationPollInterval) { _ in try await deliverer.deliverDue() })
             if let schedule = settings.scheduledBackups {
                 let backups = ScheduledBackups(settings: settings, schedule: schedule)
-                app.lifecycle.use(PeriodicJob(name: "backup", interval: settings.generationPollInterval) { app in try await backups.runIfDue(app) })
+                app.lifecycle.use(PeriodicJob(name: "backup", interval: settings.generationPollInterval) { app in try await backups.runIfDue(app) == nil ? 0 : 1 })
             }
             // For push services and the CDN's purge hook: addresses the operator configured or
             // vetted, never followed elsewhere by a redirect.
@@ -107,6 +114,7 @@ public enum MastheadApp {
             app.lifecycle.use(PeriodicJob(name: "cdn-purge", interval: settings.generationPollInterval) { _ in try await purger.purgeDue() })
             app.lifecycle.use(PeriodicJob(name: "search-rebuild", interval: settings.generationPollInterval) { app in
                 try await SearchRebuilds(database: app.backgroundDatabase, renewals: app.db).runDue(logger: app.logger)
+                return 0
             })
         }
         let csrf = CSRF(key: secret, siteOrigin: settings.publicOrigin)
@@ -114,6 +122,12 @@ public enum MastheadApp {
         app.middleware.use(ViewerMiddleware(viewers: viewers, settings: settings))
 
         HealthController().register(on: app)
+        if let token = settings.metricsToken {
+            MetricsController(
+                metrics: metrics, token: token, server: server, database: settings.database,
+                poolSize: settings.databasePoolSize * app.eventLoopGroup.makeIterator().reduce(0) { count, _ in count + 1 }
+            ).register(on: app)
+        }
         StaticController(theme: theme).register(on: app)
         PushController(theme: theme, settings: settings).register(on: app)
         CommentsController(pages: pages, csrf: csrf).register(on: app)
@@ -161,7 +175,7 @@ public enum MastheadApp {
         JoinController(pages: pages, csrf: csrf, billing: billing, settings: settings, viewers: viewers).register(on: app, editions: editions)
         GiftController(pages: pages, csrf: csrf, billing: billing, settings: settings, viewers: viewers, editions: editions).register(on: app)
         if let stripe = settings.billing.stripe {
-            WebhookController(billing: billing, signature: StripeSignature(secret: stripe.webhookSecret)).register(on: app)
+            WebhookController(billing: billing, signature: StripeSignature(secret: stripe.webhookSecret), metrics: app.serverMetrics).register(on: app)
         } else if settings.billing.testMode {
             TestModeController(pages: pages, csrf: csrf, billing: billing, editions: editions).register(on: app)
         }
@@ -223,6 +237,10 @@ struct PageCacheKey: StorageKey {
     typealias Value = PageCache
 }
 
+struct ServerMetricsKey: StorageKey {
+    typealias Value = ServerMetrics
+}
+
 struct FrontServerKey: StorageKey {
     typealias Value = FrontServer
 }
@@ -233,6 +251,10 @@ struct CachedPagesKey: StorageKey {
 
 extension Application {
     public var pageCache: PageCache? { storage[PageCacheKey.self] }
+
+    /// Set as the application is configured; a fresh, unread one only for an application
+    /// configured some other way.
+    var serverMetrics: ServerMetrics { storage[ServerMetricsKey.self] ?? ServerMetrics() }
 }
 
 extension Settings {

@@ -52,6 +52,8 @@ public struct Settings: Sendable {
     public var developmentMail: Bool
     /// The edge's limits on what clients may hold open.
     public var limits: ConnectionLimits
+    /// The bearer token Prometheus sends for `/metrics`; without one, `/metrics` is not served.
+    public var metricsToken: String?
     /// How readers pay: Stripe, or test mode when no Stripe key is set.
     public var billing: BillingSettings
     public var newsletters: NewsletterSettings
@@ -152,7 +154,8 @@ public struct Settings: Sendable {
         role: ServerRole = .all,
         apiRequestsPerMinute: Int = 600,
         scheduledBackups: ScheduledBackupSettings? = nil,
-        pushServiceHosts: [String]? = nil
+        pushServiceHosts: [String]? = nil,
+        metricsToken: String? = nil
     ) {
         self.database = database
         self.databasePoolSize = databasePoolSize
@@ -191,6 +194,7 @@ public struct Settings: Sendable {
         self.apiRequestsPerMinute = apiRequestsPerMinute
         self.scheduledBackups = scheduledBackups
         self.pushServices = pushServiceHosts.map(PushServices.init(hosts:)) ?? .browsers
+        self.metricsToken = metricsToken
     }
 
     /// Builds settings from `MASTHEAD_*` variables. Command-line flags (hostname, port, data folder)
@@ -246,7 +250,8 @@ public struct Settings: Sendable {
             limits: ConnectionLimits(
                 maximumConnections: try environment["MASTHEAD_MAX_CONNECTIONS"].map { try parseInteger($0, name: "MASTHEAD_MAX_CONNECTIONS", range: 16...1_000_000) } ?? ConnectionLimits.default.maximumConnections,
                 headTimeout: .seconds(Int64(try environment["MASTHEAD_HEAD_TIMEOUT"].map { try parseInteger($0, name: "MASTHEAD_HEAD_TIMEOUT", range: 1...600) } ?? 10)),
-                bodyTimeout: .seconds(Int64(try environment["MASTHEAD_BODY_TIMEOUT"].map { try parseInteger($0, name: "MASTHEAD_BODY_TIMEOUT", range: 1...3600) } ?? 60))
+                bodyTimeout: .seconds(Int64(try environment["MASTHEAD_BODY_TIMEOUT"].map { try parseInteger($0, name: "MASTHEAD_BODY_TIMEOUT", range: 1...3600) } ?? 60)),
+                drainTimeout: .seconds(Int64(try environment["MASTHEAD_SHUTDOWN_GRACE"].map { try parseInteger($0, name: "MASTHEAD_SHUTDOWN_GRACE", range: 0...600) } ?? 25))
             ),
             billing: try BillingSettings.fromEnvironment(environment, testMode: try parseFlag(environment["MASTHEAD_BILLING_TEST_MODE"], name: "MASTHEAD_BILLING_TEST_MODE")) {
                 try parseInteger($0, name: "MASTHEAD_BILLING_GRACE_DAYS", range: 0...60)
@@ -266,8 +271,18 @@ public struct Settings: Sendable {
                     keep: try environment["MASTHEAD_BACKUP_KEEP"].map { try parseInteger($0, name: "MASTHEAD_BACKUP_KEEP", range: 1...1000) } ?? 7
                 )
             },
-            pushServiceHosts: environment["MASTHEAD_PUSH_SERVICES"].map { PushServices(parsing: $0).hosts }
+            pushServiceHosts: environment["MASTHEAD_PUSH_SERVICES"].map { PushServices(parsing: $0).hosts },
+            metricsToken: try environment["MASTHEAD_METRICS_TOKEN"].flatMap { $0.isEmpty ? nil : try parseMetricsToken($0) }
         )
+    }
+
+    /// Prometheus sends the token with every scrape; one short enough to guess would publish
+    /// the site's traffic to anyone who tried.
+    private static func parseMetricsToken(_ text: String) throws -> String {
+        guard text.count >= 24, text.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
+            throw SettingsError("MASTHEAD_METRICS_TOKEN must be at least 24 characters without spaces (try: openssl rand -hex 24)")
+        }
+        return text
     }
 
     private static func parseFlag(_ text: String?, name: String) throws -> Bool {

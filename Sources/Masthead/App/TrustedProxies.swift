@@ -55,7 +55,7 @@ public struct TrustedProxies: Sendable, Equatable {
             if !trusts(hop) { break }
         }
         let scheme = headers[canonicalForm: "X-Forwarded-Proto"].last?.lowercased()
-        return RequestClient(address: client, isHTTPS: scheme == "https")
+        return RequestClient(address: client, isHTTPS: scheme == "https", viaTrustedProxy: true)
     }
 
     /// Some proxies write the client's port too: `203.0.113.9:4711`, `[2001:db8::1]:4711`.
@@ -74,6 +74,8 @@ public struct TrustedProxies: Sendable, Equatable {
 struct RequestClient: Sendable, Equatable {
     let address: String
     let isHTTPS: Bool
+    /// The request came through a trusted proxy, whose own headers (a request id) may be believed.
+    var viaTrustedProxy = false
 
     /// Who counts as one client for rate limits and lockouts: an IPv4 address, or an IPv6
     /// address's /64, the block one subscriber is usually given whole and could otherwise

@@ -11,6 +11,7 @@ struct WebhookController: Sendable {
 
     let billing: Billing
     let signature: StripeSignature
+    let metrics: ServerMetrics
 
     func register(on routes: any RoutesBuilder) {
         routes.post(.constant(BillingURL.webhooks), .constant(BillingURL.stripe)) { try await receive($0) }
@@ -23,6 +24,7 @@ struct WebhookController: Sendable {
             try signature.verify(header: req.headers.first(name: StripeSignature.header), body: body, now: now)
         } catch {
             req.logger.warning("billing.webhook_refused", metadata: ["reason": "\(error)", "client": "\(req.clientAddress)"])
+            metrics.webhook(outcome: "refused")
             return answer(.badRequest, ["error": error.description])
         }
         let event: BillingEvent
@@ -30,9 +32,17 @@ struct WebhookController: Sendable {
             event = try BillingEvent(json: body)
         } catch let error as BillingEvent.Malformed {
             req.logger.warning("billing.webhook_malformed", metadata: ["reason": "\(error)"])
+            metrics.webhook(outcome: "malformed")
             return answer(.badRequest, ["error": error.description])
         }
-        let outcome = try await billing.ledger(on: req.db, now: now, logger: req.logger).apply(event)
+        let outcome: BillingLedger.Outcome
+        do {
+            outcome = try await billing.ledger(on: req.db, now: now, logger: req.logger).apply(event)
+        } catch {
+            metrics.webhook(outcome: "failed")
+            throw error
+        }
+        metrics.webhook(outcome: outcome.rawValue)
         return answer(.ok, ["received": event.id, "outcome": outcome.rawValue])
     }
 

@@ -1,6 +1,5 @@
 import Fluent
 import Foundation
-import Synchronization
 import Vapor
 
 /// Publishes scheduled articles whose time has come.
@@ -30,36 +29,5 @@ struct ScheduledPublishing: Sendable {
             try await ContentGeneration.bump(on: db, purging: try await .articles(due.compactMap(\.id), on: db))
             return due.count
         }
-    }
-}
-
-/// Runs `ScheduledPublishing` at boot and then every interval while the server runs.
-final class SchedulerLifecycle: LifecycleHandler, Sendable {
-    private let interval: Duration
-    private let task = Mutex<Task<Void, Never>?>(nil)
-
-    init(interval: Duration) {
-        self.interval = interval
-    }
-
-    func didBootAsync(_ application: Application) async throws {
-        let scheduler = ScheduledPublishing(database: application.db), interval = interval, logger = application.logger
-        task.withLock {
-            $0 = Task {
-                while !Task.isCancelled {
-                    do {
-                        let published = try await scheduler.publishDue(now: Date())
-                        if published > 0 { logger.notice("scheduler.published", metadata: ["count": "\(published)"]) }
-                    } catch {
-                        logger.warning("scheduler.failed", metadata: ["error": "\(error)"])
-                    }
-                    try? await Task.sleep(for: interval)
-                }
-            }
-        }
-    }
-
-    func shutdownAsync(_ application: Application) async {
-        task.withLock { $0?.cancel() }
     }
 }

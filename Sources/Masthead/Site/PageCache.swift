@@ -1,4 +1,5 @@
 import Foundation
+import Prometheus
 import Synchronization
 import Vapor
 
@@ -44,11 +45,19 @@ public final class PageCache: Sendable {
     private let byURI: Mutex<RecentlyUsed<FastKey, ReadyPage>>
     private let generation = Atomic<Int64>(0)
     private let flights = Mutex<[Flight: Task<Page, any Error>]>([:])
+    /// Pages found, and pages that had to be rendered (or waited for while another reader's
+    /// request rendered them), for the hit rate in the metrics.
+    private let lookups: (hits: Counter, misses: Counter)?
 
     /// `capacity` and `byteBudget` bound each index; the pages least recently read go first.
-    public init(capacity: Int = 5_000, byteBudget: Int = 256 * 1024 * 1024) {
+    public convenience init(capacity: Int = 5_000, byteBudget: Int = 256 * 1024 * 1024) {
+        self.init(capacity: capacity, byteBudget: byteBudget, lookups: nil)
+    }
+
+    init(capacity: Int = 5_000, byteBudget: Int = 256 * 1024 * 1024, lookups: (hits: Counter, misses: Counter)?) {
         entries = Mutex(RecentlyUsed(capacity: capacity, byteBudget: byteBudget))
         byURI = Mutex(RecentlyUsed(capacity: capacity, byteBudget: byteBudget))
+        self.lookups = lookups
     }
 
     public var currentGeneration: Int64 { generation.load(ordering: .acquiring) }
@@ -67,6 +76,7 @@ public final class PageCache: Sendable {
     public func hit(_ key: Key) -> Page? {
         let generation = currentGeneration
         guard let page = entries.withLock({ $0.value(for: key) }), page.generation == generation else { return nil }
+        lookups?.hits.increment()
         return page
     }
 
@@ -77,6 +87,7 @@ public final class PageCache: Sendable {
         guard let page = byURI.withLock({ $0.value(for: FastKey(uri: route, access: access)) }), page.generation == generation else {
             return nil
         }
+        lookups?.hits.increment()
         return page
     }
 
@@ -131,6 +142,7 @@ public final class PageCache: Sendable {
     ) async throws -> Page {
         let generationAtStart = currentGeneration
         if let page = hit(key) { return page }
+        lookups?.misses.increment()
         let flight = Flight(key: key, generation: generationAtStart)
         let task = flights.withLock { flights in
             if let running = flights[flight] { return running }

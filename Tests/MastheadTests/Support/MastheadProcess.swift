@@ -38,12 +38,15 @@ enum MastheadProcess {
 
     static func start(_ arguments: [String], environment: [String: String] = [:], in folder: URL = TestSettings.repositoryRoot) throws -> Running {
         let process = make(arguments, environment: environment, in: folder)
-        let output = Pipe()
+        let output = Pipe(), errors = Pipe()
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        process.standardError = errors
         let running = Running(process: process)
         output.fileHandleForReading.readabilityHandler = { handle in
             running.append(handle.availableData)
+        }
+        errors.fileHandleForReading.readabilityHandler = { handle in
+            running.appendError(handle.availableData)
         }
         try process.run()
         return running
@@ -63,15 +66,26 @@ enum MastheadProcess {
     final class Running: @unchecked Sendable {
         let process: Process
         private let output = Mutex(Data())
+        private let errors = Mutex(Data())
 
         init(process: Process) { self.process = process }
 
         func append(_ data: Data) { output.withLock { $0.append(data) } }
+        func appendError(_ data: Data) { errors.withLock { $0.append(data) } }
 
         /// The first line of standard output containing `text`, waiting up to two minutes for it.
         func waitForLine(containing text: String) async throws -> String? {
+            try await waitForLine(containing: text) { output.withLock { String(decoding: $0, as: UTF8.self) } }
+        }
+
+        /// The first line of standard error (the logs) containing `text`.
+        func waitForErrorLine(containing text: String) async throws -> String? {
+            try await waitForLine(containing: text) { errors.withLock { String(decoding: $0, as: UTF8.self) } }
+        }
+
+        private func waitForLine(containing text: String, in stream: () -> String) async throws -> String? {
             for _ in 0..<1200 {
-                let lines = output.withLock { String(decoding: $0, as: UTF8.self) }.split(separator: "\n")
+                let lines = stream().split(separator: "\n")
                 if let line = lines.first(where: { $0.contains(text) }) { return String(line) }
                 if !process.isRunning { return nil }
                 try await Task.sleep(for: .milliseconds(100))
