@@ -7,7 +7,7 @@ struct MastheadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "masthead",
         abstract: "A publishing platform for independent news outlets.",
-        subcommands: [Demo.self, Serve.self, Worker.self, Migrate.self, Export.self, Import.self, User.self, Media.self, BillingCommand.self, NewsletterCommand.self, MailCommand.self, APICommand.self, Reindex.self, Backup.self, Restore.self, Bench.self]
+        subcommands: [Demo.self, Serve.self, Worker.self, Migrate.self, Export.self, Import.self, User.self, Media.self, BillingCommand.self, NewsletterCommand.self, MailCommand.self, APICommand.self, Reindex.self, Backup.self, Restore.self, Bench.self, DoctorCommand.self]
     )
 }
 
@@ -83,7 +83,7 @@ func runServer(_ settings: Settings) async throws {
     do {
         try await MastheadApp.migrate(app, settings: settings)
         if settings.role == .worker {
-            try await app.asyncBoot()
+            try await MastheadApp.bootWorker(app)
             Terminal.say("Masthead worker running on \(settings.database).")
             await MastheadApp.waitForTerminationSignal()
             Terminal.say("Stopping.")

@@ -35,6 +35,8 @@ sub vcl_init {
 
 sub vcl_recv {
     set req.backend_hint = masthead.backend();
+    # Masthead believes a request id from this trusted proxy: a client's own must not pass.
+    unset req.http.X-Request-Id;
     if (req.method == "PURGE") {
         if (local.socket != "purge" || client.ip !~ purgers) {
             return (synth(405, "Not allowed"));

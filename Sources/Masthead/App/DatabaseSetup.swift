@@ -42,7 +42,12 @@ enum DatabaseSetup {
 
     /// What this instance's pooled connections call themselves in `pg_stat_activity`: a DBA can
     /// tell the instances apart, and `/metrics` counts this one's connections.
-    static let applicationName = String("masthead \(ProcessInfo.processInfo.hostName) \(ProcessInfo.processInfo.processIdentifier)".utf8.prefix(63)) ?? "masthead"
+    static let applicationName: String = {
+        var name = "masthead \(ProcessInfo.processInfo.processIdentifier) \(ProcessInfo.processInfo.hostName)"
+        // PostgreSQL keeps 63 bytes of it; the pid comes first so that a long host name cannot cut it off.
+        while name.utf8.count > 63 { name.removeLast() }
+        return name
+    }()
 
     /// Answers once the database does; used at start-up.
     static func ping(_ database: any Database) async throws {

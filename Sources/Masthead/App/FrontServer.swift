@@ -76,13 +76,16 @@ final class FrontServer: Server, Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 let id = ObjectIdentifier(channel)
-                // Accepted in the moment the listener was closing: another instance will answer.
-                guard !stopped.withLockedValue({ $0 }) else { return channel.close() }
-                let admitted = connections.withLockedValue { open in
+                // Taken with the shutdown's own lock order (connections, then stopped), so a
+                // connection is either in the shutdown's list, and drained, or refused here.
+                let admitted = connections.withLockedValue { open -> Bool? in
+                    // Accepted in the moment the listener was closing: another instance will answer.
+                    guard !stopped.withLockedValue({ $0 }) else { return nil }
                     guard open.count < cap else { return false }
                     open[id] = channel
                     return true
                 }
+                guard let admitted else { return channel.close() }
                 guard admitted else {
                     application.logger.notice("edge.refused", metadata: ["status": "503", "reason": "connection_cap"])
                     services.metrics.connectionsRefused.increment()
@@ -101,7 +104,7 @@ final class FrontServer: Server, Sendable {
     /// answers as bytes: a cached page's head is made ready once, not encoded per answer.
     private static func configure(_ channel: any Channel, application: Application, responder: any Responder, services: Services) -> EventLoopFuture<Void> {
         channel.eventLoop.makeCompletedFuture {
-            let deadlines = RequestDeadlines(limits: services.limits, logger: application.logger)
+            let deadlines = RequestDeadlines(limits: services.limits, logger: application.logger, metrics: services.metrics)
             let handlers = channel.pipeline.syncOperations
             try handlers.addHandler(IdleStateHandler(readTimeout: services.limits.idleTimeout))
             try handlers.addHandler(RequestStartWatcher(deadlines: deadlines))
@@ -139,18 +142,22 @@ final class FrontServer: Server, Sendable {
 
     var openConnections: Int { connections.withLockedValue { $0.count } }
 
-    /// The channels to close, once: a second shutdown finds nothing to do.
+    /// The channels to close, once: a second shutdown finds nothing to do. No connection is
+    /// admitted once the list is taken (see `start`).
     private func beginShutdown() -> ((any Channel)?, [any Channel])? {
-        let first = stopped.withLockedValue { stopped in
-            defer { stopped = true }
-            return !stopped
+        let open = connections.withLockedValue { open -> [any Channel]? in
+            let first = stopped.withLockedValue { stopped in
+                defer { stopped = true }
+                return !stopped
+            }
+            return first ? Array(open.values) : nil
         }
-        guard first else { return nil }
+        guard let open else { return nil }
         let listener = channel.withLockedValue { channel in
             defer { channel = nil }
             return channel
         }
-        return (listener, connections.withLockedValue { Array($0.values) })
+        return (listener, open)
     }
 }
 
@@ -226,6 +233,7 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
     /// When the request being answered began, and the route it is counted under.
     private var requestStarted = NIODeadline.now()
     private var route = ServerMetrics.EdgeRoute.unmatched
+    private var series: [ServerMetrics.RequestKind: ServerMetrics.RequestSeries] = [:]
 
     init(application: Application, responder: any Responder, services: FrontServer.Services, deadlines: RequestDeadlines) {
         self.application = application
@@ -473,7 +481,10 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
             handler.route = request.route.map(Self.routeLabel) ?? ServerMetrics.EdgeRoute.unmatched
             switch result {
             case .success(let response):
-                response.headers.replaceOrAdd(name: .xRequestId, value: request.id)
+                // Not on a page a shared cache keeps: every later reader would be sent this id.
+                if !response.headers[canonicalForm: "Cache-Control"].contains(where: { $0.lowercased().hasPrefix("public") }) {
+                    response.headers.replaceOrAdd(name: .xRequestId, value: request.id)
+                }
                 handler.write(response, for: head, context: context)
             case .failure(let error):
                 request.logger.error("request.failed", metadata: ["error": "\(error)"])
@@ -496,7 +507,12 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
 
     private func write(_ response: Response, for head: HTTPRequestHead, context: ChannelHandlerContext) {
         if let stream = response.eventStreamBody, response.status == .ok, head.method == .GET {
-            recordAnswer(.ok, for: head)
+            // A stream opened while the server stops would hold it to the end of the grace
+            // period; the browser asks again, and reaches another instance.
+            guard !draining else {
+                write((.serviceUnavailable, ["Retry-After": "1", "Cache-Control": "no-store"], nil), for: head, context: context)
+                return
+            }
             return writeEventStream(stream, headers: response.headers, for: head, context: context)
         }
         guard let buffer = response.body.buffer ?? (response.body.count == 0 ? ByteBuffer() : nil) else {
@@ -520,6 +536,7 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
             write((.internalServerError, [:], nil), for: head, context: context)
             return
         }
+        recordAnswer(.ok, for: head)
         pipelined.removeAll()
         closeAfterAnswer = true
         var start = context.channel.allocator.buffer(capacity: 160 + lines.readableBytes)
@@ -631,7 +648,10 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
     }
 
     private func recordAnswer(_ status: HTTPResponseStatus, for head: HTTPRequestHead) {
-        services.metrics.recordRequest(route: route, method: head.method, status: status, took: .nanoseconds((NIODeadline.now() - requestStarted).nanoseconds))
+        let kind = ServerMetrics.kind(route: route, method: head.method, status: status)
+        let known = series[kind] ?? services.metrics.series(for: kind)
+        if series.count < 64 { series[kind] = known }
+        known.record(took: .nanoseconds((NIODeadline.now() - requestStarted).nanoseconds))
     }
 
     /// At shutdown: a connection between requests closes now; one in the middle of a request
@@ -669,12 +689,12 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
         // A connection that closes mid-request (often one the edge itself cut off) is no refusal.
         guard parserError != .invalidEOFState else { return context.close(promise: nil) }
         application.logger.notice("edge.refused", metadata: ["status": "400", "reason": "\(error)"])
-        services.metrics.recordRequest(route: ServerMetrics.EdgeRoute.refused, method: .RAW(value: "unparsed"), status: .badRequest, took: .zero)
         pipelined.removeAll()
         guard !answering else {
             closeAfterAnswer = true
             return
         }
+        services.metrics.recordRefusal(.badRequest)
         discarding = true
         context.writeAndFlush(wrapOutboundOut(.byteBuffer(EdgeRefusal.bytes(.badRequest)))).whenComplete { _ in
             context.close(mode: .output, promise: nil)

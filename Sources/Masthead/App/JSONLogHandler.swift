@@ -69,8 +69,10 @@ struct JSONLogHandler: LogHandler {
         }
     }
 
-    /// RFC 8259 §7: quote, backslash and control characters escaped; the rest as it is.
+    /// RFC 8259 §7: quote, backslash and control characters escaped; the rest as it is. A value
+    /// is cut at 8,000 characters, so that no line outgrows what journald keeps whole (48 KiB).
     static func quoted(_ text: String) -> String {
+        let text = text.count > 8_000 ? text.prefix(8_000) + "…" : text
         var result = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

@@ -65,8 +65,13 @@ public enum MastheadApp {
             caches: [cache, apiCache], settings: settings.live, breaking: breaking, viewers: viewers, interval: settings.generationWatchInterval,
             commentCountsInterval: settings.commentCountsInterval, listener: try DatabaseSetup.changeListener(settings, logger: app.logger)
         ))
+        let startedAt = Date()
+        app.storage[InstanceHeartbeatKey.self] = PeriodicJob(name: "heartbeat", interval: InstanceRegistry.heartbeat) { app in
+            try await InstanceRegistry(database: app.db).beat(InstanceRegistry.this(settings: settings, key: secret, startedAt: startedAt))
+            return 0
+        }
         if settings.runsBackgroundJobs {
-            app.lifecycle.use(PeriodicJob(name: "scheduler", interval: settings.generationPollInterval) { app in
+            app.usePeriodically(PeriodicJob(name: "scheduler", interval: settings.generationPollInterval) { app in
                 let published = try await ScheduledPublishing(database: app.db).publishDue(now: Date())
                 if published > 0 { app.logger.notice("scheduler.published", metadata: ["count": "\(published)"]) }
                 return published
@@ -82,7 +87,7 @@ public enum MastheadApp {
         let transport = try mailTransport(settings: settings, app: app)
         let newsletterLinks = NewsletterLinks(key: secret, publicURL: settings.publicURL)
         if settings.runsBackgroundJobs {
-            app.lifecycle.use(PeriodicJob(name: "outbox", interval: settings.generationPollInterval) { app in
+            app.usePeriodically(PeriodicJob(name: "outbox", interval: settings.generationPollInterval) { app in
                 try await OutboxSender(database: app.db, transport: transport, logger: app.logger).sendDue()
             })
             let timings = DeliveryTimings()
@@ -92,10 +97,10 @@ public enum MastheadApp {
                 renderer: NewsletterRenderer(pages: pages, database: app.db), links: newsletterLinks, pacer: SendPacer(), logger: app.logger,
                 timings: timings
             )
-            app.lifecycle.use(PeriodicJob(name: "newsletter", interval: settings.generationPollInterval) { _ in try await deliverer.deliverDue() })
+            app.usePeriodically(PeriodicJob(name: "newsletter", interval: settings.generationPollInterval) { _ in try await deliverer.deliverDue() })
             if let schedule = settings.scheduledBackups {
                 let backups = ScheduledBackups(settings: settings, schedule: schedule)
-                app.lifecycle.use(PeriodicJob(name: "backup", interval: settings.generationPollInterval) { app in try await backups.runIfDue(app) == nil ? 0 : 1 })
+                app.usePeriodically(PeriodicJob(name: "backup", interval: settings.generationPollInterval) { app in try await backups.runIfDue(app) == nil ? 0 : 1 })
             }
             // For push services and the CDN's purge hook: addresses the operator configured or
             // vetted, never followed elsewhere by a redirect.
@@ -105,14 +110,14 @@ public enum MastheadApp {
             )
             app.lifecycle.use(ClosingHTTPClient(client: outboundClient))
             let pushes = PushDeliverer(database: app.db, client: outboundClient, vapid: vapid, theme: theme, settings: settings, logger: app.logger)
-            app.lifecycle.use(PeriodicJob(name: "push", interval: settings.generationPollInterval) { _ in try await pushes.deliverDue() })
+            app.usePeriodically(PeriodicJob(name: "push", interval: settings.generationPollInterval) { _ in try await pushes.deliverDue() })
             let purger = CDNPurger(
                 database: app.db, client: outboundClient, hook: settings.cdnPurge,
                 relevance: TimeInterval(settings.cdnMaxAge + CachedResponder.staleWhileRevalidate),
                 repeatAfter: TimeInterval(settings.cdnPurgeRepeat.components.seconds), logger: app.logger
             )
-            app.lifecycle.use(PeriodicJob(name: "cdn-purge", interval: settings.generationPollInterval) { _ in try await purger.purgeDue() })
-            app.lifecycle.use(PeriodicJob(name: "search-rebuild", interval: settings.generationPollInterval) { app in
+            app.usePeriodically(PeriodicJob(name: "cdn-purge", interval: settings.generationPollInterval) { _ in try await purger.purgeDue() })
+            app.usePeriodically(PeriodicJob(name: "search-rebuild", interval: settings.generationPollInterval) { app in
                 try await SearchRebuilds(database: app.backgroundDatabase, renewals: app.db).runDue(logger: app.logger)
                 return 0
             })
@@ -239,6 +244,12 @@ struct PageCacheKey: StorageKey {
 
 struct ServerMetricsKey: StorageKey {
     typealias Value = ServerMetrics
+}
+
+/// The heartbeat of a serving instance, started only by `start` and `bootWorker`: the
+/// command line's one-off commands are no instances.
+struct InstanceHeartbeatKey: StorageKey {
+    typealias Value = PeriodicJob
 }
 
 struct FrontServerKey: StorageKey {

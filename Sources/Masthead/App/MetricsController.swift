@@ -19,12 +19,15 @@ struct MetricsController {
 
     func register(on app: Application) {
         app.get("metrics") { req async throws -> Response in
+            // The router reads /metrics/ and //metrics as /metrics; a proxy rule written for
+            // /metrics alone would not, so only the exact path is answered.
+            guard req.url.path == "/metrics" else { throw Abort(.notFound) }
             guard Self.bearer(req.headers).map({ Self.constantTimeEqual($0, token) }) == true else {
                 var headers = HTTPHeaders([("WWW-Authenticate", "Bearer realm=\"metrics\""), ("Cache-Control", "no-store")])
                 headers.add(name: .contentType, value: "text/plain; charset=utf-8")
                 return Response(status: .unauthorized, headers: headers, body: .init(string: "a metrics token is required\n"))
             }
-            try await collect(req.db)
+            await collect(req.db, logger: req.logger)
             var headers = HTTPHeaders()
             headers.add(name: .contentType, value: "text/plain; version=0.0.4; charset=utf-8")
             headers.add(name: .cacheControl, value: "no-store")
@@ -32,8 +35,22 @@ struct MetricsController {
         }
     }
 
-    private func collect(_ db: any Database) async throws {
+    /// The counters kept in memory are answered even when the database is not: that is when
+    /// an operator needs them most.
+    private func collect(_ db: any Database, logger: Logger) async {
         metrics.gauge("connections_open", help: "Client connections this instance holds open.").set(Int64(server.openConnections))
+        ProcessFigures.record(into: metrics.registry)
+        let up = metrics.gauge("database_up", help: "1 when the last scrape could read the database, else 0.")
+        do {
+            try await collectFromDatabase(db)
+            up.set(Int64(1))
+        } catch {
+            up.set(Int64(0))
+            logger.warning("metrics.database_unreadable", metadata: ["error": "\(String(reflecting: error).prefix(300))"])
+        }
+    }
+
+    private func collectFromDatabase(_ db: any Database) async throws {
         let sql = db as! any SQLDatabase
         let queues = try await sql.raw("""
             SELECT
@@ -53,13 +70,16 @@ struct MetricsController {
                 SELECT coalesce(state, 'unknown') AS state, count(*) AS n FROM pg_stat_activity
                 WHERE application_name = \(bind: DatabaseSetup.applicationName) GROUP BY state
                 """).all()
-            var byState = ["active": 0, "idle": 0, "idle in transaction": 0]
-            for row in states { byState[try row.decode(column: "state", as: String.self)] = try row.decode(column: "n", as: Int.self) }
+            // The states always reported, so that none keeps an old value once it has none.
+            var byState = ["active": 0, "idle": 0, "idle in transaction": 0, "other": 0]
+            for row in states {
+                let state = try row.decode(column: "state", as: String.self)
+                byState[byState[state] == nil ? "other" : state, default: 0] += try row.decode(column: "n", as: Int.self)
+            }
             for (state, count) in byState {
                 metrics.gauge("database_connections", help: "This instance's PostgreSQL connections, by state.", labels: [("state", state)]).set(Int64(count))
             }
         }
-        ProcessFigures.record(into: metrics.registry)
     }
 
     private static func bearer(_ headers: HTTPHeaders) -> String? {

@@ -41,6 +41,11 @@ final class PeriodicJob: LifecycleHandler, Sendable {
     }
 
     func shutdownAsync(_ application: Application) async {
+        await stop()
+    }
+
+    /// Cancels the job and waits for the pass under way to finish its item; once stopped, again does nothing.
+    func stop() async {
         let running = task.withLock { task -> Task<Void, Never>? in
             defer { task = nil }
             return task
@@ -48,6 +53,21 @@ final class PeriodicJob: LifecycleHandler, Sendable {
         running?.cancel()
         await running?.value
     }
+}
+
+struct PeriodicJobsKey: StorageKey {
+    typealias Value = [PeriodicJob]
+}
+
+extension Application {
+    /// Runs the job from boot to shutdown, and lists it for `MastheadApp.stop`, which stops the
+    /// jobs while the requests under way drain rather than after.
+    func usePeriodically(_ job: PeriodicJob) {
+        lifecycle.use(job)
+        storage[PeriodicJobsKey.self] = (storage[PeriodicJobsKey.self] ?? []) + [job]
+    }
+
+    var periodicJobs: [PeriodicJob] { storage[PeriodicJobsKey.self] ?? [] }
 }
 
 /// Shuts an HTTP client of Masthead's own down with the application.

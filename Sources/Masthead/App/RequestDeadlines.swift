@@ -16,6 +16,7 @@ final class RequestDeadlines: @unchecked Sendable {
 
     private let limits: ConnectionLimits
     private let logger: Logger
+    private let metrics: ServerMetrics
     private var phase = Phase.opened
     private var answering = false
     private var deadline = NIODeadline.distantFuture
@@ -27,9 +28,10 @@ final class RequestDeadlines: @unchecked Sendable {
     /// The watcher nearest the socket, through which a 408 goes out as raw bytes.
     fileprivate var socketSide: ChannelHandlerContext?
 
-    init(limits: ConnectionLimits, logger: Logger) {
+    init(limits: ConnectionLimits, logger: Logger, metrics: ServerMetrics) {
         self.limits = limits
         self.logger = logger
+        self.metrics = metrics
     }
 
     fileprivate func connectionOpened() {
@@ -103,6 +105,7 @@ final class RequestDeadlines: @unchecked Sendable {
             context.close(promise: nil)
         case .head, .body:
             logger.notice("edge.refused", metadata: ["status": "408", "reason": phase == .head ? "head_timeout" : "body_timeout"])
+            metrics.recordRefusal(.requestTimeout)
             context.writeAndFlush(NIOAny(EdgeRefusal.bytes(.requestTimeout))).whenComplete { _ in context.close(promise: nil) }
             // Closed in a moment whether or not the 408 could be written: a client that does
             // not read its answers must not hold the connection by not reading this one either.

@@ -14,6 +14,7 @@ extension MastheadApp {
 
     /// Starts listening and returns the address actually bound (port 0 picks a free port).
     public static func start(_ app: Application, hostname: String, port: Int) async throws -> (host: String, port: Int) {
+        announceInstance(app)
         try await app.asyncBoot()
         do {
             try await app.server.start(address: .hostname(hostname, port: port))
@@ -24,8 +25,25 @@ extension MastheadApp {
         return (bound?.ipAddress ?? hostname, bound?.port ?? port)
     }
 
+    /// Boots an instance that serves nobody and runs the background jobs.
+    public static func bootWorker(_ app: Application) async throws {
+        announceInstance(app)
+        try await app.asyncBoot()
+    }
+
+    private static func announceInstance(_ app: Application) {
+        if let heartbeat = app.storage[InstanceHeartbeatKey.self] { app.usePeriodically(heartbeat) }
+    }
+
+    /// Stops taking requests and lets those under way finish while the background jobs finish
+    /// the item each has in hand, both within the grace period, then shuts the rest down.
     public static func stop(_ app: Application) async {
+        let jobs = app.periodicJobs
+        async let jobsStopped: Void = withTaskGroup(of: Void.self) { group in
+            for job in jobs { group.addTask { await job.stop() } }
+        }
         await app.server.shutdown()
+        await jobsStopped
         try? await app.asyncShutdown()
     }
 

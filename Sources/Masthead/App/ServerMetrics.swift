@@ -28,6 +28,18 @@ final class ServerMetrics: Sendable {
         static let unmatched = "unmatched"
     }
 
+    /// A request kind's counter and its route's latencies, which a connection keeps at hand so
+    /// that the requests it answers after the first take no lock shared with other connections.
+    struct RequestSeries {
+        let count: Counter
+        let latency: DurationHistogram
+
+        func record(took duration: Duration) {
+            count.increment()
+            latency.record(duration)
+        }
+    }
+
     private let requestCounters = Mutex<[RequestKind: Counter]>([:])
     private let latencies = Mutex<[String: DurationHistogram]>([:])
     let pageCacheHits: Counter
@@ -45,8 +57,16 @@ final class ServerMetrics: Sendable {
             .set(Date().timeIntervalSince1970)
     }
 
-    func recordRequest(route: String, method: HTTPMethod, status: HTTPResponseStatus, took duration: Duration) {
-        let kind = RequestKind(route: route, method: Self.methodLabel(method), status: status.code)
+    static func kind(route: String, method: HTTPMethod, status: HTTPResponseStatus) -> RequestKind {
+        RequestKind(route: route, method: methodLabel(method), status: status.code)
+    }
+
+    /// A refusal written before a request could be read: a 408, a 400 for what cannot be parsed.
+    func recordRefusal(_ status: HTTPResponseStatus) {
+        series(for: Self.kind(route: EdgeRoute.refused, method: .RAW(value: "unread"), status: status)).record(took: .zero)
+    }
+
+    func series(for kind: RequestKind) -> RequestSeries {
         let counter = requestCounters.withLock { counters in
             if let counter = counters[kind] { return counter }
             let counter = registry.makeCounter(
@@ -55,14 +75,13 @@ final class ServerMetrics: Sendable {
             counters[kind] = counter
             return counter
         }
-        counter.increment()
         let histogram = latencies.withLock { histograms in
-            if let histogram = histograms[route] { return histogram }
-            let histogram = registry.makeDurationHistogram(descriptor: Self.latency, labels: [("route", route)], buckets: Self.latencyBuckets)
-            histograms[route] = histogram
+            if let histogram = histograms[kind.route] { return histogram }
+            let histogram = registry.makeDurationHistogram(descriptor: Self.latency, labels: [("route", kind.route)], buckets: Self.latencyBuckets)
+            histograms[kind.route] = histogram
             return histogram
         }
-        histogram.record(duration)
+        return RequestSeries(count: counter, latency: histogram)
     }
 
     func backgroundJob(_ job: String) -> (items: Counter, failures: Counter) {

@@ -8,6 +8,8 @@ enum SiteSecret {
     static func load(_ settings: Settings) throws -> SymmetricKey {
         if let secret = settings.secret {
             guard secret.utf8.count >= 32 else { throw StartupError("MASTHEAD_SECRET must be at least 32 characters") }
+            // The example configuration's placeholder is public: a site signing with it could be forged.
+            guard !secret.uppercased().contains("CHANGE-ME") else { throw StartupError("MASTHEAD_SECRET is still the example's placeholder: set it to the output of openssl rand -hex 32") }
             return SymmetricKey(data: Data(secret.utf8))
         }
         let path = (settings.dataDirectory as NSString).appendingPathComponent("secret")

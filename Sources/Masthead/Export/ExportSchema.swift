@@ -158,6 +158,7 @@ enum ExportSchema {
         "push_subscriptions": "browsers subscribe again: each subscription is bound to the old site's push key",
         "push_deliveries": "per-browser delivery logs of past alerts",
         "cdn_purges": "purges queued for the old site's CDN",
+        "instances": "the instances that served the old site, seen by their heartbeats",
     ]
 
     /// The search index's own tables (FTS5's shadow tables among them): rebuilt, never exported.

@@ -35,5 +35,6 @@ enum MastheadMigrations {
         CreateComments(),
         AddCommentCounters(),
         CreateCDNPurges(),
+        CreateInstances(),
     ]
 }

@@ -93,10 +93,22 @@ struct OperationsTests {
         }
     }
 
-    @Test("a metrics token short enough to guess is refused at start-up")
-    func shortTokenRefused() throws {
+    @Test("a metrics token short enough to guess, or the example's placeholder, is refused at start-up")
+    func weakTokenRefused() throws {
         #expect(throws: SettingsError.self) {
             try Settings.fromEnvironment(["MASTHEAD_METRICS_TOKEN": "secret"])
+        }
+        #expect(throws: SettingsError.self) {
+            try Settings.fromEnvironment(["MASTHEAD_METRICS_TOKEN": "CHANGE-ME-to-the-output-of-openssl-rand-hex-24"])
+        }
+    }
+
+    @Test("/metrics is answered at its exact path only, so a proxy rule for /metrics cannot be stepped around with /metrics/")
+    func metricsExactPath() async throws {
+        try await withSite(on: .sqlite, withDemo: false, configure: { $0.metricsToken = Self.token }) { site in
+            let answer = try await site.get("/metrics/", headers: [("Authorization", "Bearer \(Self.token)")])
+            #expect(answer.status == .notFound)
+            #expect(!answer.body.contains("masthead_"))
         }
     }
 }
@@ -109,6 +121,16 @@ struct RequestIDTests {
             let first = try await site.get("/readyz").headers.first(name: "X-Request-Id")
             let second = try await site.get("/readyz").headers.first(name: "X-Request-Id")
             #expect(first != nil && second != nil && first != second)
+        }
+    }
+
+    @Test("a page a shared cache keeps carries no request id, which it would give every later reader")
+    func noIdOnSharedPages() async throws {
+        try await withSite(on: .sqlite) { site in
+            let article = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
+            let page = try await site.get("/articles/\(article.slug)")
+            #expect(page.headers.first(name: .cacheControl)?.hasPrefix("public") == true)
+            #expect(page.headers.first(name: "X-Request-Id") == nil)
         }
     }
 

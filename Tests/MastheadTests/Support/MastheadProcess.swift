@@ -13,12 +13,16 @@ enum MastheadProcess {
         let standardError: String
     }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:], input: String? = nil, in folder: URL = TestSettings.repositoryRoot) async throws -> Result {
-        try await onOwnThread { try runBlocking(arguments, environment: environment, input: input, in: folder) }
+    /// Runs the built executable, or `installed` (a copy `scripts/install` made).
+    static func run(
+        _ arguments: [String], environment: [String: String] = [:], input: String? = nil, in folder: URL = TestSettings.repositoryRoot, installed: URL? = nil
+    ) async throws -> Result {
+        try await onOwnThread { try runBlocking(arguments, environment: environment, input: input, in: folder, executable: installed ?? executable) }
     }
 
-    private static func runBlocking(_ arguments: [String], environment: [String: String], input: String?, in folder: URL) throws -> Result {
+    private static func runBlocking(_ arguments: [String], environment: [String: String], input: String?, in folder: URL, executable: URL) throws -> Result {
         let process = make(arguments, environment: environment, in: folder)
+        process.executableURL = executable
         let output = Pipe(), errors = Pipe(), standardInput = Pipe()
         process.standardOutput = output
         process.standardError = errors
