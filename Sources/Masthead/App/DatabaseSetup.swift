@@ -2,6 +2,7 @@ import Fluent
 import FluentPostgresDriver
 import FluentSQLiteDriver
 import Foundation
+import NIOPosix
 import SQLKit
 import Vapor
 
@@ -21,6 +22,13 @@ enum DatabaseSetup {
                 throw StartupError("the database folder \(folder) is not writable")
             }
             app.storage.set(SQLiteSiteLockKey.self, to: try SQLiteSiteLock.shared(for: path)) { $0.release() }
+            // SQLite's calls block a thread each. On the process's shared pool (two threads on
+            // two cores), two writers waiting for the write lock held the only threads while the
+            // connection holding it waited for one to commit: every database call stopped. A pool
+            // of the application's own, a thread for each connection and two for files, cannot
+            // run out that way.
+            let connections = 2 * app.eventLoopGroup.makeIterator().reduce(0) { count, _ in count + 1 }
+            app.threadPool = NIOThreadPool(numberOfThreads: connections + 2)
             app.databases.use(.sqlite(.file(path), sqlLogLevel: .debug), as: .sqlite)
             // SQLite keeps one connection per event loop: a long job (a search rebuild) on one
             // of those would keep that loop's requests waiting for every batch it writes.
@@ -43,11 +51,41 @@ enum DatabaseSetup {
     /// What this instance's pooled connections call themselves in `pg_stat_activity`: a DBA can
     /// tell the instances apart, and `/metrics` counts this one's connections.
     static let applicationName: String = {
-        var name = "masthead \(ProcessInfo.processInfo.processIdentifier) \(ProcessInfo.processInfo.hostName)"
+        // A few random characters besides the pid: in containers every instance may be pid 1 on one host name.
+        let nonce = String(UUID().uuidString.prefix(6)).lowercased()
+        var name = "masthead \(ProcessInfo.processInfo.processIdentifier)-\(nonce) \(localHostName())"
         // PostgreSQL keeps 63 bytes of it; the pid comes first so that a long host name cannot cut it off.
         while name.utf8.count > 63 { name.removeLast() }
         return name
     }()
+
+    /// The machine's name as it calls itself: `gethostname`, never a DNS lookup (Foundation's
+    /// `hostName` resolves the machine's addresses, which can take seconds on a bare network).
+    private static func localHostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "unknown" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The database alone, for `masthead doctor`: no folder or file is created, no lock taken, no
+    /// migration registered. False when a SQLite database does not exist yet.
+    static func openForInspection(_ app: Application, settings: Settings) throws -> Bool {
+        switch settings.database {
+        case .sqlite(let path):
+            guard FileManager.default.fileExists(atPath: path) else { return false }
+            app.databases.use(.sqlite(.file(path), sqlLogLevel: .debug), as: .sqlite)
+        case .postgres(let url):
+            var configuration: SQLPostgresConfiguration
+            do {
+                configuration = try SQLPostgresConfiguration(url: url)
+            } catch {
+                throw StartupError("MASTHEAD_DATABASE_URL is not a valid PostgreSQL URL")
+            }
+            configuration.coreConfiguration.options.additionalStartupParameters.append(("application_name", "masthead doctor"))
+            app.databases.use(.postgres(configuration: configuration, maxConnectionsPerEventLoop: 1, sqlLogLevel: .debug), as: .psql)
+        }
+        return true
+    }
 
     /// Answers once the database does; used at start-up.
     static func ping(_ database: any Database) async throws {
@@ -125,11 +163,14 @@ enum DatabaseSetup {
                 // In WAL mode, NORMAL syncs at checkpoints rather than at every commit: a commit
                 // survives the process being killed and is lost only to a power cut before the
                 // next checkpoint. One fsync per delivered newsletter capped sending at ~250 a
-                // second. The setting is per connection; the pool keeps one per event loop.
+                // second. The setting is per connection; the pool keeps one per event loop. A
+                // writer finding the database locked waits, sleeping, up to ten seconds (the
+                // driver's own handler retries at once, for ever, keeping its thread busy).
                 for eventLoop in app.eventLoopGroup.makeIterator() {
                     for id in [DatabaseID.sqlite, .sqliteBackground] {
                         if let database = app.databases.database(id, logger: app.logger, on: eventLoop) {
                             _ = try await (database as! any SQLDatabase).raw("PRAGMA synchronous=NORMAL").all()
+                            _ = try await (database as! any SQLDatabase).raw("PRAGMA busy_timeout=10000").all()
                         }
                     }
                 }

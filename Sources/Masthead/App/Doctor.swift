@@ -1,6 +1,6 @@
+import Crypto
 import Fluent
 import Foundation
-import NIOPosix
 import SQLKit
 import Vapor
 
@@ -75,12 +75,11 @@ public struct Doctor: Sendable {
     }
 
     func publicURL() -> Finding {
-        let url = URL(string: settings.publicURL)
-        let host = url?.host ?? ""
-        let local = ["127.0.0.1", "localhost", "::1"].contains(host)
-        guard environment["MASTHEAD_PUBLIC_URL"] != nil || local else {
+        guard environment["MASTHEAD_PUBLIC_URL"] != nil else {
             return .warning("public URL", "MASTHEAD_PUBLIC_URL is not set: links in mail and feeds name \(settings.publicURL)")
         }
+        let url = URL(string: settings.publicURL)
+        let local = ["127.0.0.1", "localhost", "::1"].contains(url?.host ?? "")
         guard url?.scheme == "https" || local else {
             return .problem("public URL", "\(settings.publicURL) is not https: sessions and sign-in links would travel unencrypted")
         }
@@ -88,18 +87,23 @@ public struct Doctor: Sendable {
     }
 
     func secret() -> Finding {
-        guard let secret = settings.secret else {
-            if case .postgres = settings.database {
-                return .problem("secret", "MASTHEAD_SECRET is not set: each instance would sign with a key of its own, and sign-ins and forms would fail across instances")
-            }
-            return .ok("secret", "kept in \((settings.dataDirectory as NSString).appendingPathComponent("secret")) (set MASTHEAD_SECRET before adding a second instance)")
+        if settings.secret == nil, case .postgres = settings.database {
+            return .problem("secret", "MASTHEAD_SECRET is not set: each instance would sign with a key of its own, and sign-ins and forms would fail across instances")
         }
+        let found: SymmetricKey?
         do {
-            _ = try SiteSecret.load(settings)
+            found = try SiteSecret.read(settings)
         } catch {
             return .problem("secret", "\(error)")
         }
-        return .ok("secret", "MASTHEAD_SECRET is set (\(secret.utf8.count) characters)")
+        if let secret = settings.secret { return .ok("secret", "MASTHEAD_SECRET is set (\(secret.utf8.count) characters)") }
+        guard found != nil else {
+            if FileManager.default.fileExists(atPath: SiteSecret.file(settings)) {
+                return .problem("secret", "cannot read the signing key \(SiteSecret.file(settings)) (is it this user's, and whole?)")
+            }
+            return .ok("secret", "none yet: the first start makes one in \(SiteSecret.file(settings)) (set MASTHEAD_SECRET before adding a second instance)")
+        }
+        return .ok("secret", "kept in \(SiteSecret.file(settings)) (set MASTHEAD_SECRET before adding a second instance)")
     }
 
     func billing() -> Finding {
@@ -117,8 +121,12 @@ public struct Doctor: Sendable {
             return .problem("billing", "MASTHEAD_STRIPE_WEBHOOK_SECRET does not look like a webhook signing secret (whsec_…)")
         }
         let live = stripe.secretKey.contains("_live_")
-        if live, URL(string: settings.publicURL)?.scheme != "https" {
+        let https = URL(string: settings.publicURL)?.scheme == "https"
+        if live, !https {
             return .problem("billing", "a live Stripe key with a public URL that is not https: Stripe will not send webhooks to it")
+        }
+        if !live, https {
+            return .warning("billing", "a Stripe test key on a public site: no payment is real")
         }
         return .ok("billing", "Stripe, \(live ? "live" : "test") key; webhooks at \(settings.publicURL)\(BillingURL.stripeWebhook)")
     }
@@ -137,21 +145,41 @@ public struct Doctor: Sendable {
             let transport = SMTPTransport(configuration: smtp, heloName: URL(string: settings.publicURL)?.host ?? "localhost", signer: signer)
             let connection = try await transport.connect()
             await connection.close()
+            if smtp.security == .opportunisticSTARTTLS, !["127.0.0.1", "localhost", "::1"].contains(smtp.host) {
+                return .warning("mail", "\(smtp.host):\(smtp.port) accepted a connection, but STARTTLS is only opportunistic: mail may cross the network unencrypted")
+            }
             return .ok("mail", "\(smtp.host):\(smtp.port) accepted a connection\(smtp.username == nil ? "" : " and the credentials")\(signer == nil ? "" : "; DKIM key loaded")")
         } catch {
             return .problem("mail", "\(smtp.host):\(smtp.port): \(String(describing: error).prefix(200))")
         }
     }
 
+    /// Opens the database alone, creating nothing: a missing SQLite file is reported, not made.
     func database() async -> [Finding] {
-        let app: Application
         do {
-            app = try await MastheadApp.make(settings: settings)
+            try await DatabaseSetup.preflight(settings)
         } catch {
             return [.problem("database", "\(error)")]
         }
-        let findings = await database(app.db)
-        await MastheadApp.stop(app)
+        var quiet = Logger(label: "masthead.doctor")
+        quiet.logLevel = .critical
+        let app: Application
+        do {
+            app = try await Application.make(Environment(name: "production", arguments: ["masthead"]), logger: quiet)
+        } catch {
+            return [.problem("database", "\(error)")]
+        }
+        var findings: [Finding]
+        do {
+            if try DatabaseSetup.openForInspection(app, settings: settings) {
+                findings = await database(app.db)
+            } else {
+                findings = [.problem("database", "there is no database at \(settings.database) yet: masthead migrate (or serve) creates it")]
+            }
+        } catch {
+            findings = [.problem("database", "\(error)")]
+        }
+        try? await app.asyncShutdown()
         return findings
     }
 
@@ -216,7 +244,10 @@ public struct Doctor: Sendable {
             findings.append(.warning("builds", "\(older.count) of \(live.count) instances run an older build (\(older.map(\.name).joined(separator: "; "))): a rolling deploy under way?"))
         }
         do {
-            let ours = InstanceRegistry.fingerprint(of: try SiteSecret.load(settings))
+            guard let key = try SiteSecret.read(settings) else {
+                return findings + [.warning("shared secret", "this machine has no secret yet to compare with the instances'")]
+            }
+            let ours = InstanceRegistry.fingerprint(of: key)
             let others = live.filter { $0.secretFingerprint != ours }
             findings.append(others.isEmpty
                 ? .ok("shared secret", "every running instance signs with this secret")

@@ -142,6 +142,8 @@ final class FrontServer: Server, Sendable {
 
     var openConnections: Int { connections.withLockedValue { $0.count } }
 
+    var drainTimeout: TimeAmount { services.limits.drainTimeout }
+
     /// The channels to close, once: a second shutdown finds nothing to do. No connection is
     /// admitted once the list is taken (see `start`).
     private func beginShutdown() -> ((any Channel)?, [any Channel])? {

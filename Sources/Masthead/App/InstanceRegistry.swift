@@ -44,6 +44,11 @@ struct InstanceRegistry: Sendable {
         try await sql.delete(from: Self.schema).where("seen_at", .lessThan, SQLBind(instance.seenAt.addingTimeInterval(-Self.forgottenAfter))).run()
     }
 
+    /// An instance stopping cleanly leaves at once, rather than count as running for two minutes.
+    func forget(_ name: String) async throws {
+        try await (database as! any SQLDatabase).delete(from: Self.schema).where("name", .equal, SQLBind(name)).run()
+    }
+
     /// The instances heard from lately, most recently started first.
     func live(now: Date = Date()) async throws -> [Instance] {
         try await (database as! any SQLDatabase).select().columns("*").from(Self.schema)

@@ -32,18 +32,34 @@ extension MastheadApp {
     }
 
     private static func announceInstance(_ app: Application) {
-        if let heartbeat = app.storage[InstanceHeartbeatKey.self] { app.usePeriodically(heartbeat) }
+        guard let heartbeat = app.storage[InstanceHeartbeatKey.self] else { return }
+        app.usePeriodically(heartbeat)
+        app.storage[AnnouncedKey.self] = true
     }
 
     /// Stops taking requests and lets those under way finish while the background jobs finish
-    /// the item each has in hand, both within the grace period, then shuts the rest down.
+    /// the item each has in hand, both within the grace period; then the instance leaves the
+    /// registry and the rest shuts down. A job still busy when the grace period ends (an SMTP
+    /// server that does not answer) is not waited for: its claim lapses and another instance
+    /// takes the item up.
     public static func stop(_ app: Application) async {
         let jobs = app.periodicJobs
+        let grace = Duration.nanoseconds(app.storage[FrontServerKey.self]?.drainTimeout.nanoseconds ?? 0)
         async let jobsStopped: Void = withTaskGroup(of: Void.self) { group in
-            for job in jobs { group.addTask { await job.stop() } }
+            group.addTask {
+                await withTaskGroup(of: Void.self) { stops in
+                    for job in jobs { stops.addTask { await job.stop() } }
+                }
+            }
+            group.addTask { try? await Task.sleep(for: grace) }
+            await group.next()
+            group.cancelAll()
         }
         await app.server.shutdown()
         await jobsStopped
+        if app.storage[AnnouncedKey.self] == true {
+            try? await InstanceRegistry(database: app.db).forget(DatabaseSetup.applicationName)
+        }
         try? await app.asyncShutdown()
     }
 
@@ -65,6 +81,10 @@ extension MastheadApp {
         }
         sources.forEach { $0.cancel() }
     }
+}
+
+private struct AnnouncedKey: StorageKey {
+    typealias Value = Bool
 }
 
 private final class OnceFlag: @unchecked Sendable {

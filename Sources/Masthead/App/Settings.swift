@@ -251,7 +251,7 @@ public struct Settings: Sendable {
                 maximumConnections: try environment["MASTHEAD_MAX_CONNECTIONS"].map { try parseInteger($0, name: "MASTHEAD_MAX_CONNECTIONS", range: 16...1_000_000) } ?? ConnectionLimits.default.maximumConnections,
                 headTimeout: .seconds(Int64(try environment["MASTHEAD_HEAD_TIMEOUT"].map { try parseInteger($0, name: "MASTHEAD_HEAD_TIMEOUT", range: 1...600) } ?? 10)),
                 bodyTimeout: .seconds(Int64(try environment["MASTHEAD_BODY_TIMEOUT"].map { try parseInteger($0, name: "MASTHEAD_BODY_TIMEOUT", range: 1...3600) } ?? 60)),
-                drainTimeout: .seconds(Int64(try environment["MASTHEAD_SHUTDOWN_GRACE"].map { try parseInteger($0, name: "MASTHEAD_SHUTDOWN_GRACE", range: 0...300) } ?? 25))
+                drainTimeout: .seconds(Int64(try environment["MASTHEAD_SHUTDOWN_GRACE"].map { try parseInteger($0, name: "MASTHEAD_SHUTDOWN_GRACE", range: 0...600) } ?? 25))
             ),
             billing: try BillingSettings.fromEnvironment(environment, testMode: try parseFlag(environment["MASTHEAD_BILLING_TEST_MODE"], name: "MASTHEAD_BILLING_TEST_MODE")) {
                 try parseInteger($0, name: "MASTHEAD_BILLING_GRACE_DAYS", range: 0...60)
@@ -279,7 +279,7 @@ public struct Settings: Sendable {
     /// Prometheus sends the token with every scrape; one short enough to guess would publish
     /// the site's traffic to anyone who tried.
     private static func parseMetricsToken(_ text: String) throws -> String {
-        guard text.count >= 24, text.allSatisfy({ $0.isASCII && !$0.isWhitespace }), !text.uppercased().contains("CHANGE-ME") else {
+        guard text.count >= 24, text.allSatisfy({ $0.isASCII && !$0.isWhitespace }), !SiteSecret.isGuessable(text) else {
             throw SettingsError("MASTHEAD_METRICS_TOKEN must be at least 24 characters without spaces (try: openssl rand -hex 24)")
         }
         return text

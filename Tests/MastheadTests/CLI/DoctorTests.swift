@@ -14,6 +14,11 @@ struct DoctorTests {
         return environment.merging(extra) { $1 }
     }
 
+    /// The site's first heartbeat is written by a background task just after it starts.
+    static func heartbeat(_ site: TestSite) async throws {
+        #expect(try await waitUntil(seconds: 20) { try await !InstanceRegistry(database: site.app.db).live().isEmpty })
+    }
+
     static func lines(_ output: String, _ verdict: Doctor.Finding.Verdict) -> [String] {
         output.split(separator: "\n").map(String.init).filter { $0.hasPrefix(verdict.rawValue + " ") }
     }
@@ -21,6 +26,7 @@ struct DoctorTests {
     @Test("on a running SQLite site the doctor finds no problem, and says what it checked")
     func healthySite() async throws {
         try await withSite(on: .sqlite, withDemo: false) { site in
+            try await Self.heartbeat(site)
             let result = try await MastheadProcess.run(["doctor"], environment: Self.environment(for: site))
             #expect(result.status == 0, "\(result.standardOutput)\(result.standardError)")
             let ok = Self.lines(result.standardOutput, .ok)
@@ -46,9 +52,10 @@ struct DoctorTests {
         #expect(problems.contains("problem  public URL: http://news.example.com is not https: sessions and sign-in links would travel unencrypted"))
         #expect(problems.contains { $0.hasPrefix("problem  billing: MASTHEAD_STRIPE_SECRET_KEY does not look like a Stripe secret") })
         #expect(problems.contains { $0.hasPrefix("problem  mail: 127.0.0.1:9: ") })
-        #expect(problems.contains("problem  migrations: the database holds no Masthead schema yet: run masthead migrate"))
+        #expect(problems.contains("problem  database: there is no database at sqlite \(folder)/masthead.sqlite yet: masthead migrate (or serve) creates it"))
         #expect(problems.count == 4, "\(result.standardOutput)")
         #expect(result.standardError == "masthead: 4 problems found (0 warnings)\n")
+        #expect(!FileManager.default.fileExists(atPath: folder), "the doctor created nothing, not even the data folder")
     }
 
     @Test("an SMTP server that answers is greeted and left, and no message is sent")
@@ -65,7 +72,8 @@ struct DoctorTests {
     @Test("on PostgreSQL, an instance signing with another secret is named, and the clocks are compared", .enabled(if: TestDatabase.available.contains(.postgres)))
     func differentSecretNamed() async throws {
         try await withSite(on: .postgres, withDemo: false) { site in
-            let result = try await MastheadProcess.run(["doctor"], environment: Self.environment(for: site, ["MASTHEAD_SECRET": String(repeating: "x", count: 40)]))
+            try await Self.heartbeat(site)
+            let result = try await MastheadProcess.run(["doctor"], environment: Self.environment(for: site, ["MASTHEAD_SECRET": "9f2c41d07be35a86e1c4f0d29b7a6e5c3d8f1a2b"]))
             #expect(result.status == 1)
             #expect(Self.lines(result.standardOutput, .ok).contains { $0.hasPrefix("ok       clock: within ") })
             let problem = try #require(Self.lines(result.standardOutput, .problem).first)
@@ -76,6 +84,7 @@ struct DoctorTests {
     @Test("on PostgreSQL without MASTHEAD_SECRET, or with only web instances running, the doctor says what will fail", .enabled(if: TestDatabase.available.contains(.postgres)))
     func missingSecretAndWorker() async throws {
         try await withSite(on: .postgres, withDemo: false, configure: { $0.role = .web }) { site in
+            try await Self.heartbeat(site)
             let result = try await MastheadProcess.run(["doctor"], environment: Self.environment(for: site))
             let problems = Self.lines(result.standardOutput, .problem)
             #expect(problems.contains { $0.hasPrefix("problem  secret: MASTHEAD_SECRET is not set") })
@@ -100,5 +109,45 @@ struct DoctorTests {
         #expect(Self.lines(result.standardOutput, .ok).contains("ok       theme: \(prefix.path)/share/masthead/Themes/default, editions en, ar"), "\(result.standardOutput)")
         #expect(FileManager.default.fileExists(atPath: prefix.appendingPathComponent("bin/masthead_Masthead.resources").path))
         #expect(FileManager.default.fileExists(atPath: prefix.appendingPathComponent("share/masthead/deploy/systemd/masthead@.service").path))
+    }
+}
+
+@Suite("The signing secret and the instance registry")
+struct SecretAndRegistryTests {
+    @Test("a signing key file that cannot be read is never replaced: the site's sessions and links would all end")
+    func unreadableKeyKept() async throws {
+        var settings = try await TestDatabase.sqlite.freshSettings()
+        settings.secret = nil
+        let path = SiteSecret.file(settings)
+        FileManager.default.createFile(atPath: path, contents: Data("damaged".utf8))
+        #expect(throws: StartupError.self) { try SiteSecret.load(settings) }
+        #expect(FileManager.default.contents(atPath: path) == Data("damaged".utf8))
+    }
+
+    @Test("the example's placeholder, with or without its first words, and a run of one character are refused as secrets")
+    func weakSecretsRefused() async throws {
+        var settings = try await TestDatabase.sqlite.freshSettings()
+        for secret in ["CHANGE-ME-to-the-output-of-openssl-rand-hex-32", "to-the-output-of-openssl-rand-hex-32", String(repeating: "ab", count: 20)] {
+            settings.secret = secret
+            #expect(throws: StartupError.self, "\(secret)") { try SiteSecret.read(settings) }
+        }
+        settings.secret = "9f2c41d07be35a86e1c4f0d29b7a6e5c3d8f1a2b"
+        #expect(try SiteSecret.read(settings) != nil)
+    }
+
+    @Test("a serving instance is in the registry while it runs, and leaves it when it stops cleanly", arguments: TestDatabase.available)
+    func registryFollowsInstance(database: TestDatabase) async throws {
+        try await withSite(on: database, withDemo: false) { site in
+            // The first heartbeat is written by a background task just after the server starts.
+            #expect(try await waitUntil(seconds: 20) { try await InstanceRegistry(database: site.app.db).live().map(\.name) == [DatabaseSetup.applicationName] })
+            let live = try await InstanceRegistry(database: site.app.db).live()
+            #expect(live.first?.role == "all" && live.first?.migrations == MastheadMigrations.all.count)
+
+            await site.stop()
+            let app = try await MastheadApp.make(settings: site.settings)
+            let after = try await InstanceRegistry(database: app.db).live()
+            await MastheadApp.stop(app)
+            #expect(after.isEmpty)
+        }
     }
 }
