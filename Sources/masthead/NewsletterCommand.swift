@@ -144,7 +144,7 @@ struct NewsletterCommand: AsyncParsableCommand {
                 if sends.isEmpty { Terminal.say("No sends yet.") }
                 for send in sends {
                     Terminal.say("\(send.id.uuidString.lowercased())\t\(send.status)\t\(send.subject)")
-                    Terminal.say("  \(send.total) recipients: \(send.sent) sent, \(send.queued) queued, \(send.failed) failed, \(send.bounced) bounced, \(send.skipped) skipped; \(send.unsubscribedSince) unsubscribed since")
+                    Terminal.say("  \(send.total) recipients: \(send.sent) sent, \(send.queued) queued, \(send.failed) failed, \(send.bounced) bounced, \(send.skipped) skipped, \(send.unconfirmed) unconfirmed; \(send.unsubscribedSince) unsubscribed since")
                 }
             }
         }

@@ -348,6 +348,7 @@ struct NewslettersController: Sendable {
                 Count(label: "Queued", value: progress.queued), Count(label: "Sent", value: progress.sent),
                 Count(label: "Failed", value: progress.failed), Count(label: "Bounced", value: progress.bounced),
                 Count(label: "Skipped (unsubscribed or suppressed first)", value: progress.skipped),
+                Count(label: "Unconfirmed (handed over, the server's answer lost; not sent again)", value: progress.unconfirmed),
                 Count(label: "Unsubscribed since", value: progress.unsubscribedSince),
             ],
             viewURL: NewsletterLinks.view(send: id),

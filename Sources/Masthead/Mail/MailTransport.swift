@@ -14,26 +14,46 @@ public enum MailError: Error, CustomStringConvertible, Equatable {
     case permanent(String)
     /// A 5xx answer to the recipient itself: the address does not exist (a hard bounce).
     case recipientRefused(String)
+    /// The whole message went to the server, whose answer never came: most likely delivered.
+    /// Sending it again risks a second copy, which bulk mail avoids and a sign-in link may take.
+    case unconfirmed(String)
 
     public var description: String {
         switch self {
         case .transient(let reason): "temporary mail failure: \(reason)"
         case .permanent(let reason): "permanent mail failure: \(reason)"
         case .recipientRefused(let reason): "recipient refused: \(reason)"
+        case .unconfirmed(let reason): "unconfirmed delivery: \(reason)"
         }
     }
 
     public var isPermanent: Bool {
-        if case .transient = self { return false }
-        return true
+        switch self {
+        case .transient, .unconfirmed: false
+        case .permanent, .recipientRefused: true
+        }
     }
 }
 
 /// A connection to whatever delivers mail, kept open for many messages (a newsletter's).
 public protocol MailConnection: Sendable {
-    func deliver(_ message: EmailMessage) async throws -> String
+    /// `handingOver` runs when the server holds all of the message but the line that ends it,
+    /// and says whether to end it: up to that moment the server keeps nothing (RFC 5321 §4.1.1.4),
+    /// after it a crash cannot take the message back. A caller that records the hand-over there
+    /// knows, after any crash, which messages may have gone. When it says no, or throws, the
+    /// connection is closed without ending the message, and the error thrown.
+    func deliver(_ message: EmailMessage, handingOver: @Sendable () async throws -> Bool) async throws -> String
     func close() async
 }
+
+extension MailConnection {
+    func deliver(_ message: EmailMessage) async throws -> String {
+        try await deliver(message) { true }
+    }
+}
+
+/// A message its caller chose not to hand over (`MailConnection.deliver`'s `handingOver`).
+struct HandOverWithdrawn: Error {}
 
 /// Opens connections for bulk mail.
 public protocol MailConnector: Sendable {
@@ -52,7 +72,10 @@ public struct MailDropTransport: MailTransport, MailConnector, MailConnection {
     }
 
     public func connect() async throws -> any MailConnection { self }
-    public func deliver(_ message: EmailMessage) async throws -> String { try await send(message) }
+    public func deliver(_ message: EmailMessage, handingOver: @Sendable () async throws -> Bool) async throws -> String {
+        guard try await handingOver() else { throw HandOverWithdrawn() }
+        return try await send(message)
+    }
     public func close() async {}
 
     public func send(_ message: EmailMessage) async throws -> String {

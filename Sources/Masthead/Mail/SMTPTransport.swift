@@ -132,7 +132,7 @@ final class SMTPSession: MailConnection {
 
     /// One transaction; returns the server's final answer, which usually names its queue id.
     /// A refused step ends the transaction (RSET), so the session can carry the next message.
-    func deliver(_ message: EmailMessage) async throws -> String {
+    func deliver(_ message: EmailMessage, handingOver: @Sendable () async throws -> Bool) async throws -> String {
         let wire = signer.map { Array($0.sign(message.rendered()).utf8) } ?? message.wireBytes()
         let envelope = ["MAIL FROM:<\(message.from.email)>", "RCPT TO:<\(message.to.email)>", "DATA"]
         let answers: [SMTPReply]
@@ -158,15 +158,54 @@ final class SMTPSession: MailConnection {
         }
         guard answers.count > 2 else { throw MailError.transient("no answer to DATA from \(configuration.host)") }
         try expect(answers[2], 354)
-        let reply = try await send(Self.dataSection(wire), redacted: "<message>")
+        do {
+            try await channel.writeAndFlush(Self.dataBody(wire)).get()
+        } catch {
+            throw MailError.transient("connection lost while sending the message: \(error)")
+        }
+        let handOver: Bool
+        do {
+            handOver = try await handingOver()
+        } catch {
+            await shutDown()
+            throw error
+        }
+        guard handOver else {
+            await shutDown()
+            throw HandOverWithdrawn()
+        }
+        let reply = try await endData()
         try expect(reply, 250)
         return "\(reply.code) \(reply.lines.joined(separator: " "))"
     }
 
-    /// The message as DATA carries it (RFC 5321 §4.5.2): a line that starts with a dot gets a
-    /// second one (counting a bare LF as a line end), and a line with a lone dot ends it. Written byte by byte into the buffer the
-    /// connection sends, with no copy of the message as a string.
+    /// The line that ends the message. Once it is written the server may keep the message, so
+    /// a reply that never comes leaves it unconfirmed rather than failed.
+    private func endData() async throws -> SMTPReply {
+        let reply = replies.nextReply(on: channel.eventLoop)
+        do {
+            try await channel.writeAndFlush(ByteBuffer(string: ".\r\n")).get()
+        } catch {
+            throw MailError.transient("connection lost before the end of the message: \(error)")
+        }
+        do {
+            return try await awaitReply(reply)
+        } catch {
+            throw MailError.unconfirmed("no answer from \(configuration.host) after the end of the message")
+        }
+    }
+
+    /// The message as DATA carries it (RFC 5321 §4.5.2), with the line of a lone dot that ends it.
     static func dataSection(_ message: [UInt8]) -> ByteBuffer {
+        var buffer = dataBody(message)
+        buffer.writeString(".\r\n")
+        return buffer
+    }
+
+    /// The message as DATA carries it, up to the line that ends it: a line that starts with a
+    /// dot gets a second one (counting a bare LF as a line end). Written byte by byte into the
+    /// buffer the connection sends, with no copy of the message as a string.
+    static func dataBody(_ message: [UInt8]) -> ByteBuffer {
         var buffer = ByteBuffer()
         buffer.reserveCapacity(message.count + 64)
         message.withUnsafeBufferPointer { bytes in
@@ -187,7 +226,6 @@ final class SMTPSession: MailConnection {
         if message.count < 2 || message[message.count - 2] != 0x0D || message[message.count - 1] != 0x0A {
             if !message.isEmpty { buffer.writeString("\r\n") }
         }
-        buffer.writeString(".\r\n")
         return buffer
     }
 

@@ -36,5 +36,6 @@ enum MastheadMigrations {
         AddCommentCounters(),
         CreateCDNPurges(),
         CreateInstances(),
+        RecordHandOvers(),
     ]
 }

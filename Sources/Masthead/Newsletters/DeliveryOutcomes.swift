@@ -2,11 +2,13 @@ import Fluent
 import Foundation
 import SQLKit
 
-/// Records delivery outcomes as the mail server gives them, several connections' at once in
-/// one statement: each connection still waits until its own outcome is committed before it
-/// sends another message (so a killed worker repeats at most the message each connection had
-/// in flight), but the outcomes that arrive while one write runs go together in the next.
-/// One statement per message was most of the database's share of a send.
+/// Records what becomes of each delivery, several connections' records at once in one
+/// statement: that a message is being handed over (just before the line that ends it is sent)
+/// and the server's answer. Each connection waits until its own record is committed before it
+/// goes on, so a worker killed at any moment leaves, for each message it had in flight, either
+/// nothing (the server never got the message's end, and it is sent again) or a hand-over (it
+/// may have been delivered, and is never sent again). Records that arrive while one write runs
+/// go together in the next: one statement per record was most of the database's share of a send.
 actor DeliveryOutcomes {
     struct Outcome: Sendable {
         let id: Int64
@@ -29,8 +31,28 @@ actor DeliveryOutcomes {
         }
     }
 
+    /// A message about to be handed to the server, under the claim of `worker`, renewed until
+    /// `claimUntil` so that it is not settled as unconfirmed while the server answers.
+    struct HandOver: Sendable {
+        let id: Int64
+        let worker: String
+        let claimUntil: Date
+    }
+
+    private enum Record {
+        case outcome(Outcome)
+        case handOver(HandOver)
+
+        var id: Int64 {
+            switch self {
+            case .outcome(let outcome): outcome.id
+            case .handOver(let handOver): handOver.id
+            }
+        }
+    }
+
     private let database: any Database
-    private var waiting: [(outcome: Outcome, done: CheckedContinuation<Void, any Error>)] = []
+    private var waiting: [(record: Record, done: CheckedContinuation<Bool, any Error>)] = []
     private var writing = false
     /// Binds per statement stay far below SQLite's and PostgreSQL's limits.
     private static let mostPerStatement = 200
@@ -40,8 +62,18 @@ actor DeliveryOutcomes {
     }
 
     func record(_ outcome: Outcome) async throws {
-        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
-            waiting.append((outcome, done))
+        _ = try await write(.outcome(outcome))
+    }
+
+    /// Records that the message is being handed over; false when this connection's claim on it
+    /// was lost (to another worker, or to a cancelled send), and it must not be.
+    func handOver(_ handOver: HandOver) async throws -> Bool {
+        try await write(.handOver(handOver))
+    }
+
+    private func write(_ record: Record) async throws -> Bool {
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Bool, any Error>) in
+            waiting.append((record, done))
             if !writing {
                 writing = true
                 Task { await self.writeWaiting() }
@@ -55,15 +87,22 @@ actor DeliveryOutcomes {
             waiting.removeFirst(batch.count)
             // In id order, as every other writer of deliveries goes, and tried twice: a deadlock
             // with a cancelled send's update, or a busy database, is worth a second try.
-            let outcomes = batch.map(\.outcome).sorted { $0.id < $1.id }
+            let records = batch.map(\.record).sorted { $0.id < $1.id }
+            let outcomes = records.compactMap { if case .outcome(let outcome) = $0 { outcome } else { nil } }
+            let handOvers = records.compactMap { if case .handOver(let handOver) = $0 { handOver } else { nil } }
             do {
+                var handedOver = Set<Int64>()
                 do {
                     try await write(outcomes)
+                    handedOver = try await write(handOvers)
                 } catch {
                     try await Task.sleep(for: .milliseconds(50))
                     try await write(outcomes)
+                    handedOver = try await write(handOvers)
                 }
-                batch.forEach { $0.done.resume() }
+                for (record, done) in batch {
+                    if case .handOver(let handOver) = record { done.resume(returning: handedOver.contains(handOver.id)) } else { done.resume(returning: true) }
+                }
             } catch {
                 batch.forEach { $0.done.resume(throwing: error) }
             }
@@ -74,18 +113,37 @@ actor DeliveryOutcomes {
     /// Only deliveries still queued and claimed by the connection that sent them: a cancelled
     /// send's deliveries stay skipped.
     private func write(_ outcomes: [Outcome]) async throws {
+        guard !outcomes.isEmpty else { return }
         let sql = database as! any SQLDatabase
         let rows = outcomes.map { outcome -> SQLQueryString in
             "(\(bind: outcome.id), \(bind: outcome.status.rawValue), \(bind: String(outcome.response.prefix(500))), \(bind: outcome.at), \(bind: outcome.nextAttempt), \(bind: outcome.worker))"
         }
         try await sql.raw("""
             WITH outcome (id, status, response, at, next_attempt_at, worker) AS (VALUES \(rows.joined(separator: ", ")))
-            UPDATE newsletter_deliveries SET status = outcome.status, response = outcome.response, claimed_until = NULL,
-              sent_at = CASE WHEN outcome.status = \(bind: NewsletterDelivery.Status.sent.rawValue) THEN outcome.at ELSE NULL END,
+            UPDATE newsletter_deliveries SET status = outcome.status, response = outcome.response, claimed_until = NULL, handed_over_at = NULL,
+              sent_at = CASE WHEN outcome.status IN (\(bind: NewsletterDelivery.Status.sent.rawValue), \(bind: NewsletterDelivery.Status.unconfirmed.rawValue)) THEN outcome.at ELSE NULL END,
               next_attempt_at = outcome.next_attempt_at
             FROM outcome
             WHERE newsletter_deliveries.id = outcome.id AND newsletter_deliveries.status = \(bind: NewsletterDelivery.Status.queued.rawValue)
               AND newsletter_deliveries.claimed_by = outcome.worker
             """).run()
+    }
+
+    /// Marks the messages handed over; returns those still claimed by the connection handing them
+    /// over. A handed-over message is never claimed again: once its claim lapses it is settled
+    /// as unconfirmed (`NewsletterDeliverer`).
+    private func write(_ handOvers: [HandOver]) async throws -> Set<Int64> {
+        guard !handOvers.isEmpty else { return [] }
+        let sql = database as! any SQLDatabase
+        let rows = handOvers.map { "(\(bind: $0.id), \(bind: $0.worker), \(bind: $0.claimUntil))" as SQLQueryString }
+        let kept = try await sql.raw("""
+            WITH handover (delivery, claimant, hold) AS (VALUES \(rows.joined(separator: ", ")))
+            UPDATE newsletter_deliveries SET handed_over_at = \(bind: Date()), claimed_until = handover.hold
+            FROM handover
+            WHERE newsletter_deliveries.id = handover.delivery AND newsletter_deliveries.status = \(bind: NewsletterDelivery.Status.queued.rawValue)
+              AND newsletter_deliveries.claimed_by = handover.claimant
+            RETURNING id
+            """).all()
+        return Set(try kept.map { try $0.decode(column: "id", as: Int64.self) })
     }
 }

@@ -7,12 +7,15 @@ import SQLKit
 /// SMTP connections at once, each reused for message after message.
 ///
 /// A worker claims a batch of deliveries for a while (`FOR UPDATE SKIP LOCKED` on PostgreSQL,
-/// so workers on other machines take other rows; SQLite has one writer anyway), and records
-/// each message's outcome the moment the server answers. So a worker killed at any moment
-/// leaves its unfinished claims to be taken up again once they lapse, and repeats at most the
-/// message each connection had in flight. The server's answer decides the rest: 4xx is tried
-/// again later, with a growing pause; a 5xx to the recipient bounces and suppresses the
-/// address; any other 5xx fails the message.
+/// so workers on other machines take other rows; SQLite has one writer anyway), records that a
+/// message is handed over just before sending the line that ends it, and records the server's
+/// answer the moment it comes. So a worker killed at any moment leaves its unfinished claims to
+/// be taken up again once they lapse, except the messages it had handed over: the server may
+/// have kept those, and they are settled as unconfirmed, never sent twice. Only a kill in the
+/// instant between recording a hand-over and sending the end can lose a message. The server's
+/// answer decides the rest: 4xx is tried again later, with a growing pause; a 5xx to the
+/// recipient bounces and suppresses the address; any other 5xx fails the message; no answer
+/// after the end leaves it unconfirmed.
 struct NewsletterDeliverer: Sendable {
     let database: any Database
     let connector: any MailConnector
@@ -27,6 +30,7 @@ struct NewsletterDeliverer: Sendable {
     @discardableResult
     func deliverDue() async throws -> Int {
         try await NewsletterSends(database: database, now: Date()).startDue()
+        try await settleAbandonedHandOvers()
         guard try await NewsletterSend.query(on: database).filter(\.$status == .sending).count() > 0 else { return 0 }
         let outcomes = DeliveryOutcomes(database: database)
         let settled = try await withThrowingTaskGroup(of: Int.self) { group in
@@ -92,8 +96,13 @@ struct NewsletterDeliverer: Sendable {
                 do {
                     if connection == nil { connection = try await tally.time(\.smtp) { try await connector.connect() } }
                     let open = connection!
-                    let answer = try await tally.time(\.smtp) { try await open.deliver(message) }
+                    let handOver = DeliveryOutcomes.HandOver(id: id, worker: worker, claimUntil: Date().addingTimeInterval(claimSeconds))
+                    let answer = try await tally.time(\.smtp) { try await open.deliver(message) { try await outcomes.handOver(handOver) } }
                     try await tally.time(\.database) { try await outcomes.record(.init(id: id, status: .sent, response: answer, worker: worker)) }
+                } catch is HandOverWithdrawn {
+                    // Another worker holds it now (this claim had lapsed), or its send was cancelled.
+                    connection = nil
+                    continue
                 } catch let error as MailError {
                     if case .transient = error, connection == nil {
                         // No connection to the server at all: hand the batch back for later.
@@ -101,7 +110,7 @@ struct NewsletterDeliverer: Sendable {
                         logger.warning("newsletter.connect_failed", metadata: ["error": "\(error)"])
                         return settled
                     }
-                    if case .transient = error { await connection?.close(); connection = nil }
+                    if !error.isPermanent { await connection?.close(); connection = nil }
                     try await tally.time(\.database) { try await recordFailure(delivery, error, by: worker, in: outcomes) }
                 }
                 settled += 1
@@ -122,7 +131,7 @@ struct NewsletterDeliverer: Sendable {
             UPDATE newsletter_deliveries SET claimed_until = \(bind: until), claimed_by = \(bind: worker), attempts = attempts + 1
             WHERE id IN (SELECT id FROM newsletter_deliveries
                          WHERE status = \(bind: NewsletterDelivery.Status.queued.rawValue) AND next_attempt_at <= \(bind: now)
-                           AND (claimed_until IS NULL OR claimed_until < \(bind: now))
+                           AND (claimed_until IS NULL OR claimed_until < \(bind: now)) AND handed_over_at IS NULL
                            AND send_id IN (SELECT id FROM newsletter_sends WHERE status = \(bind: NewsletterSend.Status.sending.rawValue))
                          ORDER BY next_attempt_at, id LIMIT \(bind: settings.batchSize)\(lock))
             RETURNING id, send_id, newsletter_id, subscription_id, email, attempts
@@ -141,6 +150,21 @@ struct NewsletterDeliverer: Sendable {
             RETURNING id
             """).all()
         return Set(try rows.map { try $0.decode(column: "id", as: Int64.self) })
+    }
+
+    /// Messages a worker handed over and then stopped, killed before the server's answer came
+    /// or was recorded, once that worker's claim lapsed: the server most likely kept them.
+    private func settleAbandonedHandOvers() async throws {
+        let sql = database as! any SQLDatabase
+        let now = Date()
+        let settled = try await sql.raw("""
+            UPDATE newsletter_deliveries SET status = \(bind: NewsletterDelivery.Status.unconfirmed.rawValue),
+              response = 'handed to the mail server by a worker that stopped before recording its answer',
+              sent_at = handed_over_at, handed_over_at = NULL, claimed_until = NULL
+            WHERE handed_over_at IS NOT NULL AND claimed_until < \(bind: now) AND status = \(bind: NewsletterDelivery.Status.queued.rawValue)
+            RETURNING id
+            """).all()
+        if !settled.isEmpty { logger.warning("newsletter.unconfirmed", metadata: ["deliveries": "\(settled.count)"]) }
     }
 
     private func release(_ ids: [Int64]) async throws {
@@ -168,6 +192,9 @@ struct NewsletterDeliverer: Sendable {
             logger.info("newsletter.bounced", metadata: ["delivery": "\(id)"])
         case .recipientRefused(let reason), .permanent(let reason):
             try await outcomes.record(.init(id: id, status: .failed, response: reason, worker: worker))
+        case .unconfirmed(let reason):
+            try await outcomes.record(.init(id: id, status: .unconfirmed, response: reason, worker: worker))
+            logger.warning("newsletter.unconfirmed", metadata: ["delivery": "\(id)"])
         }
     }
 

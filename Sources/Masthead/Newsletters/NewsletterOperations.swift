@@ -34,9 +34,10 @@ public enum NewsletterOperations {
         public let failed: Int
         public let bounced: Int
         public let skipped: Int
+        public let unconfirmed: Int
         public let unsubscribedSince: Int
 
-        public var finished: Int { sent + failed + bounced + skipped }
+        public var finished: Int { sent + failed + bounced + skipped + unconfirmed }
         public var isDone: Bool { status == NewsletterSend.Status.sent.rawValue || status == NewsletterSend.Status.cancelled.rawValue }
     }
 
@@ -127,7 +128,7 @@ public enum NewsletterOperations {
             summaries.append(SendSummary(
                 id: try send.requireID(), subject: send.subject, status: send.status.rawValue, scheduledAt: send.scheduledAt,
                 total: max(progress.total, send.recipients), sent: progress.sent, queued: progress.queued, failed: progress.failed,
-                bounced: progress.bounced, skipped: progress.skipped, unsubscribedSince: progress.unsubscribedSince
+                bounced: progress.bounced, skipped: progress.skipped, unconfirmed: progress.unconfirmed, unsubscribedSince: progress.unsubscribedSince
             ))
         }
         return summaries

@@ -56,6 +56,10 @@ final class NewsletterDelivery: Model, @unchecked Sendable {
         case bounced
         /// Not sent: the address unsubscribed or was suppressed after the send began.
         case skipped
+        /// Handed to the mail server, whose answer never came (the connection dropped, or the
+        /// worker was killed, after the message's end was sent): most likely delivered, and
+        /// never sent again, since a reader would see a second copy.
+        case unconfirmed
     }
 
     @ID(custom: "id", generatedBy: .database) var id: Int64?
@@ -72,6 +76,8 @@ final class NewsletterDelivery: Model, @unchecked Sendable {
     /// The mail server's last answer, for the records.
     @OptionalField(key: "response") var response: String?
     @OptionalField(key: "sent_at") var sentAt: Date?
+    /// Set while the message is being handed to the server: after a crash, it may have gone.
+    @OptionalField(key: "handed_over_at") var handedOverAt: Date?
 
     init() {}
 }

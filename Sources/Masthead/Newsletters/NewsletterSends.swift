@@ -147,9 +147,10 @@ struct NewsletterSends: Sendable {
         var failed = 0
         var bounced = 0
         var skipped = 0
+        var unconfirmed = 0
         var unsubscribedSince = 0
 
-        var finished: Int { sent + failed + bounced + skipped }
+        var finished: Int { sent + failed + bounced + skipped + unconfirmed }
     }
 
     func progress(of send: NewsletterSend) async throws -> Progress {
@@ -166,6 +167,7 @@ struct NewsletterSends: Sendable {
             case .failed: progress.failed = count
             case .bounced: progress.bounced = count
             case .skipped: progress.skipped = count
+            case .unconfirmed: progress.unconfirmed = count
             case nil: break
             }
         }

@@ -75,6 +75,33 @@ struct SMTPTests {
             if case MailError.transient = error { return true } else { return false }
         }
     }
+
+    @Test("a message withdrawn before its last line never reaches the mailbox; the next connection delivers")
+    func withdrawnBeforeTheEnd() async throws {
+        let smtp = try await TestSMTPServer.start()
+        defer { smtp.stop() }
+        let transport = SMTPTransport(configuration: smtp.configuration, heloName: "masthead.test")
+        let withdrawn = try await transport.connect()
+        await #expect(throws: HandOverWithdrawn.self) { _ = try await withdrawn.deliver(message) { false } }
+        let kept = try await transport.connect()
+        let receipt = try await kept.deliver(message) { true }
+        await kept.close()
+        #expect(receipt.hasPrefix("250"))
+        #expect(try await waitUntil(seconds: 5) { try smtp.messages().count == 1 })
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try smtp.messages().count == 1)
+    }
+
+    @Test("a server that drops the connection after the message's end, without answering, leaves it unconfirmed, not failed")
+    func noAnswerAfterTheEnd() async throws {
+        let smtp = try await TestSMTPServer.start()
+        defer { smtp.stop() }
+        let vanishing = EmailMessage(from: message.from, to: .init(email: "vanish-me@example.com"), subject: "x", text: "x", html: "x")
+        await #expect { _ = try await SMTPTransport(configuration: smtp.configuration, heloName: "masthead.test").send(vanishing) } throws: { error in
+            if case MailError.unconfirmed = error { return true } else { return false }
+        }
+        #expect(try smtp.messages(to: "vanish-me@example.com").count == 1)
+    }
 }
 
 /// A throwaway certificate for `localhost`, made with the openssl command.

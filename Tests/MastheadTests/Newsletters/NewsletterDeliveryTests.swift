@@ -134,16 +134,91 @@ struct NewsletterDeliveryTests {
             // Ten messages a batch at eight a second between two connections: each batch takes
             // longer than the one-second claim.
             _ = try await Newsletters.send(site, articles: [article], to: [briefing], subject: "Slow", rate: 8)
-            let deliverer = NewsletterDeliverer(
-                database: site.app.db, connector: SMTPTransport(configuration: smtp.configuration, heloName: "slow.worker"),
-                settings: NewsletterSettings(connections: 2, claim: .seconds(1), batchSize: 10),
-                renderer: NewsletterRenderer(pages: SitePages(theme: try Theme.load(directory: site.settings.themeDirectory, editionCodes: site.settings.editionCodes), settings: site.settings), database: site.app.db),
-                links: NewsletterLinks(key: try SiteSecret.load(site.settings), publicURL: site.settings.publicURL), pacer: SendPacer(), logger: site.app.logger
-            )
+            let deliverer = try Newsletters.deliverer(site, smtp: smtp, settings: NewsletterSettings(connections: 2, claim: .seconds(1), batchSize: 10), heloName: "slow.worker")
             try await deliverer.deliverDue()
             let received = try smtp.messages().flatMap(\.rcpt_tos)
             #expect(received.count == addresses.count)
             #expect(Set(received) == Set(addresses))
+        }
+    }
+
+    @Test("a message the server kept without answering is counted unconfirmed and never sent again; the send still finishes", arguments: TestDatabase.available)
+    func unansweredMessageIsNotRepeated(database: TestDatabase) async throws {
+        let smtp = try await TestSMTPServer.start()
+        defer { smtp.stop() }
+        try await withSite(on: database, configure: { $0.backgroundJobs = false }) { site in
+            let briefing = try await Newsletters.list(site)
+            try await Newsletters.subscribe(["vanish-once@example.com", "fine@example.com"], to: briefing, on: site)
+            let article = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
+            let send = try await Newsletters.send(site, articles: [article], to: [briefing], subject: "No answer")
+            let deliverer = try Newsletters.deliverer(site, smtp: smtp)
+            try await deliverer.deliverDue()
+            try await deliverer.deliverDue()
+
+            let deliveries = Dictionary(uniqueKeysWithValues: try await NewsletterDelivery.query(on: site.app.db).filter(\.$send.$id == send.requireID()).all().map { ($0.email, $0) })
+            #expect(deliveries["vanish-once@example.com"]?.status == .unconfirmed)
+            #expect(deliveries["vanish-once@example.com"]?.sentAt != nil)
+            #expect(deliveries["fine@example.com"]?.status == .sent)
+            #expect(try smtp.messages(to: "vanish-once@example.com").count == 1)
+            #expect(try await Newsletters.status(site, send) == .sent)
+            let progress = try await NewsletterSends(database: site.app.db, now: Date()).progress(of: send)
+            #expect(progress.unconfirmed == 1 && progress.sent == 1 && progress.finished == 2)
+        }
+    }
+
+    @Test("a message a killed worker had handed over is settled as unconfirmed once its claim lapses, not sent again", arguments: TestDatabase.available)
+    func killedWorkersHandOverIsNotRepeated(database: TestDatabase) async throws {
+        let smtp = try await TestSMTPServer.start()
+        defer { smtp.stop() }
+        try await withSite(on: database, configure: { $0.backgroundJobs = false }) { site in
+            let briefing = try await Newsletters.list(site)
+            let addresses = ["handed@example.com", "second@example.com", "third@example.com"]
+            try await Newsletters.subscribe(addresses, to: briefing, on: site)
+            let article = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
+            let send = try await Newsletters.send(site, articles: [article], to: [briefing], subject: "After a kill")
+            try await NewsletterSends(database: site.app.db, now: Date()).startDue()
+            // What a worker killed after recording the hand-over leaves: its claim, lapsed.
+            let handedOverAt = Date().addingTimeInterval(-700)
+            let sql = site.app.db as! any SQLDatabase
+            try await sql.raw("""
+                UPDATE newsletter_deliveries SET handed_over_at = \(bind: handedOverAt), claimed_by = 'killed', claimed_until = \(bind: Date().addingTimeInterval(-100)), attempts = 1
+                WHERE email = 'handed@example.com'
+                """).run()
+
+            try await Newsletters.deliverer(site, smtp: smtp).deliverDue()
+
+            #expect(try smtp.messages(to: "handed@example.com").isEmpty)
+            #expect(Set(try smtp.messages().flatMap(\.rcpt_tos)) == ["second@example.com", "third@example.com"])
+            let handed = try #require(try await NewsletterDelivery.query(on: site.app.db).filter(\.$send.$id == send.requireID()).filter(\.$email == "handed@example.com").first())
+            #expect(handed.status == .unconfirmed)
+            #expect(abs((handed.sentAt ?? .distantPast).timeIntervalSince(handedOverAt)) < 1)
+            #expect(try await Newsletters.status(site, send) == .sent)
+        }
+    }
+
+    @Test("a message being handed over while its worker's claim holds is neither sent by another worker nor settled", arguments: [TestDatabase.sqlite])
+    func handOverUnderALiveClaimIsLeftAlone(database: TestDatabase) async throws {
+        let smtp = try await TestSMTPServer.start()
+        defer { smtp.stop() }
+        try await withSite(on: database, configure: { $0.backgroundJobs = false }) { site in
+            let briefing = try await Newsletters.list(site)
+            try await Newsletters.subscribe(["inflight@example.com", "other@example.com"], to: briefing, on: site)
+            let article = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
+            let send = try await Newsletters.send(site, articles: [article], to: [briefing], subject: "In flight")
+            try await NewsletterSends(database: site.app.db, now: Date()).startDue()
+            let sql = site.app.db as! any SQLDatabase
+            try await sql.raw("""
+                UPDATE newsletter_deliveries SET handed_over_at = \(bind: Date()), claimed_by = 'alive', claimed_until = \(bind: Date().addingTimeInterval(600)), attempts = 1
+                WHERE email = 'inflight@example.com'
+                """).run()
+
+            try await Newsletters.deliverer(site, smtp: smtp).deliverDue()
+
+            #expect(try smtp.messages(to: "inflight@example.com").isEmpty)
+            #expect(try smtp.messages(to: "other@example.com").count == 1)
+            let inFlight = try #require(try await NewsletterDelivery.query(on: site.app.db).filter(\.$send.$id == send.requireID()).filter(\.$email == "inflight@example.com").first())
+            #expect(inFlight.status == .queued && inFlight.handedOverAt != nil)
+            #expect(try await Newsletters.status(site, send) == .sending)
         }
     }
 
@@ -156,11 +231,7 @@ struct NewsletterDeliveryTests {
             let addresses = (1...240).map { "reader\($0)@example.com" }
             try await Newsletters.subscribe(addresses, to: briefing, on: site)
             // A second worker beside the site's own, with connections of its own, on the same database.
-            let second = NewsletterDeliverer(
-                database: site.app.db, connector: SMTPTransport(configuration: smtp.configuration, heloName: "second.worker"),
-                settings: NewsletterSettings(connections: 3, batchSize: 10), renderer: NewsletterRenderer(pages: SitePages(theme: try Theme.load(directory: site.settings.themeDirectory, editionCodes: site.settings.editionCodes), settings: site.settings), database: site.app.db),
-                links: NewsletterLinks(key: try SiteSecret.load(site.settings), publicURL: site.settings.publicURL), pacer: SendPacer(), logger: site.app.logger
-            )
+            let second = try Newsletters.deliverer(site, smtp: smtp, settings: NewsletterSettings(connections: 3, batchSize: 10), heloName: "second.worker")
             let article = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
             // Paced, so that both workers are at it at once.
             let send = try await Newsletters.send(site, articles: [article], to: [briefing], subject: "Shared", rate: 150)

@@ -34,6 +34,15 @@ enum Newsletters {
         ))
     }
 
+    /// A delivery worker of the test's own, beside (or instead of) the site's.
+    static func deliverer(_ site: TestSite, smtp: TestSMTPServer, settings: NewsletterSettings = NewsletterSettings(), heloName: String = "test.worker") throws -> NewsletterDeliverer {
+        NewsletterDeliverer(
+            database: site.app.db, connector: SMTPTransport(configuration: smtp.configuration, heloName: heloName), settings: settings,
+            renderer: NewsletterRenderer(pages: SitePages(theme: try Theme.load(directory: site.settings.themeDirectory, editionCodes: site.settings.editionCodes), settings: site.settings), database: site.app.db),
+            links: NewsletterLinks(key: try SiteSecret.load(site.settings), publicURL: site.settings.publicURL), pacer: SendPacer(), logger: site.app.logger
+        )
+    }
+
     static func status(_ site: TestSite, _ send: NewsletterSend) async throws -> NewsletterSend.Status? {
         try await NewsletterSend.find(send.requireID(), on: site.app.db)?.status
     }

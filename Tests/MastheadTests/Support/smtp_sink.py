@@ -6,7 +6,9 @@ MIME structure and decodes RFC 2047 headers, and written as one JSON file per me
 into the folder given as the only argument. The chosen port is printed on stdout.
 
 Recipients starting with `reject-` get a permanent 550, `tempfail-` a transient 451,
-so that tests can see how Masthead treats a server's refusals.
+so that tests can see how Masthead treats a server's refusals. A message to `vanish-` is
+kept, and then the connection dropped without an answer, as a server that crashed just
+after storing it would do.
 
 Options: `--starttls CERT KEY` offers and requires STARTTLS with that certificate;
 `--auth USER:PASSWORD` requires AUTH (PLAIN or LOGIN) with those credentials.
@@ -62,6 +64,9 @@ class Sink:
         with open(path + ".tmp", "w", encoding="utf-8") as f:
             json.dump(record, f, ensure_ascii=False)
         os.replace(path + ".tmp", path)
+        if any(address.startswith("vanish-") for address in envelope.rcpt_tos):
+            # abort(), not close(): nothing more is written, not even the answer returned below.
+            server.transport.abort()
         return f"250 2.0.0 OK queued as {number}"
 
 
