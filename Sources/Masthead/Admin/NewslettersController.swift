@@ -159,7 +159,7 @@ struct NewslettersController: Sendable {
             sends.append(SendRow(
                 subject: send.subject, status: send.status.rawValue,
                 when: admin.clock.dayAndTime(send.queuedAt ?? send.scheduledAt),
-                progress: "\(progress.sent) of \(max(progress.total, send.recipients)) sent",
+                progress: "\(progress.sent + progress.unconfirmed) of \(max(progress.total, send.recipients)) sent",
                 url: AdminURL.newsletterSend(try send.requireID())
             ))
         }

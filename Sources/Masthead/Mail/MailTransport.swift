@@ -41,14 +41,17 @@ public protocol MailConnection: Sendable {
     /// and says whether to end it: up to that moment the server keeps nothing (RFC 5321 §4.1.1.4),
     /// after it a crash cannot take the message back. A caller that records the hand-over there
     /// knows, after any crash, which messages may have gone. When it says no, or throws, the
-    /// connection is closed without ending the message, and the error thrown.
-    func deliver(_ message: EmailMessage, handingOver: @Sendable () async throws -> Bool) async throws -> String
+    /// connection is closed without ending the message, and the error thrown. The server's
+    /// answer to the end is awaited for `answerWithin` (RFC 5321 §4.5.3.2.6 suggests ten minutes:
+    /// a client that gives up sooner risks a second copy), after which it is `unconfirmed`.
+    func deliver(_ message: EmailMessage, answerWithin: Duration, handingOver: @Sendable () async throws -> Bool) async throws -> String
     func close() async
 }
 
 extension MailConnection {
+    /// For mail that may arrive twice rather than late (a sign-in link): a minute for the answer.
     func deliver(_ message: EmailMessage) async throws -> String {
-        try await deliver(message) { true }
+        try await deliver(message, answerWithin: .seconds(60)) { true }
     }
 }
 
@@ -72,7 +75,7 @@ public struct MailDropTransport: MailTransport, MailConnector, MailConnection {
     }
 
     public func connect() async throws -> any MailConnection { self }
-    public func deliver(_ message: EmailMessage, handingOver: @Sendable () async throws -> Bool) async throws -> String {
+    public func deliver(_ message: EmailMessage, answerWithin: Duration, handingOver: @Sendable () async throws -> Bool) async throws -> String {
         guard try await handingOver() else { throw HandOverWithdrawn() }
         return try await send(message)
     }

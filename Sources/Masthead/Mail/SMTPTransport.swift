@@ -132,7 +132,7 @@ final class SMTPSession: MailConnection {
 
     /// One transaction; returns the server's final answer, which usually names its queue id.
     /// A refused step ends the transaction (RSET), so the session can carry the next message.
-    func deliver(_ message: EmailMessage, handingOver: @Sendable () async throws -> Bool) async throws -> String {
+    func deliver(_ message: EmailMessage, answerWithin: Duration, handingOver: @Sendable () async throws -> Bool) async throws -> String {
         let wire = signer.map { Array($0.sign(message.rendered()).utf8) } ?? message.wireBytes()
         let envelope = ["MAIL FROM:<\(message.from.email)>", "RCPT TO:<\(message.to.email)>", "DATA"]
         let answers: [SMTPReply]
@@ -174,14 +174,14 @@ final class SMTPSession: MailConnection {
             await shutDown()
             throw HandOverWithdrawn()
         }
-        let reply = try await endData()
+        let reply = try await endData(answerWithin: answerWithin)
         try expect(reply, 250)
         return "\(reply.code) \(reply.lines.joined(separator: " "))"
     }
 
     /// The line that ends the message. Once it is written the server may keep the message, so
     /// a reply that never comes leaves it unconfirmed rather than failed.
-    private func endData() async throws -> SMTPReply {
+    private func endData(answerWithin: Duration) async throws -> SMTPReply {
         let reply = replies.nextReply(on: channel.eventLoop)
         do {
             try await channel.writeAndFlush(ByteBuffer(string: ".\r\n")).get()
@@ -189,7 +189,7 @@ final class SMTPSession: MailConnection {
             throw MailError.transient("connection lost before the end of the message: \(error)")
         }
         do {
-            return try await awaitReply(reply)
+            return try await awaitReply(reply, within: .nanoseconds(Int64(answerWithin.components.seconds) * 1_000_000_000 + answerWithin.components.attoseconds / 1_000_000_000))
         } catch {
             throw MailError.unconfirmed("no answer from \(configuration.host) after the end of the message")
         }
@@ -283,8 +283,8 @@ final class SMTPSession: MailConnection {
         try await awaitReply(replies.nextReply(on: channel.eventLoop))
     }
 
-    private func awaitReply(_ future: EventLoopFuture<SMTPReply>) async throws -> SMTPReply {
-        let timeout = channel.eventLoop.scheduleTask(in: .seconds(60)) {
+    private func awaitReply(_ future: EventLoopFuture<SMTPReply>, within: TimeAmount = .seconds(60)) async throws -> SMTPReply {
+        let timeout = channel.eventLoop.scheduleTask(in: within) {
             self.channel.close(promise: nil)
         }
         defer { timeout.cancel() }

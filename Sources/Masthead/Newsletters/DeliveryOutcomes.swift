@@ -31,8 +31,9 @@ actor DeliveryOutcomes {
         }
     }
 
-    /// A message about to be handed to the server, under the claim of `worker`, renewed until
-    /// `claimUntil` so that it is not settled as unconfirmed while the server answers.
+    /// A message about to be handed to the server, under the claim of `worker`, held until
+    /// `claimUntil` (longer than its answer is awaited) so that it is not settled as
+    /// unconfirmed while the server answers.
     struct HandOver: Sendable {
         let id: Int64
         let worker: String
@@ -91,7 +92,7 @@ actor DeliveryOutcomes {
             let outcomes = records.compactMap { if case .outcome(let outcome) = $0 { outcome } else { nil } }
             let handOvers = records.compactMap { if case .handOver(let handOver) = $0 { handOver } else { nil } }
             do {
-                var handedOver = Set<Int64>()
+                var handedOver = Set<Claim>()
                 do {
                     try await write(outcomes)
                     handedOver = try await write(handOvers)
@@ -101,7 +102,11 @@ actor DeliveryOutcomes {
                     handedOver = try await write(handOvers)
                 }
                 for (record, done) in batch {
-                    if case .handOver(let handOver) = record { done.resume(returning: handedOver.contains(handOver.id)) } else { done.resume(returning: true) }
+                    if case .handOver(let handOver) = record {
+                        done.resume(returning: handedOver.contains(Claim(id: handOver.id, worker: handOver.worker)))
+                    } else {
+                        done.resume(returning: true)
+                    }
                 }
             } catch {
                 batch.forEach { $0.done.resume(throwing: error) }
@@ -129,21 +134,41 @@ actor DeliveryOutcomes {
             """).run()
     }
 
+    /// A delivery as claimed by one connection: two connections of one worker may both ask to
+    /// hand the same message over (one's claim lapsed, the other took it), and only the holder may.
+    private struct Claim: Hashable {
+        let id: Int64
+        let worker: String
+    }
+
     /// Marks the messages handed over; returns those still claimed by the connection handing them
     /// over. A handed-over message is never claimed again: once its claim lapses it is settled
-    /// as unconfirmed (`NewsletterDeliverer`).
-    private func write(_ handOvers: [HandOver]) async throws -> Set<Int64> {
+    /// as unconfirmed (`NewsletterDeliverer`). Its next attempt moves out of reach too, so that
+    /// an older instance during a rolling deploy, which does not know the mark, never takes it.
+    private func write(_ handOvers: [HandOver]) async throws -> Set<Claim> {
         guard !handOvers.isEmpty else { return [] }
         let sql = database as! any SQLDatabase
+        let now = Date()
         let rows = handOvers.map { "(\(bind: $0.id), \(bind: $0.worker), \(bind: $0.claimUntil))" as SQLQueryString }
         let kept = try await sql.raw("""
             WITH handover (delivery, claimant, hold) AS (VALUES \(rows.joined(separator: ", ")))
-            UPDATE newsletter_deliveries SET handed_over_at = \(bind: Date()), claimed_until = handover.hold
+            UPDATE newsletter_deliveries SET handed_over_at = \(bind: now), claimed_until = handover.hold,
+              next_attempt_at = \(bind: now.addingTimeInterval(10 * 365 * 86_400))
             FROM handover
             WHERE newsletter_deliveries.id = handover.delivery AND newsletter_deliveries.status = \(bind: NewsletterDelivery.Status.queued.rawValue)
               AND newsletter_deliveries.claimed_by = handover.claimant
-            RETURNING id
+            RETURNING id, claimed_by
             """).all()
-        return Set(try kept.map { try $0.decode(column: "id", as: Int64.self) })
+        return Set(try kept.map { Claim(id: try $0.decode(column: "id", as: Int64.self), worker: try $0.decode(column: "claimed_by", as: String.self)) })
+    }
+
+    /// Takes back a hand-over whose record failed on its way back (committed, but the answer
+    /// lost): the message's end was never sent, so it must be sent again, not settled.
+    func withdraw(_ handOver: HandOver) async throws {
+        let sql = database as! any SQLDatabase
+        try await sql.raw("""
+            UPDATE newsletter_deliveries SET handed_over_at = NULL, next_attempt_at = \(bind: Date())
+            WHERE id = \(bind: handOver.id) AND claimed_by = \(bind: handOver.worker) AND status = \(bind: NewsletterDelivery.Status.queued.rawValue)
+            """).run()
     }
 }

@@ -96,8 +96,9 @@ struct NewsletterDeliverer: Sendable {
                 do {
                     if connection == nil { connection = try await tally.time(\.smtp) { try await connector.connect() } }
                     let open = connection!
-                    let handOver = DeliveryOutcomes.HandOver(id: id, worker: worker, claimUntil: Date().addingTimeInterval(claimSeconds))
-                    let answer = try await tally.time(\.smtp) { try await open.deliver(message) { try await outcomes.handOver(handOver) } }
+                    let answer = try await tally.time(\.smtp) {
+                        try await open.deliver(message, answerWithin: answerWithin) { try await handOver(id, by: worker, in: outcomes) }
+                    }
                     try await tally.time(\.database) { try await outcomes.record(.init(id: id, status: .sent, response: answer, worker: worker)) }
                 } catch is HandOverWithdrawn {
                     // Another worker holds it now (this claim had lapsed), or its send was cancelled.
@@ -106,7 +107,7 @@ struct NewsletterDeliverer: Sendable {
                 } catch let error as MailError {
                     if case .transient = error, connection == nil {
                         // No connection to the server at all: hand the batch back for later.
-                        try await release(batch[index...].map(\.id))
+                        try await release(batch[index...].map(\.id), by: worker)
                         logger.warning("newsletter.connect_failed", metadata: ["error": "\(error)"])
                         return settled
                     }
@@ -120,6 +121,24 @@ struct NewsletterDeliverer: Sendable {
     }
 
     private var claimSeconds: TimeInterval { TimeInterval(settings.claim.components.seconds) }
+
+    /// How long the server's answer to a message's end is awaited: well within the claim the
+    /// hand-over renews, so a live worker always records the answer (or its absence) before
+    /// another could settle the message as abandoned: five minutes with the default ten-minute
+    /// claim (RFC 5321 suggests ten; a server that slow is rare, and its message is not lost).
+    private var answerWithin: Duration { .seconds(max(1, min(600, claimSeconds / 2))) }
+
+    /// Records the hand-over, holding the claim past the answer's wait. A record that failed on
+    /// its way back may have committed: it is taken back, as the message's end is not sent.
+    private func handOver(_ id: Int64, by worker: String, in outcomes: DeliveryOutcomes) async throws -> Bool {
+        let handOver = DeliveryOutcomes.HandOver(id: id, worker: worker, claimUntil: Date().addingTimeInterval(max(claimSeconds, 2 * Double(answerWithin.components.seconds))))
+        do {
+            return try await outcomes.handOver(handOver)
+        } catch {
+            try? await outcomes.withdraw(handOver)
+            throw error
+        }
+    }
 
     /// Takes up to a batch of due deliveries for this connection, for the claim's duration.
     private func claim(for worker: String) async throws -> [ClaimedDelivery] {
@@ -161,18 +180,19 @@ struct NewsletterDeliverer: Sendable {
             UPDATE newsletter_deliveries SET status = \(bind: NewsletterDelivery.Status.unconfirmed.rawValue),
               response = 'handed to the mail server by a worker that stopped before recording its answer',
               sent_at = handed_over_at, handed_over_at = NULL, claimed_until = NULL
-            WHERE handed_over_at IS NOT NULL AND claimed_until < \(bind: now) AND status = \(bind: NewsletterDelivery.Status.queued.rawValue)
+            WHERE handed_over_at IS NOT NULL AND (claimed_until IS NULL OR claimed_until < \(bind: now)) AND status = \(bind: NewsletterDelivery.Status.queued.rawValue)
             RETURNING id
             """).all()
         if !settled.isEmpty { logger.warning("newsletter.unconfirmed", metadata: ["deliveries": "\(settled.count)"]) }
     }
 
-    private func release(_ ids: [Int64]) async throws {
+    /// Hands back what this connection still holds and has not handed over.
+    private func release(_ ids: [Int64], by worker: String) async throws {
         guard !ids.isEmpty else { return }
         let sql = database as! any SQLDatabase
         try await sql.raw("""
             UPDATE newsletter_deliveries SET claimed_until = NULL, attempts = attempts - 1, next_attempt_at = \(bind: Date().addingTimeInterval(30))
-            WHERE id IN (\(binds: ids))
+            WHERE id IN (\(binds: ids)) AND claimed_by = \(bind: worker) AND status = \(bind: NewsletterDelivery.Status.queued.rawValue) AND handed_over_at IS NULL
             """).run()
     }
 

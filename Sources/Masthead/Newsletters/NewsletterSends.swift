@@ -112,7 +112,7 @@ struct NewsletterSends: Sendable {
     }
 
     /// Stops a send: a scheduled one never starts; a running one sends nothing more (what went
-    /// out stays recorded as sent).
+    /// out stays recorded as sent, and one being handed over is settled by its answer).
     func cancel(_ send: NewsletterSend) async throws {
         let id = try send.requireID()
         try await database.transaction { db in
@@ -123,7 +123,7 @@ struct NewsletterSends: Sendable {
                 """).run()
             try await sql.raw("""
                 UPDATE newsletter_deliveries SET status = \(bind: NewsletterDelivery.Status.skipped.rawValue), response = 'cancelled'
-                WHERE send_id = \(bind: id) AND status = \(bind: NewsletterDelivery.Status.queued.rawValue)
+                WHERE send_id = \(bind: id) AND status = \(bind: NewsletterDelivery.Status.queued.rawValue) AND handed_over_at IS NULL
                 """).run()
         }
     }

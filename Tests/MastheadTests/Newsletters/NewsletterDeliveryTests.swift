@@ -153,6 +153,8 @@ struct NewsletterDeliveryTests {
             let send = try await Newsletters.send(site, articles: [article], to: [briefing], subject: "No answer")
             let deliverer = try Newsletters.deliverer(site, smtp: smtp)
             try await deliverer.deliverDue()
+            // Due again at once, were it still queued.
+            try await (site.app.db as! any SQLDatabase).raw("UPDATE newsletter_deliveries SET next_attempt_at = \(bind: Date().addingTimeInterval(-1)) WHERE status = 'queued'").run()
             try await deliverer.deliverDue()
 
             let deliveries = Dictionary(uniqueKeysWithValues: try await NewsletterDelivery.query(on: site.app.db).filter(\.$send.$id == send.requireID()).all().map { ($0.email, $0) })
@@ -196,29 +198,60 @@ struct NewsletterDeliveryTests {
         }
     }
 
-    @Test("a message being handed over while its worker's claim holds is neither sent by another worker nor settled", arguments: [TestDatabase.sqlite])
-    func handOverUnderALiveClaimIsLeftAlone(database: TestDatabase) async throws {
-        let smtp = try await TestSMTPServer.start()
-        defer { smtp.stop() }
+    /// A send started, its deliveries written, one of them claimed by `worker`.
+    static func claimed(_ email: String, by worker: String, site: TestSite) async throws -> (NewsletterSend, Int64) {
+        let briefing = try await Newsletters.list(site)
+        try await Newsletters.subscribe([email, "bystander@example.com"], to: briefing, on: site)
+        let article = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
+        let send = try await Newsletters.send(site, articles: [article], to: [briefing], subject: "Hand-over")
+        try await NewsletterSends(database: site.app.db, now: Date()).startDue()
+        let delivery = try #require(try await NewsletterDelivery.query(on: site.app.db).filter(\.$email == email).first())
+        delivery.claimedBy = worker
+        delivery.claimedUntil = Date().addingTimeInterval(60)
+        try await delivery.save(on: site.app.db)
+        return (send, try delivery.requireID())
+    }
+
+    @Test("of two connections asking at once to hand the same message over, only the one holding its claim may", arguments: TestDatabase.available)
+    func onlyTheClaimHolderHandsOver(database: TestDatabase) async throws {
         try await withSite(on: database, configure: { $0.backgroundJobs = false }) { site in
-            let briefing = try await Newsletters.list(site)
-            try await Newsletters.subscribe(["inflight@example.com", "other@example.com"], to: briefing, on: site)
-            let article = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
-            let send = try await Newsletters.send(site, articles: [article], to: [briefing], subject: "In flight")
-            try await NewsletterSends(database: site.app.db, now: Date()).startDue()
+            let (_, id) = try await Self.claimed("contested@example.com", by: "holder", site: site)
+            let outcomes = DeliveryOutcomes(database: site.app.db)
+            let until = Date().addingTimeInterval(60)
+            async let lapsed = outcomes.handOver(.init(id: id, worker: "lapsed", claimUntil: until))
+            async let holder = outcomes.handOver(.init(id: id, worker: "holder", claimUntil: until))
+            let answers = try await (lapsed, holder)
+            #expect(answers == (false, true))
+        }
+    }
+
+    @Test("a handed-over message is never due again, so an older instance in a rolling deploy, which knows no hand-overs, cannot send it twice", arguments: TestDatabase.available)
+    func handedOverIsNeverDue(database: TestDatabase) async throws {
+        try await withSite(on: database, configure: { $0.backgroundJobs = false }) { site in
+            let (_, id) = try await Self.claimed("handed@example.com", by: "killed", site: site)
+            #expect(try await DeliveryOutcomes(database: site.app.db).handOver(.init(id: id, worker: "killed", claimUntil: Date().addingTimeInterval(-1))))
+            // The claim of migration 032's instances, run after the killed worker's claim lapsed.
             let sql = site.app.db as! any SQLDatabase
-            try await sql.raw("""
-                UPDATE newsletter_deliveries SET handed_over_at = \(bind: Date()), claimed_by = 'alive', claimed_until = \(bind: Date().addingTimeInterval(600)), attempts = 1
-                WHERE email = 'inflight@example.com'
-                """).run()
+            let now = Date().addingTimeInterval(3600)
+            let due = try await sql.raw("""
+                SELECT id FROM newsletter_deliveries WHERE status = 'queued' AND next_attempt_at <= \(bind: now)
+                  AND (claimed_until IS NULL OR claimed_until < \(bind: now))
+                """).all().map { try $0.decode(column: "id", as: Int64.self) }
+            #expect(!due.isEmpty && !due.contains(id))
+        }
+    }
 
-            try await Newsletters.deliverer(site, smtp: smtp).deliverDue()
-
-            #expect(try smtp.messages(to: "inflight@example.com").isEmpty)
-            #expect(try smtp.messages(to: "other@example.com").count == 1)
-            let inFlight = try #require(try await NewsletterDelivery.query(on: site.app.db).filter(\.$send.$id == send.requireID()).filter(\.$email == "inflight@example.com").first())
-            #expect(inFlight.status == .queued && inFlight.handedOverAt != nil)
-            #expect(try await Newsletters.status(site, send) == .sending)
+    @Test("cancelling a send leaves a message being handed over to its server's answer, which is recorded", arguments: [TestDatabase.sqlite])
+    func cancelKeepsTheHandOversAnswer(database: TestDatabase) async throws {
+        try await withSite(on: database, configure: { $0.backgroundJobs = false }) { site in
+            let (send, id) = try await Self.claimed("inflight@example.com", by: "alive", site: site)
+            let outcomes = DeliveryOutcomes(database: site.app.db)
+            #expect(try await outcomes.handOver(.init(id: id, worker: "alive", claimUntil: Date().addingTimeInterval(60))))
+            try await NewsletterSends(database: site.app.db, now: Date()).cancel(send)
+            try await outcomes.record(.init(id: id, status: .sent, response: "250 2.0.0 OK", worker: "alive"))
+            let delivery = try #require(try await NewsletterDelivery.find(id, on: site.app.db))
+            #expect(delivery.status == .sent && delivery.handedOverAt == nil)
+            #expect(try await NewsletterDelivery.query(on: site.app.db).filter(\.$email == "bystander@example.com").first()?.status == .skipped)
         }
     }
 
