@@ -1,14 +1,37 @@
 import Foundation
 import Synchronization
 
-/// Requests per key (or per client) per minute, counted in this instance's memory in fixed
-/// one-minute windows.
+/// Requests per caller (a key, a member, a client address) per minute, in fixed one-minute
+/// windows. Counted in this instance's memory, so that a request never waits for the database;
+/// with several instances on one database, `SharedRateWindows` adds each instance's counts up
+/// every second and hands every limiter the totals, so a caller spread over the instances gets
+/// the same allowance as one that reaches a single instance (give or take a second's requests).
 final class APIRateLimiter: Sendable {
     let perMinute: Int
-    private let windows = Mutex<[String: (minute: Int, count: Int)]>([:])
+    /// Names this limiter's counts among the others' in the shared table.
+    let scope: String
+    private let windows = Mutex<[String: Window]>([:])
 
-    init(perMinute: Int) {
+    private struct Window {
+        var minute: Int
+        /// Counted here since the last share.
+        var unshared = 0
+        /// Every instance's count as of the last share, this one's included.
+        var shared = 0
+
+        var total: Int { shared + unshared }
+    }
+
+    /// A caller's requests counted here and not yet shared, in one minute's window.
+    struct Unshared: Sendable, Equatable {
+        let caller: String
+        let minute: Int
+        let count: Int
+    }
+
+    init(perMinute: Int, scope: String) {
         self.perMinute = perMinute
+        self.scope = scope
     }
 
     /// Throws `rateLimited` when the caller has used up this window, without counting: asked
@@ -16,7 +39,7 @@ final class APIRateLimiter: Sendable {
     func check(_ caller: String, now: Date = Date()) throws {
         let seconds = Int(now.timeIntervalSince1970)
         let over = windows.withLock { windows in
-            windows[caller].map { $0.minute == seconds / 60 && $0.count >= perMinute } ?? false
+            windows[caller].map { $0.minute == seconds / 60 && $0.total >= perMinute } ?? false
         }
         if over { throw APIError.rateLimited(retryAfter: 60 - seconds % 60) }
     }
@@ -27,10 +50,54 @@ final class APIRateLimiter: Sendable {
         let minute = seconds / 60
         let allowed = windows.withLock { windows -> Bool in
             if windows.count > 10_000 { windows = windows.filter { $0.value.minute == minute } }
-            let earlier = windows[caller].flatMap { $0.minute == minute ? $0.count : nil } ?? 0
-            windows[caller] = (minute, earlier + 1)
+            var window = windows[caller].flatMap { $0.minute == minute ? $0 : nil } ?? Window(minute: minute)
+            let earlier = window.total
+            window.unshared += 1
+            windows[caller] = window
             return earlier < perMinute
         }
         guard allowed else { throw APIError.rateLimited(retryAfter: 60 - seconds % 60) }
     }
+
+    /// Hands over what was counted since the last share; until the totals come back, it counts
+    /// as shared, so no caller gains while the database is asked.
+    func takeUnshared() -> [Unshared] {
+        windows.withLock { windows in
+            var taken: [Unshared] = []
+            for (caller, window) in windows where window.unshared > 0 {
+                taken.append(Unshared(caller: caller, minute: window.minute, count: window.unshared))
+                windows[caller]?.shared += window.unshared
+                windows[caller]?.unshared = 0
+            }
+            return taken
+        }
+    }
+
+    /// Every instance's count for a caller's window, as the database added them up.
+    func learn(caller: String, minute: Int, total: Int) {
+        windows.withLock { windows in
+            guard var window = windows[caller], window.minute == minute else { return }
+            window.shared = max(window.shared, total)
+            windows[caller] = window
+        }
+    }
+}
+
+/// The site's rate limiters, one per thing limited, each with its scope in the shared table.
+struct RateLimits: Sendable {
+    let search: APIRateLimiter
+    let contentAPI: APIRateLimiter
+    let contentAPIFailures: APIRateLimiter
+    let adminAPI: APIRateLimiter
+    let adminAPIFailures: APIRateLimiter
+
+    init(perMinute: Int, failedKeysPerMinute: Int) {
+        search = APIRateLimiter(perMinute: perMinute, scope: "search")
+        contentAPI = APIRateLimiter(perMinute: perMinute, scope: "content-api")
+        contentAPIFailures = APIRateLimiter(perMinute: failedKeysPerMinute, scope: "content-api-failures")
+        adminAPI = APIRateLimiter(perMinute: perMinute, scope: "admin-api")
+        adminAPIFailures = APIRateLimiter(perMinute: failedKeysPerMinute, scope: "admin-api-failures")
+    }
+
+    var all: [APIRateLimiter] { [search, contentAPI, contentAPIFailures, adminAPI, adminAPIFailures] }
 }

@@ -16,7 +16,8 @@ struct AdminAPIController: Sendable {
     let settings: Settings
     let editions: EditionCatalog
     let limiter: APIRateLimiter
-    let failures = APIRateLimiter(perMinute: ContentAPIController.failedKeysPerMinute)
+    /// Failed token lookups, by client address.
+    let failures: APIRateLimiter
 
     func register(on routes: any RoutesBuilder) {
         let api = routes.grouped(APIPaths.admin.map { PathComponent.constant($0) })

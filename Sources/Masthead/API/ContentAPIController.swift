@@ -11,7 +11,8 @@ struct ContentAPIController: Sendable {
 
     let keys: APIKeys
     let limiter: APIRateLimiter
-    let failures = APIRateLimiter(perMinute: Self.failedKeysPerMinute)
+    /// Failed key lookups, by client address.
+    let failures: APIRateLimiter
     let cache: PageCache
     let settings: Settings
     let editions: EditionCatalog

@@ -143,18 +143,21 @@ public enum MastheadApp {
         LiveEventsController(hub: liveHub, pages: pages).register(on: app)
         EarlierUpdatesController(pages: pages).register(on: app)
         let searchCatalog = SearchCatalog { cache.currentGeneration }
-        SearchController(
-            pages: pages, settings: settings, limiter: APIRateLimiter(perMinute: settings.apiRequestsPerMinute), catalog: searchCatalog
-        ).register(on: app, editions: theme.editions)
+        let limits = RateLimits(perMinute: settings.apiRequestsPerMinute, failedKeysPerMinute: ContentAPIController.failedKeysPerMinute)
+        if case .postgres = settings.database {
+            let windows = SharedRateWindows(limiters: limits.all)
+            app.usePeriodically(PeriodicJob(name: "rate-windows", interval: SharedRateWindows.interval) { app in try await windows.share(on: app.db) })
+        }
+        SearchController(pages: pages, settings: settings, limiter: limits.search, catalog: searchCatalog).register(on: app, editions: theme.editions)
         let responder = CachedResponder(cache: cache, settings: settings)
         FeedController(responder: responder, settings: settings, editions: theme.editions).register(on: app)
         SitemapController(responder: responder, settings: settings, editions: theme.editions).register(on: app)
         let apiKeys = APIKeys()
         ContentAPIController(
-            keys: apiKeys, limiter: APIRateLimiter(perMinute: settings.apiRequestsPerMinute), cache: apiCache, settings: settings, editions: theme.editions,
+            keys: apiKeys, limiter: limits.contentAPI, failures: limits.contentAPIFailures, cache: apiCache, settings: settings, editions: theme.editions,
             catalog: searchCatalog
         ).register(on: app)
-        AdminAPIController(settings: settings, editions: theme.editions, limiter: APIRateLimiter(perMinute: settings.apiRequestsPerMinute)).register(on: app)
+        AdminAPIController(settings: settings, editions: theme.editions, limiter: limits.adminAPI, failures: limits.adminAPIFailures).register(on: app)
         try OpenAPIController(publicURL: settings.publicURL).register(on: app)
         apiMethods.learn(app.routes)
         let billing = registerBilling(on: app, pages: pages, csrf: csrf, settings: settings, viewers: viewers, editions: theme.editions)

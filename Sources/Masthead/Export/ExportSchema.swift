@@ -159,6 +159,7 @@ enum ExportSchema {
         "push_deliveries": "per-browser delivery logs of past alerts",
         "cdn_purges": "purges queued for the old site's CDN",
         "instances": "the instances that served the old site, seen by their heartbeats",
+        "rate_windows": "rate-limit counts of the last few minutes",
     ]
 
     /// The search index's own tables (FTS5's shadow tables among them): rebuilt, never exported.

@@ -37,5 +37,6 @@ enum MastheadMigrations {
         CreateCDNPurges(),
         CreateInstances(),
         RecordHandOvers(),
+        CreateRateWindows(),
     ]
 }
