@@ -34,18 +34,28 @@ enum DatabaseSetup {
             // of those would keep that loop's requests waiting for every batch it writes.
             app.databases.use(.sqlite(.file(path), sqlLogLevel: .debug), as: .sqliteBackground, isDefault: false)
         case .postgres(let url):
-            var configuration: SQLPostgresConfiguration
-            do {
-                configuration = try SQLPostgresConfiguration(url: url)
-            } catch {
-                throw StartupError("MASTHEAD_DATABASE_URL is not a valid PostgreSQL URL")
-            }
-            configuration.coreConfiguration.options.additionalStartupParameters.append(("application_name", applicationName))
+            let configuration = try postgresConfiguration(url, variable: "MASTHEAD_DATABASE_URL", applicationName: applicationName)
             // Newsletter delivery records each message as its server answers, over several SMTP
             // connections at once: with one database connection per event loop they queued for it.
             app.databases.use(.postgres(configuration: configuration, maxConnectionsPerEventLoop: settings.databasePoolSize, sqlLogLevel: .debug), as: .psql)
+            if let replicaURL = settings.readReplicaURL {
+                let replica = try postgresConfiguration(replicaURL, variable: "MASTHEAD_DATABASE_READ_URL", applicationName: applicationName)
+                app.databases.use(.postgres(configuration: replica, maxConnectionsPerEventLoop: settings.databasePoolSize, sqlLogLevel: .debug), as: ReadReplica.id, isDefault: false)
+            }
         }
         app.migrations.add(MastheadMigrations.all)
+    }
+
+    /// A PostgreSQL connection's configuration from the URL an operator gave in `variable`.
+    private static func postgresConfiguration(_ url: String, variable: String, applicationName: String) throws -> SQLPostgresConfiguration {
+        var configuration: SQLPostgresConfiguration
+        do {
+            configuration = try SQLPostgresConfiguration(url: url)
+        } catch {
+            throw StartupError("\(variable) is not a valid PostgreSQL URL")
+        }
+        configuration.coreConfiguration.options.additionalStartupParameters.append(("application_name", applicationName))
+        return configuration
     }
 
     /// What this instance's pooled connections call themselves in `pg_stat_activity`: a DBA can
@@ -75,14 +85,12 @@ enum DatabaseSetup {
             guard FileManager.default.fileExists(atPath: path) else { return false }
             app.databases.use(.sqlite(.file(path), sqlLogLevel: .debug), as: .sqlite)
         case .postgres(let url):
-            var configuration: SQLPostgresConfiguration
-            do {
-                configuration = try SQLPostgresConfiguration(url: url)
-            } catch {
-                throw StartupError("MASTHEAD_DATABASE_URL is not a valid PostgreSQL URL")
-            }
-            configuration.coreConfiguration.options.additionalStartupParameters.append(("application_name", "masthead doctor"))
+            let configuration = try postgresConfiguration(url, variable: "MASTHEAD_DATABASE_URL", applicationName: "masthead doctor")
             app.databases.use(.postgres(configuration: configuration, maxConnectionsPerEventLoop: 1, sqlLogLevel: .debug), as: .psql)
+            if let replicaURL = settings.readReplicaURL {
+                let replica = try postgresConfiguration(replicaURL, variable: "MASTHEAD_DATABASE_READ_URL", applicationName: "masthead doctor")
+                app.databases.use(.postgres(configuration: replica, maxConnectionsPerEventLoop: 1, sqlLogLevel: .debug), as: ReadReplica.id, isDefault: false)
+            }
         }
         return true
     }

@@ -173,6 +173,7 @@ public struct Doctor: Sendable {
         do {
             if try DatabaseSetup.openForInspection(app, settings: settings) {
                 findings = await database(app.db)
+                if settings.readReplicaURL != nil { findings.append(await replica(primary: app.db, replica: app.db(ReadReplica.id))) }
             } else {
                 findings = [.problem("database", "there is no database at \(settings.database) yet: masthead migrate (or serve) creates it")]
             }
@@ -219,6 +220,23 @@ public struct Doctor: Sendable {
         }
         findings += await instances(db)
         return findings
+    }
+
+    /// Whether `MASTHEAD_DATABASE_READ_URL` is a standby, and how far it has replayed the site.
+    private func replica(primary: any Database, replica: any Database) async -> Finding {
+        do {
+            let standby = try await (replica as! any SQLDatabase).raw("SELECT pg_is_in_recovery() AS standby").first()?.decode(column: "standby", as: Bool.self) ?? false
+            let replayed = try await ContentGeneration.current(on: replica)
+            let current = try await ContentGeneration.current(on: primary)
+            guard standby else {
+                return .warning("read replica", "MASTHEAD_DATABASE_READ_URL is not a standby (pg_is_in_recovery() is false): unless it is this site's primary, readers would get another database's pages")
+            }
+            return replayed >= current
+                ? .ok("read replica", "a standby that has replayed the site's latest change")
+                : .warning("read replica", "a standby \(current - replayed) change\(current - replayed == 1 ? "" : "s") behind: public pages are read from the primary until it catches up")
+        } catch {
+            return .problem("read replica", "MASTHEAD_DATABASE_READ_URL does not answer (\(String(reflecting: error).prefix(200))): public pages are read from the primary")
+        }
     }
 
     /// What the heartbeats of the instances on this database say about them.

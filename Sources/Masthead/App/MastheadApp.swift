@@ -61,6 +61,11 @@ public enum MastheadApp {
         ))
         app.storage[FrontServerKey.self] = server
         app.servers.use { _ in server }
+        if settings.readReplicaURL != nil {
+            let replica = ReadReplica { cache.currentGeneration }
+            app.storage[ReadReplicaKey.self] = replica
+            app.lifecycle.use(replica)
+        }
         app.lifecycle.use(GenerationWatcher(
             caches: [cache, apiCache], settings: settings.live, breaking: breaking, viewers: viewers, interval: settings.generationWatchInterval,
             commentCountsInterval: settings.commentCountsInterval, listener: try DatabaseSetup.changeListener(settings, logger: app.logger)

@@ -10,6 +10,8 @@ public struct Settings: Sendable {
     }
 
     public var database: DatabaseLocation
+    /// A PostgreSQL streaming replica for the public pages' reads (`MASTHEAD_DATABASE_READ_URL`).
+    public var readReplicaURL: String?
     /// PostgreSQL connections per event loop (SQLite keeps one: it has one writer anyway).
     public var databasePoolSize: Int
     public var dataDirectory: String
@@ -209,6 +211,7 @@ public struct Settings: Sendable {
         let listenPort = try port ?? environment["MASTHEAD_PORT"].map { try parseInteger($0, name: "MASTHEAD_PORT", range: 1...65535) } ?? 8080
         let data = dataDirectory ?? environment["MASTHEAD_DATA"] ?? "./data"
         let database = try parseDatabaseURL(environment["MASTHEAD_DATABASE_URL"], dataDirectory: data)
+        let readReplica = try parseReadReplicaURL(environment["MASTHEAD_DATABASE_READ_URL"], primary: database)
         let editions = (environment["MASTHEAD_EDITIONS"] ?? "en,ar")
             .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         guard !editions.isEmpty else { throw SettingsError("MASTHEAD_EDITIONS names no edition") }
@@ -218,7 +221,7 @@ public struct Settings: Sendable {
         guard let scheme = URL(string: publicURL)?.scheme, ["http", "https"].contains(scheme) else {
             throw SettingsError("MASTHEAD_PUBLIC_URL must be an http or https URL, got '\(publicURL)'")
         }
-        return Settings(
+        var settings = Settings(
             database: database,
             databasePoolSize: try environment["MASTHEAD_DATABASE_POOL_SIZE"].map { try parseInteger($0, name: "MASTHEAD_DATABASE_POOL_SIZE", range: 1...64) } ?? 4,
             dataDirectory: data,
@@ -274,6 +277,8 @@ public struct Settings: Sendable {
             pushServiceHosts: environment["MASTHEAD_PUSH_SERVICES"].map { PushServices(parsing: $0).hosts },
             metricsToken: try environment["MASTHEAD_METRICS_TOKEN"].flatMap { $0.isEmpty ? nil : try parseMetricsToken($0) }
         )
+        settings.readReplicaURL = readReplica
+        return settings
     }
 
     /// Prometheus sends the token with every scrape; one short enough to guess would publish
@@ -298,6 +303,15 @@ public struct Settings: Sendable {
             throw SettingsError("MASTHEAD_TIME_ZONE must be a time zone such as Asia/Beirut or GMT, got '\(text)'")
         }
         return zone
+    }
+
+    static func parseReadReplicaURL(_ value: String?, primary: DatabaseLocation) throws -> String? {
+        guard let value, !value.isEmpty else { return nil }
+        guard case .postgres = primary else { throw SettingsError("MASTHEAD_DATABASE_READ_URL needs MASTHEAD_DATABASE_URL on PostgreSQL") }
+        guard value.hasPrefix("postgres://") || value.hasPrefix("postgresql://") else {
+            throw SettingsError("MASTHEAD_DATABASE_READ_URL must be a postgres:// URL")
+        }
+        return value
     }
 
     static func parseDatabaseURL(_ value: String?, dataDirectory: String) throws -> DatabaseLocation {

@@ -105,12 +105,12 @@ struct FeedController: Sendable {
         let settings = settings
         let editions = editions
         return responder.respondAlike(req, document: "\(document)/\(format.fileName)", contentType: format.contentType) {
-            let channel = try await channel(PublishedArticles(database: req.db))
+            let channel = try await channel(PublishedArticles(database: req.pageDB))
             let feed = Feed(
                 title: channel.title, description: channel.description, language: channel.language,
                 basePath: channel.basePath, homeURL: settings.publicURL + channel.homePath, siteName: settings.siteName,
                 publicURL: settings.publicURL, logoURL: settings.logoPath.map { settings.publicURL + SiteURL.media($0) },
-                items: try await FeedItems(editions: editions, settings: settings, database: req.db).items(channel.articles)
+                items: try await FeedItems(editions: editions, settings: settings, database: req.pageDB).items(channel.articles)
             )
             return (format.write(feed), feed.items.isEmpty ? nil : feed.updated)
         }

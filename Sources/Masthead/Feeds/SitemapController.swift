@@ -26,7 +26,7 @@ struct SitemapController: Sendable {
     }
 
     private func sitemaps(_ req: Request) -> Sitemaps {
-        Sitemaps(database: req.db, editions: editions, now: Date())
+        Sitemaps(database: req.pageDB, editions: editions, now: Date())
     }
 
     private func index(_ req: Request) -> EventLoopFuture<Response> {

@@ -26,7 +26,7 @@ struct SiteController: Sendable {
 
     func home(_ req: Request, edition: Edition) -> EventLoopFuture<Response> {
         cached(req, page: "home/\(edition.code)") { viewer in
-            let published = PublishedArticles(database: req.db)
+            let published = PublishedArticles(database: req.pageDB)
             let lead = try await published.latest(edition: edition.code, limit: 1).first
             let exclude = lead.flatMap(\.id).map { [$0] } ?? []
             var sections: [(ArticleKind, [Article])] = []
@@ -34,7 +34,7 @@ struct SiteController: Sendable {
                 sections.append((kind, try await published.latest(edition: edition.code, kind: kind, limit: kind == .news ? 6 : 3, excluding: exclude)))
             }
             let analyses = try await published.latest(edition: edition.code, kind: .analysis, limit: 5, excluding: exclude)
-            let counts = try await commentCounts([lead].compactMap { $0 } + sections.flatMap(\.1) + analyses, viewer: viewer, on: req.db)
+            let counts = try await commentCounts([lead].compactMap { $0 } + sections.flatMap(\.1) + analyses, viewer: viewer, on: req.pageDB)
             let html = try pages.homePage(
                 .init(lead: lead, sections: sections, analyses: analyses, commentCounts: counts), edition: edition, viewerLevel: viewer.accessLevel
             )
@@ -56,7 +56,7 @@ struct SiteController: Sendable {
 
     private func articlePage(_ req: Request, edition: Edition, slug: String, meter: (opens: Bool, newReaderID: String?)) -> EventLoopFuture<Response> {
         cached(req, page: "article/\(edition.code)/\(slug)", metered: meter.opens) { viewer in
-            let published = PublishedArticles(database: req.db)
+            let published = PublishedArticles(database: req.pageDB)
             guard let article = try await published.article(edition: edition.code, slug: slug) else {
                 if let moved = try await published.movedSlug(edition: edition.code, slug: slug) {
                     throw SiteError.movedPermanently(to: SiteURL(edition: edition).article(moved))
@@ -64,10 +64,10 @@ struct SiteController: Sendable {
                 throw SiteError.notFound
             }
             let access = AccessPolicy.decide(article: article, viewer: viewer, meter: Meter(remaining: meter.opens ? 1 : 0))
-            let gatedText = try await article.gatedText(for: access, on: req.db)
+            let gatedText = try await article.gatedText(for: access, on: req.pageDB)
             let related = try await published.related(to: article, limit: 4)
             let translations = try await published.translations(of: article)
-            let live = try await Self.liveCoverage(of: article, access: access, on: req.db)
+            let live = try await Self.liveCoverage(of: article, access: access, on: req.pageDB)
             let html = try pages.articlePage(
                 article, edition: edition, access: access, gatedText: gatedText, viewerLevel: viewer.accessLevel,
                 related: related, translations: translations, live: live
@@ -104,7 +104,7 @@ struct SiteController: Sendable {
         let viewer = req.viewer
         let allowance = settings.meterAllowance(for: viewer)
         guard allowance > 0,
-              let gate = try await PublishedArticles(database: req.db).gate(edition: edition.code, slug: slug),
+              let gate = try await PublishedArticles(database: req.pageDB).gate(edition: edition.code, slug: slug),
               AccessPolicy.paywallReason(visibility: gate.visibility, viewer: viewer) != nil
         else { return (false, nil) }
         let readerKey: String
@@ -123,14 +123,14 @@ struct SiteController: Sendable {
         let page = try Self.pageNumber(req)
         return cached(req, page: "kind/\(edition.code)/\(kind.rawValue)/\(page)") { viewer in
             let urls = SiteURL(edition: edition)
-            let result = try await PublishedArticles(database: req.db)
+            let result = try await PublishedArticles(database: req.pageDB)
                 .listing(edition: edition.code, kind: kind, page: page, per: settings.pageSize)
             let listing = SitePages.Listing(
                 label: edition.text("listing_kind_label"), title: edition.text("kinds_\(kind.rawValue)"),
                 description: edition.text("kinds_\(kind.rawValue)_description", ["site": settings.siteName]), photo: nil,
                 navPath: urls.kind(kind), feedPath: urls.kindFeeds(kind), url: { urls.kind(kind, page: $0) }
             )
-            return (try await listingPage(listing, result, edition: edition, viewer: viewer, on: req.db), nil)
+            return (try await listingPage(listing, result, edition: edition, viewer: viewer, on: req.pageDB), nil)
         }
     }
 
@@ -138,7 +138,7 @@ struct SiteController: Sendable {
         let slug = try Self.slug(req)
         let page = try Self.pageNumber(req)
         return cached(req, page: "topic/\(edition.code)/\(slug)/\(page)") { viewer in
-            let published = PublishedArticles(database: req.db)
+            let published = PublishedArticles(database: req.pageDB)
             guard let topic = try await published.topic(slug: slug), let topicID = topic.id else { throw SiteError.notFound }
             let urls = SiteURL(edition: edition)
             let result = try await published.listing(edition: edition.code, topicID: topicID, page: page, per: settings.pageSize)
@@ -147,7 +147,7 @@ struct SiteController: Sendable {
                 description: topic.description(in: edition.code), photo: nil,
                 navPath: nil, feedPath: urls.topicFeeds(slug), url: { urls.topic(slug, page: $0) }
             )
-            return (try await listingPage(listing, result, edition: edition, viewer: viewer, on: req.db), nil)
+            return (try await listingPage(listing, result, edition: edition, viewer: viewer, on: req.pageDB), nil)
         }
     }
 
@@ -155,7 +155,7 @@ struct SiteController: Sendable {
         let slug = try Self.slug(req)
         let page = try Self.pageNumber(req)
         return cached(req, page: "author/\(edition.code)/\(slug)/\(page)") { viewer in
-            let published = PublishedArticles(database: req.db)
+            let published = PublishedArticles(database: req.pageDB)
             guard let author = try await published.author(slug: slug), let authorID = author.id else { throw SiteError.notFound }
             let urls = SiteURL(edition: edition)
             let result = try await published.listing(edition: edition.code, authorID: authorID, page: page, per: settings.pageSize)
@@ -164,7 +164,7 @@ struct SiteController: Sendable {
                 photo: author.photoPath.map { .init(src: SiteURL.media($0), alt: author.name) },
                 navPath: nil, feedPath: urls.authorFeeds(slug), url: { urls.author(slug, page: $0) }
             )
-            return (try await listingPage(listing, result, edition: edition, viewer: viewer, on: req.db), nil)
+            return (try await listingPage(listing, result, edition: edition, viewer: viewer, on: req.pageDB), nil)
         }
     }
 
@@ -186,7 +186,7 @@ struct SiteController: Sendable {
     func standingPage(_ req: Request, edition: Edition) throws -> EventLoopFuture<Response> {
         let slug = try Self.slug(req)
         return cached(req, page: "page/\(edition.code)/\(slug)") { viewer in
-            guard let page = try await Page.query(on: req.db).filter(\.$edition == edition.code).filter(\.$slug == slug).filter(\.$published == true).first() else {
+            guard let page = try await Page.query(on: req.pageDB).filter(\.$edition == edition.code).filter(\.$slug == slug).filter(\.$published == true).first() else {
                 throw SiteError.notFound
             }
             return (try pages.standingPage(page, edition: edition, viewerLevel: viewer.accessLevel), page.updatedAt)
