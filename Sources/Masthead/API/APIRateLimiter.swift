@@ -5,7 +5,9 @@ import Synchronization
 /// windows. Counted in this instance's memory, so that a request never waits for the database;
 /// with several instances on one database, `SharedRateWindows` adds each instance's counts up
 /// every second and hands every limiter the totals, so a caller spread over the instances gets
-/// the same allowance as one that reaches a single instance (give or take a second's requests).
+/// the same allowance as one that reaches a single instance. The bound is loose for a second:
+/// an instance learns a caller's total with its first share after that caller's first request
+/// there, so a burst inside that second may take up to one allowance on each instance.
 final class APIRateLimiter: Sendable {
     let perMinute: Int
     /// Names this limiter's counts among the others' in the shared table.
@@ -70,6 +72,18 @@ final class APIRateLimiter: Sendable {
                 windows[caller]?.unshared = 0
             }
             return taken
+        }
+    }
+
+    /// Takes back counts whose share failed, so that the next share carries them.
+    func giveBack(_ counts: [Unshared]) {
+        windows.withLock { windows in
+            for count in counts {
+                guard var window = windows[count.caller], window.minute == count.minute else { continue }
+                window.shared = max(0, window.shared - count.count)
+                window.unshared += count.count
+                windows[count.caller] = window
+            }
         }
     }
 

@@ -20,8 +20,7 @@ struct CSRF: Sendable {
     func isValid(_ submitted: String?, binding: String?) -> Bool {
         guard let submitted, let binding, !binding.isEmpty else { return false }
         let expected = token(for: binding)
-        return Data(submitted.utf8).count == Data(expected.utf8).count
-            && zip(submitted.utf8, expected.utf8).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+        return ConstantTime.equal(submitted, expected)
     }
 
     /// RFC 6454 origin of the request's page, when the browser says it. Absent is allowed: the

@@ -27,7 +27,7 @@ enum DatabaseSetup {
             // connection holding it waited for one to commit: every database call stopped. A pool
             // of the application's own, a thread for each connection and two for files, cannot
             // run out that way.
-            let connections = 2 * app.eventLoopGroup.makeIterator().reduce(0) { count, _ in count + 1 }
+            let connections = 2 * app.eventLoopCount
             app.threadPool = NIOThreadPool(numberOfThreads: connections + 2)
             app.databases.use(.sqlite(.file(path), sqlLogLevel: .debug), as: .sqlite)
             // SQLite keeps one connection per event loop: a long job (a search rebuild) on one
@@ -39,7 +39,10 @@ enum DatabaseSetup {
             // connections at once: with one database connection per event loop they queued for it.
             app.databases.use(.postgres(configuration: configuration, maxConnectionsPerEventLoop: settings.databasePoolSize, sqlLogLevel: .debug), as: .psql)
             if let replicaURL = settings.readReplicaURL {
-                let replica = try postgresConfiguration(replicaURL, variable: "MASTHEAD_DATABASE_READ_URL", applicationName: applicationName)
+                var replica = try postgresConfiguration(replicaURL, variable: "MASTHEAD_DATABASE_READ_URL", applicationName: applicationName)
+                // A page read that a stuck standby holds (a replay conflict, say) gives up, and the
+                // page is read from the primary at the next request, rather than waiting for ever.
+                replica.coreConfiguration.options.additionalStartupParameters.append(("statement_timeout", "5s"))
                 app.databases.use(.postgres(configuration: replica, maxConnectionsPerEventLoop: settings.databasePoolSize, sqlLogLevel: .debug), as: ReadReplica.id, isDefault: false)
             }
         }
@@ -220,4 +223,11 @@ extension Settings.DatabaseLocation: CustomStringConvertible {
 public struct StartupError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
+}
+
+extension Application {
+    /// The event loops serving requests, each with its own database connections.
+    var eventLoopCount: Int {
+        eventLoopGroup.makeIterator().reduce(0) { count, _ in count + 1 }
+    }
 }

@@ -226,14 +226,18 @@ public struct Doctor: Sendable {
     private func replica(primary: any Database, replica: any Database) async -> Finding {
         do {
             let standby = try await (replica as! any SQLDatabase).raw("SELECT pg_is_in_recovery() AS standby").first()?.decode(column: "standby", as: Bool.self) ?? false
-            let replayed = try await ContentGeneration.current(on: replica)
-            let current = try await ContentGeneration.current(on: primary)
+            let replayed = try await SiteCounters.values(on: replica)
+            let current = try await SiteCounters.values(on: primary)
             guard standby else {
-                return .warning("read replica", "MASTHEAD_DATABASE_READ_URL is not a standby (pg_is_in_recovery() is false): unless it is this site's primary, readers would get another database's pages")
+                return .problem("read replica", "MASTHEAD_DATABASE_READ_URL is not a standby (pg_is_in_recovery() is false): it is never read")
             }
-            return replayed >= current
+            if let identity = current[ReadReplica.identityKey], replayed[ReadReplica.identityKey] != identity {
+                return .problem("read replica", "MASTHEAD_DATABASE_READ_URL is a standby of another database, not this site's: it is never read")
+            }
+            let behind = (current[ContentGeneration.key] ?? 0) - (replayed[ContentGeneration.key] ?? 0)
+            return behind <= 0
                 ? .ok("read replica", "a standby that has replayed the site's latest change")
-                : .warning("read replica", "a standby \(current - replayed) change\(current - replayed == 1 ? "" : "s") behind: public pages are read from the primary until it catches up")
+                : .warning("read replica", "a standby \(behind) change\(behind == 1 ? "" : "s") behind: public pages are read from the primary until it catches up")
         } catch {
             return .problem("read replica", "MASTHEAD_DATABASE_READ_URL does not answer (\(String(reflecting: error).prefix(200))): public pages are read from the primary")
         }

@@ -124,7 +124,6 @@ public enum MastheadApp {
             app.usePeriodically(PeriodicJob(name: "cdn-purge", interval: settings.generationPollInterval) { _ in try await purger.purgeDue() })
             app.usePeriodically(PeriodicJob(name: "search-rebuild", interval: settings.generationPollInterval) { app in
                 try await SearchRebuilds(database: app.backgroundDatabase, renewals: app.db).runDue(logger: app.logger)
-                return 0
             })
         }
         let csrf = CSRF(key: secret, siteOrigin: settings.publicOrigin)
@@ -135,7 +134,7 @@ public enum MastheadApp {
         if let token = settings.metricsToken {
             MetricsController(
                 metrics: metrics, token: token, server: server, database: settings.database,
-                poolSize: settings.databasePoolSize * app.eventLoopGroup.makeIterator().reduce(0) { count, _ in count + 1 }
+                poolSize: settings.databasePoolSize * app.eventLoopCount
             ).register(on: app)
         }
         StaticController(theme: theme).register(on: app)
@@ -150,7 +149,7 @@ public enum MastheadApp {
         let searchCatalog = SearchCatalog { cache.currentGeneration }
         let limits = RateLimits(perMinute: settings.apiRequestsPerMinute, failedKeysPerMinute: ContentAPIController.failedKeysPerMinute)
         if case .postgres = settings.database {
-            let windows = SharedRateWindows(limiters: limits.all)
+            let windows = SharedRateWindows(limiters: limits.all, key: secret)
             app.usePeriodically(PeriodicJob(name: "rate-windows", interval: SharedRateWindows.interval) { app in try await windows.share(on: app.db) })
         }
         SearchController(pages: pages, settings: settings, limiter: limits.search, catalog: searchCatalog).register(on: app, editions: theme.editions)

@@ -22,7 +22,7 @@ struct MetricsController {
             // The router reads /metrics/ and //metrics as /metrics; a proxy rule written for
             // /metrics alone would not, so only the exact path is answered.
             guard req.url.path == "/metrics" else { throw Abort(.notFound) }
-            guard Self.bearer(req.headers).map({ Self.constantTimeEqual($0, token) }) == true else {
+            guard Self.bearer(req.headers).map({ ConstantTime.equal($0, token) }) == true else {
                 var headers = HTTPHeaders([("WWW-Authenticate", "Bearer realm=\"metrics\""), ("Cache-Control", "no-store")])
                 headers.add(name: .contentType, value: "text/plain; charset=utf-8")
                 return Response(status: .unauthorized, headers: headers, body: .init(string: "a metrics token is required\n"))
@@ -85,12 +85,6 @@ struct MetricsController {
     private static func bearer(_ headers: HTTPHeaders) -> String? {
         guard let value = headers.first(name: .authorization), value.lowercased().hasPrefix("bearer ") else { return nil }
         return String(value.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
-    }
-
-    private static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let left = Array(a.utf8), right = Array(b.utf8)
-        guard left.count == right.count else { return false }
-        return zip(left, right).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 }
 

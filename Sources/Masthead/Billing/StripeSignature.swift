@@ -36,7 +36,7 @@ struct StripeSignature: Sendable {
         guard let timestamp, !signatures.isEmpty else { throw .malformed }
         guard abs(now.timeIntervalSince1970 - TimeInterval(timestamp)) <= Self.tolerance else { throw .stale }
         let expected = Self.sign(body: body, timestamp: timestamp, secret: secret)
-        guard signatures.contains(where: { Self.constantTimeEqual($0, expected) }) else { throw .mismatch }
+        guard signatures.contains(where: { ConstantTime.equal($0, expected) }) else { throw .mismatch }
     }
 
     /// The `v1` signature Stripe sends for a body at a time.
@@ -45,11 +45,5 @@ struct StripeSignature: Sendable {
         signed.append(body)
         let code = HMAC<SHA256>.authenticationCode(for: signed, using: SymmetricKey(data: Data(secret.utf8)))
         return code.map { String(format: "%02x", $0) }.joined()
-    }
-
-    private static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let a = Array(a.utf8), b = Array(b.utf8)
-        guard a.count == b.count else { return false }
-        return zip(a, b).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 }

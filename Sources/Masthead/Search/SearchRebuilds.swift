@@ -156,11 +156,14 @@ struct SearchRebuilds: Sendable {
     }
 
     /// For an instance's background jobs: runs the open rebuild if it can claim it.
-    func runDue(logger: Logger) async throws {
-        guard let rebuild = try await claim() else { return }
+    /// Runs the rebuild that is due, if any; returns how many ran (for the job's metrics).
+    @discardableResult
+    func runDue(logger: Logger) async throws -> Int {
+        guard let rebuild = try await claim() else { return 0 }
         logger.notice("search.rebuild.started", metadata: ["requested_by": "\(rebuild.requestedBy)", "already_filed": "\(rebuild.done)"])
         let outcome = try await run(rebuild)
         logger.notice("search.rebuild.ended", metadata: ["outcome": "\(outcome)"])
+        return 1
     }
 
     /// Stops the open rebuild; what it filed stays filed, and the index stays whole.

@@ -104,7 +104,7 @@ struct SiteController: Sendable {
         let viewer = req.viewer
         let allowance = settings.meterAllowance(for: viewer)
         guard allowance > 0,
-              let gate = try await PublishedArticles(database: req.pageDB).gate(edition: edition.code, slug: slug),
+              let gate = try await PublishedArticles(database: req.db).gate(edition: edition.code, slug: slug),
               AccessPolicy.paywallReason(visibility: gate.visibility, viewer: viewer) != nil
         else { return (false, nil) }
         let readerKey: String

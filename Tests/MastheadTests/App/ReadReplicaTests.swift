@@ -7,16 +7,20 @@ import Testing
 /// while it has replayed what the instance serves, and on while the primary is away.
 @Suite("Reading public pages from a replica", .serialized)
 struct ReadReplicaTests {
-    static func withReplicatedSite(_ body: (TestSite, ReplicatedPostgres) async throws -> Void) async throws {
+    /// A site on the cluster's primary, reading from `readURL` (its replica unless said otherwise),
+    /// which it has caught up with unless `caughtUp` is false.
+    static func withReplicatedSite(
+        readURL: (ReplicatedPostgres) -> String = { $0.replicaURL }, caughtUp: Bool = true, _ body: (TestSite, ReplicatedPostgres) async throws -> Void
+    ) async throws {
         let cluster = try await ReplicatedPostgres.start()
         do {
             let site = try await TestSite.start(on: .sqlite) {
                 $0.database = .postgres(url: cluster.primaryURL)
-                $0.readReplicaURL = cluster.replicaURL
+                $0.readReplicaURL = readURL(cluster)
                 $0.backgroundJobs = false
             }
             do {
-                #expect(try await waitUntil(seconds: 20) { Self.replica(site).isCaughtUp })
+                if caughtUp { #expect(try await waitUntil(seconds: 20) { Self.replica(site).isCaughtUp }) }
                 try await body(site, cluster)
             } catch {
                 await site.stop()
@@ -69,6 +73,17 @@ struct ReadReplicaTests {
 
             try await cluster.onReplica("SELECT pg_wal_replay_resume()")
             #expect(try await waitUntil(seconds: 20) { Self.replica(site).isCaughtUp })
+        }
+    }
+
+    @Test("a read URL naming a database that is not a standby of the site's own is never read", .enabled(if: ReplicatedPostgres.available && TestDatabase.available.contains(.postgres)))
+    func foreignDatabaseIsNeverRead() async throws {
+        // The suite's shared database: a primary of its own, with some other site's rows.
+        try await Self.withReplicatedSite(readURL: { _ in TestDatabase.postgresURL! }, caughtUp: false) { site, _ in
+            try await Task.sleep(for: .seconds(1))
+            #expect(!Self.replica(site).isCaughtUp)
+            #expect(try await site.get("/").status == .ok)
+            #expect(await Doctor(settings: site.settings).examine().contains { $0.subject == "read replica" && $0.verdict == .problem })
         }
     }
 }

@@ -1,4 +1,5 @@
 import Fluent
+import SQLKit
 
 /// The rate limiters' counts added up across instances (`SharedRateWindows`).
 struct CreateRateWindows: AsyncMigration {
@@ -12,6 +13,7 @@ struct CreateRateWindows: AsyncMigration {
             .field("count", .int, .required)
             .unique(on: "scope", "caller", "minute")
             .create()
+        try await (database as! any SQLDatabase).create(index: "rate_windows_minute").on(SharedRateWindows.schema).column("minute").run()
     }
 
     func revert(on database: any Database) async throws {
