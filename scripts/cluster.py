@@ -92,6 +92,11 @@ class Postgres:
             command = ["runuser", "-u", "postgres", "--"] + command
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL, cwd="/")
 
+    def sql_from_stdin(self, statement, database="masthead"):
+        """Like sql, with the statement on psql's stdin: for one that carries a password."""
+        subprocess.run(["psql", f"postgres://postgres@{HOST}:{self.port}/{database}", "-q", "-v", "ON_ERROR_STOP=1"],
+                       input=statement, env=dict(os.environ, PGPASSWORD=self.password), check=True, capture_output=True, text=True)
+
     def sql(self, statement, database="masthead"):
         answer = subprocess.run(["psql", f"postgres://postgres:{self.password}@{HOST}:{self.port}/{database}", "-q", "-v", "ON_ERROR_STOP=1", "-Atc", statement],
                                 check=True, capture_output=True, text=True)

@@ -101,8 +101,7 @@ struct ReaderIDs: Sendable {
         let parts = cookie.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 2, parts[0].count >= 32 else { return nil }
         let id = String(parts[0])
-        let expected = Array(signature(of: id).utf8), given = Array(parts[1].utf8)
-        guard expected.count == given.count, zip(expected, given).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0 else { return nil }
+        guard ConstantTime.equal(signature(of: id), String(parts[1])) else { return nil }
         return id
     }
 

@@ -231,8 +231,11 @@ public struct Doctor: Sendable {
             guard standby else {
                 return .problem("read replica", "MASTHEAD_DATABASE_READ_URL is not a standby (pg_is_in_recovery() is false): it is never read")
             }
-            if let identity = current[ReadReplica.identityKey], replayed[ReadReplica.identityKey] != identity {
-                return .problem("read replica", "MASTHEAD_DATABASE_READ_URL is a standby of another database, not this site's: it is never read")
+            guard let identity = current[ReadReplica.identityKey] else {
+                return .warning("read replica", "a standby, not yet known to be this site's: the first instance started with MASTHEAD_DATABASE_READ_URL marks the primary, and the replica is read once it holds the mark")
+            }
+            guard replayed[ReadReplica.identityKey] == identity else {
+                return .problem("read replica", "MASTHEAD_DATABASE_READ_URL is not a standby of this site's database (or has not replayed it yet): it is never read")
             }
             let behind = (current[ContentGeneration.key] ?? 0) - (replayed[ContentGeneration.key] ?? 0)
             return behind <= 0

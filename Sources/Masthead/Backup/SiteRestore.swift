@@ -68,6 +68,9 @@ public enum SiteRestore {
         let app = try await MastheadApp.make(settings: settings)
         do {
             try await MastheadApp.migrate(app, settings: settings)
+            // A restored database is a copy, not the site's own primary: it gets an identity of its
+            // own at its first boot, so that no standby of the original is ever read for it.
+            try await (app.db as! any SQLDatabase).delete(from: "site_state").where("key", .equal, ReadReplica.identityKey).run()
             let summary = Summary(
                 takenAt: manifest.createdAt,
                 articles: try await Article.query(on: app.db).count(),
