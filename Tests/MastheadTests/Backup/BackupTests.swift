@@ -237,8 +237,9 @@ struct ScheduledBackupTests {
         let schedule = Self.schedule(keep: 5)
         try await withSite(on: database, configure: { $0.scheduledBackups = schedule }) { site in
             let backups = ScheduledBackups(settings: site.settings, schedule: schedule)
-            // The first is due at once.
-            for _ in 0..<300 where backups.list().isEmpty { try await Task.sleep(for: .milliseconds(100)) }
+            // The first is due at once. A backup of PostgreSQL is a pg_dump, which a loaded CI
+            // machine may take well over half a minute to run: the waits are for the outcome.
+            for _ in 0..<1200 where backups.list().isEmpty { try await Task.sleep(for: .milliseconds(100)) }
             #expect(backups.list().count == 1)
             let (admin, staff) = try await Newsroom.signedIn(site, as: .admin)
             let page = try await admin.get("/admin/backups")
@@ -246,7 +247,7 @@ struct ScheduledBackupTests {
 
             let asked = try await admin.submit(page, action: "/admin/backups/now")
             #expect(asked.headers.first(name: .location) == "/admin/backups?done=requested")
-            for _ in 0..<300 where backups.list().count < 2 { try await Task.sleep(for: .milliseconds(100)) }
+            for _ in 0..<1200 where backups.list().count < 2 { try await Task.sleep(for: .milliseconds(100)) }
             #expect(backups.list().count == 2)
             let state = try #require(try await JobLease(database: site.app.db, name: ScheduledBackups.jobName).state())
             #expect(state.requestedBy == staff.email)
