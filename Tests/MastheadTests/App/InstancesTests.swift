@@ -35,12 +35,12 @@ struct InstancesTests {
     /// (and cached) a public article.
     static func withTwoInstances(_ body: (TestSite, TestSite, Article) async throws -> Void) async throws {
         try await withSite(on: .postgres, configure: Self.slowPolling) { site in
-            let second = try await TestSite.open(site.settings)
-            defer { Task { await second.stop() } }
-            let article = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
-            #expect(try await waitUntil(seconds: 20) { try await Self.listeners(site) == 2 })
-            #expect(try await second.get("/articles/\(article.slug)").status == .ok)
-            try await body(site, second, article)
+            try await site.withSecondInstance { second in
+                let article = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
+                #expect(try await waitUntil(seconds: 20) { try await Self.listeners(site) == 2 })
+                #expect(try await second.get("/articles/\(article.slug)").status == .ok)
+                try await body(site, second, article)
+            }
         }
     }
 
@@ -140,15 +140,7 @@ struct InstancesTests {
     @Test("a client searching through two instances gets one allowance between them, not one each", .enabled(if: TestDatabase.available.contains(.postgres)))
     func rateLimitsHoldAcrossInstances() async throws {
         try await withSite(on: .postgres, configure: { $0.apiRequestsPerMinute = 6 }) { site in
-            let second = try await TestSite.open(site.settings)
-            do {
-                try await Self.oneAllowance(site, second)
-            } catch {
-                await second.stop()
-                throw error
-            }
-            // Stopped before the shared database goes to the next test, not after.
-            await second.stop()
+            try await site.withSecondInstance { second in try await Self.oneAllowance(site, second) }
         }
     }
 

@@ -11,35 +11,35 @@ struct BreakingNewsTests {
     @Test("a flagged story's banner appears on every page of its edition on two instances, not on another edition's, and comes down when the editor ends it", arguments: TestDatabase.available)
     func bannerOnEveryInstance(database: TestDatabase) async throws {
         try await withSite(on: database) { site in
-            let second = try await TestSite.open(site.settings)
-            defer { Task { await second.stop() } }
-            let article = try await DemoArticles.first(on: site, edition: "en", visibility: .paid)
-            let other = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
-            let pages = ["/", "/articles/\(other.slug)", "/news"]
-            for instance in [site, second] {
-                for path in pages + ["/ar/"] { #expect(try await !instance.get(path).body.contains("breaking-banner")) }
-            }
-
-            let (editor, _) = try await Newsroom.signedIn(site, as: .editor)
-            let desk = "/admin/articles/\(article.id!)/breaking"
-            let flagged = try await editor.submit(try await editor.get(desk), action: desk, ["headline": "Iraqi forces retake the crossing", "minutes": "60"])
-            #expect(flagged.status == .seeOther)
-
-            for instance in [site, second] {
-                for path in pages {
-                    #expect(try await eventually { try await instance.get(path).body.contains("Iraqi forces retake the crossing") }, "\(path) on \(instance.baseURL)")
+            try await site.withSecondInstance { second in
+                let article = try await DemoArticles.first(on: site, edition: "en", visibility: .paid)
+                let other = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
+                let pages = ["/", "/articles/\(other.slug)", "/news"]
+                for instance in [site, second] {
+                    for path in pages + ["/ar/"] { #expect(try await !instance.get(path).body.contains("breaking-banner")) }
                 }
-                let home = try await instance.get("/").body
-                let banner = try #require(HTML.section(of: home, from: "<aside class=\"breaking-banner\"", to: "</aside>"))
-                #expect(banner.contains(">Breaking</strong>") && banner.contains("href=\"/articles/\(article.slug)\""))
-                #expect(try await !instance.get("/ar/").body.contains("breaking-banner"))
-            }
-            #expect(try await AuditEvent.query(on: site.app.db).filter(\.$action == "flagged as breaking").count() == 1)
 
-            let ended = try await editor.submit(try await editor.get(desk), action: "\(desk)/end")
-            #expect(ended.status == .seeOther)
-            for instance in [site, second] {
-                #expect(try await eventually { try await !instance.get("/").body.contains("breaking-banner") }, "on \(instance.baseURL)")
+                let (editor, _) = try await Newsroom.signedIn(site, as: .editor)
+                let desk = "/admin/articles/\(article.id!)/breaking"
+                let flagged = try await editor.submit(try await editor.get(desk), action: desk, ["headline": "Iraqi forces retake the crossing", "minutes": "60"])
+                #expect(flagged.status == .seeOther)
+
+                for instance in [site, second] {
+                    for path in pages {
+                        #expect(try await eventually { try await instance.get(path).body.contains("Iraqi forces retake the crossing") }, "\(path) on \(instance.baseURL)")
+                    }
+                    let home = try await instance.get("/").body
+                    let banner = try #require(HTML.section(of: home, from: "<aside class=\"breaking-banner\"", to: "</aside>"))
+                    #expect(banner.contains(">Breaking</strong>") && banner.contains("href=\"/articles/\(article.slug)\""))
+                    #expect(try await !instance.get("/ar/").body.contains("breaking-banner"))
+                }
+                #expect(try await AuditEvent.query(on: site.app.db).filter(\.$action == "flagged as breaking").count() == 1)
+
+                let ended = try await editor.submit(try await editor.get(desk), action: "\(desk)/end")
+                #expect(ended.status == .seeOther)
+                for instance in [site, second] {
+                    #expect(try await eventually { try await !instance.get("/").body.contains("breaking-banner") }, "on \(instance.baseURL)")
+                }
             }
         }
     }
@@ -47,25 +47,25 @@ struct BreakingNewsTests {
     @Test("a banner comes down on its own when its time is up, on every instance, and its expiry is announced once", arguments: TestDatabase.available)
     func bannerExpires(database: TestDatabase) async throws {
         try await withSite(on: database) { site in
-            let second = try await TestSite.open(site.settings)
-            defer { Task { await second.stop() } }
-            let article = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
-            let staff = try await Newsroom.hire(site, .editor)
-            let banner = try await BreakingDesk(database: site.app.db, now: Date()).flag(article, .init(headline: "", minutes: 1, emailAlert: false), by: staff)
-            for instance in [site, second] {
-                #expect(try await eventually { try await instance.get("/").body.contains("breaking-banner") }, "on \(instance.baseURL)")
-            }
-            // A minute is long for a test: the banner's time is brought forward to a moment from now.
-            banner.endsAt = Date().addingTimeInterval(1)
-            try await banner.save(on: site.app.db)
-            try await ContentGeneration.bump(on: site.app.db, purging: .everything)
-            let generation = try await ContentGeneration.current(on: site.app.db)
+            try await site.withSecondInstance { second in
+                let article = try await DemoArticles.first(on: site, edition: "en", visibility: .public)
+                let staff = try await Newsroom.hire(site, .editor)
+                let banner = try await BreakingDesk(database: site.app.db, now: Date()).flag(article, .init(headline: "", minutes: 1, emailAlert: false), by: staff)
+                for instance in [site, second] {
+                    #expect(try await eventually { try await instance.get("/").body.contains("breaking-banner") }, "on \(instance.baseURL)")
+                }
+                // A minute is long for a test: the banner's time is brought forward to a moment from now.
+                banner.endsAt = Date().addingTimeInterval(1)
+                try await banner.save(on: site.app.db)
+                try await ContentGeneration.bump(on: site.app.db, purging: .everything)
+                let generation = try await ContentGeneration.current(on: site.app.db)
 
-            for instance in [site, second] {
-                #expect(try await eventually { try await !instance.get("/").body.contains("breaking-banner") }, "on \(instance.baseURL)")
+                for instance in [site, second] {
+                    #expect(try await eventually { try await !instance.get("/").body.contains("breaking-banner") }, "on \(instance.baseURL)")
+                }
+                #expect(try await BreakingNews.find(banner.id, on: site.app.db)?.expiryNoted == true)
+                #expect(try await ContentGeneration.current(on: site.app.db) == generation + 1, "one instance announced the expiry")
             }
-            #expect(try await BreakingNews.find(banner.id, on: site.app.db)?.expiryNoted == true)
-            #expect(try await ContentGeneration.current(on: site.app.db) == generation + 1, "one instance announced the expiry")
         }
     }
 

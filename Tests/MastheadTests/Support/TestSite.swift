@@ -72,6 +72,19 @@ final class TestSite: @unchecked Sendable {
         }
     }
 
+    /// Runs a body with a second instance on this site's database and data folder, stopped
+    /// before this returns, whatever happens: on PostgreSQL the next test's site must not meet it.
+    func withSecondInstance(_ body: (TestSite) async throws -> Void) async throws {
+        let second = try await Self.open(settings)
+        do {
+            try await body(second)
+        } catch {
+            await second.stop()
+            throw error
+        }
+        await second.stop()
+    }
+
     struct Page {
         let status: HTTPStatus
         let headers: HTTPHeaders
