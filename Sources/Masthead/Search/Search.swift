@@ -35,7 +35,7 @@ struct Search: Sendable {
             widened, filters: filters, audience: audience, now: now, offset: (page - 1) * per, limit: per,
             index: SearchIndexes.forDatabase(database), on: database as! any SQLDatabase
         )
-        let articles = try await load(found.hits.map(\.articleID))
+        let articles = try await SearchCards.load(found.hits.map(\.articleID), on: database as! any SQLDatabase)
         let gated = try await readableGatedTexts(found.hits, articles: articles, audience: audience)
         var results: [Result] = []
         for hit in found.hits {
@@ -86,15 +86,6 @@ struct Search: Sendable {
             articles[hit.articleID].map { (article: $0, access: AccessPolicy.decide(article: $0, viewer: viewer, meter: .none)) }
         }
         return try await Article.gatedTexts(decisions, on: database)
-    }
-
-    private func load(_ ids: [UUID]) async throws -> [UUID: Article] {
-        guard !ids.isEmpty else { return [:] }
-        let articles = try await Article.query(on: database).filter(\.$id ~~ ids)
-            .filter(\.$status == .published)
-            .with(\.$authorCredits) { $0.with(\.$author) }
-            .all()
-        return Dictionary(articles.compactMap { article in article.id.map { ($0, article) } }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Topics with published articles only: one made for an embargoed story stays out of sight

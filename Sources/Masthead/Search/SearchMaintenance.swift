@@ -21,7 +21,8 @@ public enum SearchMaintenance {
         progress: @escaping @Sendable (Int, Int) -> Void, tidying: @escaping @Sendable () -> Void = {}
     ) async throws -> Int {
         let asked = Date()
-        let rebuilds = SearchRebuilds(database: app.db)
+        // As a server's job does: the rebuild on the background pool, its claim renewed on another.
+        let rebuilds = SearchRebuilds(database: app.backgroundDatabase, renewals: app.db)
         var claimed = try await rebuilds.startClaimed(by: SearchRebuilds.commandLine)
         if claimed == nil { claimed = try await rebuilds.claim() }
         guard let rebuild = claimed else {

@@ -111,7 +111,7 @@ struct SearchQuery: Equatable, Sendable {
         terms = Array(terms.prefix(maximumTerms))
         if stillTyping, case .word(let token, _, _)? = terms.last {
             if token.unicodeScalars.count >= 2 {
-                terms[terms.count - 1] = .word(token, prefix: true, alternatives: [])
+                terms[terms.count - 1] = .word(SearchText.prefixToken(token), prefix: true, alternatives: [])
             } else if terms.count > 1 {
                 // One letter of a word still being typed says nothing yet, and as a prefix it
                 // would match half the archive.

@@ -119,25 +119,55 @@ enum SearchText {
     }
 
     /// Hands each word of `text` to `body` in order, until `body` returns false: a snippet
-    /// stops reading once it has found its passage.
+    /// stops reading once it has found its passage. One pass over the UTF-8 bytes, as for
+    /// indexing: a word of ASCII letters is lowered byte by byte, and only another is folded
+    /// by `normalize(word:)`.
     static func forEachWord(in text: String, _ body: (Word) -> Bool) {
-        let scalars = text.unicodeScalars
-        var start: String.Index?
-        var index = scalars.startIndex
-        func handOver(_ range: Range<String.Index>) -> Bool {
-            guard let token = normalize(word: text[range]) else { return true }
-            return body(Word(range: range, token: token))
-        }
-        while index < scalars.endIndex {
-            let inWord = isWordScalar(scalars[index])
-            if inWord, start == nil { start = index }
-            if !inWord, let wordStart = start {
-                guard handOver(wordStart..<index) else { return }
-                start = nil
+        var bytesOfText = text
+        bytesOfText.withUTF8 { bytes in
+            let utf8 = text.utf8
+            var start: Int?
+            var wordIsASCII = true
+            var lowered: [UInt8] = []
+            // The word from `start` to `end`, or false when `body` wants no more.
+            func handOver(_ end: Int) -> Bool {
+                guard let wordStart = start else { return true }
+                defer {
+                    start = nil
+                    wordIsASCII = true
+                    lowered.removeAll(keepingCapacity: true)
+                }
+                let range = utf8.index(utf8.startIndex, offsetBy: wordStart)..<utf8.index(utf8.startIndex, offsetBy: end)
+                let token = wordIsASCII ? String(decoding: lowered.prefix(longestToken), as: UTF8.self) : normalize(word: text[range])
+                guard let token, !token.isEmpty else { return true }
+                return body(Word(range: range, token: token))
             }
-            index = scalars.index(after: index)
+            var index = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte < 0x80 {
+                    if isASCIILetterOrDigit(byte) {
+                        if start == nil { start = index }
+                        lowered.append(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte)
+                    } else {
+                        guard handOver(index) else { return }
+                    }
+                    index += 1
+                    continue
+                }
+                let end = min(index + (byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : 2), bytes.count)
+                var value = UInt32(byte) & (end - index == 2 ? 0x1F : end - index == 3 ? 0x0F : 0x07)
+                for continuation in bytes[(index + 1)..<end] { value = value << 6 | UInt32(continuation & 0x3F) }
+                if let scalar = Unicode.Scalar(value), isWordScalar(scalar) {
+                    if start == nil { start = index }
+                    wordIsASCII = false
+                } else {
+                    guard handOver(index) else { return }
+                }
+                index = end
+            }
+            _ = handOver(bytes.count)
         }
-        if let wordStart = start { _ = handOver(wordStart..<scalars.endIndex) }
     }
 
     /// The indexed form of one word, or nil when nothing searchable is left of it.
@@ -262,12 +292,19 @@ enum SearchText {
 
     /// Compared letter by letter: the token is already folded, so no other spelling of the
     /// article can be left to find.
-    private static func withoutArabicArticle(_ token: String) -> String {
+    private static func withoutArabicArticle(_ token: String, shortestRest: Int = 3) -> String {
         let scalars = token.unicodeScalars
         for article in arabicArticles where scalars.starts(with: article) {
             let rest = scalars.dropFirst(article.count)
-            if rest.count >= 3 { return String(String.UnicodeScalarView(rest)) }
+            if rest.count >= shortestRest { return String(String.UnicodeScalarView(rest)) }
         }
         return token
+    }
+
+    /// A word still being typed, as a prefix of indexed words: `العر` is on its way to `العراق`,
+    /// filed as `عراق`, so the article comes off once two letters follow it (a whole word keeps
+    /// it with fewer than three, and so does a prefix with one).
+    static func prefixToken(_ token: String) -> String {
+        withoutArabicArticle(token, shortestRest: 2)
     }
 }

@@ -85,6 +85,8 @@ struct SearchTextTests {
         #expect(try SearchQuery("water ").terms == [.word("water", prefix: false, alternatives: [])])
         #expect(try SearchQuery("the region's w").terms == [.word("the", prefix: false, alternatives: []), .word("region", prefix: false, alternatives: []), .word("s", prefix: false, alternatives: [])])
         #expect(try SearchQuery("«الحشد الشعبي»").terms == [.phrase(["حشد", "شعبي"])])
+        #expect(try SearchQuery("العر").terms == [.word("عر", prefix: true, alternatives: [])], "typing العراق finds what is filed as عراق")
+        #expect(try SearchQuery("الل").terms == [.word("الل", prefix: true, alternatives: [])])
         #expect(try SearchQuery("  !!! ").isEmpty)
         #expect(throws: SearchError.queryTooLong) { try SearchQuery(String(repeating: "a", count: 201)) }
     }
