@@ -38,5 +38,6 @@ enum MastheadMigrations {
         CreateInstances(),
         RecordHandOvers(),
         CreateRateWindows(),
+        ScopeSearchRows(),
     ]
 }

@@ -15,14 +15,14 @@ struct SQLiteSearchIndex: SearchIndex {
         let rows = try await SearchSQL.keyedRows(documents, on: database).sorted { $0.key < $1.key }
         for chunk in rows.chunked(into: SearchSQL.rowsPerInsert) {
             let documents = database.insert(into: "search_documents")
-                .columns("id", "article_id", "part", "visibility", "edition", "kind", "published_at")
+                .columns("id", "article_id", "part", "visibility", "edition", "kind", "published_at", "scoped")
             let words = database.insert(into: "search_fts").columns("rowid", "words", "facets")
             let heads = database.insert(into: "search_heads").columns("rowid", "heads", "facets")
             for (key, document, row) in chunk {
                 let facets = Self.facets(document, part: row.part)
                 let filed: [any Encodable & Sendable] = [
                     key, document.articleID, row.part.rawValue, document.visibility.rawValue,
-                    document.edition, document.kind.rawValue, document.publishedAt.timeIntervalSince1970,
+                    document.edition, document.kind.rawValue, document.publishedAt.timeIntervalSince1970, 1,
                 ]
                 let text: [any Encodable & Sendable] = [key, document.heads + "\n" + row.body, facets]
                 let head: [any Encodable & Sendable] = [key, document.heads, facets]
@@ -113,13 +113,19 @@ struct SQLiteSearchIndex: SearchIndex {
 
     func newest(_ query: SearchQuery, in field: SearchField, scope: SearchScope, limit: Int, on database: any SQLDatabase) async throws -> [Int64] {
         let table = field == .words ? "search_fts" : "search_heads"
-        let match = (field == .words ? "words" : "heads") + " : (" + Self.expression(query) + ") AND facets : (" + Self.facets(scope) + ")"
-        let rows = try await database.raw("""
-            SELECT rowid AS id FROM \(unsafeRaw: table) WHERE \(unsafeRaw: table) MATCH \(bind: match)
-            AND rowid >= \(bind: scope.keys.lowerBound) AND rowid < \(bind: scope.keys.upperBound)
-            ORDER BY rowid DESC LIMIT \(literal: limit)
-            """).all()
-        return try rows.map { try $0.decode(column: "id", as: Int64.self) }
+        let words = (field == .words ? "words" : "heads") + " : (" + Self.expression(query) + ") AND facets : ("
+        // The scope's one word while every row has it; the older words while any row lacks it.
+        // The keys come back as one text: SQLite's driver hands each row to the event loop on
+        // its own, and a thousand hand-overs cost more than the search.
+        let keys = try await database.raw("""
+            SELECT group_concat(id, ',' ORDER BY id DESC) AS ids FROM (
+                SELECT rowid AS id FROM \(unsafeRaw: table) WHERE \(unsafeRaw: table) MATCH (CASE
+                    WHEN EXISTS (SELECT 1 FROM search_documents WHERE scoped = 0) THEN \(bind: words + Self.facets(scope) + ")")
+                    ELSE \(bind: words + Self.scopeFacets(scope) + ")") END)
+                AND rowid >= \(bind: scope.keys.lowerBound) AND rowid < \(bind: scope.keys.upperBound)
+                ORDER BY rowid DESC LIMIT \(literal: limit))
+            """).first()?.decode(column: "ids", as: String?.self)
+        return keys?.split(separator: ",").compactMap { Int64($0) } ?? []
     }
 
     /// The prefixes FTS5 has an index for (`prefix='2 3'` in migration 019): it answers them fast.
@@ -134,12 +140,15 @@ struct SQLiteSearchIndex: SearchIndex {
         var words: [String: [String]] = [:]
         for prefix in Set(prefixes) where prefix.unicodeScalars.count > longestIndexedPrefix {
             // U+10FFFF is never part of a word, so it sorts after every word with the prefix.
-            let rows = try await database.raw("""
-                SELECT term FROM search_terms WHERE term >= \(bind: prefix) AND term < \(bind: prefix + "\u{10FFFF}")
-                ORDER BY term LIMIT \(literal: mostWordsPerPrefix + 1)
-                """).all()
-            guard rows.count <= mostWordsPerPrefix else { continue }
-            words[prefix] = try rows.map { try $0.decode(column: "term", as: String.self) }
+            // As one text, as `newest` reads its keys: words hold no spaces.
+            let listed = try await database.raw("""
+                SELECT group_concat(term, ' ' ORDER BY term) AS terms FROM (
+                    SELECT term FROM search_terms WHERE term >= \(bind: prefix) AND term < \(bind: prefix + "\u{10FFFF}")
+                    ORDER BY term LIMIT \(literal: mostWordsPerPrefix + 1))
+                """).first()?.decode(column: "terms", as: String?.self)
+            let found = listed?.split(separator: " ").map(String.init) ?? []
+            guard found.count <= mostWordsPerPrefix else { continue }
+            words[prefix] = found
         }
         return words
     }
@@ -155,18 +164,56 @@ struct SQLiteSearchIndex: SearchIndex {
     static func facets(_ document: SearchDocument, part: SearchDocument.Part) -> String {
         ([facet("edition", document.edition), facet("kind", document.kind.rawValue), facet(part.rawValue, document.visibility.rawValue)]
             + document.topicIDs.map { facet("topic", $0.uuidString) }
-            + document.authorIDs.map { facet("author", $0.uuidString) } + [facet("article", document.articleID.uuidString)]).joined(separator: " ")
+            + document.authorIDs.map { facet("author", $0.uuidString) } + [facet("article", document.articleID.uuidString)]
+            + scopes(of: document, part: part)).joined(separator: " ")
     }
 
-    /// The facets a row in scope must have.
+    /// The facets a row in scope must have, in the older words every row has: the row kinds
+    /// the audience may match, the edition and the kind are each a word most rows have, and
+    /// FTS5 steps through all three lists.
     static func facets(_ scope: SearchScope) -> String {
         var required = ["(" + scope.readableRows.map { facet($0.part.rawValue, $0.visibility.rawValue) }.joined(separator: " OR ") + ")"]
         if let edition = scope.filters.edition { required.append(facet("edition", edition)) }
         if let kind = scope.filters.kind { required.append(facet("kind", kind.rawValue)) }
+        return (required + sparseFacets(scope)).joined(separator: " AND ")
+    }
+
+    /// The same facets with the audience, edition and kind as the one word that names them together.
+    static func scopeFacets(_ scope: SearchScope) -> String {
+        var required = [scopeWord(readable: scope.audience.readable, edition: scope.filters.edition, kind: scope.filters.kind)]
+        if scope.filters.visibility != nil {
+            required.append("(" + scope.readableRows.map { facet($0.part.rawValue, $0.visibility.rawValue) }.joined(separator: " OR ") + ")")
+        }
+        return (required + sparseFacets(scope)).joined(separator: " AND ")
+    }
+
+    private static func sparseFacets(_ scope: SearchScope) -> [String] {
+        var required: [String] = []
         if let topicID = scope.filters.topicID { required.append(facet("topic", topicID.uuidString)) }
         if let authorID = scope.filters.authorID { required.append(facet("author", authorID.uuidString)) }
         if let articleID = scope.filters.articleID { required.append(facet("article", articleID.uuidString)) }
-        return required.joined(separator: " AND ")
+        return required
+    }
+
+    /// What each audience may read outright: readers signed out, free and paying, and staff.
+    private static let audiences: [Set<Visibility>] = [SearchAudience.reader(.anonymous), .reader(.freeMember), .reader(.paidMember), .staff]
+        .map(\.readable).reduce(into: []) { sets, readable in if !sets.contains(readable) { sets.append(readable) } }
+
+    /// A row's scope words: for each audience that matches this row (the whole text when it
+    /// may read the visibility, else the preview), one word for each of its edition or any,
+    /// and its kind or any.
+    private static func scopes(of document: SearchDocument, part: SearchDocument.Part) -> [String] {
+        audiences.filter { readable in readable.contains(document.visibility) == (part == .full) }.flatMap { readable in
+            [document.edition, nil].flatMap { edition in
+                [document.kind, nil].map { kind in scopeWord(readable: readable, edition: edition, kind: kind) }
+            }
+        }
+    }
+
+    /// `scope`, the visibilities read, `x`, the edition or `any`, `x`, the kind or `any`: no
+    /// visibility or kind holds an x, so no two scopes share a word.
+    private static func scopeWord(readable: Set<Visibility>, edition: String?, kind: ArticleKind?) -> String {
+        facet("scope", readable.map(\.rawValue).sorted().joined() + "x" + (edition ?? "any") + "x" + (kind?.rawValue ?? "any"))
     }
 
     /// One word: the name and the value's letters and digits, lowercased (as FTS5 folds them).

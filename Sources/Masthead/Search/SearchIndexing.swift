@@ -90,6 +90,22 @@ struct SearchIndexing: Sendable {
         return done
     }
 
+    /// Files again a batch of the articles whose rows lack SQLite's scope words (filed before
+    /// migration 035, or by an older instance during a rolling deploy), so that searches can
+    /// use those words once none is left. The check reads only; the write lock is taken when
+    /// there is something to file. Returns how many articles it filed.
+    func scopeUnscoped(batchSize: Int = 1000) async throws -> Int {
+        guard sql.dialect.name != "postgresql" else { return 0 }
+        let waiting: SQLQueryString = "SELECT DISTINCT article_id FROM search_documents WHERE scoped = 0 LIMIT \(literal: batchSize)"
+        guard try await sql.raw(waiting).first() != nil else { return 0 }
+        return try await database.transaction { db in
+            try await SQLiteWriteTurn.take(on: db, table: "search_documents")
+            let ids = try await (db as! any SQLDatabase).raw(waiting).all().map { try $0.decode(column: "article_id", as: UUID.self) }
+            try await SearchIndexing(database: db).refresh(ids)
+            return ids.count
+        }
+    }
+
     /// Fills the index when it is empty but articles are published: the first start after an
     /// upgrade that brought search, or after a restore that left the index out. Otherwise puts
     /// back the index's upkeep, in case a rebuild was killed.

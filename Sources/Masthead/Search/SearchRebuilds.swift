@@ -155,11 +155,14 @@ struct SearchRebuilds: Sendable {
         }
     }
 
-    /// For an instance's background jobs: runs the open rebuild if it can claim it.
-    /// Runs the rebuild that is due, if any; returns how many ran (for the job's metrics).
+    /// For an instance's background jobs: runs the open rebuild if it can claim it, and
+    /// otherwise files a batch of rows that lack scope words, if any do. Returns how many
+    /// rebuilds or batches ran (for the job's metrics).
     @discardableResult
     func runDue(logger: Logger) async throws -> Int {
-        guard let rebuild = try await claim() else { return 0 }
+        guard let rebuild = try await claim() else {
+            return try await SearchIndexing(database: database).scopeUnscoped() > 0 ? 1 : 0
+        }
         logger.notice("search.rebuild.started", metadata: ["requested_by": "\(rebuild.requestedBy)", "already_filed": "\(rebuild.done)"])
         let outcome = try await run(rebuild)
         logger.notice("search.rebuild.ended", metadata: ["outcome": "\(outcome)"])

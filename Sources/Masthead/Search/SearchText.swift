@@ -178,6 +178,13 @@ enum SearchText {
             return lowered.isEmpty ? nil : lowered
         }
         if let arabic = foldedArabicScript(word) { return arabic.isEmpty ? nil : withoutArabicArticle(arabic) }
+        if let latin = foldedLatinScript(word) { return latin.isEmpty ? nil : latin }
+        return decomposedFold(word)
+    }
+
+    /// The general folding, through Foundation's compatibility decomposition: for words in
+    /// any script, and the reference the fast paths are tested against.
+    static func decomposedFold(_ word: some StringProtocol) -> String? {
         var folded = String.UnicodeScalarView()
         for scalar in String(word).decomposedStringWithCompatibilityMapping.unicodeScalars {
             if let digit = asciiDigit(scalar) {
@@ -220,6 +227,29 @@ enum SearchText {
             }
         }
         return String(folded)
+    }
+
+    /// The same folding for a word of Latin letters with diacritics (Turkish, French, German:
+    /// up to U+024F), each letter looked up in `latinBlock`; nil for any other word.
+    private static func foldedLatinScript(_ word: some StringProtocol) -> String? {
+        var folded = String.UnicodeScalarView()
+        var count = 0
+        for scalar in word.unicodeScalars {
+            guard scalar.value <= latinBlockEnd else { return nil }
+            for kept in latinBlock[Int(scalar.value)] where count < longestToken {
+                folded.append(kept)
+                count += 1
+            }
+        }
+        return String(folded)
+    }
+
+    private static let latinBlockEnd: UInt32 = 0x024F
+
+    /// What each scalar up to U+024F folds to by the general rules, worked out once.
+    private static let latinBlock: [[Unicode.Scalar]] = (0...Int(latinBlockEnd)).map { value in
+        let scalar = Unicode.Scalar(UInt32(value))!
+        return Array((decomposedFold(String(scalar)) ?? "").unicodeScalars)
     }
 
     /// What each letter of the Arabic block (U+0600 to U+06FF) folds to, nil for those dropped

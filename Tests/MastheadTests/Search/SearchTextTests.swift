@@ -69,6 +69,17 @@ struct SearchTextTests {
         }
     }
 
+    @Test("Latin words with diacritics fold the same on the fast path as through full decomposition, letter by letter")
+    func latinFastPathMatchesDecomposition() {
+        for value in UInt32(0x00C0)...0x024F {
+            let word = "a" + String(Unicode.Scalar(value)!) + "b"
+            #expect(SearchText.normalize(word: word) == SearchText.decomposedFold(word), "U+\(String(value, radix: 16))")
+        }
+        for word in ["DİYARBAKIR", "Süleymani", "Haşdi", "Şabi", "anlaşması", "Straße", "Œuvre", "Łódź"] {
+            #expect(SearchText.normalize(word: word) == SearchText.decomposedFold(word), "\(word)")
+        }
+    }
+
     @Test("Arabic and Persian words fold the same on the fast path as through full decomposition")
     func arabicFastPathMatchesDecomposition() {
         for word in ["أَحْمَد", "إسلام", "آب", "مسؤول", "رئيس", "خانهٔ", "کشاورزی", "می‌خواهد", "العـــراق", "٢٠٢٦", "ۓ"] {
