@@ -118,14 +118,14 @@ struct SQLiteSearchIndex: SearchIndex {
         // The keys come back as one text: SQLite's driver hands each row to the event loop on
         // its own, and a thousand hand-overs cost more than the search.
         let keys = try await database.raw("""
-            SELECT group_concat(id, ',' ORDER BY id DESC) AS ids FROM (
+            SELECT group_concat(id) AS ids FROM (
                 SELECT rowid AS id FROM \(unsafeRaw: table) WHERE \(unsafeRaw: table) MATCH (CASE
                     WHEN EXISTS (SELECT 1 FROM search_documents WHERE scoped = 0) THEN \(bind: words + Self.facets(scope) + ")")
                     ELSE \(bind: words + Self.scopeFacets(scope) + ")") END)
                 AND rowid >= \(bind: scope.keys.lowerBound) AND rowid < \(bind: scope.keys.upperBound)
                 ORDER BY rowid DESC LIMIT \(literal: limit))
             """).first()?.decode(column: "ids", as: String?.self)
-        return keys?.split(separator: ",").compactMap { Int64($0) } ?? []
+        return (keys?.split(separator: ",").compactMap { Int64($0) } ?? []).sorted(by: >)
     }
 
     /// The prefixes FTS5 has an index for (`prefix='2 3'` in migration 019): it answers them fast.
@@ -142,7 +142,7 @@ struct SQLiteSearchIndex: SearchIndex {
             // U+10FFFF is never part of a word, so it sorts after every word with the prefix.
             // As one text, as `newest` reads its keys: words hold no spaces.
             let listed = try await database.raw("""
-                SELECT group_concat(term, ' ' ORDER BY term) AS terms FROM (
+                SELECT group_concat(term, ' ') AS terms FROM (
                     SELECT term FROM search_terms WHERE term >= \(bind: prefix) AND term < \(bind: prefix + "\u{10FFFF}")
                     ORDER BY term LIMIT \(literal: mostWordsPerPrefix + 1))
                 """).first()?.decode(column: "terms", as: String?.self)
@@ -210,10 +210,11 @@ struct SQLiteSearchIndex: SearchIndex {
         }
     }
 
-    /// `scope`, the visibilities read, `x`, the edition or `any`, `x`, the kind or `any`: no
-    /// visibility or kind holds an x, so no two scopes share a word.
+    /// `scope`, the visibilities read, `x`, the edition or `0` for any, `x`, the kind or `0`:
+    /// no visibility or kind holds an x, and no edition code or kind is a digit, so no two
+    /// scopes share a word.
     private static func scopeWord(readable: Set<Visibility>, edition: String?, kind: ArticleKind?) -> String {
-        facet("scope", readable.map(\.rawValue).sorted().joined() + "x" + (edition ?? "any") + "x" + (kind?.rawValue ?? "any"))
+        facet("scope", readable.map(\.rawValue).sorted().joined() + "x" + (edition ?? "0") + "x" + (kind?.rawValue ?? "0"))
     }
 
     /// One word: the name and the value's letters and digits, lowercased (as FTS5 folds them).

@@ -94,7 +94,7 @@ struct SearchIndexing: Sendable {
     /// migration 035, or by an older instance during a rolling deploy), so that searches can
     /// use those words once none is left. The check reads only; the write lock is taken when
     /// there is something to file. Returns how many articles it filed.
-    func scopeUnscoped(batchSize: Int = 1000) async throws -> Int {
+    func scopeUnscoped(batchSize: Int = 200) async throws -> Int {
         guard sql.dialect.name != "postgresql" else { return 0 }
         let waiting: SQLQueryString = "SELECT DISTINCT article_id FROM search_documents WHERE scoped = 0 LIMIT \(literal: batchSize)"
         guard try await sql.raw(waiting).first() != nil else { return 0 }

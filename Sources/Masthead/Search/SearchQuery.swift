@@ -33,18 +33,19 @@ struct SearchQuery: Equatable, Sendable {
         terms.enumerated().flatMap { place, term -> [(token: String, prefix: Bool, term: Int)] in
             switch term {
             case .word(let token, let prefix, let alternatives):
-                [(token, prefix, place)] + alternatives.map { ($0, false, place) }
+                (prefix ? SearchText.prefixForms(token) : [token]).map { ($0, prefix, place) } + alternatives.map { ($0, false, place) }
             case .phrase(let tokens):
                 tokens.map { ($0, false, place) }
             }
         }
     }
 
-    /// The words typed as prefixes (the last word, while the reader may still be typing it).
+    /// The words typed as prefixes (the last word, while the reader may still be typing it),
+    /// in each of their forms.
     var prefixes: [String] {
-        terms.compactMap { term in
-            guard case .word(let token, true, _) = term else { return nil }
-            return token
+        terms.flatMap { term in
+            guard case .word(let token, true, _) = term else { return [String]() }
+            return SearchText.prefixForms(token)
         }
     }
 
@@ -54,7 +55,12 @@ struct SearchQuery: Equatable, Sendable {
     func replacingPrefixes(with words: [String: [String]]) -> SearchQuery {
         var replaced = self
         replaced.terms = terms.map { term in
-            guard case .word(let token, true, let alternatives) = term, let whole = words[token], !whole.isEmpty else { return term }
+            guard case .word(let token, true, let alternatives) = term else { return term }
+            // Every form must be listed: one that is not is left to the index to match itself.
+            let listed = SearchText.prefixForms(token).map { words[$0] }
+            guard !listed.contains(where: { $0 == nil }) else { return term }
+            let whole = listed.flatMap { $0 ?? [] }
+            guard !whole.isEmpty else { return term }
             return .word(token, prefix: false, alternatives: whole.filter { $0 != token } + alternatives)
         }
         return replaced
@@ -76,9 +82,10 @@ struct SearchQuery: Equatable, Sendable {
         terms.allSatisfy { term in
             switch term {
             case .word(let token, let prefix, let alternatives):
-                tokens.contains { prefix ? $0.hasPrefix(token) : $0 == token } || tokens.contains(where: alternatives.contains)
+                let forms = prefix ? SearchText.prefixForms(token) : [token]
+                return tokens.contains { word in prefix ? forms.contains { word.hasPrefix($0) } : word == token } || tokens.contains(where: alternatives.contains)
             case .phrase(let phrase):
-                tokens.count >= phrase.count && (0...(tokens.count - phrase.count)).contains { Array(tokens[$0..<($0 + phrase.count)]) == phrase }
+                return tokens.count >= phrase.count && (0...(tokens.count - phrase.count)).contains { Array(tokens[$0..<($0 + phrase.count)]) == phrase }
             }
         }
     }
@@ -111,7 +118,7 @@ struct SearchQuery: Equatable, Sendable {
         terms = Array(terms.prefix(maximumTerms))
         if stillTyping, case .word(let token, _, _)? = terms.last {
             if token.unicodeScalars.count >= 2 {
-                terms[terms.count - 1] = .word(SearchText.prefixToken(token), prefix: true, alternatives: [])
+                terms[terms.count - 1] = .word(token, prefix: true, alternatives: [])
             } else if terms.count > 1 {
                 // One letter of a word still being typed says nothing yet, and as a prefix it
                 // would match half the archive.

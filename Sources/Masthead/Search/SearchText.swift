@@ -331,10 +331,11 @@ enum SearchText {
         return token
     }
 
-    /// A word still being typed, as a prefix of indexed words: `العر` is on its way to `العراق`,
-    /// filed as `عراق`, so the article comes off once two letters follow it (a whole word keeps
-    /// it with fewer than three, and so does a prefix with one).
-    static func prefixToken(_ token: String) -> String {
-        withoutArabicArticle(token, shortestRest: 2)
+    /// The forms a word still being typed may take at the start of indexed words. `العر` may be
+    /// on its way to `العراق`, filed as `عراق`, or be the whole of a short word filed with its
+    /// article (as `الله` is): with the article and two letters more, it is looked for both ways.
+    static func prefixForms(_ token: String) -> [String] {
+        let stripped = withoutArabicArticle(token, shortestRest: 2)
+        return stripped == token ? [token] : [token, stripped]
     }
 }
