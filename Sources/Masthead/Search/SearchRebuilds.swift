@@ -156,12 +156,18 @@ struct SearchRebuilds: Sendable {
     }
 
     /// For an instance's background jobs: runs the open rebuild if it can claim it, and
-    /// otherwise files a batch of rows that lack scope words, if any do. Returns how many
-    /// rebuilds or batches ran (for the job's metrics).
+    /// otherwise files rows that lack scope words, if any do: up to ten batches a turn, with a
+    /// pause after each for other writers. Returns how many rebuilds or batches ran (for the
+    /// job's metrics).
     @discardableResult
     func runDue(logger: Logger) async throws -> Int {
         guard let rebuild = try await claim() else {
-            return try await SearchIndexing(database: database).scopeUnscoped() > 0 ? 1 : 0
+            var batches = 0
+            while batches < 10, try await SearchIndexing(database: database).scopeUnscoped() > 0 {
+                batches += 1
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            return batches
         }
         logger.notice("search.rebuild.started", metadata: ["requested_by": "\(rebuild.requestedBy)", "already_filed": "\(rebuild.done)"])
         let outcome = try await run(rebuild)

@@ -58,6 +58,22 @@ struct SearchScopeTests {
         }
     }
 
+    @Test("upgrading a site that has an index queues a rebuild, after which every row has its scope words")
+    func upgradeQueuesARebuild() async throws {
+        try await withSite(on: .sqlite) { site in
+            try await ScopeSearchRows().revert(on: site.app.db)
+            try await ScopeSearchRows().prepare(on: site.app.db)
+            #expect(try await Self.unscopedRows(site) > 0)
+            let queued = try #require(try await SearchRebuilds(database: site.app.db).open())
+            #expect(queued.requestedBy == "the upgrade that added scope words")
+            #expect(try await waitUntil(seconds: 60) {
+                guard try await SearchRebuild.find(queued.id, on: site.app.db)?.status == .finished else { return false }
+                return try await Self.unscopedRows(site) == 0
+            })
+            #expect(try await SearchTests.search(site, "/search", "water").paths.isEmpty == false)
+        }
+    }
+
     @Test("once every row has its scope words, searches narrow by them alone")
     func scopeWordsAreUsedOnceEveryRowHasThem() async throws {
         try await withSite(on: .sqlite) { site in
