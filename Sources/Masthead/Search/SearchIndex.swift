@@ -213,9 +213,8 @@ enum SearchSQL {
         query.terms.map { term in
             switch term {
             case .word(let token, let prefix, let alternatives):
-                let words = (prefix ? SearchText.prefixForms(token).map { syntax.quote($0) + syntax.prefix } : [syntax.quote(token)])
-                    + alternatives.map(syntax.quote)
-                return words.count == 1 ? words[0] : "(" + words.joined(separator: syntax.or) + ")"
+                let word = syntax.quote(token) + (prefix ? syntax.prefix : "")
+                return alternatives.isEmpty ? word : "(" + ([word] + alternatives.map(syntax.quote)).joined(separator: syntax.or) + ")"
             case .phrase(let tokens):
                 return syntax.phrase(tokens)
             }

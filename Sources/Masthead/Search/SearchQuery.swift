@@ -33,19 +33,18 @@ struct SearchQuery: Equatable, Sendable {
         terms.enumerated().flatMap { place, term -> [(token: String, prefix: Bool, term: Int)] in
             switch term {
             case .word(let token, let prefix, let alternatives):
-                (prefix ? SearchText.prefixForms(token) : [token]).map { ($0, prefix, place) } + alternatives.map { ($0, false, place) }
+                [(token, prefix, place)] + alternatives.map { ($0, false, place) }
             case .phrase(let tokens):
                 tokens.map { ($0, false, place) }
             }
         }
     }
 
-    /// The words typed as prefixes (the last word, while the reader may still be typing it),
-    /// in each of their forms.
+    /// The words typed as prefixes (the last word, while the reader may still be typing it).
     var prefixes: [String] {
-        terms.flatMap { term in
-            guard case .word(let token, true, _) = term else { return [String]() }
-            return SearchText.prefixForms(token)
+        terms.compactMap { term in
+            guard case .word(let token, true, _) = term else { return nil }
+            return token
         }
     }
 
@@ -55,12 +54,14 @@ struct SearchQuery: Equatable, Sendable {
     func replacingPrefixes(with words: [String: [String]]) -> SearchQuery {
         var replaced = self
         replaced.terms = terms.map { term in
-            guard case .word(let token, true, let alternatives) = term else { return term }
-            // Every form must be listed: one that is not is left to the index to match itself.
-            let listed = SearchText.prefixForms(token).map { words[$0] }
-            guard !listed.contains(where: { $0 == nil }) else { return term }
-            let whole = listed.flatMap { $0 ?? [] }
-            guard !whole.isEmpty else { return term }
+            guard case .word(let token, true, let alternatives) = term, let whole = words[token] else { return term }
+            guard !whole.isEmpty else {
+                // No word begins as typed: an Arabic word typed with its article may be on its way
+                // to one filed without it (العر to العراق, filed as عراق). Only then: a word that
+                // is filed with its article (الله) must not also match every word beginning له.
+                let stripped = SearchText.prefixWithoutArticle(token)
+                return stripped == token ? term : .word(stripped, prefix: true, alternatives: alternatives)
+            }
             return .word(token, prefix: false, alternatives: whole.filter { $0 != token } + alternatives)
         }
         return replaced
@@ -82,10 +83,9 @@ struct SearchQuery: Equatable, Sendable {
         terms.allSatisfy { term in
             switch term {
             case .word(let token, let prefix, let alternatives):
-                let forms = prefix ? SearchText.prefixForms(token) : [token]
-                return tokens.contains { word in prefix ? forms.contains { word.hasPrefix($0) } : word == token } || tokens.contains(where: alternatives.contains)
+                tokens.contains { prefix ? $0.hasPrefix(token) : $0 == token } || tokens.contains(where: alternatives.contains)
             case .phrase(let phrase):
-                return tokens.count >= phrase.count && (0...(tokens.count - phrase.count)).contains { Array(tokens[$0..<($0 + phrase.count)]) == phrase }
+                tokens.count >= phrase.count && (0...(tokens.count - phrase.count)).contains { Array(tokens[$0..<($0 + phrase.count)]) == phrase }
             }
         }
     }

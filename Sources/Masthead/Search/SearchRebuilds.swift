@@ -162,10 +162,12 @@ struct SearchRebuilds: Sendable {
     @discardableResult
     func runDue(logger: Logger) async throws -> Int {
         guard let rebuild = try await claim() else {
+            // A rebuild another instance runs files every row again anyway.
+            guard try await open() == nil else { return 0 }
             var batches = 0
-            while batches < 10, try await SearchIndexing(database: database).scopeUnscoped() > 0 {
+            while batches < 10, !Task.isCancelled, try await SearchIndexing(database: database).scopeUnscoped() > 0 {
                 batches += 1
-                try await Task.sleep(for: .milliseconds(100))
+                try? await Task.sleep(for: .milliseconds(100))
             }
             return batches
         }

@@ -331,11 +331,9 @@ enum SearchText {
         return token
     }
 
-    /// The forms a word still being typed may take at the start of indexed words. `العر` may be
-    /// on its way to `العراق`, filed as `عراق`, or be the whole of a short word filed with its
-    /// article (as `الله` is): with the article and two letters more, it is looked for both ways.
-    static func prefixForms(_ token: String) -> [String] {
-        let stripped = withoutArabicArticle(token, shortestRest: 2)
-        return stripped == token ? [token] : [token, stripped]
+    /// A word still being typed without the Arabic article it begins with, once two letters
+    /// follow it (a whole word keeps its article with fewer than three).
+    static func prefixWithoutArticle(_ token: String) -> String {
+        withoutArabicArticle(token, shortestRest: 2)
     }
 }
