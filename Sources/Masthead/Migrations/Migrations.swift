@@ -39,5 +39,6 @@ enum MastheadMigrations {
         RecordHandOvers(),
         CreateRateWindows(),
         ScopeSearchRows(),
+        FacetPostgresSearchRows(),
     ]
 }

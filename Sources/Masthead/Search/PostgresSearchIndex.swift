@@ -3,33 +3,42 @@ import SQLKit
 
 /// The index in PostgreSQL: each row carries two `tsvector`s under the `simple` configuration
 /// (the words are already normalised, and no one language's stemmer suits an archive in four),
-/// `words` with all of it and `heads` with its title and names, each behind a GIN index, and
-/// its facets as plain columns.
+/// `words` with all of it and `heads` with its title and names, each behind a GIN index. Both
+/// also hold the row's facets and the month and year it was published in, as lexemes that
+/// begin with `_`, which no typed word can (words hold letters and digits only).
 ///
-/// A GIN index answers which rows match but not in what order, and checking a long article's
-/// `tsvector` row by row down the key index costs more than the whole match. So the newest
-/// matches are looked for in windows: the last month, then the last year, then everything,
-/// each a bitmap of the GIN match and the key range, until one holds enough of them.
+/// A GIN index answers which rows match but not in what order, and fetching every row that
+/// holds a common word, to sort them, costs far more than the search. So the newest matches are
+/// looked for in windows, the last month first, each named in the query by its months (or
+/// years): a GIN index finds the rows holding a common word and a rare one by stepping through
+/// the rare one's rows, and only true matches are read from the table.
 struct PostgresSearchIndex: SearchIndex {
-    static let windows: [TimeInterval] = [30 * 86_400, 365 * 86_400]
+    /// How far back each look for the newest matches goes, before the last looks at everything.
+    static let windows: [TimeInterval] = [30, 120, 365, 3 * 365].map { $0 * 86_400 }
+    /// The same for counting, which reads at most `atMost` matches in each window.
+    static let countWindows: [TimeInterval] = [30, 365].map { $0 * 86_400 }
 
     func file(_ documents: [SearchDocument], on database: any SQLDatabase) async throws {
         try await remove(articleIDs: documents.map(\.articleID), on: database)
         let rows = try await SearchSQL.keyedRows(documents, on: database)
         for chunk in rows.chunked(into: SearchSQL.rowsPerInsert) {
             let insert = database.insert(into: "search_documents")
-                .columns("id", "article_id", "part", "visibility", "edition", "kind", "published_at", "words", "heads")
+                .columns("id", "article_id", "part", "visibility", "edition", "kind", "published_at", "words", "heads", "scoped")
             for (key, document, row) in chunk {
+                let facets = (SearchFacets.words(of: document, part: row.part) + SearchFacets.periods(of: document.publishedAt))
+                    .map { Self.facetMark + $0 }.joined(separator: " ")
                 let values: [any SQLExpression] = [
                     SQLBind(key), SQLBind(document.articleID), SQLBind(row.part.rawValue), SQLBind(document.visibility.rawValue),
                     SQLBind(document.edition), SQLBind(document.kind.rawValue), SQLBind(document.publishedAt.timeIntervalSince1970),
-                    "to_tsvector('simple', \(bind: document.heads + "\n" + row.body))" as SQLQueryString,
-                    "to_tsvector('simple', \(bind: document.heads))" as SQLQueryString,
+                    "to_tsvector('simple', \(bind: document.heads + "\n" + row.body)) || array_to_tsvector(string_to_array(\(bind: facets), ' '))" as SQLQueryString,
+                    "to_tsvector('simple', \(bind: document.heads)) || array_to_tsvector(string_to_array(\(bind: facets), ' '))" as SQLQueryString,
+                    SQLLiteral.numeric("1"),
                 ]
                 insert.values(values)
             }
             try await insert.run()
         }
+        try await SearchTerms.list(documents, on: database)
     }
 
     func remove(articleIDs: [UUID], on database: any SQLDatabase) async throws {
@@ -44,34 +53,92 @@ struct PostgresSearchIndex: SearchIndex {
 
     func beginRebuild(on database: any SQLDatabase) async throws {}
 
-    func endRebuild(completed: Bool, on database: any SQLDatabase) async throws {}
+    /// A completed rebuild lists again the words the index now holds: words of articles since
+    /// unpublished or changed are gone. One statement, so the list is never seen empty.
+    func endRebuild(completed: Bool, on database: any SQLDatabase) async throws {
+        guard completed else { return }
+        try await database.raw("""
+            WITH filed AS (SELECT word FROM ts_stat('SELECT words FROM search_documents') WHERE left(word, 1) <> \(bind: Self.facetMark)),
+            gone AS (DELETE FROM search_terms WHERE term NOT IN (SELECT word FROM filed))
+            INSERT INTO search_terms (term) SELECT word FROM filed ON CONFLICT (term) DO NOTHING
+            """).run()
+    }
 
-    /// PostgreSQL's GIN index answers a prefix (`:*`) as it is.
-    func prepared(_ query: SearchQuery, on database: any SQLDatabase) async throws -> SearchQuery { query }
+    /// Every prefix as the words it begins, when there are few: GIN gathers every row holding
+    /// any word a prefix (`:*`) begins before it narrows by anything else.
+    func prepared(_ query: SearchQuery, on database: any SQLDatabase) async throws -> SearchQuery {
+        query.replacingPrefixes(with: try await SearchTerms.beginning(query.prefixes, longerThan: 0, on: database))
+    }
 
     func newest(_ query: SearchQuery, in field: SearchField, scope: SearchScope, limit: Int, on database: any SQLDatabase) async throws -> [Int64] {
-        let column: SQLQueryString = field == .words ? "d.words" : "d.heads"
-        let newestSecond = SearchKey.publishedAt(scope.keys.upperBound - 1)
-        let lowerBounds = Self.windows.map { max(scope.keys.lowerBound, SearchKey.first(at: newestSecond.addingTimeInterval(-$0))) }
-        var tried: Int64?
-        for lower in lowerBounds + [scope.keys.lowerBound] where lower != tried {
-            tried = lower
-            // `d.id + 0`: ordered without the key index, so that the planner combines the GIN
-            // match with the key range instead of checking each row's words down the key index.
-            let rows = try await database.raw("""
-                SELECT d.id FROM search_documents d
-                WHERE \(column) @@ to_tsquery('simple', \(bind: Self.expression(query)))
-                AND d.id >= \(bind: lower) AND d.id < \(bind: scope.keys.upperBound) AND
-                """ + Self.conditions(scope) + " ORDER BY d.id + 0 DESC LIMIT \(literal: limit)").all()
-            if rows.count >= limit || lower == scope.keys.lowerBound {
+        for (lower, isLast) in Self.lowerBounds(Self.windows, scope: scope) {
+            let rows = try await database.raw(Self.matching(query, in: field, scope: scope, from: lower) + " ORDER BY id + 0 DESC LIMIT \(literal: limit)").all()
+            if rows.count >= limit || isLast {
                 return try rows.map { try $0.decode(column: "id", as: Int64.self) }
             }
         }
         return []
     }
 
-    /// The rows this scope may match besides its key range: the audience's parts and
-    /// visibilities, and the filters.
+    func count(_ query: SearchQuery, scope: SearchScope, atMost: Int, on database: any SQLDatabase) async throws -> Int {
+        for (lower, isLast) in Self.lowerBounds(Self.countWindows, scope: scope) {
+            let counted = try SearchSQL.total(try await database.raw(
+                "SELECT count(*) AS total FROM (" + Self.matching(query, in: .words, scope: scope, from: lower) + " LIMIT \(literal: atMost)) counted"
+            ).first())
+            if counted >= atMost || isLast { return counted }
+        }
+        return 0
+    }
+
+    /// Where each window begins, newest first, ending with the scope's own beginning.
+    private static func lowerBounds(_ windows: [TimeInterval], scope: SearchScope) -> [(lower: Int64, isLast: Bool)] {
+        let newestSecond = SearchKey.publishedAt(scope.keys.upperBound - 1)
+        var bounds: [Int64] = []
+        for window in windows {
+            let lower = SearchKey.first(at: newestSecond.addingTimeInterval(-window))
+            if lower > scope.keys.lowerBound, lower != bounds.last { bounds.append(lower) }
+        }
+        bounds.append(scope.keys.lowerBound)
+        return bounds.enumerated().map { ($1, $0 == bounds.count - 1) }
+    }
+
+    /// The keys of the rows in scope whose `field` matches, published from `lower` on. A row
+    /// with its facets is narrowed by them, with the window's months besides (a key's range
+    /// then only trims what the months hold beyond it, without reading the key index); a row
+    /// filed without them (by an older instance, until the search-rebuild job files it again)
+    /// by its columns. A typed query PostgreSQL reads as no word at all (`numnode` 0) would
+    /// leave the facets to match alone, which is every row in scope: it matches nothing.
+    private static func matching(_ query: SearchQuery, in field: SearchField, scope: SearchScope, from lower: Int64) -> SQLQueryString {
+        let column: SQLQueryString = field == .words ? "d.words" : "d.heads"
+        var required = SearchFacets.required(scope, scoped: true)
+        if let periods = SearchFacets.periods(from: SearchKey.publishedAt(lower), through: SearchKey.publishedAt(scope.keys.upperBound - 1)) {
+            required.append(periods)
+        }
+        let facets = facetQuery(required)
+        let typed = expression(query)
+        return """
+            SELECT id FROM (
+                SELECT d.id FROM search_documents d
+                WHERE \(column) @@ (to_tsquery('simple', \(bind: typed)) && \(bind: facets)::tsquery)
+                AND numnode(to_tsquery('simple', \(bind: typed))) > 0 AND d.scoped <> 0
+                AND d.id + 0 >= \(bind: lower) AND d.id + 0 < \(bind: scope.keys.upperBound)
+                UNION ALL
+                SELECT d.id FROM search_documents d
+                WHERE d.scoped = 0 AND \(column) @@ to_tsquery('simple', \(bind: typed))
+                AND d.id >= \(bind: lower) AND d.id < \(bind: scope.keys.upperBound) AND
+            """ + conditions(scope) + ") matched"
+    }
+
+    /// Facets a row must have, one of each group, as a `tsquery`.
+    static func facetQuery(_ required: [[String]]) -> String {
+        required.map { group in "(" + group.map { quoted(facetMark + $0) }.joined(separator: " | ") + ")" }.joined(separator: " & ")
+    }
+
+    /// What begins a facet's lexeme: not a letter or a digit, so no typed word is one.
+    private static let facetMark = "_"
+
+    /// The rows this scope may match besides its key range, by their columns: the audience's
+    /// parts and visibilities, and the filters.
     static func conditions(_ scope: SearchScope) -> SQLQueryString {
         var sql: SQLQueryString = "(" + scope.readableRows.map { row in
             "(d.part = \(bind: row.part.rawValue) AND d.visibility = \(bind: row.visibility.rawValue))" as SQLQueryString

@@ -34,23 +34,7 @@ struct SQLiteSearchIndex: SearchIndex {
             try await words.run()
             try await heads.run()
         }
-        try await listTerms(of: documents, on: database)
-    }
-
-    /// Adds the documents' words to `search_terms`. Words are taken out only by a rebuild: one
-    /// no article holds any more only widens a prefix by a word that matches nothing.
-    private func listTerms(of documents: [SearchDocument], on database: any SQLDatabase) async throws {
-        var terms = Set<Substring>()
-        for document in documents {
-            for text in [document.title, document.names, document.preview, document.rest] {
-                for word in text.utf8.split(separator: UInt8(ascii: " ")) { terms.insert(Substring(word)) }
-            }
-        }
-        for chunk in Array(terms).chunked(into: SearchSQL.rowsPerInsert) {
-            let insert = database.insert(into: "search_terms").columns("term").ignoringConflicts(with: "term")
-            for term in chunk { insert.values([String(term)]) }
-            try await insert.run()
-        }
+        try await SearchTerms.list(documents, on: database)
     }
 
     func remove(articleIDs: [UUID], on database: any SQLDatabase) async throws {
@@ -108,50 +92,39 @@ struct SQLiteSearchIndex: SearchIndex {
     private static let tables = ["search_fts", "search_heads"]
 
     func prepared(_ query: SearchQuery, on database: any SQLDatabase) async throws -> SearchQuery {
-        query.replacingPrefixes(with: try await Self.words(beginning: query.prefixes, on: database))
+        query.replacingPrefixes(with: try await SearchTerms.beginning(query.prefixes, longerThan: Self.longestIndexedPrefix, on: database))
     }
 
     func newest(_ query: SearchQuery, in field: SearchField, scope: SearchScope, limit: Int, on database: any SQLDatabase) async throws -> [Int64] {
-        let table = field == .words ? "search_fts" : "search_heads"
-        let words = (field == .words ? "words" : "heads") + " : (" + Self.expression(query) + ") AND facets : ("
-        // The scope's one word while every row has it; the older words while any row lacks it.
         // The keys come back as one text: SQLite's driver hands each row to the event loop on
         // its own, and a thousand hand-overs cost more than the search.
-        let keys = try await database.raw("""
-            SELECT group_concat(id) AS ids FROM (
-                SELECT rowid AS id FROM \(unsafeRaw: table) WHERE \(unsafeRaw: table) MATCH (CASE
-                    WHEN EXISTS (SELECT 1 FROM search_documents WHERE scoped = 0) THEN \(bind: words + Self.facets(scope) + ")")
-                    ELSE \(bind: words + Self.scopeFacets(scope) + ")") END)
-                AND rowid >= \(bind: scope.keys.lowerBound) AND rowid < \(bind: scope.keys.upperBound)
-                ORDER BY rowid DESC LIMIT \(literal: limit))
+        let keys = try await database.raw("SELECT group_concat(id) AS ids FROM (" + Self.matching(query, in: field, scope: scope) + """
+             ORDER BY rowid DESC LIMIT \(literal: limit))
             """).first()?.decode(column: "ids", as: String?.self)
         return (keys?.split(separator: ",").compactMap { Int64($0) } ?? []).sorted(by: >)
     }
 
+    func count(_ query: SearchQuery, scope: SearchScope, atMost: Int, on database: any SQLDatabase) async throws -> Int {
+        try SearchSQL.total(try await database.raw(
+            "SELECT count(*) AS total FROM (" + Self.matching(query, in: .words, scope: scope) + " LIMIT \(literal: atMost))"
+        ).first())
+    }
+
+    /// The keys of the rows in scope whose `field` matches. Narrowed by the scope's one word
+    /// while every row has it, and by the older words while any row lacks it.
+    private static func matching(_ query: SearchQuery, in field: SearchField, scope: SearchScope) -> SQLQueryString {
+        let table = field == .words ? "search_fts" : "search_heads"
+        let words = (field == .words ? "words" : "heads") + " : (" + expression(query) + ") AND facets : ("
+        return """
+            SELECT rowid AS id FROM \(unsafeRaw: table) WHERE \(unsafeRaw: table) MATCH (CASE
+                WHEN EXISTS (SELECT 1 FROM search_documents WHERE scoped = 0) THEN \(bind: words + facets(scope, scoped: false) + ")")
+                ELSE \(bind: words + facets(scope, scoped: true) + ")") END)
+            AND rowid >= \(bind: scope.keys.lowerBound) AND rowid < \(bind: scope.keys.upperBound)
+            """
+    }
+
     /// The prefixes FTS5 has an index for (`prefix='2 3'` in migration 019): it answers them fast.
     private static let longestIndexedPrefix = 3
-    /// More words than this to a prefix and FTS5's own prefix matching is left to find them.
-    private static let mostWordsPerPrefix = 64
-
-    /// The listed words each longer prefix begins. A prefix with none listed, or too many, is
-    /// left out and FTS5 matches it itself. Every filing lists its words in the same
-    /// transaction, so the list holds every word the index does.
-    private static func words(beginning prefixes: [String], on database: any SQLDatabase) async throws -> [String: [String]] {
-        var words: [String: [String]] = [:]
-        for prefix in Set(prefixes) where prefix.unicodeScalars.count > longestIndexedPrefix {
-            // U+10FFFF is never part of a word, so it sorts after every word with the prefix.
-            // As one text, as `newest` reads its keys: words hold no spaces.
-            let listed = try await database.raw("""
-                SELECT group_concat(term, ' ') AS terms FROM (
-                    SELECT term FROM search_terms WHERE term >= \(bind: prefix) AND term < \(bind: prefix + "\u{10FFFF}")
-                    ORDER BY term LIMIT \(literal: mostWordsPerPrefix + 1))
-                """).first()?.decode(column: "terms", as: String?.self)
-            let found = listed?.split(separator: " ").map(String.init) ?? []
-            guard found.count <= mostWordsPerPrefix else { continue }
-            words[prefix] = found
-        }
-        return words
-    }
 
     /// The FTS5 query: terms joined by `AND`, prefixes as `*`, names one typo away by `OR`,
     /// phrases as one quoted string.
@@ -162,64 +135,12 @@ struct SQLiteSearchIndex: SearchIndex {
     /// A row's facets as words: none of them can be typed into a search, which matches only
     /// the other column.
     static func facets(_ document: SearchDocument, part: SearchDocument.Part) -> String {
-        ([facet("edition", document.edition), facet("kind", document.kind.rawValue), facet(part.rawValue, document.visibility.rawValue)]
-            + document.topicIDs.map { facet("topic", $0.uuidString) }
-            + document.authorIDs.map { facet("author", $0.uuidString) } + [facet("article", document.articleID.uuidString)]
-            + scopes(of: document, part: part)).joined(separator: " ")
+        SearchFacets.words(of: document, part: part).joined(separator: " ")
     }
 
-    /// The facets a row in scope must have, in the older words every row has: the row kinds
-    /// the audience may match, the edition and the kind are each a word most rows have, and
-    /// FTS5 steps through all three lists.
-    static func facets(_ scope: SearchScope) -> String {
-        var required = ["(" + scope.readableRows.map { facet($0.part.rawValue, $0.visibility.rawValue) }.joined(separator: " OR ") + ")"]
-        if let edition = scope.filters.edition { required.append(facet("edition", edition)) }
-        if let kind = scope.filters.kind { required.append(facet("kind", kind.rawValue)) }
-        return (required + sparseFacets(scope)).joined(separator: " AND ")
-    }
-
-    /// The same facets with the audience, edition and kind as the one word that names them together.
-    static func scopeFacets(_ scope: SearchScope) -> String {
-        var required = [scopeWord(readable: scope.audience.readable, edition: scope.filters.edition, kind: scope.filters.kind)]
-        if scope.filters.visibility != nil {
-            required.append("(" + scope.readableRows.map { facet($0.part.rawValue, $0.visibility.rawValue) }.joined(separator: " OR ") + ")")
-        }
-        return (required + sparseFacets(scope)).joined(separator: " AND ")
-    }
-
-    private static func sparseFacets(_ scope: SearchScope) -> [String] {
-        var required: [String] = []
-        if let topicID = scope.filters.topicID { required.append(facet("topic", topicID.uuidString)) }
-        if let authorID = scope.filters.authorID { required.append(facet("author", authorID.uuidString)) }
-        if let articleID = scope.filters.articleID { required.append(facet("article", articleID.uuidString)) }
-        return required
-    }
-
-    /// What each audience may read outright: readers signed out, free and paying, and staff.
-    private static let audiences: [Set<Visibility>] = [SearchAudience.reader(.anonymous), .reader(.freeMember), .reader(.paidMember), .staff]
-        .map(\.readable).reduce(into: []) { sets, readable in if !sets.contains(readable) { sets.append(readable) } }
-
-    /// A row's scope words: for each audience that matches this row (the whole text when it
-    /// may read the visibility, else the preview), one word for each of its edition or any,
-    /// and its kind or any.
-    private static func scopes(of document: SearchDocument, part: SearchDocument.Part) -> [String] {
-        audiences.filter { readable in readable.contains(document.visibility) == (part == .full) }.flatMap { readable in
-            [document.edition, nil].flatMap { edition in
-                [document.kind, nil].map { kind in scopeWord(readable: readable, edition: edition, kind: kind) }
-            }
-        }
-    }
-
-    /// `scope`, the visibilities read, `x`, the edition or `0` for any, `x`, the kind or `0`:
-    /// no visibility or kind holds an x, and no edition code or kind is a digit, so no two
-    /// scopes share a word.
-    private static func scopeWord(readable: Set<Visibility>, edition: String?, kind: ArticleKind?) -> String {
-        facet("scope", readable.map(\.rawValue).sorted().joined() + "x" + (edition ?? "0") + "x" + (kind?.rawValue ?? "0"))
-    }
-
-    /// One word: the name and the value's letters and digits, lowercased (as FTS5 folds them).
-    private static func facet(_ name: String, _ value: String) -> String {
-        name + String(value.lowercased().unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) && $0.isASCII }.map(Character.init))
+    /// The facets a row in scope must have, as an FTS5 query of the facets column.
+    static func facets(_ scope: SearchScope, scoped: Bool) -> String {
+        SearchFacets.required(scope, scoped: scoped).map { $0.count == 1 ? $0[0] : "(" + $0.joined(separator: " OR ") + ")" }.joined(separator: " AND ")
     }
 
     private static func quoted(_ text: String) -> String {

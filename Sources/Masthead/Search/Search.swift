@@ -41,8 +41,8 @@ struct Search: Sendable {
         for hit in found.hits {
             guard let article = articles[hit.articleID] else { continue }
             results.append(Result(
-                article: article, titleHTML: SearchSnippet.marked(article.title, query: widened),
-                snippetHTML: snippet(of: article, gatedText: gated[hit.articleID], audience: audience, query: widened)
+                article: article, titleHTML: SearchSnippet.marked(article.title, query: found.query),
+                snippetHTML: snippet(of: article, gatedText: gated[hit.articleID], audience: audience, query: found.query)
             ))
         }
         let topics = found.total == 0 ? try await suggestions(widened, names: names, edition: filters.edition) : []

@@ -9,8 +9,9 @@ import SQLKit
 /// Each row is filed under a `SearchKey` that orders it by publication time, so that both
 /// databases can find the newest matches without ranking every match: a common word matches
 /// half an archive of 100,000 articles, and a reader looks at the first twenty. What the index
-/// answers is therefore the newest matches, at most `SearchRanking.candidates` of them, in
-/// the whole text and in the heads (title, topics and authors); `SearchRanking` orders them.
+/// answers is therefore the newest matches in the whole text and in the heads (title, topics
+/// and authors), as many as the page needs, and how many match in all up to a bound;
+/// `SearchRanking` orders them.
 protocol SearchIndex: Sendable {
     /// Replaces whatever the index holds for these documents' articles.
     func file(_ documents: [SearchDocument], on database: any SQLDatabase) async throws
@@ -26,6 +27,8 @@ protocol SearchIndex: Sendable {
     func prepared(_ query: SearchQuery, on database: any SQLDatabase) async throws -> SearchQuery
     /// The keys of the newest rows in scope whose `field` matches, newest first, at most `limit`.
     func newest(_ query: SearchQuery, in field: SearchField, scope: SearchScope, limit: Int, on database: any SQLDatabase) async throws -> [Int64]
+    /// How many rows in scope match anywhere, counted up to `atMost`.
+    func count(_ query: SearchQuery, scope: SearchScope, atMost: Int, on database: any SQLDatabase) async throws -> Int
 }
 
 /// Where the words of a query must all be found.
@@ -98,37 +101,55 @@ enum SearchKey {
 }
 
 /// What a search found: one page of hits, and how many there are, or that there are more
-/// than `total` when the newest matches filled the candidates.
+/// than `total` when the count stopped at its bound; and the query as the index asked it,
+/// which is what its words were matched by (for marking them).
 struct SearchMatches: Sendable {
+    let query: SearchQuery
     let total: Int
     let more: Bool
     let hits: [SearchHit]
+
+    static func none(_ query: SearchQuery) -> SearchMatches { SearchMatches(query: query, total: 0, more: false, hits: []) }
 }
 
 /// Orders what the index found. A match in the heads (the words all in the title, or among
 /// the names of the article's topics and authors) ranks above one in the text alone; within
 /// each, relevance fades with age, so today's story comes before last month's and last month's
-/// before the archive's. The text's matches are the newest `candidates`; the heads' are the
-/// newest `candidates` of their own, so an old story with the words in its title still ranks.
+/// before the archive's.
+///
+/// Since the score only ever falls with age in each field, the first `n` results are among the
+/// newest `n` matches of each field (any match newer than a result, in its field, scores
+/// higher), so the index is asked for no more than the page reaches, and for a count.
+///
+/// The count goes a little past the page, to the next multiple of `countStep` (there are
+/// "more than 200" on the first ten pages, 400 from the eleventh): counting every match of a
+/// common word, or checking every row that may hold a phrase, costs more than the rest of
+/// the search.
 enum SearchRanking {
+    /// Matches counted, and results paged through, at most.
     static let candidates = 1000
+    static let countStep = 200
     static let headsBoost = 4.0
 
     static func search(
         _ query: SearchQuery, filters: SearchFilters, audience: SearchAudience, now: Date,
         offset: Int, limit: Int, candidates: Int = SearchRanking.candidates, index: any SearchIndex, on database: any SQLDatabase
     ) async throws -> SearchMatches {
-        guard !query.isEmpty else { return SearchMatches(total: 0, more: false, hits: []) }
+        guard !query.isEmpty else { return .none(query) }
         let scope = SearchScope(filters: filters, audience: audience, now: now)
-        guard !scope.keys.isEmpty else { return SearchMatches(total: 0, more: false, hits: []) }
+        guard !scope.keys.isEmpty else { return .none(query) }
         let asked = try await index.prepared(query, on: database)
-        let text = try await index.newest(asked, in: .words, scope: scope, limit: candidates, on: database)
-        let heads = Set(try await index.newest(asked, in: .heads, scope: scope, limit: candidates, on: database))
+        let reach = min(offset + limit, candidates)
+        let text = try await index.newest(asked, in: .words, scope: scope, limit: reach, on: database)
+        let heads = Set(try await index.newest(asked, in: .heads, scope: scope, limit: reach, on: database))
         let ranked = Set(text).union(heads).map { key in
             (key: key, score: recency(SearchKey.publishedAt(key), now: now) * (heads.contains(key) ? headsBoost : 1))
         }.sorted { $0.score != $1.score ? $0.score > $1.score : $0.key > $1.key }
-        let page = ranked.dropFirst(offset).prefix(limit).map(\.key)
-        return SearchMatches(total: ranked.count, more: text.count >= candidates, hits: try await hits(page, on: database))
+        let page = ranked.dropFirst(offset).prefix(max(0, reach - offset)).map(\.key)
+        // At least what was ranked: an article published between the two questions counts.
+        let bound = min(candidates, ((offset + limit) / countStep + 1) * countStep)
+        let counted = max(try await index.count(asked, scope: scope, atMost: bound + 1, on: database), ranked.count)
+        return SearchMatches(query: asked, total: min(counted, bound), more: counted > bound, hits: try await hits(page, on: database))
     }
 
     /// Twice as much for today's story, half again for last month's, fading to nothing for the

@@ -90,12 +90,11 @@ struct SearchIndexing: Sendable {
         return done
     }
 
-    /// Files again a batch of the articles whose rows lack SQLite's scope words (filed before
-    /// migration 035, or by an older instance during a rolling deploy), so that searches can
-    /// use those words once none is left. The check reads only; the write lock is taken when
-    /// there is something to file. Returns how many articles it filed.
+    /// Files again a batch of the articles whose rows lack their facet words (filed before
+    /// migration 035 on SQLite or 036 on PostgreSQL, or by an older instance during a rolling
+    /// deploy), which searches match the slow way meanwhile. The check reads only; SQLite's
+    /// write lock is taken when there is something to file. Returns how many articles it filed.
     func scopeUnscoped(batchSize: Int = 200) async throws -> Int {
-        guard sql.dialect.name != "postgresql" else { return 0 }
         let waiting: SQLQueryString = "SELECT DISTINCT article_id FROM search_documents WHERE scoped = 0 LIMIT \(literal: batchSize)"
         guard try await sql.raw(waiting).first() != nil else { return 0 }
         return try await database.transaction { db in

@@ -4,10 +4,11 @@ import SQLKit
 import Testing
 @testable import Masthead
 
-/// SQLite narrows a search by one word naming the audience, edition and kind together. Rows
-/// filed before those words existed (an upgraded site, or an older instance mid-deploy) lack
-/// them: searches must still find those rows, and the background job files them again.
-@Suite("Search scope words on SQLite", .serialized)
+/// Both databases narrow a search by facet words filed with each row: one naming the audience,
+/// edition and kind together, and on PostgreSQL the month and year besides. Rows filed before
+/// those words existed (an upgraded site, or an older instance mid-deploy) lack them: searches
+/// must still find those rows, and the background job files them again.
+@Suite("Search facet words", .serialized)
 struct SearchScopeTests {
     /// Publishes an article with a word of its own, then files it again as an instance before
     /// migration 035 did: its words and the older facets only.
@@ -26,14 +27,23 @@ struct SearchScopeTests {
         // In one transaction, so that the site's own job never sees the rows half written.
         try await site.app.db.transaction { db in
             let sql = db as! any SQLDatabase
-            try await SQLiteSearchIndex().remove(articleIDs: [id], on: sql)
+            try await SearchIndexes.forDatabase(db).remove(articleIDs: [id], on: sql)
+            let text = "a note on \(word) the \(word) of the marshes", heads = "a note on \(word)"
+            if sql.dialect.name == "postgresql" {
+                try await sql.raw("""
+                    INSERT INTO search_documents (id, article_id, part, visibility, edition, kind, published_at, scoped, words, heads)
+                    VALUES (\(bind: key), \(bind: id), 'full', 'public', 'en', \(bind: article.kind.rawValue), \(bind: article.publishedAt!.timeIntervalSince1970),
+                      \(literal: scoped ? 1 : 0), to_tsvector('simple', \(bind: text)), to_tsvector('simple', \(bind: heads)))
+                    """).run()
+                return
+            }
             let facets = "edition\(article.edition) kind\(article.kind.rawValue) fullpublic article\(id.uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
             try await sql.raw("""
                 INSERT INTO search_documents (id, article_id, part, visibility, edition, kind, published_at, scoped)
                 VALUES (\(bind: key), \(bind: id), 'full', 'public', 'en', \(bind: article.kind.rawValue), \(bind: article.publishedAt!.timeIntervalSince1970), \(bind: scoped ? 1 : 0))
                 """).run()
-            try await sql.raw("INSERT INTO search_fts (rowid, words, facets) VALUES (\(bind: key), \(bind: "a note on \(word) the \(word) of the marshes"), \(bind: facets))").run()
-            try await sql.raw("INSERT INTO search_heads (rowid, heads, facets) VALUES (\(bind: key), \(bind: "a note on \(word)"), \(bind: facets))").run()
+            try await sql.raw("INSERT INTO search_fts (rowid, words, facets) VALUES (\(bind: key), \(bind: text), \(bind: facets))").run()
+            try await sql.raw("INSERT INTO search_heads (rowid, heads, facets) VALUES (\(bind: key), \(bind: heads), \(bind: facets))").run()
         }
         return "/articles/\(article.slug)"
     }
@@ -42,9 +52,9 @@ struct SearchScopeTests {
         try await (site.app.db as! any SQLDatabase).raw("SELECT count(*) AS total FROM search_documents WHERE scoped = 0").first()?.decode(column: "total", as: Int.self) ?? -1
     }
 
-    @Test("an article filed before scope words existed is found, and the search-rebuild job files it again with them")
-    func olderRowsAreFoundAndFiledAgain() async throws {
-        try await withSite(on: .sqlite) { site in
+    @Test("an article filed before facet words existed is found, and the search-rebuild job files it again with them", arguments: TestDatabase.available)
+    func olderRowsAreFoundAndFiledAgain(database: TestDatabase) async throws {
+        try await withSite(on: database) { site in
             let path = try await Self.filedTheOlderWay(site, word: "quokkas", scoped: false)
             #expect(try await SearchTests.search(site, "/search", "quokkas ").paths == [path])
             #expect(try await SearchTests.search(site, "/search", "quokkas ", "&kind=news").paths == [path])
@@ -58,7 +68,7 @@ struct SearchScopeTests {
         }
     }
 
-    @Test("upgrading a site that has an index queues a rebuild, after which every row has its scope words")
+    @Test("upgrading a SQLite site that has an index queues a rebuild, after which every row has its scope words")
     func upgradeQueuesARebuild() async throws {
         try await withSite(on: .sqlite) { site in
             try await ScopeSearchRows().revert(on: site.app.db)
@@ -74,9 +84,9 @@ struct SearchScopeTests {
         }
     }
 
-    @Test("once every row has its scope words, searches narrow by them alone")
-    func scopeWordsAreUsedOnceEveryRowHasThem() async throws {
-        try await withSite(on: .sqlite) { site in
+    @Test("a row that says it has its facet words is narrowed by them alone", arguments: TestDatabase.available)
+    func scopeWordsAreUsedOnceEveryRowHasThem(database: TestDatabase) async throws {
+        try await withSite(on: database) { site in
             // A row that says it has scope words and has none is the one a search now passes over.
             _ = try await Self.filedTheOlderWay(site, word: "quokkas", scoped: true)
             #expect(try await Self.unscopedRows(site) == 0)
@@ -84,26 +94,94 @@ struct SearchScopeTests {
         }
     }
 
-    @Test("for every audience and filter, the scope words match exactly the rows the older words match", arguments: [TestDatabase.sqlite])
-    func scopeWordsFollowAccess(database: TestDatabase) async throws {
-        try await withSite(on: database, configure: SearchTests.allEditions) { site in
+    @Test("upgrading a PostgreSQL site leaves every row to be filed again, found all the while, until the job has filed them all", .enabled(if: TestDatabase.available.contains(.postgres)))
+    func postgresUpgradeFilesRowsAgain() async throws {
+        try await withSite(on: .postgres) { site in
+            let before = try await SearchTests.search(site, "/search", "water").paths
+            #expect(!before.isEmpty)
+            try await FacetPostgresSearchRows().revert(on: site.app.db)
+            try await FacetPostgresSearchRows().prepare(on: site.app.db)
+            #expect(try await Self.unscopedRows(site) > 0)
+            #expect(try await SearchRebuilds(database: site.app.db).open() == nil)
+            #expect(try await SearchTests.search(site, "/search", "water").paths == before)
+            #expect(try await waitUntil(seconds: 60) { try await Self.unscopedRows(site) == 0 })
+            #expect(try await SearchTests.search(site, "/search", "water").paths == before)
+        }
+    }
+
+    static let filters: [SearchFilters] = [
+        SearchFilters(), SearchFilters(edition: "en"), SearchFilters(edition: "ar", kind: .analysis), SearchFilters(kind: .memo),
+        SearchFilters(visibility: .members), SearchFilters(edition: "en", visibility: .paid), SearchFilters(visibility: .public),
+    ]
+    static let audiences: [SearchAudience] = [.reader(.anonymous), .reader(.freeMember), .reader(.paidMember), .staff]
+
+    @Test("for every audience and filter, the scope word matches exactly the rows the older words match on SQLite")
+    func scopeWordsFollowAccessOnSQLite() async throws {
+        try await withSite(on: .sqlite, configure: SearchTests.allEditions) { site in
             let sql = site.app.db as! any SQLDatabase
             func rows(_ facets: String) async throws -> Set<Int64> {
                 Set(try await sql.raw("SELECT rowid AS id FROM search_fts WHERE search_fts MATCH \(bind: "facets : (" + facets + ")")").all()
                     .map { try $0.decode(column: "id", as: Int64.self) })
             }
-            let filters: [SearchFilters] = [
-                SearchFilters(), SearchFilters(edition: "en"), SearchFilters(edition: "ar", kind: .analysis), SearchFilters(kind: .memo),
-                SearchFilters(visibility: .members), SearchFilters(edition: "en", visibility: .paid), SearchFilters(visibility: .public),
-            ]
-            for audience in [SearchAudience.reader(.anonymous), .reader(.freeMember), .reader(.paidMember), .staff] {
-                for filter in filters {
+            for audience in Self.audiences {
+                for filter in Self.filters {
                     let scope = SearchScope(filters: filter, audience: audience, now: Date())
-                    let older = try await rows(SQLiteSearchIndex.facets(scope))
-                    #expect(try await rows(SQLiteSearchIndex.scopeFacets(scope)) == older, "\(audience), \(filter)")
+                    let older = try await rows(SQLiteSearchIndex.facets(scope, scoped: false))
+                    #expect(try await rows(SQLiteSearchIndex.facets(scope, scoped: true)) == older, "\(audience), \(filter)")
                     if filter == SearchFilters() { #expect(!older.isEmpty) }
                 }
             }
         }
+    }
+
+    @Test("for every audience and filter, the facet words match exactly the rows the columns say on PostgreSQL", .enabled(if: TestDatabase.available.contains(.postgres)))
+    func facetWordsFollowAccessOnPostgres() async throws {
+        try await withSite(on: .postgres, configure: SearchTests.allEditions) { site in
+            let sql = site.app.db as! any SQLDatabase
+            func rows(_ condition: SQLQueryString) async throws -> Set<Int64> {
+                Set(try await sql.raw("SELECT d.id FROM search_documents d WHERE " + condition).all().map { try $0.decode(column: "id", as: Int64.self) })
+            }
+            for audience in Self.audiences {
+                for filter in Self.filters {
+                    let scope = SearchScope(filters: filter, audience: audience, now: Date())
+                    let byColumns = try await rows(PostgresSearchIndex.conditions(scope))
+                    let byFacets = try await rows("d.words @@ \(bind: PostgresSearchIndex.facetQuery(SearchFacets.required(scope, scoped: true)))::tsquery")
+                    #expect(byFacets == byColumns, "\(audience), \(filter)")
+                    if filter == SearchFilters() { #expect(!byColumns.isEmpty) }
+                }
+            }
+        }
+    }
+
+    @Test("the months and years named for a window hold every row published in it on PostgreSQL", .enabled(if: TestDatabase.available.contains(.postgres)))
+    func periodsCoverTheirWindow() async throws {
+        try await withSite(on: .postgres, configure: SearchTests.allEditions) { site in
+            let sql = site.app.db as! any SQLDatabase
+            let newest = try #require(try await sql.raw("SELECT max(published_at) AS newest FROM search_documents").first()?.decode(column: "newest", as: Double.self))
+            let end = Date(timeIntervalSince1970: newest)
+            for days: Double in [1, 30, 120, 365, 1095] {
+                let start = end.addingTimeInterval(-days * 86_400)
+                let periods = try #require(SearchFacets.periods(from: start, through: end))
+                let published = try await sql.raw("""
+                    SELECT count(*) AS total FROM search_documents WHERE published_at >= \(bind: start.timeIntervalSince1970) AND published_at <= \(bind: newest)
+                    """).first()
+                let named = try await sql.raw("""
+                    SELECT count(*) AS total FROM search_documents WHERE published_at >= \(bind: start.timeIntervalSince1970) AND published_at <= \(bind: newest)
+                    AND words @@ \(bind: PostgresSearchIndex.facetQuery([periods]))::tsquery
+                    """).first()
+                #expect(try SearchSQL.total(named) == SearchSQL.total(published), "\(days) days")
+            }
+        }
+    }
+
+    @Test("a window's periods are its months, with the years it holds whole named as years, and none for a very long span")
+    func periodsOfAWindow() throws {
+        let format = ISO8601DateFormatter()
+        let start = try #require(format.date(from: "2024-11-15T08:00:00Z")), end = try #require(format.date(from: "2026-02-03T23:59:59Z"))
+        #expect(SearchFacets.periods(from: start, through: end) == ["month202411", "month202412", "year2025", "month202601", "month202602"])
+        #expect(SearchFacets.periods(from: end, through: end) == ["month202602"])
+        #expect(SearchFacets.periods(of: end) == ["month202602", "year2026"])
+        #expect(SearchFacets.periods(from: .distantPast, through: end) == nil)
+        #expect(SearchFacets.periods(from: end, through: start) == nil)
     }
 }
