@@ -38,7 +38,6 @@ struct PostgresSearchIndex: SearchIndex {
             }
             try await insert.run()
         }
-        try await SearchTerms.list(documents, on: database)
     }
 
     func remove(articleIDs: [UUID], on database: any SQLDatabase) async throws {
@@ -54,20 +53,32 @@ struct PostgresSearchIndex: SearchIndex {
     func beginRebuild(on database: any SQLDatabase) async throws {}
 
     /// A completed rebuild lists again the words the index now holds: words of articles since
-    /// unpublished or changed are gone. One statement, so the list is never seen empty.
+    /// unpublished or changed are gone. One statement, so the list is never seen empty, after
+    /// filings stop for it: one committed while the index is read could otherwise have its word,
+    /// listed already, taken out.
     func endRebuild(completed: Bool, on database: any SQLDatabase) async throws {
         guard completed else { return }
-        try await database.raw("""
-            WITH filed AS (SELECT word FROM ts_stat('SELECT words FROM search_documents') WHERE left(word, 1) <> \(bind: Self.facetMark)),
-            gone AS (DELETE FROM search_terms WHERE term NOT IN (SELECT word FROM filed))
-            INSERT INTO search_terms (term) SELECT word FROM filed ON CONFLICT (term) DO NOTHING
-            """).run()
+        try await database.withSession { session in
+            try await session.raw("BEGIN").run()
+            do {
+                try await session.raw("LOCK TABLE search_terms IN SHARE ROW EXCLUSIVE MODE").run()
+                try await session.raw("""
+                    WITH filed AS (SELECT word FROM ts_stat('SELECT words FROM search_documents') WHERE left(word, 1) <> \(bind: Self.facetMark)),
+                    gone AS (DELETE FROM search_terms WHERE term NOT IN (SELECT word FROM filed))
+                    INSERT INTO search_terms (term) SELECT word FROM filed ON CONFLICT (term) DO NOTHING
+                    """).run()
+                try await session.raw("COMMIT").run()
+            } catch {
+                try? await session.raw("ROLLBACK").run()
+                throw error
+            }
+        }
     }
 
     /// Every prefix as the words it begins, when there are few: GIN gathers every row holding
     /// any word a prefix (`:*`) begins before it narrows by anything else.
     func prepared(_ query: SearchQuery, on database: any SQLDatabase) async throws -> SearchQuery {
-        query.replacingPrefixes(with: try await SearchTerms.beginning(query.prefixes, longerThan: 0, on: database))
+        try await SearchTerms.prepared(query, longerThan: 0, on: database)
     }
 
     func newest(_ query: SearchQuery, in field: SearchField, scope: SearchScope, limit: Int, on database: any SQLDatabase) async throws -> [Int64] {

@@ -34,7 +34,6 @@ struct SQLiteSearchIndex: SearchIndex {
             try await words.run()
             try await heads.run()
         }
-        try await SearchTerms.list(documents, on: database)
     }
 
     func remove(articleIDs: [UUID], on database: any SQLDatabase) async throws {
@@ -92,7 +91,7 @@ struct SQLiteSearchIndex: SearchIndex {
     private static let tables = ["search_fts", "search_heads"]
 
     func prepared(_ query: SearchQuery, on database: any SQLDatabase) async throws -> SearchQuery {
-        query.replacingPrefixes(with: try await SearchTerms.beginning(query.prefixes, longerThan: Self.longestIndexedPrefix, on: database))
+        try await SearchTerms.prepared(query, longerThan: Self.longestIndexedPrefix, on: database)
     }
 
     func newest(_ query: SearchQuery, in field: SearchField, scope: SearchScope, limit: Int, on database: any SQLDatabase) async throws -> [Int64] {

@@ -140,15 +140,19 @@ enum SearchRanking {
         guard !scope.keys.isEmpty else { return .none(query) }
         let asked = try await index.prepared(query, on: database)
         let reach = min(offset + limit, candidates)
-        let text = try await index.newest(asked, in: .words, scope: scope, limit: reach, on: database)
-        let heads = Set(try await index.newest(asked, in: .heads, scope: scope, limit: reach, on: database))
+        let bound = min(candidates, ((offset + limit) / countStep + 1) * countStep)
+        // Three questions that do not depend on each other, each on a connection of its own.
+        async let newestText = index.newest(asked, in: .words, scope: scope, limit: reach, on: database)
+        async let newestHeads = index.newest(asked, in: .heads, scope: scope, limit: reach, on: database)
+        async let matching = index.count(asked, scope: scope, atMost: bound + 1, on: database)
+        let text = try await newestText
+        let heads = Set(try await newestHeads)
         let ranked = Set(text).union(heads).map { key in
             (key: key, score: recency(SearchKey.publishedAt(key), now: now) * (heads.contains(key) ? headsBoost : 1))
         }.sorted { $0.score != $1.score ? $0.score > $1.score : $0.key > $1.key }
         let page = ranked.dropFirst(offset).prefix(max(0, reach - offset)).map(\.key)
         // At least what was ranked: an article published between the two questions counts.
-        let bound = min(candidates, ((offset + limit) / countStep + 1) * countStep)
-        let counted = max(try await index.count(asked, scope: scope, atMost: bound + 1, on: database), ranked.count)
+        let counted = max(try await matching, ranked.count)
         return SearchMatches(query: asked, total: min(counted, bound), more: counted > bound, hits: try await hits(page, on: database))
     }
 

@@ -79,7 +79,7 @@ struct SearchIndexing: Sendable {
             let ids = try await database.transaction { [after] db in
                 let ids = try await Self.lockBatch(after: after, size: batchSize, on: db)
                 guard !ids.isEmpty else { return ids }
-                try await SearchIndexing(database: db).file(try await Self.sources(ids, on: db))
+                try await SearchIndexing(database: db).file(try await Self.sources(ids, on: db), listingTerms: false)
                 return ids
             }
             guard let last = ids.last else { break }
@@ -90,6 +90,9 @@ struct SearchIndexing: Sendable {
         return done
     }
 
+    /// The first key of the index's PostgreSQL advisory locks, so they meet no other locks.
+    static let lockNamespace: Int32 = 0x53_52_43
+
     /// Files again a batch of the articles whose rows lack their facet words (filed before
     /// migration 035 on SQLite or 036 on PostgreSQL, or by an older instance during a rolling
     /// deploy), which searches match the slow way meanwhile. The check reads only; SQLite's
@@ -99,7 +102,13 @@ struct SearchIndexing: Sendable {
         guard try await sql.raw(waiting).first() != nil else { return 0 }
         return try await database.transaction { db in
             try await SQLiteWriteTurn.take(on: db, table: "search_documents")
-            let ids = try await (db as! any SQLDatabase).raw(waiting).all().map { try $0.decode(column: "article_id", as: UUID.self) }
+            let sql = db as! any SQLDatabase
+            // One instance at a time: others would only wait for its rows and file them again.
+            if sql.dialect.name == "postgresql" {
+                let held = try await sql.raw("SELECT pg_try_advisory_xact_lock(\(bind: Self.lockNamespace), 0) AS held").first()?.decode(column: "held", as: Bool.self)
+                guard held == true else { return 0 }
+            }
+            let ids = try await sql.raw(waiting).all().map { try $0.decode(column: "article_id", as: UUID.self) }
             try await SearchIndexing(database: db).refresh(ids)
             return ids.count
         }
@@ -132,9 +141,14 @@ struct SearchIndexing: Sendable {
 
     private var sql: any SQLDatabase { database as! any SQLDatabase }
 
-    private func file(_ sources: [SearchDocument.Source]) async throws {
+    /// Files the articles and lists their words (`SearchTerms`), in the caller's transaction.
+    /// A rebuild lists none as it goes: it files what is filed already, whose words are listed,
+    /// and lists every word again once complete.
+    private func file(_ sources: [SearchDocument.Source], listingTerms: Bool = true) async throws {
         guard !sources.isEmpty else { return }
-        try await index.file(await Self.normalized(sources), on: sql)
+        let documents = await Self.normalized(sources)
+        try await index.file(documents, on: sql)
+        if listingTerms { try await SearchTerms.list(documents, on: sql) }
     }
 
     /// The published articles among `ids` with their names and texts, read with one query per
@@ -194,15 +208,18 @@ struct SearchIndexing: Sendable {
         }
     }
 
-    /// On PostgreSQL, holds the articles against edits until the caller's transaction ends, so
-    /// that what is read is what stays filed: a topic renamed while an editor makes one of its
-    /// articles paid must not file the article again as it was before. (A SQLite transaction
-    /// that files has already written, and so holds the database's one write lock.)
+    /// On PostgreSQL, holds the articles against edits, and against other filings of them, until
+    /// the caller's transaction ends, so that what is read is what stays filed: a topic renamed
+    /// while an editor makes one of its articles paid must not file the article again as it was
+    /// before, and two instances filing one article (the catch-up and a publish) take turns
+    /// instead of each inserting rows the other's delete could not see. In id order, as every
+    /// locking filing does, so two never wait on each other. (A SQLite transaction that files
+    /// has already written, and so holds the database's one write lock.)
     private static func lock(_ ids: [UUID], on db: any Database) async throws {
         let sql = db as! any SQLDatabase
         guard sql.dialect.name == "postgresql" else { return }
-        for chunk in ids.chunked(into: 2000) {
-            try await sql.raw("SELECT id FROM articles WHERE id IN (\(binds: Array(chunk))) FOR SHARE").run()
+        for chunk in ids.sorted { $0.uuidString < $1.uuidString }.chunked(into: 2000) {
+            try await sql.raw("SELECT id FROM articles WHERE id IN (\(binds: Array(chunk))) ORDER BY id FOR NO KEY UPDATE").run()
         }
     }
 
@@ -210,7 +227,7 @@ struct SearchIndexing: Sendable {
     private static func lockBatch(after: UUID?, size: Int, on db: any Database) async throws -> [UUID] {
         let sql = db as! any SQLDatabase
         try await SQLiteWriteTurn.take(on: db, table: Article.schema)
-        let lock: SQLQueryString = sql.dialect.name == "postgresql" ? " FOR SHARE" : ""
+        let lock: SQLQueryString = sql.dialect.name == "postgresql" ? " FOR NO KEY UPDATE" : ""
         let start: SQLQueryString = after.map { " AND id > \(bind: $0)" } ?? ""
         let rows = try await sql.raw("""
             SELECT id FROM articles WHERE status = \(bind: ArticleStatus.published.rawValue)\(start) ORDER BY id LIMIT \(literal: size)\(lock)

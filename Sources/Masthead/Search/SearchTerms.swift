@@ -5,9 +5,9 @@ import SQLKit
 /// still typing can be asked as the few whole words it begins: an index finds a word by name
 /// far faster than every word with a beginning (FTS5 steps through them all; PostgreSQL's GIN
 /// gathers every row holding any of them before it can narrow by anything else). Every filing
-/// lists its words in the same transaction, so the list holds every word the index does.
-/// Words are taken out only by a rebuild: one no article holds any more only widens a prefix
-/// by a word that matches nothing.
+/// lists its words in the same transaction (`SearchIndexing`), so the list holds every word the
+/// index does. Words are taken out only by a rebuild, which lists them all again once complete:
+/// one no article holds any more only widens a prefix by a word that matches nothing.
 enum SearchTerms {
     /// More words than this to a prefix and the index's own prefix matching is left to find them.
     static let mostPerPrefix = 64
@@ -28,10 +28,20 @@ enum SearchTerms {
         }
     }
 
+    /// The query with each prefix longer than `shortest` letters asked as the words it begins,
+    /// when there are few; one that begins no listed word, typed with the Arabic article, as
+    /// the words it begins without it (العر as عراق, عربي…).
+    static func prepared(_ query: SearchQuery, longerThan shortest: Int, on database: any SQLDatabase) async throws -> SearchQuery {
+        let once = query.replacingPrefixes(with: try await beginning(query.prefixes, longerThan: shortest, on: database))
+        let stripped = once.prefixes.filter { !query.prefixes.contains($0) }
+        guard !stripped.isEmpty else { return once }
+        return once.replacingPrefixes(with: try await beginning(stripped, longerThan: shortest, on: database))
+    }
+
     /// The listed words each prefix longer than `shortest` letters begins. A prefix with more
     /// than `mostPerPrefix` is left out, for the index to match itself; one with none listed
     /// maps to no words (`SearchQuery.replacingPrefixes` then tries it without the Arabic article).
-    static func beginning(_ prefixes: [String], longerThan shortest: Int, on database: any SQLDatabase) async throws -> [String: [String]] {
+    private static func beginning(_ prefixes: [String], longerThan shortest: Int, on database: any SQLDatabase) async throws -> [String: [String]] {
         // As one text: SQLite's driver hands each row to the event loop on its own.
         let joined: SQLQueryString = database.dialect.name == "postgresql" ? "string_agg(term, ' ')" : "group_concat(term, ' ')"
         var words: [String: [String]] = [:]

@@ -92,6 +92,24 @@ struct SearchRankingTests {
         }
     }
 
+    @Test("two filings of one article at once take turns on PostgreSQL: both succeed and one row per part remains", .enabled(if: TestDatabase.available.contains(.postgres)))
+    func concurrentFilings() async throws {
+        try await withSite(on: .postgres, withDemo: false) { site in
+            let db = site.app.db
+            let id = try await Self.publish("Dugongs off Bahrain", body: "Seen at dawn.", daysAgo: 1, visibility: .paid, on: db)
+            for _ in 0..<10 {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for _ in 0..<2 {
+                        group.addTask { try await db.transaction { try await SearchIndexing(database: $0).refresh(id) } }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            let rows = try await (db as! any SQLDatabase).raw("SELECT count(*) AS total FROM search_documents WHERE article_id = \(bind: id)").first()
+            #expect(try SearchSQL.total(rows) == 2)
+        }
+    }
+
     @Test("a rebuild files every published article again, batch by batch, and takes out what is no longer published", arguments: TestDatabase.available)
     func rebuild(database: TestDatabase) async throws {
         try await withSite(on: database, withDemo: false) { site in

@@ -15,9 +15,14 @@ import SQLKit
 struct FacetPostgresSearchRows: AsyncMigration {
     var name: String { "036_FacetPostgresSearchRows" }
 
+    /// In one transaction (PostgreSQL's DDL is transactional): a start killed during the word
+    /// list, its slowest step, leaves nothing half done for the next start to trip over.
     func prepare(on database: any Database) async throws {
-        let sql = database as! any SQLDatabase
-        guard sql.dialect.name == "postgresql" else { return }
+        guard (database as! any SQLDatabase).dialect.name == "postgresql" else { return }
+        try await database.transaction { transaction in try await Self.expand(transaction as! any SQLDatabase) }
+    }
+
+    private static func expand(_ sql: any SQLDatabase) async throws {
         try await sql.raw("ALTER TABLE search_documents ADD COLUMN scoped SMALLINT NOT NULL DEFAULT 0").run()
         try await sql.raw("CREATE INDEX search_documents_unscoped ON search_documents (article_id) WHERE scoped = 0").run()
         // Without statistics for the new column, the planner would take every row for scoped
