@@ -41,7 +41,7 @@ struct ScheduledBackups: Sendable {
         let lease = jobLease(on: app.db)
         guard isDue(try await lease.state(), at: now), let holder = try await lease.take(for: Self.leaseLength, status: "starting", now: now) else { return nil }
         let status = RunningStatus("copying the database")
-        let folder = (schedule.folder as NSString).appendingPathComponent(Self.folderName(at: now))
+        let folder = newFolder(at: now)
         let work = Task {
             try await SiteBackup.take(app, settings: settings, into: folder, now: now) { step in
                 switch step {
@@ -73,6 +73,18 @@ struct ScheduledBackups: Sendable {
             try? await lease.end(holder, finished: false, outcome: "failed: \(reason)")
             throw error
         }
+    }
+
+    /// The dated folder for a backup begun at `now`. One asked for by an admin in the same second
+    /// as the last finished gets a numbered name beside it, rather than failing on a taken name.
+    private func newFolder(at now: Date) -> String {
+        let dated = (schedule.folder as NSString).appendingPathComponent(Self.folderName(at: now))
+        var folder = dated, number = 1
+        while FileManager.default.fileExists(atPath: folder) {
+            number += 1
+            folder = dated + "-\(number)"
+        }
+        return folder
     }
 
     static func folderName(at date: Date) -> String {
