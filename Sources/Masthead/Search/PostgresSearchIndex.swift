@@ -9,15 +9,11 @@ import SQLKit
 ///
 /// A GIN index answers which rows match but not in what order, and fetching every row that
 /// holds a common word, to sort them, costs far more than the search. So the newest matches are
-/// looked for in windows, the last month first, each named in the query by its months (or
-/// years): a GIN index finds the rows holding a common word and a rare one by stepping through
-/// the rare one's rows, and only true matches are read from the table.
+/// looked for in windows, the last month first, then each older one ending where the last
+/// began, each named in the query by its months (or years): a GIN index finds the rows holding a
+/// common word and a rare one by stepping through the rare one's rows, and only true matches are
+/// read from the table, each once.
 struct PostgresSearchIndex: SearchIndex {
-    /// How far back each look for the newest matches goes, before the last looks at everything.
-    static let windows: [TimeInterval] = [30, 120, 365, 3 * 365].map { $0 * 86_400 }
-    /// The same for counting, which reads at most `atMost` matches in each window.
-    static let countWindows: [TimeInterval] = [30, 365].map { $0 * 86_400 }
-
     func file(_ documents: [SearchDocument], on database: any SQLDatabase) async throws {
         try await remove(articleIDs: documents.map(\.articleID), on: database)
         let rows = try await SearchSQL.keyedRows(documents, on: database)
@@ -82,47 +78,58 @@ struct PostgresSearchIndex: SearchIndex {
     }
 
     func newest(_ query: SearchQuery, in field: SearchField, scope: SearchScope, limit: Int, on database: any SQLDatabase) async throws -> [Int64] {
-        for (lower, isLast) in Self.lowerBounds(Self.windows, scope: scope) {
-            let rows = try await database.raw(Self.matching(query, in: field, scope: scope, from: lower) + " ORDER BY id + 0 DESC LIMIT \(literal: limit)").all()
-            if rows.count >= limit || isLast {
-                return try rows.map { try $0.decode(column: "id", as: Int64.self) }
-            }
+        var keys: [Int64] = []
+        try await Self.lookBack(over: scope, until: limit) { window, wanted in
+            let found = try await database.raw(Self.matching(query, in: field, scope: scope, keys: window) + " ORDER BY id + 0 DESC LIMIT \(literal: wanted)")
+                .all().map { try $0.decode(column: "id", as: Int64.self) }
+            keys += found
+            return found.count
         }
-        return []
+        return keys
     }
 
     func count(_ query: SearchQuery, scope: SearchScope, atMost: Int, on database: any SQLDatabase) async throws -> Int {
-        for (lower, isLast) in Self.lowerBounds(Self.countWindows, scope: scope) {
-            let counted = try SearchSQL.total(try await database.raw(
-                "SELECT count(*) AS total FROM (" + Self.matching(query, in: .words, scope: scope, from: lower) + " LIMIT \(literal: atMost)) counted"
+        try await Self.lookBack(over: scope, until: atMost) { window, wanted in
+            try SearchSQL.total(try await database.raw(
+                "SELECT count(*) AS total FROM (" + Self.matching(query, in: .words, scope: scope, keys: window) + " LIMIT \(literal: wanted)) counted"
             ).first())
-            if counted >= atMost || isLast { return counted }
         }
-        return 0
     }
 
-    /// Where each window begins, newest first, ending with the scope's own beginning.
-    private static func lowerBounds(_ windows: [TimeInterval], scope: SearchScope) -> [(lower: Int64, isLast: Bool)] {
+    /// Asks `find` for up to so many matches in windows reaching ever further back, each ending
+    /// where the last began, until `wanted` are found or the scope's start is reached; how many
+    /// were found. A window costs about what the rows published in it do, so the first is the
+    /// last month, and the look reaches back each time as far as the matches found so far say it
+    /// takes to find enough (with half as much again to spare), at least three times as far.
+    /// A look that would reach back a decade or more goes to the scope's start instead: a span
+    /// that long is named by no months, so a further window would only cost another query.
+    @discardableResult
+    static func lookBack(over scope: SearchScope, until wanted: Int, _ find: (Range<Int64>, Int) async throws -> Int) async throws -> Int {
         let newestSecond = SearchKey.publishedAt(scope.keys.upperBound - 1)
-        var bounds: [Int64] = []
-        for window in windows {
-            let lower = SearchKey.first(at: newestSecond.addingTimeInterval(-window))
-            if lower > scope.keys.lowerBound, lower != bounds.last { bounds.append(lower) }
+        var reach = firstWindow, upper = scope.keys.upperBound, found = 0
+        while found < wanted, upper > scope.keys.lowerBound {
+            let start = reach < lastWindow ? SearchKey.first(at: newestSecond.addingTimeInterval(-reach)) : scope.keys.lowerBound
+            let lower = max(scope.keys.lowerBound, min(upper, start))
+            found += try await find(lower..<upper, wanted - found)
+            upper = lower
+            reach *= found == 0 ? 12 : min(12, max(3, 1.5 * Double(wanted) / Double(found)))
         }
-        bounds.append(scope.keys.lowerBound)
-        return bounds.enumerated().map { ($1, $0 == bounds.count - 1) }
+        return found
     }
 
-    /// The keys of the rows in scope whose `field` matches, published from `lower` on. A row
+    static let firstWindow: TimeInterval = 30 * 86_400
+    static let lastWindow: TimeInterval = 3_650 * 86_400
+
+    /// The keys of the rows in scope whose `field` matches, among `keys` (a window). A row
     /// with its facets is narrowed by them, with the window's months besides (a key's range
     /// then only trims what the months hold beyond it, without reading the key index); a row
     /// filed without them (by an older instance, until the search-rebuild job files it again)
     /// by its columns. A typed query PostgreSQL reads as no word at all (`numnode` 0) would
     /// leave the facets to match alone, which is every row in scope: it matches nothing.
-    private static func matching(_ query: SearchQuery, in field: SearchField, scope: SearchScope, from lower: Int64) -> SQLQueryString {
+    private static func matching(_ query: SearchQuery, in field: SearchField, scope: SearchScope, keys: Range<Int64>) -> SQLQueryString {
         let column: SQLQueryString = field == .words ? "d.words" : "d.heads"
         var required = SearchFacets.required(scope, scoped: true)
-        if let periods = SearchFacets.periods(from: SearchKey.publishedAt(lower), through: SearchKey.publishedAt(scope.keys.upperBound - 1)) {
+        if let periods = SearchFacets.periods(from: SearchKey.publishedAt(keys.lowerBound), through: SearchKey.publishedAt(keys.upperBound - 1)) {
             required.append(periods)
         }
         let facets = facetQuery(required)
@@ -132,11 +139,11 @@ struct PostgresSearchIndex: SearchIndex {
                 SELECT d.id FROM search_documents d
                 WHERE \(column) @@ (to_tsquery('simple', \(bind: typed)) && \(bind: facets)::tsquery)
                 AND numnode(to_tsquery('simple', \(bind: typed))) > 0 AND d.scoped <> 0
-                AND d.id + 0 >= \(bind: lower) AND d.id + 0 < \(bind: scope.keys.upperBound)
+                AND d.id + 0 >= \(bind: keys.lowerBound) AND d.id + 0 < \(bind: keys.upperBound)
                 UNION ALL
                 SELECT d.id FROM search_documents d
                 WHERE d.scoped = 0 AND \(column) @@ to_tsquery('simple', \(bind: typed))
-                AND d.id >= \(bind: lower) AND d.id < \(bind: scope.keys.upperBound) AND
+                AND d.id >= \(bind: keys.lowerBound) AND d.id < \(bind: keys.upperBound) AND
             """ + conditions(scope) + ") matched"
     }
 

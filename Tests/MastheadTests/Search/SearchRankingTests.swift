@@ -70,6 +70,24 @@ struct SearchRankingTests {
         }
     }
 
+    @Test("matches spread over decades are each found and counted once, newest first, however the looks back fall", arguments: TestDatabase.available)
+    func acrossTheYears(database: TestDatabase) async throws {
+        try await withSite(on: database, withDemo: false) { site in
+            let db = site.app.db
+            var mentions: [UUID] = []
+            for day in [0.5, 10, 29, 31, 95, 200, 364, 366, 1000, 2900, 5000, 9000] {
+                mentions.append(try await Self.publish("Notes", body: "Pangolins again.", daysAgo: day, on: db))
+            }
+
+            let all = try await Self.found("pangolins", candidates: 100, on: db)
+            #expect(all.hits.map(\.articleID) == mentions)
+            #expect(all.total == mentions.count)
+            let newest = try await Self.found("pangolins", candidates: 7, on: db)
+            #expect(newest.hits.map(\.articleID) == Array(mentions.prefix(7)))
+            #expect(newest.more)
+        }
+    }
+
     @Test("articles published in the same second whose keys would collide, even after one step aside, are all filed and found", arguments: TestDatabase.available)
     func collidingKeys(database: TestDatabase) async throws {
         try await withSite(on: database, withDemo: false) { site in

@@ -178,6 +178,39 @@ struct SearchScopeTests {
         }
     }
 
+    @Test("PostgreSQL looks back a month, then each window ends where the last began and reaches as far as the matches found so far say it takes, up to the scope's start")
+    func windowsGrowWithWhatTheyFind() async throws {
+        let now = Date(timeIntervalSince1970: 1_796_000_000)
+        let days = { (key: Int64) in Int((now.timeIntervalSince(SearchKey.publishedAt(key)) / 86_400).rounded()) }
+        var looked: [(from: Int, to: Int, wanted: Int)] = []
+        let foundInEach = [5, 0, 10, 5]
+        let found = try await PostgresSearchIndex.lookBack(over: SearchScope(filters: SearchFilters(), audience: .staff, now: now), until: 20) { window, wanted in
+            looked.append((days(window.lowerBound), days(window.upperBound), wanted))
+            return foundInEach[looked.count - 1]
+        }
+        #expect(found == 20)
+        #expect(looked.map(\.from) == [30, 180, 1080, 3240])
+        #expect(looked.map(\.to) == [0, 30, 180, 1080])
+        #expect(looked.map(\.wanted) == [20, 15, 15, 5])
+
+        looked = []
+        let recent = SearchScope(filters: SearchFilters(from: now.addingTimeInterval(-100 * 86_400)), audience: .staff, now: now)
+        #expect(try await PostgresSearchIndex.lookBack(over: recent, until: 20) { window, wanted in
+            looked.append((days(window.lowerBound), days(window.upperBound), wanted))
+            return 0
+        } == 0)
+        #expect(looked.map(\.from) == [30, 100])
+
+        var starts: [Int64] = []
+        let everything = SearchScope(filters: SearchFilters(), audience: .staff, now: now)
+        try await PostgresSearchIndex.lookBack(over: everything, until: 20) { window, _ in
+            starts.append(window.lowerBound)
+            return 0
+        }
+        #expect(starts.dropLast().map(days) == [30, 360], "a decade or more back is looked at in one")
+        #expect(starts.last == everything.keys.lowerBound)
+    }
+
     @Test("a window's periods are its months, with the years it holds whole named as years, and none for a very long span")
     func periodsOfAWindow() throws {
         let format = ISO8601DateFormatter()
