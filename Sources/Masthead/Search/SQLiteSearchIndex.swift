@@ -70,18 +70,24 @@ struct SQLiteSearchIndex: SearchIndex {
         try await relistTerms(on: database)
     }
 
-    /// Merges a table's segments into one, a step at a time: `merge` with a negative number of
-    /// pages puts every segment on one level first, then writes about that many pages of the
-    /// merged one (https://sqlite.org/fts5.html#the_merge_command). Each step commits on its
-    /// own, so a publish waits for a step rather than for the whole merge (`optimize` held the
-    /// write lock for 13 seconds at 100,000 articles, past a writer's 10 seconds of patience).
-    /// A step that changes fewer than two rows found nothing left to merge.
+    /// Merges a table's segments into one, a step at a time (https://sqlite.org/fts5.html#the_merge_command):
+    /// the first step, with a negative number of pages, makes every segment an input of one
+    /// merge and writes about that many pages of it; the next, with a positive number, carry
+    /// that merge on. Only the first is negative: a negative step begins the merge again
+    /// whenever a publish has added a segment since the last, so under steady publishing the
+    /// merge would never end. Each step commits on its own, so a publish waits for a step rather
+    /// than for the whole merge (`optimize` held the write lock for 13 seconds at 100,000
+    /// articles, past a writer's 10 seconds of patience). A step that changes fewer than two
+    /// rows found nothing left to merge.
     private func merge(_ table: String, on database: any SQLDatabase) async throws {
         try await database.withSession { session in
+            var pages = -Self.pagesPerMergeStep
             while true {
+                try Task.checkCancellation()
                 let before = try await Self.totalChanges(on: session)
-                try await session.raw("INSERT INTO \(unsafeRaw: table)(\(unsafeRaw: table), rank) VALUES ('merge', \(literal: -Self.pagesPerMergeStep))").run()
+                try await session.raw("INSERT INTO \(unsafeRaw: table)(\(unsafeRaw: table), rank) VALUES ('merge', \(literal: pages))").run()
                 if try await Self.totalChanges(on: session) - before < 2 { return }
+                pages = Self.pagesPerMergeStep
             }
         }
     }
