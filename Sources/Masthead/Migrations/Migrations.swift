@@ -40,5 +40,6 @@ enum MastheadMigrations {
         CreateRateWindows(),
         ScopeSearchRows(),
         FacetPostgresSearchRows(),
+        KeepPostgresSearchWordsInline(),
     ]
 }

@@ -113,6 +113,41 @@ struct SearchScopeTests {
         }
     }
 
+    @Test("upgrading a PostgreSQL site queues a rebuild after which a row's words are kept in the row unless it is too large for a page", .enabled(if: TestDatabase.available.contains(.postgres)))
+    func postgresUpgradeKeepsWordsInline() async throws {
+        try await withSite(on: .postgres) { site in
+            let sql = site.app.db as! any SQLDatabase
+            let before = try await SearchTests.search(site, "/search", "\"water crisis\"").paths
+            #expect(!before.isEmpty)
+            // Filed again as an older Masthead stored them: every row over 2 kB has its words out of line.
+            try await KeepPostgresSearchWordsInline().revert(on: site.app.db)
+            try await sql.raw("UPDATE search_documents SET words = words || ''::tsvector").run()
+            let overTwoKilobytes = try await Self.count(sql, "SELECT count(*) AS total FROM search_documents WHERE pg_column_size(words) > 2100")
+            #expect(overTwoKilobytes > 0)
+            #expect(try await Self.valuesOutOfLine(sql) >= overTwoKilobytes)
+
+            try await KeepPostgresSearchWordsInline().prepare(on: site.app.db)
+            let queued = try #require(try await SearchRebuilds(database: site.app.db).open())
+            #expect(queued.requestedBy == "the upgrade that keeps search words in line")
+            #expect(try await waitUntil(seconds: 60) { try await SearchRebuild.find(queued.id, on: site.app.db)?.status == .finished })
+            let tooLargeForAPage = try await Self.count(sql, "SELECT count(*) AS total FROM search_documents WHERE pg_column_size(words) + pg_column_size(heads) > 7000")
+            #expect(try await Self.valuesOutOfLine(sql) <= tooLargeForAPage)
+            #expect(tooLargeForAPage < overTwoKilobytes)
+            #expect(try await SearchTests.search(site, "/search", "\"water crisis\"").paths == before)
+        }
+    }
+
+    /// Values stored in the TOAST relation of the search rows, out of line.
+    static func valuesOutOfLine(_ sql: any SQLDatabase) async throws -> Int {
+        let toast = try #require(try await sql.raw("SELECT reltoastrelid::regclass::text AS toast FROM pg_class WHERE oid = 'search_documents'::regclass").first()?
+            .decode(column: "toast", as: String.self))
+        return try await count(sql, "SELECT count(DISTINCT chunk_id) AS total FROM \(unsafeRaw: toast)")
+    }
+
+    static func count(_ sql: any SQLDatabase, _ query: SQLQueryString) async throws -> Int {
+        try await sql.raw(query).first()?.decode(column: "total", as: Int.self) ?? -1
+    }
+
     static let filters: [SearchFilters] = [
         SearchFilters(), SearchFilters(edition: "en"), SearchFilters(edition: "ar", kind: .analysis), SearchFilters(kind: .memo),
         SearchFilters(visibility: .members), SearchFilters(edition: "en", visibility: .paid), SearchFilters(visibility: .public),
