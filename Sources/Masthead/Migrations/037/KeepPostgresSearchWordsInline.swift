@@ -20,10 +20,12 @@ struct KeepPostgresSearchWordsInline: AsyncMigration {
         guard sql.dialect.name == "postgresql" else { return }
         try await sql.raw("ALTER TABLE search_documents ALTER COLUMN words SET STORAGE MAIN, ALTER COLUMN heads SET STORAGE MAIN").run()
         // Written as SQL, not through the model, which may gain columns after this migration.
+        // A rebuild already open (asked for by an admin on another instance) files every row too.
         try await sql.raw("""
             INSERT INTO search_rebuilds (id, status, requested_by, requested_at, open_slot, done, total, takeovers)
             SELECT \(bind: UUID()), 'queued', 'the upgrade that keeps search words in line', \(bind: Date()), 1, 0, 0, 0
-            WHERE EXISTS (SELECT 1 FROM search_documents) AND NOT EXISTS (SELECT 1 FROM search_rebuilds WHERE open_slot = 1)
+            WHERE EXISTS (SELECT 1 FROM search_documents)
+            ON CONFLICT (open_slot) DO NOTHING
             """).run()
     }
 
