@@ -232,6 +232,7 @@ struct NewslettersController: Sendable {
         list.active = form.active == "1"
         let isNew = list.id == nil
         try await req.db.transaction { db in
+            try await SQLiteWriteTurn.take(on: db, table: Newsletter.schema)
             if isNew {
                 list.slug = try await Self.freeSlug(for: name, on: db)
                 list.position = (try await Newsletter.query(on: db).max(\.$position) ?? 0) + 1

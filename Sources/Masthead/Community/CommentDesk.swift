@@ -132,6 +132,7 @@ struct CommentDesk: Sendable {
         else { throw Refusal("comments_error_gone") }
         guard comment.memberID != memberID else { return }
         try await database.transaction { db in
+            try await SQLiteWriteTurn.take(on: db, table: CommentReport.schema)
             guard try await CommentReport.query(on: db).filter(\.$commentID == commentID).filter(\.$memberID == memberID).first() == nil else { return }
             let report = CommentReport()
             report.commentID = commentID

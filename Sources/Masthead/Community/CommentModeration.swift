@@ -41,6 +41,7 @@ struct CommentModeration: Sendable {
         try requireModerator(staff)
         guard let member = try await Member.find(memberID, on: database) else { throw SiteError.notFound }
         try await database.transaction { db in
+            try await SQLiteWriteTurn.take(on: db, table: AuditEvent.schema)
             guard try await CommentBan.find(member.email, on: db) == nil else { return }
             let ban = CommentBan()
             ban.id = member.email
@@ -78,6 +79,8 @@ struct CommentModeration: Sendable {
         let cleaned = Array(Set(words.map { $0.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() }.filter { !$0.isEmpty && $0.count <= 60 })).sorted()
         guard cleaned.count <= 2_000 else { throw EditorialError.invalid(["words": "Keep the word list under 2,000 words."]) }
         try await database.transaction { db in
+            // Any table with an id will do: SQLite has one write lock for the whole database.
+            try await SQLiteWriteTurn.take(on: db, table: AuditEvent.schema)
             var values = try await SiteSettingsStore.load(on: db)
             values.commentsClosedKinds = closedKinds.map(\.rawValue)
             values.commentWords = cleaned

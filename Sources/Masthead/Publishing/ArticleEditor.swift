@@ -111,6 +111,7 @@ struct ArticleEditor: Sendable {
         let article = try await load(id)
         guard StaffPolicy.mayEdit(staff, article) else { throw EditorialError.forbidden }
         try await database.transaction { db in
+            try await SQLiteWriteTurn.take(on: db, table: Article.schema)
             guard let otherID else {
                 article.translationGroup = nil
                 try await article.save(on: db)

@@ -13,10 +13,11 @@ struct ScheduledPublishing: Sendable {
     /// Publishes what is due at `now` and returns how many articles went out.
     @discardableResult
     func publishDue(now: Date) async throws -> Int {
-        try await database.transaction { db in
-            let due = try await Article.query(on: db)
-                .filter(\.$status == .scheduled).filter(\.$publishedAt <= now)
-                .all()
+        // Most passes find nothing due: they read only, and leave SQLite's write lock alone.
+        guard try await dueArticles(now: now, on: database).first() != nil else { return 0 }
+        return try await database.transaction { db in
+            try await SQLiteWriteTurn.take(on: db, table: Article.schema)
+            let due = try await dueArticles(now: now, on: db).all()
             guard !due.isEmpty else { return 0 }
             try await Article.query(on: db)
                 .filter(\.$id ~~ due.compactMap(\.id)).filter(\.$status == .scheduled)
@@ -29,5 +30,9 @@ struct ScheduledPublishing: Sendable {
             try await ContentGeneration.bump(on: db, purging: try await .articles(due.compactMap(\.id), on: db))
             return due.count
         }
+    }
+
+    private func dueArticles(now: Date, on db: any Database) -> QueryBuilder<Article> {
+        Article.query(on: db).filter(\.$status == .scheduled).filter(\.$publishedAt <= now)
     }
 }
