@@ -97,6 +97,8 @@ struct StaffPasswords: Sendable {
         }
         let digest = try await hash(password)
         try await database.transaction { db in
+            // First, so that two uses of one link at once are taken in turn and the second refused.
+            try await SQLiteWriteTurn.take(on: db, table: StaffToken.schema)
             let staffID = try staff.requireID()
             let spent = try await StaffToken.query(on: db).filter(\.$tokenHash == SecretToken.digest(token)).count()
             guard spent == 1 else { throw EditorialError.invalid(["token": "This link was already used."]) }

@@ -175,6 +175,7 @@ struct ArticleEditor: Sendable {
         newTopics: [NewTopic], action: Action, by staff: Staff, revisionLabel: String?
     ) async throws -> Article {
         try await database.transaction { db in
+            try await SQLiteWriteTurn.take(on: db, table: Article.schema)
             var draft = normalizedDraft
             draft.topicIDs += try await topicIDs(for: newTopics, edition: draft.edition, on: db)
             if let previous, wasLive || article.publishedAt != nil, previous.slug != draft.slug {

@@ -41,6 +41,7 @@ struct PageEditor: Sendable {
 
     private func write(_ id: UUID?, _ input: Input, slug: String, title: String, by staff: Staff) async throws -> Page {
         try await database.transaction { db in
+            try await SQLiteWriteTurn.take(on: db, table: Page.schema)
             let page: Page
             if let id {
                 guard let existing = try await Page.find(id, on: db) else { throw EditorialError.notFound }

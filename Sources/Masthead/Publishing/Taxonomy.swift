@@ -48,6 +48,7 @@ struct Taxonomy: Sendable {
         }
         if !problems.isEmpty { throw EditorialError.invalid(problems) }
         return try await database.transaction { db in
+            try await SQLiteWriteTurn.take(on: db, table: Topic.schema)
             let topic: Topic
             if let id {
                 guard let existing = try await Topic.find(id, on: db) else { throw EditorialError.notFound }
@@ -76,6 +77,7 @@ struct Taxonomy: Sendable {
         guard StaffPolicy.may(staff.role, .manageTopicsAndAuthors) else { throw EditorialError.forbidden }
         guard let topic = try await Topic.find(id, on: database) else { throw EditorialError.notFound }
         try await database.transaction { db in
+            try await SQLiteWriteTurn.take(on: db, table: Topic.schema)
             let filed = try await ArticleTopic.query(on: db).filter(\.$topic.$id == id).all().map(\.$article.id)
             try await topic.delete(on: db)
             try await SearchIndexing(database: db).refresh(filed)
@@ -100,6 +102,7 @@ struct Taxonomy: Sendable {
         if ([input.bio] + input.bios.values).contains(where: { $0.count > 2000 }) { problems["bio"] = "Keep each biography under 2,000 characters." }
         if !problems.isEmpty { throw EditorialError.invalid(problems) }
         return try await database.transaction { db in
+            try await SQLiteWriteTurn.take(on: db, table: Author.schema)
             let author: Author
             if let id {
                 guard let existing = try await Author.find(id, on: db) else { throw EditorialError.notFound }
