@@ -35,7 +35,7 @@ struct APICommand: AsyncParsableCommand {
             guard !name.isEmpty, name.count <= 100 else { throw StartupError("--name must be 1 to 100 characters") }
             guard let access = APIIntegration.Access(rawValue: access) else { throw StartupError("--access must be public, members or paid") }
             let key = try await withApp { app, _ in
-                try await app.db.transaction { db in
+                try await app.db.writeTransaction { db in
                     let key = try await APIKeys.create(name: name, access: access, by: nil, on: db).key
                     try await AuditLog.recordFromCommandLine("created an API key", "\(name) (\(access.rawValue))", on: db)
                     return key
@@ -70,7 +70,7 @@ struct APICommand: AsyncParsableCommand {
                 guard let integration = try await APIIntegration.find(id, on: app.db), integration.revokedAt == nil else {
                     throw StartupError("no integration with a live key has the id \(id)")
                 }
-                try await app.db.transaction { db in
+                try await app.db.writeTransaction { db in
                     try await APIKeys.revoke(integration, on: db)
                     try await AuditLog.recordFromCommandLine("revoked an API key", integration.name, on: db)
                 }

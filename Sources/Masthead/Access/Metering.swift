@@ -40,7 +40,7 @@ struct Metering: Sendable {
         try await MeterRead.query(on: database)
             .filter(\.$readerKey == readerKey).filter(\.$article.$id == articleID).delete()
         do {
-            try await database.transaction { db in
+            try await database.writeTransaction { db in
                 let sql = db as! any SQLDatabase
                 if sql.dialect.name == "postgresql" {
                     try await sql.raw("SELECT pg_advisory_xact_lock(\(bind: Self.lockNamespace), hashtext(\(bind: readerKey)))").run()

@@ -97,7 +97,7 @@ struct APITokensController: Sendable {
         guard let days = form.days, StaffTokens.lifetimes.contains(days) else {
             return try await list(req, error: "Choose how long the token lives.", form: form)
         }
-        let secret = try await req.db.transaction { db in
+        let secret = try await req.db.writeTransaction { db in
             let (_, secret) = try await StaffTokens.create(for: staff, name: name, scopes: scopes, days: days, on: db)
             try await AuditLog(database: db, now: Date()).record(staff.email, "created an API token", "\(name) (\(scopes.map(\.rawValue).sorted().joined(separator: " ")), \(days) days)")
             return secret
@@ -110,7 +110,7 @@ struct APITokensController: Sendable {
         let token = try await req.record(StaffAPIToken.self)
         // Only the owner revokes a token here; an admin removes a person's access by their account.
         guard token.$staff.id == staff.id, token.revokedAt == nil else { throw SiteError.notFound }
-        try await req.db.transaction { db in
+        try await req.db.writeTransaction { db in
             try await StaffTokens.revoke(token, on: db)
             try await AuditLog(database: db, now: Date()).record(staff.email, "revoked an API token", token.name)
         }

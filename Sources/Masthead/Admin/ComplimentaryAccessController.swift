@@ -56,7 +56,7 @@ struct ComplimentaryAccessController: Sendable {
             return req.redirect(to: AdminURL.withNotice(AdminURL.member(memberID), "grant-date"), redirectType: .normal)
         }
         let note = String((form.note ?? "").trimmingCharacters(in: .whitespacesAndNewlines).prefix(200))
-        try await req.db.transaction { db in
+        try await req.db.writeTransaction { db in
             let now = Date()
             try await ComplimentaryAccess(memberID: memberID, emailDomain: nil, until: until, note: note, grantedBy: staff.email, createdAt: now).create(on: db)
             try await Entitlements(database: db, rules: rules).refresh(memberID: memberID)
@@ -73,7 +73,7 @@ struct ComplimentaryAccessController: Sendable {
         let memberID = try member.requireID()
         let grant = try await req.record(ComplimentaryAccess.self, at: "grant")
         guard grant.$member.id == memberID else { throw SiteError.notFound }
-        try await req.db.transaction { db in
+        try await req.db.writeTransaction { db in
             try await grant.delete(on: db)
             try await Entitlements(database: db, rules: rules).refresh(memberID: memberID)
             try await AuditLog(database: db, now: Date()).record(staff.email, "withdrew complimentary access", member.email)
@@ -117,7 +117,7 @@ struct ComplimentaryAccessController: Sendable {
             return try await domains(req, error: "Give the last day of access, today or later.", form: form)
         }
         let note = String((form.note ?? "").trimmingCharacters(in: .whitespacesAndNewlines).prefix(200))
-        try await req.db.transaction { db in
+        try await req.db.writeTransaction { db in
             let now = Date()
             try await ComplimentaryAccess(memberID: nil, emailDomain: domain, until: until, note: note, grantedBy: staff.email, createdAt: now).create(on: db)
             try await Entitlements(database: db, rules: rules).refresh(domain: domain)
@@ -131,7 +131,7 @@ struct ComplimentaryAccessController: Sendable {
         let staff = try req.requireStaff(.grantComplimentaryAccess)
         let grant = try await req.record(ComplimentaryAccess.self, at: "grant")
         guard let domain = grant.emailDomain else { throw SiteError.notFound }
-        try await req.db.transaction { db in
+        try await req.db.writeTransaction { db in
             try await grant.delete(on: db)
             try await Entitlements(database: db, rules: rules).refresh(domain: domain)
             try await AuditLog(database: db, now: Date()).record(staff.email, "withdrew complimentary access", "everyone at \(domain)")

@@ -77,7 +77,7 @@ struct IntegrationsController: Sendable {
         guard let access = form.access.flatMap(APIIntegration.Access.init(rawValue:)) else {
             return try await list(req, error: "Choose what the integration may read.", form: form)
         }
-        let key = try await req.db.transaction { db in
+        let key = try await req.db.writeTransaction { db in
             let (_, key) = try await APIKeys.create(name: name, access: access, by: staff, on: db)
             try await AuditLog(database: db, now: Date()).record(staff.email, "created an API key", "\(name) (\(access.rawValue))")
             return key
@@ -89,7 +89,7 @@ struct IntegrationsController: Sendable {
         let staff = try req.requireStaff(.manageIntegrations)
         let integration = try await req.record(APIIntegration.self)
         guard integration.revokedAt == nil else { throw SiteError.notFound }
-        try await req.db.transaction { db in
+        try await req.db.writeTransaction { db in
             try await APIKeys.revoke(integration, on: db)
             try await AuditLog(database: db, now: Date()).record(staff.email, "revoked an API key", integration.name)
         }

@@ -152,7 +152,7 @@ struct MembersAdminController: Sendable {
     func signOutEverywhere(_ req: Request) async throws -> Response {
         let staff = try req.requireStaff(.viewMembers)
         let member = try await req.record(Member.self)
-        try await req.db.transaction { db in
+        try await req.db.writeTransaction { db in
             try await MemberSessions(database: db, now: Date()).revokeAll(memberID: try member.requireID())
             try await AuditLog(database: db, now: Date()).record(staff.email, "signed out member", member.email)
         }

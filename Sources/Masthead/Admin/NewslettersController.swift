@@ -231,8 +231,7 @@ struct NewslettersController: Sendable {
         list.breakingAlerts = form.breakingAlerts == "1"
         list.active = form.active == "1"
         let isNew = list.id == nil
-        try await req.db.transaction { db in
-            try await SQLiteWriteTurn.take(on: db, table: Newsletter.schema)
+        try await req.db.writeTransaction { db in
             if isNew {
                 list.slug = try await Self.freeSlug(for: name, on: db)
                 list.position = (try await Newsletter.query(on: db).max(\.$position) ?? 0) + 1

@@ -148,8 +148,7 @@ struct PlansController: Sendable {
         let checked = draft
         guard problems.isEmpty else { return try edit(req, plan: plan, draft: draft, errors: problems) }
         let isNew = plan.id == nil
-        try await req.db.transaction { db in
-            try await SQLiteWriteTurn.take(on: db, table: Plan.schema)
+        try await req.db.writeTransaction { db in
             try await checked.save(onto: plan, on: db)
             try await AuditLog(database: db, now: Date()).record(staff.email, isNew ? "created plan" : "changed plan", plan.name)
         }

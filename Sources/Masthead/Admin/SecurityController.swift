@@ -52,7 +52,7 @@ struct SecurityController: Sendable {
         }
         let hash = try await req.password.async.hash(new)
         let keep = SecretToken.digest(req.staffSessionToken ?? "")
-        try await req.db.transaction { db in
+        try await req.db.writeTransaction { db in
             staff.passwordHash = hash
             try await staff.save(on: db)
             try await StaffSession.query(on: db).filter(\.$staff.$id == staff.requireID()).filter(\.$tokenHash != keep).delete()
@@ -83,7 +83,7 @@ struct SecurityController: Sendable {
         guard let counter = secret.matchingCounter(for: form.code ?? "", at: Date()) else {
             return try page(req, secret: secret, error: "That code does not match. Check the app's clock and enter the current code.", status: .unprocessableEntity)
         }
-        try await req.db.transaction { db in
+        try await req.db.writeTransaction { db in
             staff.totpSecret = secret.base32
             staff.totpLastCounter = counter
             try await staff.save(on: db)
@@ -100,7 +100,7 @@ struct SecurityController: Sendable {
         else {
             return try page(req, error: "That code does not match; two-step sign-in stays on.", status: .unprocessableEntity)
         }
-        try await req.db.transaction { db in
+        try await req.db.writeTransaction { db in
             staff.totpSecret = nil
             staff.totpLastCounter = nil
             try await staff.save(on: db)

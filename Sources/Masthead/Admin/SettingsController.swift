@@ -104,7 +104,7 @@ struct SettingsController: Sendable {
         let resplit = preview != settings.previewParagraphs
         values.previewParagraphs = preview
         let saved = values
-        try await req.db.transaction { db in
+        try await req.db.writeTransaction { db in
             try await SiteSettingsStore.save(saved, on: db)
             if resplit {
                 for article in try await Article.query(on: db).with(\.$text).all() {

@@ -115,7 +115,7 @@ struct StaffController: Sendable {
         guard let role = StaffRole(rawValue: try req.content.decode(RoleForm.self).role ?? ""),
               StaffPolicy.assignableRoles(by: manager.role).contains(role)
         else { throw EditorialError.forbidden }
-        try await req.db.transaction { db in
+        try await req.db.writeTransaction { db in
             let before = member.role
             member.role = role
             try await member.save(on: db)
@@ -126,7 +126,7 @@ struct StaffController: Sendable {
 
     func remove(_ req: Request) async throws -> Response {
         let (manager, member) = try await manageable(req)
-        try await req.db.transaction { db in
+        try await req.db.writeTransaction { db in
             try await member.delete(on: db)
             try await AuditLog(database: db, now: Date()).record(manager.email, "removed staff", member.email)
         }

@@ -189,7 +189,7 @@ struct PushDeliverer: Sendable {
         case .sent(let status):
             try await update.set("status", to: PushDelivery.Status.sent.rawValue).set("response", to: "\(status)").run()
         case .gone(let status):
-            try await database.transaction { db in
+            try await database.writeTransaction { db in
                 let held = try await (db as! any SQLDatabase).update(PushDelivery.schema).set("claimed_until", to: SQLLiteral.null)
                     .set("status", to: PushDelivery.Status.gone.rawValue).set("response", to: "\(status): the browser unsubscribed")
                     .where("id", .equal, delivery.id).where("claimed_until", .equal, delivery.until)

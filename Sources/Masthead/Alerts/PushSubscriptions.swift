@@ -39,8 +39,7 @@ struct PushSubscriptions: Sendable {
     }
 
     private func save(endpoint: String, p256dh: String, auth: String, edition: String, memberID: UUID?, clientAddress: String) async throws {
-        try await database.transaction { db in
-            try await SQLiteWriteTurn.take(on: db, table: PushSubscription.schema)
+        try await database.writeTransaction { db in
             let subscription = try await PushSubscription.query(on: db).filter(\.$endpoint == endpoint).first() ?? PushSubscription()
             subscription.endpoint = endpoint
             subscription.p256dh = p256dh

@@ -65,7 +65,7 @@ struct BillingLedger: Sendable {
     }
 
     private func applyOnce(_ event: BillingEvent, fetched: Fetched) async throws -> Outcome {
-        try await database.transaction { db in
+        try await database.writeTransaction { db in
             try await takeTurn(on: fetched.refundedSubscriptionID ?? event.subject, db: db)
             let recorded = try await BillingEventRecord.query(on: db)
                 .filter(\.$provider == provider.name).filter(\.$eventID == event.id).first()
@@ -82,15 +82,12 @@ struct BillingLedger: Sendable {
 
     /// Waits until no other transaction is applying an event about the same subscription (or
     /// customer), so two cannot both read the old state and both write: on PostgreSQL an
-    /// advisory lock on the subject, on SQLite the database's one write lock.
+    /// advisory lock on the subject (a SQLite write transaction already holds the database's one
+    /// write lock).
     private func takeTurn(on subject: String?, db: any Database) async throws {
         let sql = db as! any SQLDatabase
-        if sql.dialect.name == "postgresql" {
-            guard let key = subject else { return }
-            try await sql.raw("SELECT pg_advisory_xact_lock(\(bind: Self.lockNamespace), hashtext(\(bind: key)))").run()
-        } else {
-            try await SQLiteWriteTurn.take(on: db, table: BillingEventRecord.schema)
-        }
+        guard sql.dialect.name == "postgresql", let key = subject else { return }
+        try await sql.raw("SELECT pg_advisory_xact_lock(\(bind: Self.lockNamespace), hashtext(\(bind: key)))").run()
     }
 
     /// A completed checkout names its subscription; when no event about it has arrived yet, the

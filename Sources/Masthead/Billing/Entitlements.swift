@@ -41,10 +41,7 @@ struct Entitlements: Sendable {
     func reconcileProviders() async throws {
         let uncounted = try await Subscription.query(on: database).filter(\.$provider !~ Array(rules.countedProviders)).all()
         for memberID in Set(uncounted.map(\.$member.id)) {
-            try await database.transaction { db in
-                // At start-up beside a serving instance (`masthead export` on a live site):
-                // SQLite's write lock first, so the write that may follow cannot meet a stale read.
-                try await SQLiteWriteTurn.take(on: db, table: Member.schema)
+            try await database.writeTransaction { db in
                 try await Entitlements(database: db, rules: rules).refresh(memberID: memberID)
             }
         }

@@ -32,7 +32,7 @@ extension Billing {
         let plan = price.plan
         let urls = BillingURL(edition: edition)
         let checkout = Checkout(memberID: try giver.requireID(), priceID: try price.requireID(), returnPath: urls.plans, edition: edition.code, createdAt: now)
-        try await database.transaction { db in
+        try await database.writeTransaction { db in
             try await checkout.create(on: db)
             let gift = Gift()
             gift.$checkout.id = try checkout.requireID()
@@ -85,8 +85,7 @@ struct GiftRedemption: Sendable {
     /// Gives the member the gift's period, from today or from the end of an earlier gift still
     /// running. Only one redemption of a gift can succeed, however many race.
     func redeem(token: String, for memberID: UUID) async throws -> Gift {
-        try await database.transaction { db in
-            try await SQLiteWriteTurn.take(on: db, table: Gift.schema)
+        try await database.writeTransaction { db in
             guard let gift = try await Self.gift(token: token, on: db), gift.status != .refunded, gift.status != .pending else { throw Failure.unknown }
             guard gift.status == .paid else { throw Failure.alreadyRedeemed }
             let earlier = try await Gift.query(on: db).filter(\.$redeemedBy.$id == memberID).filter(\.$status == .redeemed).all()

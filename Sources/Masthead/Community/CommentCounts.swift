@@ -47,7 +47,7 @@ enum CommentCounts {
         let seconds = Int64(now.timeIntervalSince1970)
         let wait = max(1, interval.components.seconds)
         guard seconds - (counters[shownAtKey] ?? 0) >= wait else { return false }
-        return try await database.transaction { db in
+        return try await database.writeTransaction { db in
             let sql = db as! any SQLDatabase
             let claimed = try await sql.update("site_state")
                 .set("value", to: seconds)

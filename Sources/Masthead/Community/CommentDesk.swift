@@ -50,7 +50,7 @@ struct CommentDesk: Sendable {
         let thread = threadID
         // One member's posts are counted and written one at a time, so that posts sent at once
         // cannot all pass the limits.
-        return try await database.transaction { db in
+        return try await database.writeTransaction { db in
             try await Self.takeTurn(of: memberID, on: db)
             let mine = Comment.query(on: db).filter(\.$memberID == memberID)
             let recent = try await mine.copy().filter(\.$createdAt > now.addingTimeInterval(-600)).all()
@@ -80,15 +80,12 @@ struct CommentDesk: Sendable {
         }
     }
 
-    /// Waits for any other write of this member's comments to finish: SQLite's one write lock,
-    /// or a lock on the member's row on PostgreSQL.
+    /// Waits for any other write of this member's comments to finish: a lock on the member's row
+    /// on PostgreSQL (a SQLite write transaction already holds the database's one write lock).
     private static func takeTurn(of memberID: UUID, on db: any Database) async throws {
         let sql = db as! any SQLDatabase
-        if sql.dialect.name == "postgresql" {
-            try await sql.raw("SELECT id FROM members WHERE id = \(bind: memberID) FOR UPDATE").run()
-        } else {
-            try await SQLiteWriteTurn.take(on: db, table: Comment.schema)
-        }
+        guard sql.dialect.name == "postgresql" else { return }
+        try await sql.raw("SELECT id FROM members WHERE id = \(bind: memberID) FOR UPDATE").run()
     }
 
     func edit(_ commentID: UUID, on article: Article, text: String, by member: Member, viewer: Viewer) async throws -> Comment {
@@ -104,7 +101,7 @@ struct CommentDesk: Sendable {
             .filter(\.$id != commentID).count() > 0
         let wasVisible = comment.status == .visible
         if comment.badge == nil && (holdsListedWord(comment.body) || !othersApproved) { comment.status = .pending }
-        try await database.transaction { db in
+        try await database.writeTransaction { db in
             try await comment.save(on: db)
             if wasVisible && comment.status != .visible { try await CommentCounts.noteChange(on: db) }
         }
@@ -117,7 +114,7 @@ struct CommentDesk: Sendable {
         let wasVisible = comment.status == .visible
         comment.status = .deleted
         comment.body = ""
-        try await database.transaction { db in
+        try await database.writeTransaction { db in
             try await comment.save(on: db)
             if wasVisible { try await CommentCounts.noteChange(on: db) }
         }
@@ -131,8 +128,7 @@ struct CommentDesk: Sendable {
               let comment = try await Comment.find(commentID, on: database), comment.status == .visible, comment.articleID == article.id
         else { throw Refusal("comments_error_gone") }
         guard comment.memberID != memberID else { return }
-        try await database.transaction { db in
-            try await SQLiteWriteTurn.take(on: db, table: CommentReport.schema)
+        try await database.writeTransaction { db in
             guard try await CommentReport.query(on: db).filter(\.$commentID == commentID).filter(\.$memberID == memberID).first() == nil else { return }
             let report = CommentReport()
             report.commentID = commentID

@@ -29,7 +29,7 @@ struct CommentModeration: Sendable {
         case .dismiss:
             comment.reports = 0
         }
-        try await database.transaction { db in
+        try await database.writeTransaction { db in
             try await comment.save(on: db)
             if wasVisible != (comment.status == .visible) { try await CommentCounts.noteChange(on: db) }
             if action == .dismiss { try await CommentReport.query(on: db).filter(\.$commentID == commentID).delete() }
@@ -40,8 +40,7 @@ struct CommentModeration: Sendable {
     func ban(_ memberID: UUID, by staff: Staff) async throws {
         try requireModerator(staff)
         guard let member = try await Member.find(memberID, on: database) else { throw SiteError.notFound }
-        try await database.transaction { db in
-            try await SQLiteWriteTurn.take(on: db, table: AuditEvent.schema)
+        try await database.writeTransaction { db in
             guard try await CommentBan.find(member.email, on: db) == nil else { return }
             let ban = CommentBan()
             ban.id = member.email
@@ -57,7 +56,7 @@ struct CommentModeration: Sendable {
     func unban(_ memberID: UUID, by staff: Staff) async throws {
         try requireModerator(staff)
         guard let member = try await Member.find(memberID, on: database) else { throw SiteError.notFound }
-        try await database.transaction { db in
+        try await database.writeTransaction { db in
             try await CommentBan.query(on: db).filter(\.$id == member.email).delete()
             try await AuditLog(database: db, now: now).record(staff.email, "allowed to comment again", member.email)
         }
@@ -66,7 +65,7 @@ struct CommentModeration: Sendable {
     func setChoice(_ choice: CommentsChoice, for article: Article, by staff: Staff) async throws {
         try requireModerator(staff)
         article.comments = choice
-        try await database.transaction { db in
+        try await database.writeTransaction { db in
             try await article.save(on: db)
             try await AuditLog(database: db, now: now).record(staff.email, "set comments \(choice.rawValue)", "\(article.edition)/\(article.slug)")
             try await ContentGeneration.bump(on: db, purging: try await .articles([try article.requireID()], on: db))
@@ -78,9 +77,7 @@ struct CommentModeration: Sendable {
         try requireModerator(staff)
         let cleaned = Array(Set(words.map { $0.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() }.filter { !$0.isEmpty && $0.count <= 60 })).sorted()
         guard cleaned.count <= 2_000 else { throw EditorialError.invalid(["words": "Keep the word list under 2,000 words."]) }
-        try await database.transaction { db in
-            // Any table with an id will do: SQLite has one write lock for the whole database.
-            try await SQLiteWriteTurn.take(on: db, table: AuditEvent.schema)
+        try await database.writeTransaction { db in
             var values = try await SiteSettingsStore.load(on: db)
             values.commentsClosedKinds = closedKinds.map(\.rawValue)
             values.commentWords = cleaned

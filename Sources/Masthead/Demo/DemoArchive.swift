@@ -69,7 +69,7 @@ public enum DemoArchive {
                     filings.append(ArticleTopic(articleID: id, topicID: topicID))
                 }
             }
-            try await database.transaction { [articles, texts, credits, filings] db in
+            try await database.writeTransaction { [articles, texts, credits, filings] db in
                 try await articles.create(on: db)
                 try await texts.create(on: db)
                 try await credits.create(on: db)

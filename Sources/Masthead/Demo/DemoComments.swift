@@ -33,7 +33,7 @@ public enum DemoComments {
                 Line(author: "نور الهدى", body: "تغطية دقيقة كالعادة، شكراً لكم."),
             ],
         ]
-        return try await database.transaction { db in
+        return try await database.writeTransaction { db in
             var added = 0
             let live = Set(try await LiveStory.query(on: db).all().compactMap(\.id))
             for (edition, lines) in threads {

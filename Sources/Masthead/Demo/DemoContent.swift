@@ -53,7 +53,7 @@ public enum DemoContent {
         guard try await Article.query(on: database).count() == 0 else { return 0 }
         let content = try read()
         try FileManager.default.createDirectory(atPath: settings.mediaDirectory, withIntermediateDirectories: true)
-        return try await database.transaction { db in
+        return try await database.writeTransaction { db in
             let loaded = try await insert(content, on: db, settings: settings)
             try await DemoPlans.insertIfNone(on: db)
             try await DemoNewsletters.insertIfNone(on: db, settings: settings)

@@ -12,7 +12,7 @@ public enum DemoMembers {
         guard try await Member.query(on: database).count() == 0 else { return 0 }
         let plans = try await Plan.query(on: database).with(\.$prices).all()
         guard let yearly = plans.first(where: { $0.interval == .year }), let monthly = plans.first(where: { $0.interval == .month }) else { return 0 }
-        try await database.transaction { db in
+        try await database.writeTransaction { db in
             var random = SeededNumbers(seed: 2026)
             for index in 1...80 {
                 let joined = now.addingTimeInterval(-Double(random.next(upTo: 75 * 24)) * 3_600)

@@ -76,11 +76,8 @@ public enum SiteExport {
     private static func writeTables(
         _ app: Application, into document: DocumentWriter, now: Date, progress: @escaping @Sendable (Step) -> Void
     ) async throws -> [String: Int] {
-        try await app.backgroundDatabase.transaction { database in
+        try await app.backgroundDatabase.readOnlyTransaction { database in
             let sql = database as! any SQLDatabase
-            if sql.dialect.name == "postgresql" {
-                try await sql.raw("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").run()
-            }
             let migrations = try await sql.raw("SELECT name FROM _fluent_migrations").all().map { try $0.decode(column: "name", as: String.self) }
             try document.begin(exportedAt: now, migrations: migrations.sorted())
             var total = 0

@@ -62,7 +62,7 @@ public enum SiteImport {
     }
 
     private static func write(_ rows: ImportRows, into database: any Database, progress: @escaping @Sendable (Step) -> Void) async throws {
-        try await database.transaction { database in
+        try await database.writeTransaction { database in
             let sql = database as! any SQLDatabase
             try await requireEmpty(sql)
             for table in ExportSchema.tables.reversed() {

@@ -72,7 +72,7 @@ public enum ContentImport {
         try await plan.convertPosts(progress: progress)
         if options.dryRun { return plan.report }
         let prepared = plan
-        try await app.db.transaction { database in
+        try await app.db.writeTransaction { database in
             try await prepared.write(on: database, progress: progress)
             try await alongside(database)
             if prepared.report.articles > 0 || prepared.report.pages > 0 {

@@ -58,7 +58,7 @@ public struct MemberAccounts: Sendable {
         let member = Member(email: email, name: name)
         member.paidUntil = try await Entitlements.complimentaryUntil(forNewAddress: email, on: database)
         do {
-            try await database.transaction { db in
+            try await database.writeTransaction { db in
                 try await member.create(on: db)
                 try await NewsletterSubscriptions(database: db, now: Date()).welcome(member)
             }
@@ -73,7 +73,7 @@ public struct MemberAccounts: Sendable {
 
     /// Deletes the account and, by cascade, its sessions; unused links for it go too.
     func delete(_ member: Member) async throws {
-        try await database.transaction { db in
+        try await database.writeTransaction { db in
             try await LoginToken.query(on: db).filter(\.$email == member.email).delete()
             // Erasing an account erases its address from the lists too.
             try await NewsletterSubscription.query(on: db).filter(\.$email == member.email).delete()

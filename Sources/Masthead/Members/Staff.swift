@@ -86,7 +86,7 @@ public struct StaffAccounts: Sendable {
             throw StaffAccountError.notFound(email)
         }
         let hash = try Bcrypt.hash(password, cost: Self.bcryptCost)
-        try await database.transaction { db in
+        try await database.writeTransaction { db in
             let id = try staff.requireID()
             staff.passwordHash = hash
             if removeTwoStep {

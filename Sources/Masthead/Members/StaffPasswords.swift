@@ -1,4 +1,5 @@
 import Fluent
+import SQLKit
 import Foundation
 import Vapor
 
@@ -43,7 +44,7 @@ struct StaffPasswords: Sendable {
         if try await Staff.query(on: database).filter(\.$email == email).count() > 0 {
             throw EditorialError.invalid(["email": "\(email) already has a staff account."])
         }
-        return try await database.transaction { db in
+        return try await database.writeTransaction { db in
             let staff = Staff(email: email, name: name.trimmingCharacters(in: .whitespaces).isEmpty ? email : name, role: role, passwordHash: "")
             try await staff.create(on: db)
             let token = try await issue(.invitation, for: staff, on: db)
@@ -58,7 +59,7 @@ struct StaffPasswords: Sendable {
         guard staff.passwordHash.isEmpty else {
             throw EditorialError.invalid(["email": "\(staff.email) has already chosen a password."])
         }
-        return try await database.transaction { db in
+        return try await database.writeTransaction { db in
             try await StaffToken.query(on: db).filter(\.$staff.$id == staff.requireID()).filter(\.$purpose == .invitation).delete()
             let token = try await issue(.invitation, for: staff, on: db)
             try await AuditLog(database: db, now: now).record(manager.email, "resent invitation", staff.email)
@@ -96,12 +97,13 @@ struct StaffPasswords: Sendable {
             throw EditorialError.invalid(["token": "This link has expired or was already used. Ask for a new one."])
         }
         let digest = try await hash(password)
-        try await database.transaction { db in
-            // First, so that two uses of one link at once are taken in turn and the second refused.
-            try await SQLiteWriteTurn.take(on: db, table: StaffToken.schema)
+        try await database.writeTransaction { db in
             let staffID = try staff.requireID()
-            let spent = try await StaffToken.query(on: db).filter(\.$tokenHash == SecretToken.digest(token)).count()
-            guard spent == 1 else { throw EditorialError.invalid(["token": "This link was already used."]) }
+            // Spending the link is its deletion: of two uses at once, on either database, the
+            // second deletes nothing and is refused.
+            let spent = try await (db as! any SQLDatabase).delete(from: StaffToken.schema)
+                .where("token_hash", .equal, SecretToken.digest(token)).returning("id").all()
+            guard spent.count == 1 else { throw EditorialError.invalid(["token": "This link was already used."]) }
             try await StaffToken.query(on: db).filter(\.$staff.$id == staffID).delete()
             try await StaffSession.query(on: db).filter(\.$staff.$id == staffID).delete()
             staff.passwordHash = digest

@@ -25,8 +25,7 @@ public enum NewsletterImport {
         let people = try subscribers(in: text)
         let listID = try list.requireID()
         let now = Date()
-        return try await app.db.transaction { db in
-            try await SQLiteWriteTurn.take(on: db, table: NewsletterSubscription.schema)
+        return try await app.db.writeTransaction { db in
             let existing = try await NewsletterSubscription.query(on: db).filter(\.$newsletter.$id == listID).all()
             let statuses = Dictionary(existing.map { ($0.email, $0.status) }, uniquingKeysWith: { first, _ in first })
             let new = people.filter { statuses[$0.email] == nil }

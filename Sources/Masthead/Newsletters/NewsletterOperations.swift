@@ -104,8 +104,7 @@ public enum NewsletterOperations {
             emails.append(email)
         }
         let unique = Set(emails)
-        return try await app.db.transaction { db in
-            try await SQLiteWriteTurn.take(on: db, table: MailSuppression.schema)
+        return try await app.db.writeTransaction { db in
             var added = 0
             for email in unique where try await MailSuppression.query(on: db).filter(\.$email == email).first() == nil {
                 try await MailSuppression(email: email, reason: .manual, detail: "masthead newsletter suppress", createdAt: Date()).create(on: db)

@@ -50,7 +50,7 @@ struct NewsletterSends: Sendable {
         send.createdAt = now
         send.recipients = 0
         send.alert = draft.alert
-        try await database.transaction { db in
+        try await database.writeTransaction { db in
             try await send.create(on: db)
             if send.scheduledAt <= now { try await NewsletterSends(database: db, now: now).start(send) }
         }
@@ -64,7 +64,7 @@ struct NewsletterSends: Sendable {
     func startDue() async throws -> Int {
         let due = try await NewsletterSend.query(on: database).filter(\.$status == .scheduled).filter(\.$scheduledAt <= now).all()
         for send in due {
-            try await database.transaction { db in try await NewsletterSends(database: db, now: now).start(send) }
+            try await database.writeTransaction { db in try await NewsletterSends(database: db, now: now).start(send) }
         }
         if !due.isEmpty { await refreshQueueStatistics() }
         return due.count
@@ -115,7 +115,7 @@ struct NewsletterSends: Sendable {
     /// out stays recorded as sent, and one being handed over is settled by its answer).
     func cancel(_ send: NewsletterSend) async throws {
         let id = try send.requireID()
-        try await database.transaction { db in
+        try await database.writeTransaction { db in
             let sql = db as! any SQLDatabase
             try await sql.raw("""
                 UPDATE newsletter_sends SET status = \(bind: NewsletterSend.Status.cancelled.rawValue), finished_at = \(bind: now)

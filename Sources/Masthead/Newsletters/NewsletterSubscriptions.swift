@@ -39,8 +39,7 @@ struct NewsletterSubscriptions: Sendable {
         let byAddress = try await NewsletterRequest.query(on: database).filter(\.$email == email).filter(\.$createdAt > hourAgo).count()
         guard byClient < Self.requestsPerClientPerHour, byAddress < Self.confirmationsPerAddressPerHour else { return .rateLimited }
         let token = SecretToken.generate()
-        let waiting = try await database.transaction { db in
-            try await SQLiteWriteTurn.take(on: db, table: NewsletterSubscription.schema)
+        let waiting = try await database.writeTransaction { db in
             var waiting = false
             for newsletter in newsletters {
                 let id = try newsletter.requireID()
@@ -85,7 +84,7 @@ struct NewsletterSubscriptions: Sendable {
         let subscriptions = try await pending(token: token)
         guard !subscriptions.isEmpty else { return [] }
         let member = try await MemberAccounts(database: database).find(email: subscriptions[0].email)
-        try await database.transaction { db in
+        try await database.writeTransaction { db in
             for subscription in subscriptions {
                 subscription.status = .active
                 subscription.confirmTokenHash = nil
@@ -120,8 +119,7 @@ struct NewsletterSubscriptions: Sendable {
     /// they tick is active at once, and what they untick ends.
     func setChoices(member: Member, chosen: Set<UUID>) async throws {
         let offered = try await offered()
-        try await database.transaction { db in
-            try await SQLiteWriteTurn.take(on: db, table: NewsletterSubscription.schema)
+        try await database.writeTransaction { db in
             let scoped = NewsletterSubscriptions(database: db, now: now)
             for newsletter in offered {
                 let id = try newsletter.requireID()

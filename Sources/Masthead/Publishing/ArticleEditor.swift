@@ -83,7 +83,7 @@ struct ArticleEditor: Sendable {
         let note = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard article.status == .published else { throw EditorialError.invalid(["correction": "Only a published article can carry a correction."]) }
         guard !note.isEmpty, note.count <= 1000 else { throw EditorialError.invalid(["correction": "Write the correction note readers will see (up to 1,000 characters)."]) }
-        try await database.transaction { db in
+        try await database.writeTransaction { db in
             article.contentUpdatedAt = now
             try await article.save(on: db)
             try await Correction(articleID: try article.requireID(), note: note, staffName: staff.name, at: now).create(on: db)
@@ -100,7 +100,7 @@ struct ArticleEditor: Sendable {
         guard article.status == .draft, article.publishedAt == nil else {
             throw EditorialError.invalid(["delete": "Only a draft that was never published can be deleted; unpublish this one instead."])
         }
-        try await database.transaction { db in
+        try await database.writeTransaction { db in
             try await article.delete(on: db)
             try await AuditLog(database: db, now: now).record(staff.email, "deleted draft", audited(article.title))
         }
@@ -110,8 +110,7 @@ struct ArticleEditor: Sendable {
     func linkTranslation(_ id: UUID, to otherID: UUID?, by staff: Staff) async throws {
         let article = try await load(id)
         guard StaffPolicy.mayEdit(staff, article) else { throw EditorialError.forbidden }
-        try await database.transaction { db in
-            try await SQLiteWriteTurn.take(on: db, table: Article.schema)
+        try await database.writeTransaction { db in
             guard let otherID else {
                 article.translationGroup = nil
                 try await article.save(on: db)
@@ -174,8 +173,7 @@ struct ArticleEditor: Sendable {
         _ article: Article, _ normalizedDraft: ArticleDraft, previous: ArticleDraft?, wasLive: Bool, target: (status: ArticleStatus, publishedAt: Date?),
         newTopics: [NewTopic], action: Action, by staff: Staff, revisionLabel: String?
     ) async throws -> Article {
-        try await database.transaction { db in
-            try await SQLiteWriteTurn.take(on: db, table: Article.schema)
+        try await database.writeTransaction { db in
             var draft = normalizedDraft
             draft.topicIDs += try await topicIDs(for: newTopics, edition: draft.edition, on: db)
             if let previous, wasLive || article.publishedAt != nil, previous.slug != draft.slug {

@@ -31,7 +31,7 @@ final class BreakingNews: Model, @unchecked Sendable {
     /// try at once: the update lets only one of them find each banner.
     @discardableResult
     static func noteExpiries(on database: any Database, at now: Date) async throws -> Bool {
-        try await database.transaction { db in
+        try await database.writeTransaction { db in
             let ended = try await (db as! any SQLDatabase).update(schema)
                 .set("expiry_noted", to: true)
                 .where("expiry_noted", .equal, false)
@@ -85,7 +85,7 @@ struct BreakingDesk: Sendable {
         if flag.emailAlert && lists.isEmpty {
             throw EditorialError.invalid(["email": "No active newsletter of this edition carries breaking-news alerts: mark one in Newsletters first."])
         }
-        return try await database.transaction { db in
+        return try await database.writeTransaction { db in
             let replaced = try await (db as! any SQLDatabase).update(BreakingNews.schema)
                 .set("ends_at", to: now)
                 .set("expiry_noted", to: true)
@@ -134,7 +134,7 @@ struct BreakingDesk: Sendable {
     func end(_ article: Article, by staff: Staff) async throws {
         guard StaffPolicy.may(staff.role, .flagBreakingNews) else { throw EditorialError.forbidden }
         let articleID = try article.requireID()
-        try await database.transaction { db in
+        try await database.writeTransaction { db in
             let ended = try await (db as! any SQLDatabase).update(BreakingNews.schema)
                 .set("ends_at", to: now)
                 .set("expiry_noted", to: true)

@@ -25,8 +25,7 @@ struct LiveDesk: Sendable {
     func open(_ article: Article, summary: String, by staff: Staff) async throws -> LiveStory {
         let articleID = try authorise(staff, article)
         try validate(summary: summary)
-        return try await database.transaction { db in
-            try await SQLiteWriteTurn.take(on: db, table: LiveUpdate.schema)
+        return try await database.writeTransaction { db in
             if let story = try await LiveStory.find(articleID, on: db) {
                 story.endedAt = nil
                 story.setSummary(summary)
@@ -50,8 +49,7 @@ struct LiveDesk: Sendable {
     func saveSummary(_ article: Article, summary: String, by staff: Staff) async throws {
         let articleID = try authorise(staff, article)
         try validate(summary: summary)
-        try await database.transaction { db in
-            try await SQLiteWriteTurn.take(on: db, table: LiveUpdate.schema)
+        try await database.writeTransaction { db in
             guard let story = try await LiveStory.find(articleID, on: db) else { throw EditorialError.notFound }
             story.setSummary(summary)
             try await story.save(on: db)
@@ -61,8 +59,7 @@ struct LiveDesk: Sendable {
 
     func close(_ article: Article, by staff: Staff) async throws {
         let articleID = try authorise(staff, article)
-        try await database.transaction { db in
-            try await SQLiteWriteTurn.take(on: db, table: LiveUpdate.schema)
+        try await database.writeTransaction { db in
             guard let story = try await LiveStory.find(articleID, on: db) else { throw EditorialError.notFound }
             story.endedAt = now
             try await story.save(on: db)
@@ -73,7 +70,7 @@ struct LiveDesk: Sendable {
     func post(_ article: Article, _ input: UpdateInput, by staff: Staff) async throws -> LiveUpdate {
         let articleID = try authorise(staff, article)
         let input = try validated(input)
-        return try await database.transaction { db in
+        return try await database.writeTransaction { db in
             let version = try await nextVersion(of: articleID, on: db)
             let update = LiveUpdate()
             update.articleID = articleID
@@ -123,7 +120,7 @@ struct LiveDesk: Sendable {
 
     private func change(_ article: Article, update id: UUID, action: String, by staff: Staff, _ apply: @escaping @Sendable (LiveUpdate) -> Void) async throws {
         let articleID = try authorise(staff, article)
-        try await database.transaction { db in
+        try await database.writeTransaction { db in
             let version = try await nextVersion(of: articleID, on: db)
             guard let update = try await LiveUpdate.find(id, on: db), update.articleID == articleID, !update.deleted else {
                 throw EditorialError.notFound

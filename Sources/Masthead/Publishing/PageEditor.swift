@@ -40,8 +40,7 @@ struct PageEditor: Sendable {
     }
 
     private func write(_ id: UUID?, _ input: Input, slug: String, title: String, by staff: Staff) async throws -> Page {
-        try await database.transaction { db in
-            try await SQLiteWriteTurn.take(on: db, table: Page.schema)
+        try await database.writeTransaction { db in
             let page: Page
             if let id {
                 guard let existing = try await Page.find(id, on: db) else { throw EditorialError.notFound }
@@ -65,7 +64,7 @@ struct PageEditor: Sendable {
     func delete(_ id: UUID, by staff: Staff) async throws {
         guard StaffPolicy.may(staff.role, .managePages) else { throw EditorialError.forbidden }
         guard let page = try await Page.find(id, on: database) else { throw EditorialError.notFound }
-        try await database.transaction { db in
+        try await database.writeTransaction { db in
             try await page.delete(on: db)
             try await AuditLog(database: db, now: now).record(staff.email, "deleted page", "\(page.edition)/\(page.slug)")
             try await ContentGeneration.bump(on: db, purging: .everything)

@@ -15,8 +15,7 @@ struct ScheduledPublishing: Sendable {
     func publishDue(now: Date) async throws -> Int {
         // Most passes find nothing due: they read only, and leave SQLite's write lock alone.
         guard try await dueArticles(now: now, on: database).first() != nil else { return 0 }
-        return try await database.transaction { db in
-            try await SQLiteWriteTurn.take(on: db, table: Article.schema)
+        return try await database.writeTransaction { db in
             let due = try await dueArticles(now: now, on: db).all()
             guard !due.isEmpty else { return 0 }
             try await Article.query(on: db)

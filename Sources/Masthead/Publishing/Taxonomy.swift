@@ -47,8 +47,7 @@ struct Taxonomy: Sendable {
             problems["aliases"] = "Give up to 50 other names, one per line, each under 120 characters."
         }
         if !problems.isEmpty { throw EditorialError.invalid(problems) }
-        return try await database.transaction { db in
-            try await SQLiteWriteTurn.take(on: db, table: Topic.schema)
+        return try await database.writeTransaction { db in
             let topic: Topic
             if let id {
                 guard let existing = try await Topic.find(id, on: db) else { throw EditorialError.notFound }
@@ -76,8 +75,7 @@ struct Taxonomy: Sendable {
     func deleteTopic(_ id: UUID, by staff: Staff) async throws {
         guard StaffPolicy.may(staff.role, .manageTopicsAndAuthors) else { throw EditorialError.forbidden }
         guard let topic = try await Topic.find(id, on: database) else { throw EditorialError.notFound }
-        try await database.transaction { db in
-            try await SQLiteWriteTurn.take(on: db, table: Topic.schema)
+        try await database.writeTransaction { db in
             let filed = try await ArticleTopic.query(on: db).filter(\.$topic.$id == id).all().map(\.$article.id)
             try await topic.delete(on: db)
             try await SearchIndexing(database: db).refresh(filed)
@@ -101,8 +99,7 @@ struct Taxonomy: Sendable {
         }
         if ([input.bio] + input.bios.values).contains(where: { $0.count > 2000 }) { problems["bio"] = "Keep each biography under 2,000 characters." }
         if !problems.isEmpty { throw EditorialError.invalid(problems) }
-        return try await database.transaction { db in
-            try await SQLiteWriteTurn.take(on: db, table: Author.schema)
+        return try await database.writeTransaction { db in
             let author: Author
             if let id {
                 guard let existing = try await Author.find(id, on: db) else { throw EditorialError.notFound }
@@ -130,7 +127,7 @@ struct Taxonomy: Sendable {
         if try await ArticleAuthor.query(on: database).filter(\.$author.$id == id).count() > 0 {
             throw EditorialError.invalid(["delete": "\(author.name) has bylines; remove them from those articles first."])
         }
-        try await database.transaction { db in
+        try await database.writeTransaction { db in
             try await author.delete(on: db)
             try await AuditLog(database: db, now: now).record(staff.email, "deleted author", author.name)
             try await ContentGeneration.bump(on: db, purging: .everything)

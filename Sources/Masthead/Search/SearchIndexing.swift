@@ -76,7 +76,7 @@ struct SearchIndexing: Sendable {
             // Each batch is read in the transaction that files it, with the articles locked, so
             // that an edit made meanwhile (public to paid, say) is never overwritten by what
             // was read before it.
-            let ids = try await database.transaction { [after] db in
+            let ids = try await database.writeTransaction { [after] db in
                 let ids = try await Self.lockBatch(after: after, size: batchSize, on: db)
                 guard !ids.isEmpty else { return ids }
                 try await SearchIndexing(database: db).file(try await Self.sources(ids, on: db), listingTerms: false)
@@ -100,8 +100,7 @@ struct SearchIndexing: Sendable {
     func scopeUnscoped(batchSize: Int = 200) async throws -> Int {
         let waiting: SQLQueryString = "SELECT DISTINCT article_id FROM search_documents WHERE scoped = 0 LIMIT \(literal: batchSize)"
         guard try await sql.raw(waiting).first() != nil else { return 0 }
-        return try await database.transaction { db in
-            try await SQLiteWriteTurn.take(on: db, table: "search_documents")
+        return try await database.writeTransaction { db in
             let sql = db as! any SQLDatabase
             // One instance at a time: others would only wait for its rows and file them again.
             if sql.dialect.name == "postgresql" {
@@ -226,7 +225,6 @@ struct SearchIndexing: Sendable {
     /// The next batch of published articles' ids, locked against edits until the transaction ends.
     private static func lockBatch(after: UUID?, size: Int, on db: any Database) async throws -> [UUID] {
         let sql = db as! any SQLDatabase
-        try await SQLiteWriteTurn.take(on: db, table: Article.schema)
         let lock: SQLQueryString = sql.dialect.name == "postgresql" ? " FOR NO KEY UPDATE" : ""
         let start: SQLQueryString = after.map { " AND id > \(bind: $0)" } ?? ""
         let rows = try await sql.raw("""

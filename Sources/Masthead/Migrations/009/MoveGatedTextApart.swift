@@ -9,7 +9,7 @@ struct MoveGatedTextApart: AsyncMigration {
     var name: String { "009_MoveGatedTextApart" }
 
     func prepare(on database: any Database) async throws {
-        try await database.transaction { database in try await moveApart(on: database) }
+        try await database.writeTransaction { database in try await moveApart(on: database) }
     }
 
     private func moveApart(on database: any Database) async throws {
@@ -30,7 +30,7 @@ struct MoveGatedTextApart: AsyncMigration {
     }
 
     func revert(on database: any Database) async throws {
-        try await database.transaction { database in try await bringBack(on: database) }
+        try await database.writeTransaction { database in try await bringBack(on: database) }
     }
 
     private func bringBack(on database: any Database) async throws {

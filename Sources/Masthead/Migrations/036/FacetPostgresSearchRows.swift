@@ -19,7 +19,7 @@ struct FacetPostgresSearchRows: AsyncMigration {
     /// list, its slowest step, leaves nothing half done for the next start to trip over.
     func prepare(on database: any Database) async throws {
         guard (database as! any SQLDatabase).dialect.name == "postgresql" else { return }
-        try await database.transaction { transaction in try await Self.expand(transaction as! any SQLDatabase) }
+        try await database.writeTransaction { transaction in try await Self.expand(transaction as! any SQLDatabase) }
     }
 
     private static func expand(_ sql: any SQLDatabase) async throws {
