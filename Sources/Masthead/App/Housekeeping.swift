@@ -46,7 +46,14 @@ final class Housekeeping: LifecycleHandler, Sendable {
             .delete()
     }
 
+    /// Cancels the sweep and waits for the statement under way: nothing may use the database
+    /// once it closes.
     func shutdownAsync(_ application: Application) async {
-        task.withLock { $0?.cancel() }
+        let running = task.withLock { task in
+            defer { task = nil }
+            return task
+        }
+        running?.cancel()
+        await running?.value
     }
 }

@@ -6,9 +6,11 @@ extension Database {
     /// takes the database's one write lock before its first statement, as `BEGIN IMMEDIATE`
     /// would (Fluent's SQLite driver begins every transaction deferred). A deferred transaction
     /// that read first and wrote later would fail at once with SQLITE_BUSY_SNAPSHOT whenever
-    /// another connection committed in between; this one waits its turn instead, and whatever
-    /// it reads stays true until it commits. PostgreSQL needs nothing here: its row and advisory
-    /// locks make writers wait.
+    /// another connection committed in between; this one waits its turn instead, and what it
+    /// reads inside stays true until it commits (what was read before it began is not covered:
+    /// read again inside what a write depends on). Nested in a transaction that has already
+    /// read, it is too late to wait: the outer one must be a write transaction too. PostgreSQL
+    /// needs nothing here: its row and advisory locks make writers wait.
     public func writeTransaction<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
         try await transaction { db in
             try await takeSQLiteWriteLock(on: db)

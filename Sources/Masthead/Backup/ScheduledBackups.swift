@@ -61,17 +61,18 @@ struct ScheduledBackups: Sendable {
                 }
             }
         }
-        defer { heartbeat.cancel() }
-        do {
-            let summary = try await withTaskCancellationHandler { try await work.value } onCancel: { work.cancel() }
-            let removed = prune(logger: app.logger)
-            try await lease.end(holder, finished: true, outcome: "backed up to \(summary.folder)" + (removed.isEmpty ? "" : "; removed \(removed.count) older"))
-            app.logger.notice("backup.taken", metadata: ["folder": "\(summary.folder)", "bytes": "\(summary.bytes)", "removed": "\(removed.count)"])
-            return summary
-        } catch {
-            let reason = (error as? BackupError)?.description ?? String(String(describing: error).prefix(300))
-            try? await lease.end(holder, finished: false, outcome: "failed: \(reason)")
-            throw error
+        return try await alongside(heartbeat) {
+            do {
+                let summary = try await withTaskCancellationHandler { try await work.value } onCancel: { work.cancel() }
+                let removed = prune(logger: app.logger)
+                try await lease.end(holder, finished: true, outcome: "backed up to \(summary.folder)" + (removed.isEmpty ? "" : "; removed \(removed.count) older"))
+                app.logger.notice("backup.taken", metadata: ["folder": "\(summary.folder)", "bytes": "\(summary.bytes)", "removed": "\(removed.count)"])
+                return summary
+            } catch {
+                let reason = (error as? BackupError)?.description ?? String(String(describing: error).prefix(300))
+                try? await lease.end(holder, finished: false, outcome: "failed: \(reason)")
+                throw error
+            }
         }
     }
 

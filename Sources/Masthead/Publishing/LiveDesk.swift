@@ -133,8 +133,9 @@ struct LiveDesk: Sendable {
         }
     }
 
-    /// Raises the story's version, the first write of the transaction: it takes SQLite's write
-    /// lock and PostgreSQL's row lock on the story, so concurrent posts line up behind it.
+    /// Raises the story's version, the first write of the transaction: it takes PostgreSQL's row
+    /// lock on the story, so concurrent posts line up behind it (on SQLite the write transaction
+    /// already holds the database's one write lock).
     private func nextVersion(of articleID: UUID, on db: any Database) async throws -> Int64 {
         let rows = try await (db as! any SQLDatabase).raw("""
             UPDATE live_stories SET version = version + 1 WHERE article_id = \(bind: articleID) RETURNING version

@@ -139,19 +139,20 @@ struct SearchRebuilds: Sendable {
                 }
             }
         }
-        defer { heartbeat.cancel() }
-        do {
-            let count = try await withTaskCancellationHandler { try await work.value } onCancel: { work.cancel() }
-            return try await end(id, claim: token, as: .finished, done: count, failure: nil) ? .finished(articles: count) : .stopped
-        } catch is ClaimLost {
-            return .stopped
-        } catch is CancellationError {
-            // The instance is shutting down: a task that is not cancelled hands the rebuild on.
-            try await Task { try await release(id, claim: token) }.value
-            return .stopped
-        } catch {
-            _ = try? await end(id, claim: token, as: .failed, done: nil, failure: String(String(describing: error).prefix(500)))
-            throw error
+        return try await alongside(heartbeat) {
+            do {
+                let count = try await withTaskCancellationHandler { try await work.value } onCancel: { work.cancel() }
+                return try await end(id, claim: token, as: .finished, done: count, failure: nil) ? .finished(articles: count) : .stopped
+            } catch is ClaimLost {
+                return .stopped
+            } catch is CancellationError {
+                // The instance is shutting down: a task that is not cancelled hands the rebuild on.
+                try await Task { try await release(id, claim: token) }.value
+                return .stopped
+            } catch {
+                _ = try? await end(id, claim: token, as: .failed, done: nil, failure: String(String(describing: error).prefix(500)))
+                throw error
+            }
         }
     }
 

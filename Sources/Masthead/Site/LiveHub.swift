@@ -107,6 +107,15 @@ actor LiveHub {
         return stream
     }
 
+    /// At shutdown, once the streams' connections are closed: stops every watcher and waits for
+    /// the query each may have under way, so none uses the database after it closes.
+    func stop() async {
+        let watchers = stories.values.compactMap(\.watcher)
+        stories = [:]
+        for watcher in watchers { watcher.cancel() }
+        for watcher in watchers { await watcher.value }
+    }
+
     /// How many streams are open, for the benchmark and the tests.
     var readerCount: Int { clients.count }
 
