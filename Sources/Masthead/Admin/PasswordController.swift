@@ -9,6 +9,7 @@ struct PasswordController: Sendable {
     let csrf: CSRF
     let mail: StaffMail
     let settings: Settings
+    let detachedWork: DetachedWork
 
     struct ResetPage {
         let layout: AdminPages.Layout
@@ -57,7 +58,7 @@ struct PasswordController: Sendable {
     func requestReset(_ req: Request) async throws -> Response {
         let form = try req.content.decode(ResetForm.self)
         let passwords = StaffPasswords(database: req.application.db, now: Date()), mail = mail, logger = req.logger, email = form.email ?? ""
-        req.application.detachedWork.start {
+        detachedWork.start {
             do {
                 if let (staff, token) = try await passwords.requestReset(email: email) {
                     try await mail.sendReset(token: token, to: staff)

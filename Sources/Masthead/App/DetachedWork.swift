@@ -35,12 +35,3 @@ final class DetachedWork: Sendable {
 struct DetachedWorkKey: StorageKey {
     typealias Value = DetachedWork
 }
-
-extension Application {
-    var detachedWork: DetachedWork {
-        if let existing = storage[DetachedWorkKey.self] { return existing }
-        let created = DetachedWork()
-        storage[DetachedWorkKey.self] = created
-        return created
-    }
-}

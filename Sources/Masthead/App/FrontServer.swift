@@ -25,6 +25,8 @@ final class FrontServer: Server, Sendable {
         /// body would exceed the form limit, before a byte of it is buffered.
         let largeBodyAllowance: @Sendable (HTTPRequestHead) async -> Int
         let metrics: ServerMetrics
+        /// Requests handed to the application whose answer has not come back yet.
+        let underWay = RequestsUnderWay()
     }
 
     /// Asks a connection to finish the request under way, if any, and close.
@@ -137,6 +139,9 @@ final class FrontServer: Server, Sendable {
             application.logger.warning("server.drain_timeout", metadata: ["connections": "\(left.count)"])
         }
         for connection in left { try? await connection.close().get() }
+        // A handler runs on when its connection is cut, and may be using the database: the
+        // application shuts down only once every one has answered.
+        await services.underWay.waitUntilNone(warningAfter: deadline, logger: application.logger)
         shutdownPromise.succeed(())
     }
 
@@ -328,8 +333,12 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
         }
         bodyState = .checkingAllowance
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        let ask = services.largeBodyAllowance
-        context.eventLoop.makeFutureWithTask { await ask(head) }.whenSuccess { allowance in
+        let ask = services.largeBodyAllowance, underWay = services.underWay
+        underWay.begin()
+        context.eventLoop.makeFutureWithTask {
+            defer { underWay.end() }
+            return await ask(head)
+        }.whenSuccess { allowance in
             let (handler, context) = loopBound.value
             handler.allowanceDecided(allowance, head: head, context: context)
         }
@@ -478,7 +487,10 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
         )
         request.remoteClient = client
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let underWay = services.underWay
+        underWay.begin()
         responder.respond(to: request).hop(to: context.eventLoop).whenComplete { result in
+            underWay.end()
             let (handler, context) = loopBound.value
             handler.route = request.route.map(Self.routeLabel) ?? ServerMetrics.EdgeRoute.unmatched
             switch result {

@@ -209,7 +209,9 @@ public enum MastheadApp {
         let open = app.grouped(AdminURL.Segment.root)
         let signedIn = open.grouped(StaffAuthenticator())
         AdminController(admin: admin, csrf: csrf, settings: settings, catalog: searchCatalog).register(public: open, signedIn: signedIn)
-        PasswordController(admin: admin, csrf: csrf, mail: mail, settings: settings).register(on: open)
+        let detachedWork = DetachedWork()
+        app.storage[DetachedWorkKey.self] = detachedWork
+        PasswordController(admin: admin, csrf: csrf, mail: mail, settings: settings, detachedWork: detachedWork).register(on: open)
         ArticleEditorController(admin: admin, settings: settings).register(on: signedIn)
         RevisionsController(admin: admin).register(on: signedIn)
         StaffController(admin: admin, mail: mail).register(on: signedIn)

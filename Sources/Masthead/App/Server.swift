@@ -37,51 +37,26 @@ extension MastheadApp {
         app.storage[AnnouncedKey.self] = true
     }
 
-    /// Stops taking requests and lets those under way finish while the background jobs finish
-    /// the item each has in hand, both within the grace period; then the instance leaves the
-    /// registry and the rest shuts down. A job still busy when the grace period ends (an SMTP
-    /// server that does not answer) is not waited for: its claim lapses and another instance
-    /// takes the item up. Work the requests left behind (live stories' watchers, mail sent after
-    /// an answer) is then stopped and waited for, within what is left of the grace period.
+    /// Stops taking requests and lets those under way finish (see `FrontServer.shutdown`) while
+    /// the background jobs finish the item each has in hand; then the work the requests left
+    /// behind (live stories' watchers, mail sent after an answer) is stopped and waited for, the
+    /// instance leaves the registry and the rest shuts down. Nothing is left running: a task
+    /// still using the database when it closes would hand its connection back too late to be
+    /// closed. What bounds the wait is each piece's own timeout (SMTP's, the HTTP client's,
+    /// SQLite's busy timeout), and in the end the supervisor's kill.
     public static func stop(_ app: Application) async {
         let jobs = app.periodicJobs
-        let grace = Duration.nanoseconds(app.storage[FrontServerKey.self]?.drainTimeout.nanoseconds ?? 0)
-        let deadline = ContinuousClock.now + grace
-        async let jobsStopped: Void = within(deadline) {
-            await withTaskGroup(of: Void.self) { stops in
-                for job in jobs { stops.addTask { await job.stop() } }
-            }
+        async let jobsStopped: Void = withTaskGroup(of: Void.self) { stops in
+            for job in jobs { stops.addTask { await job.stop() } }
         }
         await app.server.shutdown()
         await jobsStopped
-        let liveHub = app.storage[LiveHubKey.self], detachedWork = app.detachedWork
-        await within(deadline) {
-            await liveHub?.stop()
-            await detachedWork.finish()
-        }
+        await app.storage[LiveHubKey.self]?.stop()
+        await app.storage[DetachedWorkKey.self]?.finish()
         if app.storage[AnnouncedKey.self] == true {
             try? await InstanceRegistry(database: app.db).forget(DatabaseSetup.applicationName)
         }
         try? await app.asyncShutdown()
-    }
-
-    /// Runs `work` until it ends or the deadline passes, whichever comes first; work still under
-    /// way then is cancelled and no longer waited for.
-    private static func within(_ deadline: ContinuousClock.Instant, _ work: @escaping @Sendable () async -> Void) async {
-        let once = OnceFlag()
-        let running = Task { await work() }
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let timer = Task {
-                try? await Task.sleep(until: deadline)
-                if once.claim() { continuation.resume() }
-            }
-            Task {
-                await running.value
-                timer.cancel()
-                if once.claim() { continuation.resume() }
-            }
-        }
-        running.cancel()
     }
 
     /// Waits for SIGINT or SIGTERM, so `masthead serve` stops cleanly under a terminal or a supervisor.

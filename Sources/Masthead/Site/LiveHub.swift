@@ -57,6 +57,10 @@ actor LiveHub {
     private var streamsByClient: [String: Int] = [:]
     /// Each open stream's client, counted until the stream ends, whatever became of its story.
     private var clients: [UUID: String] = [:]
+    /// Every watcher until it has ended, including those a story's last reader cancelled and
+    /// whose query may still be under way: `stop` waits for them all.
+    private var watchers: [UUID: Task<Void, Never>] = [:]
+    private var stopped = false
 
     init(database: any Database, interval: Duration = .milliseconds(500), limits: Limits = .init(), logger: Logger) {
         self.database = database
@@ -76,6 +80,10 @@ actor LiveHub {
         guard streamsByClient[client, default: 0] < limits.perClient, readerCount < limits.total else { throw Refusal.tooManyStreams }
         let (stream, continuation) = AsyncStream.makeStream(of: ByteBuffer.self, bufferingPolicy: .bufferingOldest(limits.backlog))
         continuation.yield(ByteBuffer(string: "retry: 3000\n\n"))
+        guard !stopped else {
+            continuation.finish()
+            return stream
+        }
         if let watched = stories[articleID], watched.visibility != visibility.rawValue {
             // Decided under another visibility than the watcher's: one of the two is out of
             // date. The reader comes back and is decided again.
@@ -85,7 +93,12 @@ actor LiveHub {
         if stories[articleID] == nil {
             var watched = Watched(version: story.version, visibility: visibility.rawValue)
             let token = watched.token
-            watched.watcher = Task { await self.watch(articleID, token: token, grant: grant, render: render) }
+            let watcher = Task {
+                await self.watch(articleID, token: token, grant: grant, render: render)
+                self.watchers[token] = nil
+            }
+            watched.watcher = watcher
+            watchers[token] = watcher
             stories[articleID] = watched
         }
         let reader = UUID()
@@ -110,10 +123,13 @@ actor LiveHub {
     /// At shutdown, once the streams' connections are closed: stops every watcher and waits for
     /// the query each may have under way, so none uses the database after it closes.
     func stop() async {
-        let watchers = stories.values.compactMap(\.watcher)
-        stories = [:]
-        for watcher in watchers { watcher.cancel() }
-        for watcher in watchers { await watcher.value }
+        stopped = true
+        for watched in stories.values {
+            for reader in watched.readers.values { reader.continuation.finish() }
+        }
+        let running = Array(watchers.values)
+        for watcher in running { watcher.cancel() }
+        for watcher in running { await watcher.value }
     }
 
     /// How many streams are open, for the benchmark and the tests.
