@@ -104,6 +104,11 @@ struct RateLimits: Sendable {
     let contentAPIFailures: APIRateLimiter
     let adminAPI: APIRateLimiter
     let adminAPIFailures: APIRateLimiter
+    /// Staff password reset requests per client: each sends mail and writes a link, after the
+    /// answer, so nothing else slows a client that sends them by the thousand.
+    let staffResets: APIRateLimiter
+
+    static let staffResetsPerMinute = 10
 
     init(perMinute: Int, failedKeysPerMinute: Int) {
         search = APIRateLimiter(perMinute: perMinute, scope: "search")
@@ -111,7 +116,8 @@ struct RateLimits: Sendable {
         contentAPIFailures = APIRateLimiter(perMinute: failedKeysPerMinute, scope: "content-api-failures")
         adminAPI = APIRateLimiter(perMinute: perMinute, scope: "admin-api")
         adminAPIFailures = APIRateLimiter(perMinute: failedKeysPerMinute, scope: "admin-api-failures")
+        staffResets = APIRateLimiter(perMinute: Self.staffResetsPerMinute, scope: "staff-resets")
     }
 
-    var all: [APIRateLimiter] { [search, contentAPI, contentAPIFailures, adminAPI, adminAPIFailures] }
+    var all: [APIRateLimiter] { [search, contentAPI, contentAPIFailures, adminAPI, adminAPIFailures, staffResets] }
 }

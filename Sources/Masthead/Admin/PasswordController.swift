@@ -10,6 +10,7 @@ struct PasswordController: Sendable {
     let mail: StaffMail
     let settings: Settings
     let detachedWork: DetachedWork
+    let resets: APIRateLimiter
 
     struct ResetPage {
         let layout: AdminPages.Layout
@@ -54,11 +55,17 @@ struct PasswordController: Sendable {
     /// The answer is the same whether or not the address has an account, in words and in
     /// time: the address is looked up and the email sent after the answer, so neither the
     /// work nor the mail server's delay or failure (which only known addresses could meet)
-    /// tells who works here. A failure goes to the log for the operator.
+    /// tells who works here. A failure goes to the log for the operator. A client asking too
+    /// often, or a flood that has the maximum of such work under way, gets the same answer and
+    /// no mail.
     func requestReset(_ req: Request) async throws -> Response {
         let form = try req.content.decode(ResetForm.self)
         let passwords = StaffPasswords(database: req.application.db, now: Date()), mail = mail, logger = req.logger, email = form.email ?? ""
-        detachedWork.start {
+        guard (try? resets.count(req.clientAddress)) != nil else {
+            logger.notice("staff.reset_rate_limited")
+            return try resetForm(req, sent: true)
+        }
+        let started = detachedWork.start {
             do {
                 if let (staff, token) = try await passwords.requestReset(email: email) {
                     try await mail.sendReset(token: token, to: staff)
@@ -67,6 +74,7 @@ struct PasswordController: Sendable {
                 logger.error("staff.reset_failed", metadata: ["error": "\(error)"])
             }
         }
+        if !started { logger.warning("staff.reset_refused_busy") }
         return try resetForm(req, sent: true)
     }
 

@@ -8,14 +8,25 @@ import Vapor
 /// the thread pool has stopped can no longer be closed.
 final class DetachedWork: Sendable {
     private let running = Mutex<[UUID: Task<Void, Never>]>([:])
+    /// The most at once: past it, work is refused rather than queued behind the rest, where a
+    /// flood of requests would have it wait for database connections every other request needs.
+    let limit: Int
 
-    func start(_ body: @escaping @Sendable () async -> Void) {
+    init(limit: Int = 32) {
+        self.limit = limit
+    }
+
+    /// Starts the work, or refuses it (false) when `limit` pieces are under way.
+    @discardableResult
+    func start(_ body: @escaping @Sendable () async -> Void) -> Bool {
         let id = UUID()
-        running.withLock { running in
+        return running.withLock { running in
+            guard running.count < limit else { return false }
             running[id] = Task {
                 await body()
                 self.running.withLock { _ = $0.removeValue(forKey: id) }
             }
+            return true
         }
     }
 

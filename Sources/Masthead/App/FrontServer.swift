@@ -334,7 +334,7 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
         bodyState = .checkingAllowance
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let ask = services.largeBodyAllowance, underWay = services.underWay
-        underWay.begin()
+        guard underWay.begin() else { return refuse(.serviceUnavailable, context: context) }
         context.eventLoop.makeFutureWithTask {
             defer { underWay.end() }
             return await ask(head)
@@ -488,7 +488,10 @@ final class FrontHandler: ChannelDuplexHandler, RemovableChannelHandler, @unchec
         request.remoteClient = client
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let underWay = services.underWay
-        underWay.begin()
+        guard underWay.begin() else {
+            _ = write((.serviceUnavailable, [:], nil), for: head, context: context)
+            return
+        }
         responder.respond(to: request).hop(to: context.eventLoop).whenComplete { result in
             underWay.end()
             let (handler, context) = loopBound.value

@@ -168,7 +168,7 @@ public enum MastheadApp {
         MembersController(pages: pages, csrf: csrf, mail: MemberMail(transport: transport, settings: settings), settings: settings, viewers: viewers, billing: billing)
             .register(on: app, editions: theme.editions)
         NewsletterController(pages: pages, csrf: csrf, settings: settings, links: newsletterLinks, editions: theme.editions).register(on: app)
-        registerAdmin(on: app, theme: theme, csrf: csrf, mail: StaffMail(transport: transport, settings: settings), settings: settings, viewers: viewers, billing: billing, transport: transport, apiKeys: apiKeys, searchCatalog: searchCatalog)
+        registerAdmin(on: app, theme: theme, csrf: csrf, mail: StaffMail(transport: transport, settings: settings), settings: settings, viewers: viewers, billing: billing, transport: transport, apiKeys: apiKeys, searchCatalog: searchCatalog, resetLimiter: limits.staffResets)
     }
 
     /// Payment through Stripe when it is configured, with its signed webhooks; else test mode,
@@ -204,14 +204,14 @@ public enum MastheadApp {
     }
 
     /// The admin: a few pages reached signed out (sign-in, passwords), the rest behind a staff session.
-    private static func registerAdmin(on app: Application, theme: Theme, csrf: CSRF, mail: StaffMail, settings: Settings, viewers: Viewers, billing: Billing, transport: any MailTransport, apiKeys: APIKeys, searchCatalog: SearchCatalog) {
+    private static func registerAdmin(on app: Application, theme: Theme, csrf: CSRF, mail: StaffMail, settings: Settings, viewers: Viewers, billing: Billing, transport: any MailTransport, apiKeys: APIKeys, searchCatalog: SearchCatalog, resetLimiter: APIRateLimiter) {
         let admin = AdminPages(theme: theme, settings: settings, csrf: csrf)
         let open = app.grouped(AdminURL.Segment.root)
         let signedIn = open.grouped(StaffAuthenticator())
         AdminController(admin: admin, csrf: csrf, settings: settings, catalog: searchCatalog).register(public: open, signedIn: signedIn)
         let detachedWork = DetachedWork()
         app.storage[DetachedWorkKey.self] = detachedWork
-        PasswordController(admin: admin, csrf: csrf, mail: mail, settings: settings, detachedWork: detachedWork).register(on: open)
+        PasswordController(admin: admin, csrf: csrf, mail: mail, settings: settings, detachedWork: detachedWork, resets: resetLimiter).register(on: open)
         ArticleEditorController(admin: admin, settings: settings).register(on: signedIn)
         RevisionsController(admin: admin).register(on: signedIn)
         StaffController(admin: admin, mail: mail).register(on: signedIn)

@@ -2,19 +2,36 @@ import Logging
 import Synchronization
 
 /// How many requests the application is still answering, so that shutdown can wait for them:
-/// a handler whose client has gone runs on, and may be using the database.
+/// a handler whose client has gone runs on, and may be using the database. Once the wait is
+/// over, none is let in.
 final class RequestsUnderWay: Sendable {
-    private let count = Mutex(0)
+    private struct State {
+        var count = 0
+        var closed = false
+    }
 
-    func begin() { count.withLock { $0 += 1 } }
+    private let state = Mutex(State())
 
-    func end() { count.withLock { $0 -= 1 } }
+    /// Counts a request in; false once shutdown has stopped waiting, when it must not start.
+    func begin() -> Bool {
+        state.withLock { state in
+            guard !state.closed else { return false }
+            state.count += 1
+            return true
+        }
+    }
 
-    /// Returns once no request is under way; says so in the log once if that is past `deadline`.
+    func end() { state.withLock { $0.count -= 1 } }
+
+    /// Returns once no request is under way, and lets none in after; says so in the log once
+    /// if that is past `deadline`.
     func waitUntilNone(warningAfter deadline: ContinuousClock.Instant, logger: Logger) async {
         var warned = false
         while true {
-            let left = count.withLock { $0 }
+            let left = state.withLock { state in
+                if state.count == 0 { state.closed = true }
+                return state.count
+            }
             guard left > 0 else { return }
             if !warned, ContinuousClock.now >= deadline {
                 logger.warning("server.handlers_still_running", metadata: ["requests": "\(left)"])

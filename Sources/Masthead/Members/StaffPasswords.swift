@@ -74,10 +74,19 @@ struct StaffPasswords: Sendable {
               let staff = try await Staff.query(on: database).filter(\.$email == email).first(),
               !staff.passwordHash.isEmpty
         else { return nil }
-        let recent = try await StaffToken.query(on: database).filter(\.$staff.$id == staff.requireID())
-            .filter(\.$purpose == .reset).filter(\.$expiresAt > now).count()
-        guard recent < Self.resetsPerHour else { return nil }
-        return (staff, try await issue(.reset, for: staff, on: database))
+        // Counted and issued in one turn, the staff member's row locked on PostgreSQL: requests
+        // sent at once cannot all find the count under the limit.
+        let token: String? = try await database.writeTransaction { db in
+            let sql = db as! any SQLDatabase
+            if sql.dialect.name == "postgresql" {
+                try await sql.raw("SELECT id FROM \(ident: Staff.schema) WHERE id = \(bind: staff.requireID()) FOR UPDATE").run()
+            }
+            let recent = try await StaffToken.query(on: db).filter(\.$staff.$id == staff.requireID())
+                .filter(\.$purpose == .reset).filter(\.$expiresAt > now).count()
+            guard recent < Self.resetsPerHour else { return nil }
+            return try await issue(.reset, for: staff, on: db)
+        }
+        return token.map { (staff, $0) }
     }
 
     /// The staff member a live link belongs to, without spending it.
@@ -100,9 +109,10 @@ struct StaffPasswords: Sendable {
         try await database.writeTransaction { db in
             let staffID = try staff.requireID()
             // Spending the link is its deletion: of two uses at once, on either database, the
-            // second deletes nothing and is refused.
+            // second deletes nothing and is refused, as is a link that expired meanwhile.
             let spent = try await (db as! any SQLDatabase).delete(from: StaffToken.schema)
-                .where("token_hash", .equal, SecretToken.digest(token)).returning("id").all()
+                .where("token_hash", .equal, SecretToken.digest(token)).where("expires_at", .greaterThan, SQLBind(now))
+                .returning("id").all()
             guard spent.count == 1 else { throw EditorialError.invalid(["token": "This link was already used."]) }
             try await StaffToken.query(on: db).filter(\.$staff.$id == staffID).delete()
             try await StaffSession.query(on: db).filter(\.$staff.$id == staffID).delete()

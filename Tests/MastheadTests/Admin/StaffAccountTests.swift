@@ -74,6 +74,38 @@ struct StaffAccountTests {
         }
     }
 
+    @Test("reset requests sent at once issue no more links than the hourly limit, and a client asking too often gets the same answer and no mail")
+    func resetLimits() async throws {
+        try await withSite(on: .sqlite, withDemo: false) { site in
+            let staff = try await Newsroom.hire(site, .editor)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<6 {
+                    group.addTask {
+                        let browser = TestBrowser(site: site)
+                        let answer = try await browser.submit(try await browser.get("/admin/reset"), action: "/admin/reset", ["email": staff.email])
+                        #expect(answer.status == .ok)
+                    }
+                }
+                try await group.waitForAll()
+            }
+            await site.app.storage[DetachedWorkKey.self]?.finish()
+            let links = try await StaffToken.query(on: site.app.db).filter(\.$staff.$id == staff.requireID()).filter(\.$purpose == .reset).count()
+            #expect(links == StaffPasswords.resetsPerHour)
+
+            // Within a minute's window (two, should the test cross a minute), a client gets at
+            // most the limit's worth of links, whoever they are for.
+            let browser = TestBrowser(site: site)
+            let colleagues = 2 * RateLimits.staffResetsPerMinute + 1
+            for number in 0..<colleagues {
+                let colleague = try await Newsroom.hire(site, .author, email: "colleague\(number)@newsroom.example")
+                #expect(try await browser.submit(try await browser.get("/admin/reset"), action: "/admin/reset", ["email": colleague.email]).status == .ok)
+            }
+            await site.app.storage[DetachedWorkKey.self]?.finish()
+            let issued = try await StaffToken.query(on: site.app.db).filter(\.$purpose == .reset).count() - links
+            #expect(issued > 0 && issued < colleagues)
+        }
+    }
+
     @Test("with two-step sign-in on, the password alone is not enough, and a code works only once")
     func twoStepSignIn() async throws {
         try await withSite(on: .sqlite, withDemo: false) { site in
