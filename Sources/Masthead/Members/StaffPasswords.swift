@@ -111,7 +111,7 @@ struct StaffPasswords: Sendable {
             // Spending the link is its deletion: of two uses at once, on either database, the
             // second deletes nothing and is refused, as is a link that expired meanwhile.
             let spent = try await (db as! any SQLDatabase).delete(from: StaffToken.schema)
-                .where("token_hash", .equal, SecretToken.digest(token)).where("expires_at", .greaterThan, SQLBind(now))
+                .where("token_hash", .equal, SecretToken.digest(token)).where("expires_at", .greaterThan, SQLBind(Date()))
                 .returning("id").all()
             guard spent.count == 1 else { throw EditorialError.invalid(["token": "This link was already used."]) }
             try await StaffToken.query(on: db).filter(\.$staff.$id == staffID).delete()

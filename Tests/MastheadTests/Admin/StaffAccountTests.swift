@@ -74,9 +74,9 @@ struct StaffAccountTests {
         }
     }
 
-    @Test("reset requests sent at once issue no more links than the hourly limit, and a client asking too often gets the same answer and no mail")
-    func resetLimits() async throws {
-        try await withSite(on: .sqlite, withDemo: false) { site in
+    @Test("reset requests sent at once issue no more links than the hourly limit, and a client asking too often gets the same answer and no mail", arguments: TestDatabase.available)
+    func resetLimits(on database: TestDatabase) async throws {
+        try await withSite(on: database, withDemo: false) { site in
             let staff = try await Newsroom.hire(site, .editor)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<6 {
@@ -96,10 +96,14 @@ struct StaffAccountTests {
             // most the limit's worth of links, whoever they are for.
             let browser = TestBrowser(site: site)
             let colleagues = 2 * RateLimits.staffResetsPerMinute + 1
+            var answers = Set<String>()
             for number in 0..<colleagues {
                 let colleague = try await Newsroom.hire(site, .author, email: "colleague\(number)@newsroom.example")
-                #expect(try await browser.submit(try await browser.get("/admin/reset"), action: "/admin/reset", ["email": colleague.email]).status == .ok)
+                let answer = try await browser.submit(try await browser.get("/admin/reset"), action: "/admin/reset", ["email": colleague.email])
+                #expect(answer.status == .ok)
+                answers.insert(HTML.text(of: answer.body).replacingOccurrences(of: colleague.email, with: "someone"))
             }
+            #expect(answers.count == 1)
             await site.app.storage[DetachedWorkKey.self]?.finish()
             let issued = try await StaffToken.query(on: site.app.db).filter(\.$purpose == .reset).count() - links
             #expect(issued > 0 && issued < colleagues)
