@@ -57,6 +57,20 @@ struct SearchRebuildTests {
         }
     }
 
+    @Test("a finished rebuild on PostgreSQL leaves the planner statistics of the rows it filed", .enabled(if: TestDatabase.postgresURL != nil))
+    func postgresStatistics() async throws {
+        try await withSite(on: .postgres) { site in
+            let sql = site.app.db as! any SQLDatabase
+            let analysed = "SELECT COALESCE(EXTRACT(EPOCH FROM last_analyze), 0) AS at FROM pg_stat_user_tables WHERE relname = 'search_documents'"
+            let before = try #require(try await sql.raw(SQLQueryString(analysed)).first()).decode(column: "at", as: Double.self)
+            _ = try await SearchRebuilds(database: site.app.db).request(by: SearchRebuilds.commandLine)
+            #expect(try await Self.waitUntilEnded(site).status == .finished)
+            #expect(try await eventually {
+                try await sql.raw(SQLQueryString(analysed)).first()!.decode(column: "at", as: Double.self) > before
+            })
+        }
+    }
+
     @Test("while a rebuild waits, asking again starts nothing more, the page shows its progress, and cancelling it ends it")
     func oneAtATime() async throws {
         try await withSite(on: .sqlite, configure: { $0.backgroundJobs = false }) { site in
