@@ -41,5 +41,6 @@ enum MastheadMigrations {
         ScopeSearchRows(),
         FacetPostgresSearchRows(),
         KeepPostgresSearchWordsInline(),
+        RecordSearchRebuildOrder(),
     ]
 }

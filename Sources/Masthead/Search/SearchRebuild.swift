@@ -25,8 +25,12 @@ final class SearchRebuild: Model, @unchecked Sendable {
     /// The running instance's token: its progress counts only while this is still its own.
     @OptionalField(key: "claim") var claim: UUID?
     @OptionalField(key: "claimed_until") var claimedUntil: Date?
-    /// The last article filed: an instance taking over a lapsed claim goes on after it.
-    @OptionalField(key: "resume_after") var resumeAfter: UUID?
+    /// The last article filed, and when it was published (a rebuild files the oldest first):
+    /// an instance taking over a lapsed claim goes on after it. (`resume_after`, where
+    /// instances older than migration 038 kept the last article of a rebuild in id order, is
+    /// left empty, so that one of them taking the rebuild over starts it again, missing none.)
+    @OptionalField(key: "resume_published_at") var resumePublishedAt: Date?
+    @OptionalField(key: "resume_article") var resumeArticle: UUID?
     @Field(key: "done") var done: Int
     @Field(key: "total") var total: Int
     @OptionalField(key: "failure") var failure: String?
@@ -46,4 +50,9 @@ final class SearchRebuild: Model, @unchecked Sendable {
     }
 
     var isOpen: Bool { status == .queued || status == .running }
+
+    var resumeFrom: SearchIndexing.RebuildCursor? {
+        guard let resumePublishedAt, let resumeArticle else { return nil }
+        return SearchIndexing.RebuildCursor(publishedAt: resumePublishedAt, articleID: resumeArticle)
+    }
 }

@@ -112,7 +112,7 @@ struct SearchRebuilds: Sendable {
         progress: @escaping @Sendable (SearchIndexing.RebuildProgress) async -> Void = { _ in }, tidying: @escaping @Sendable () -> Void = {}
     ) async throws -> Outcome {
         guard let id = rebuild.id, let token = rebuild.claim else { return .stopped }
-        let resuming = SearchIndexing.RebuildProgress(done: rebuild.done, total: rebuild.total, lastFiled: rebuild.resumeAfter)
+        let resuming = SearchIndexing.RebuildProgress(done: rebuild.done, total: rebuild.total, lastFiled: rebuild.resumeFrom)
         // Filing one batch is quick, but tidying the index at the end can take a minute: the
         // claim is renewed on a clock as well as after each batch, and the work is stopped as
         // soon as the claim is found gone (cancelled, or taken over).
@@ -192,7 +192,8 @@ struct SearchRebuilds: Sendable {
     private func record(_ progress: SearchIndexing.RebuildProgress, of id: UUID, claim: UUID) async throws {
         let updated = try await sql.raw("""
             UPDATE search_rebuilds SET done = \(bind: progress.done), total = \(bind: progress.total),
-              resume_after = \(bind: progress.lastFiled), claimed_until = \(bind: Date().addingTimeInterval(lease))
+              resume_published_at = \(bind: progress.lastFiled?.publishedAt), resume_article = \(bind: progress.lastFiled?.articleID),
+              resume_after = NULL, claimed_until = \(bind: Date().addingTimeInterval(lease))
             WHERE id = \(bind: id) AND claim = \(bind: claim) AND status = \(bind: SearchRebuild.Status.running.rawValue)
             RETURNING id
             """).all()
