@@ -29,6 +29,18 @@ protocol SearchIndex: Sendable {
     func newest(_ query: SearchQuery, in field: SearchField, scope: SearchScope, limit: Int, on database: any SQLDatabase) async throws -> [Int64]
     /// How many rows in scope match anywhere, counted up to `atMost`.
     func count(_ query: SearchQuery, scope: SearchScope, atMost: Int, on database: any SQLDatabase) async throws -> Int
+    /// The newest rows in scope matching anywhere, at most `limit`, and how many match, counted
+    /// up to `atMost`.
+    func newestCounted(_ query: SearchQuery, scope: SearchScope, limit: Int, countingTo atMost: Int, on database: any SQLDatabase) async throws -> (keys: [Int64], count: Int)
+}
+
+extension SearchIndex {
+    /// The two questions asked apart, each on a connection of its own.
+    func newestCounted(_ query: SearchQuery, scope: SearchScope, limit: Int, countingTo atMost: Int, on database: any SQLDatabase) async throws -> (keys: [Int64], count: Int) {
+        async let keys = newest(query, in: .words, scope: scope, limit: limit, on: database)
+        async let count = count(query, scope: scope, atMost: atMost, on: database)
+        return (try await keys, try await count)
+    }
 }
 
 /// Where the words of a query must all be found.
@@ -47,10 +59,20 @@ struct SearchScope: Sendable {
     let keys: Range<Int64>
 
     init(filters: SearchFilters, audience: SearchAudience, now: Date) {
+        let latest = min(now.addingTimeInterval(1), filters.until ?? now.addingTimeInterval(1))
+        let first = SearchKey.first(at: filters.from ?? .distantPast)
+        self.init(filters: filters, audience: audience, keys: first..<max(first, SearchKey.first(at: latest)))
+    }
+
+    private init(filters: SearchFilters, audience: SearchAudience, keys: Range<Int64>) {
         self.filters = filters
         self.audience = audience
-        let latest = min(now.addingTimeInterval(1), filters.until ?? now.addingTimeInterval(1))
-        keys = SearchKey.first(at: filters.from ?? .distantPast)..<max(SearchKey.first(at: filters.from ?? .distantPast), SearchKey.first(at: latest))
+        self.keys = keys
+    }
+
+    /// The rows of this scope with keys below `key`.
+    func older(than key: Int64) -> SearchScope {
+        SearchScope(filters: filters, audience: audience, keys: keys.lowerBound..<max(keys.lowerBound, min(keys.upperBound, key)))
     }
 
     /// The row kinds (part and visibility together) this audience may match: the whole text
@@ -141,18 +163,16 @@ enum SearchRanking {
         let asked = try await index.prepared(query, on: database)
         let reach = min(offset + limit, candidates)
         let bound = min(candidates, ((offset + limit) / countStep + 1) * countStep)
-        // Three questions that do not depend on each other, each on a connection of its own.
-        async let newestText = index.newest(asked, in: .words, scope: scope, limit: reach, on: database)
+        async let newestText = index.newestCounted(asked, scope: scope, limit: reach, countingTo: bound + 1, on: database)
         async let newestHeads = index.newest(asked, in: .heads, scope: scope, limit: reach, on: database)
-        async let matching = index.count(asked, scope: scope, atMost: bound + 1, on: database)
-        let text = try await newestText
+        let (text, matching) = try await newestText
         let heads = Set(try await newestHeads)
         let ranked = Set(text).union(heads).map { key in
             (key: key, score: recency(SearchKey.publishedAt(key), now: now) * (heads.contains(key) ? headsBoost : 1))
         }.sorted { $0.score != $1.score ? $0.score > $1.score : $0.key > $1.key }
         let page = ranked.dropFirst(offset).prefix(max(0, reach - offset)).map(\.key)
         // At least what was ranked: an article published between the two questions counts.
-        let counted = max(try await matching, ranked.count)
+        let counted = max(matching, ranked.count)
         return SearchMatches(query: asked, total: min(counted, bound), more: counted > bound, hits: try await hits(page, on: database))
     }
 
