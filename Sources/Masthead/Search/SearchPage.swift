@@ -105,6 +105,16 @@ extension SearchPageModel.Option: MustacheParent {
     }
 }
 
+extension SearchPageModel.Suggestion: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "name": self.name
+        case "url": url
+        default: nil
+        }
+    }
+}
+
 extension SitePages {
     func searchPage(
         form: SearchForm, results: Search.Results?, error: String?, choices: SearchChoices, edition: Edition, viewerLevel: AccessLevel

@@ -29,6 +29,23 @@ struct MustacheLookupTests {
         expectSameAsReflection(page)
     }
 
+    @Test("the layout's links, tags and banners, and the search page's suggestions, pages and badges name every field they have")
+    func parts() throws {
+        let layout = Self.layout
+        layout.nav.forEach { expectSameAsReflection($0) }
+        expectSameAsReflection(layout.account)
+        layout.editions.forEach { expectSameAsReflection($0) }
+        layout.alternates.forEach { expectSameAsReflection($0) }
+        layout.feeds.forEach { expectSameAsReflection($0) }
+        layout.meta.forEach { expectSameAsReflection($0) }
+        expectSameAsReflection(LayoutModel.StructuredData(json: "{}"))
+        expectSameAsReflection(try #require(layout.breaking))
+        expectSameAsReflection(try #require(layout.push))
+        expectSameAsReflection(SearchPageModel.Suggestion(name: "Water", url: "/topics/water"))
+        expectSameAsReflection(ListingPageModel.Pagination(newerURL: nil, olderURL: "/search?q=water&page=2", status: "Page 1 of 3"))
+        expectSameAsReflection(CardModel.Badge(label: "Members", modifier: "members"))
+    }
+
     private func expectSameAsReflection(_ value: some MustacheParent, sourceLocation: SourceLocation = #_sourceLocation) {
         let fields = Mirror(reflecting: value).children.compactMap { child in child.label.map { ($0, child.value) } }
         #expect(!fields.isEmpty, sourceLocation: sourceLocation)

@@ -1,3 +1,5 @@
+import Mustache
+
 /// An article as it appears in a list: the same shape on the home page, listings and related.
 struct CardModel {
     struct Image {
@@ -26,4 +28,14 @@ struct CardModel {
     let headingTag: String
     let lead: Bool
     let compact: Bool
+}
+
+extension CardModel.Badge: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "label": label
+        case "modifier": modifier
+        default: nil
+        }
+    }
 }

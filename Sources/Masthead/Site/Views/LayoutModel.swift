@@ -144,3 +144,87 @@ extension LayoutModel: MustacheParent {
         }
     }
 }
+
+extension LayoutModel.Link: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "label": label
+        case "url": url
+        case "current": current
+        default: nil
+        }
+    }
+}
+
+extension LayoutModel.EditionLink: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "name": self.name
+        case "code": code
+        case "url": url
+        case "current": current
+        default: nil
+        }
+    }
+}
+
+extension LayoutModel.Alternate: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "hreflang": hreflang
+        case "url": url
+        default: nil
+        }
+    }
+}
+
+extension LayoutModel.FeedLink: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "type": type
+        case "title": title
+        case "url": url
+        default: nil
+        }
+    }
+}
+
+extension LayoutModel.StructuredData: MustacheParent {
+    func child(named name: String) -> Any? {
+        name == "json" ? json : nil
+    }
+}
+
+extension LayoutModel.Breaking: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "headline": headline
+        case "url": url
+        default: nil
+        }
+    }
+}
+
+extension LayoutModel.Push: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "key": key
+        case "script": script
+        case "subscribeURL": subscribeURL
+        case "unsubscribeURL": unsubscribeURL
+        case "workerURL": workerURL
+        default: nil
+        }
+    }
+}
+
+extension LayoutModel.MetaTag: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "attribute": attribute
+        case "name": self.name
+        case "content": content
+        default: nil
+        }
+    }
+}

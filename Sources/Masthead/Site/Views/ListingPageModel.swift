@@ -1,3 +1,5 @@
+import Mustache
+
 /// A paginated list of articles: a kind, a topic or an author.
 struct ListingPageModel {
     struct Photo {
@@ -51,4 +53,15 @@ struct StandingPageModel {
     let layout: LayoutModel
     let title: String
     let html: String
+}
+
+extension ListingPageModel.Pagination: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "newerURL": newerURL
+        case "olderURL": olderURL
+        case "status": status
+        default: nil
+        }
+    }
 }
