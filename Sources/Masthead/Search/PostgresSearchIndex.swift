@@ -55,19 +55,51 @@ struct PostgresSearchIndex: SearchIndex {
         try await database.raw("ALTER TABLE search_documents SET (autovacuum_enabled = off)").run()
     }
 
-    /// A completed rebuild lists again the words the index now holds: words of articles since
-    /// unpublished or changed are gone. One statement, so the list is never seen empty, after
-    /// filings stop for it: one committed while the index is read could otherwise have its word,
-    /// listed already, taken out.
-    ///
-    /// Its GIN indexes are then built afresh (`rebuildGINIndexes`) and the planner told what the
-    /// rows now hold: until autovacuum comes round, its statistics describe the rows the rebuild
-    /// replaced, and filtered searches planned on them took 3 ms more at p95 on a 100,000-article
-    /// archive. Vacuums are let run again however the rebuild ended; the first frees the space
-    /// of the rows replaced.
+    /// A completed rebuild lists again the words the index now holds (`listWordsAgain`), builds
+    /// its GIN indexes afresh (`rebuildGINIndexes`) and tells the planner what the rows now
+    /// hold: until autovacuum comes round, its statistics describe the rows the rebuild
+    /// replaced, and filtered searches planned on them took 3 ms more at p95 on a
+    /// 100,000-article archive. However the rebuild ended, vacuums are then let run again
+    /// (after the index builds, so the first vacuum does not work through the old indexes);
+    /// the first frees the space of the rows replaced.
     func endRebuild(completed: Bool, on database: any SQLDatabase) async throws {
-        try await database.raw("ALTER TABLE search_documents RESET (autovacuum_enabled)").run()
-        guard completed else { return }
+        do {
+            if completed {
+                try await Self.listWordsAgain(on: database)
+                try await Self.rebuildGINIndexes(on: database)
+                try await database.raw("ANALYZE search_documents").run()
+            }
+        } catch {
+            try? await Self.letVacuumsRun(on: database)
+            throw error
+        }
+        try await Self.letVacuumsRun(on: database)
+    }
+
+    /// Only when they were held off: every start asks, and an `ALTER TABLE` waits for a vacuum
+    /// under way (at most 5 s here, rather than hold up a start).
+    static func letVacuumsRun(on database: any SQLDatabase) async throws {
+        let options = try await database.raw("""
+            SELECT array_to_string(reloptions, ',') AS options FROM pg_class WHERE oid = 'search_documents'::regclass
+            """).first()?.decode(column: "options", as: String?.self) ?? ""
+        guard options.contains("autovacuum_enabled=off") else { return }
+        try await database.withSession { session in
+            try await session.raw("BEGIN").run()
+            do {
+                try await session.raw("SET LOCAL lock_timeout = '5s'").run()
+                try await session.raw("ALTER TABLE search_documents RESET (autovacuum_enabled)").run()
+                try await session.raw("COMMIT").run()
+            } catch {
+                try? await session.raw("ROLLBACK").run()
+                throw error
+            }
+        }
+    }
+
+    /// The words the index holds, listed again: words of articles since unpublished or changed
+    /// are gone. One statement, so the list is never seen empty, after filings stop for it: one
+    /// committed while the index is read could otherwise have its word, listed already, taken out.
+    private static func listWordsAgain(on database: any SQLDatabase) async throws {
         try await database.withSession { session in
             try await session.raw("BEGIN").run()
             do {
@@ -83,26 +115,35 @@ struct PostgresSearchIndex: SearchIndex {
                 throw error
             }
         }
-        try await Self.rebuildGINIndexes(on: database)
-        try await database.raw("ANALYZE search_documents").run()
     }
 
     /// A GIN index kept up row by row through a rebuild that replaced every row ends up twice
     /// the size it need be, its lists split over half-empty pages: at 100,000 articles, 310 MB
     /// against 163 MB built afresh, and a month's window of a common word took 4.1 ms to scan
     /// against 0.6 ms. So each is built again, concurrently, which lets searches and filings go
-    /// on (about 23 s for both at that size). A build stopped part way leaves an invalid index,
-    /// which every filing would still keep up: one is dropped before the next build.
+    /// on (about 23 s for both at that size). A build that fails or is stopped leaves an
+    /// invalid copy (`…_ccnew`, or the old one as `…_ccold`), which every filing would still
+    /// keep up: it is dropped, before each build and after one that failed. No other index is
+    /// touched, valid or not.
     private static func rebuildGINIndexes(on database: any SQLDatabase) async throws {
-        let abandoned = try await database.raw("""
-            SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-            WHERE i.indrelid = 'search_documents'::regclass AND NOT i.indisvalid
-            """).all().map { try $0.decode(column: "relname", as: String.self) }
-        for name in abandoned {
-            try await database.raw("DROP INDEX CONCURRENTLY IF EXISTS \(ident: name)").run()
-        }
         for name in ["search_documents_words", "search_documents_heads"] {
-            try await database.raw("REINDEX INDEX CONCURRENTLY \(ident: name)").run()
+            try await dropLeftovers(of: name, on: database)
+            do {
+                try await database.raw("REINDEX INDEX CONCURRENTLY \(ident: name)").run()
+            } catch {
+                try? await dropLeftovers(of: name, on: database)
+                throw error
+            }
+        }
+    }
+
+    private static func dropLeftovers(of index: String, on database: any SQLDatabase) async throws {
+        let leftovers = try await database.raw("""
+            SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+            WHERE i.indrelid = 'search_documents'::regclass AND NOT i.indisvalid AND c.relname ~ \(bind: "^" + index + "_cc(new|old)[0-9]*$")
+            """).all().map { try $0.decode(column: "relname", as: String.self) }
+        for name in leftovers {
+            try await database.raw("DROP INDEX CONCURRENTLY IF EXISTS \(ident: name)").run()
         }
     }
 

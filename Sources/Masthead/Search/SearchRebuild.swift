@@ -26,11 +26,13 @@ final class SearchRebuild: Model, @unchecked Sendable {
     @OptionalField(key: "claim") var claim: UUID?
     @OptionalField(key: "claimed_until") var claimedUntil: Date?
     /// The last article filed, and when it was published (a rebuild files the oldest first):
-    /// an instance taking over a lapsed claim goes on after it. (`resume_after`, where
-    /// instances older than migration 038 kept the last article of a rebuild in id order, is
-    /// left empty, so that one of them taking the rebuild over starts it again, missing none.)
+    /// an instance taking over a lapsed claim goes on after it.
     @OptionalField(key: "resume_published_at") var resumePublishedAt: Date?
     @OptionalField(key: "resume_article") var resumeArticle: UUID?
+    /// Where instances older than migration 038 kept the last article of a rebuild in id order.
+    /// Newer ones leave it empty, so that an older one taking a rebuild over starts it again,
+    /// missing none; and one an older instance went on with is started again by a newer one.
+    @OptionalField(key: "resume_after") var resumeAfter: UUID?
     @Field(key: "done") var done: Int
     @Field(key: "total") var total: Int
     @OptionalField(key: "failure") var failure: String?
@@ -52,7 +54,7 @@ final class SearchRebuild: Model, @unchecked Sendable {
     var isOpen: Bool { status == .queued || status == .running }
 
     var resumeFrom: SearchIndexing.RebuildCursor? {
-        guard let resumePublishedAt, let resumeArticle else { return nil }
+        guard resumeAfter == nil, let resumePublishedAt, let resumeArticle else { return nil }
         return SearchIndexing.RebuildCursor(publishedAt: resumePublishedAt, articleID: resumeArticle)
     }
 }

@@ -112,7 +112,8 @@ struct SearchRebuilds: Sendable {
         progress: @escaping @Sendable (SearchIndexing.RebuildProgress) async -> Void = { _ in }, tidying: @escaping @Sendable () -> Void = {}
     ) async throws -> Outcome {
         guard let id = rebuild.id, let token = rebuild.claim else { return .stopped }
-        let resuming = SearchIndexing.RebuildProgress(done: rebuild.done, total: rebuild.total, lastFiled: rebuild.resumeFrom)
+        // Without a place to go on from, it starts again, and counts again from none.
+        let resuming = rebuild.resumeFrom.map { SearchIndexing.RebuildProgress(done: rebuild.done, total: rebuild.total, lastFiled: $0) }
         // Filing one batch is quick, but tidying the index at the end can take a minute: the
         // claim is renewed on a clock as well as after each batch, and the work is stopped as
         // soon as the claim is found gone (cancelled, or taken over).
@@ -165,6 +166,8 @@ struct SearchRebuilds: Sendable {
         guard let rebuild = try await claim() else {
             // A rebuild another instance runs files every row again anyway.
             guard try await open() == nil else { return 0 }
+            // A rebuild whose end failed, on a database in trouble, may have left vacuums held off.
+            if sql.dialect.name == "postgresql" { try await PostgresSearchIndex.letVacuumsRun(on: sql) }
             var batches = 0
             while batches < 10, !Task.isCancelled, try await SearchIndexing(database: database).scopeUnscoped() > 0 {
                 batches += 1
