@@ -59,7 +59,7 @@ struct SearchIndexing: Sendable {
     /// empty meanwhile. A rebuild that stopped part way goes on from where it stopped when
     /// given its progress (`resuming`). A `progress` that throws stops the rebuild.
     func rebuild(
-        batchSize: Int = 1000, resuming: RebuildProgress? = nil,
+        batchSize: Int = 1000, lanes: Int? = nil, resuming: RebuildProgress? = nil,
         progress: @Sendable (RebuildProgress) async throws -> Void = { _ in }, tidying: @Sendable () async throws -> Void = {}
     ) async throws -> Int {
         let total = try await Article.query(on: database).filter(\.$status == .published).count()
@@ -68,7 +68,7 @@ struct SearchIndexing: Sendable {
         try await index.beginRebuild(on: sql)
         do {
             try await progress(start)
-            done = try await fileAll(batchSize: batchSize, from: start, progress: progress)
+            done = try await fileAll(batchSize: batchSize, lanes: lanes, from: start, progress: progress)
             try await tidying()
             try await index.prune(on: sql)
         } catch {
@@ -79,14 +79,15 @@ struct SearchIndexing: Sendable {
         return done
     }
 
-    private func fileAll(batchSize: Int, from start: RebuildProgress, progress: @Sendable (RebuildProgress) async throws -> Void) async throws -> Int {
+    private func fileAll(batchSize: Int, lanes: Int?, from start: RebuildProgress, progress: @Sendable (RebuildProgress) async throws -> Void) async throws -> Int {
         var done = start.done
         let batches = try await Self.publishedInFilingOrder(after: start.lastFiled, on: sql).chunked(into: batchSize)
-        // Most of a batch's time on PostgreSQL is the database's, on one core: the next batch is
-        // filed while the last one still is, each on a connection of its own (a fifth less time
-        // at 100,000 articles). SQLite has one writer. Each batch is reported in order, once it
-        // and all before it are filed, so that every article up to the last one reported is.
-        let lanes = sql.dialect.name == "postgresql" ? 2 : 1
+        // Most of a batch's time on PostgreSQL is the database's, on one core: unless told
+        // otherwise, the next batch is filed while the last one still is, each on a connection
+        // of its own (a fifth less time at 100,000 articles). SQLite has one writer. Each batch
+        // is reported in order, once it and all before it are filed, so that every article up
+        // to the last one reported is.
+        let lanes = max(1, lanes ?? (sql.dialect.name == "postgresql" ? 2 : 1))
         try await withThrowingTaskGroup(of: Int.self) { filing in
             var started = 0, reported = 0, filed = Set<Int>()
             while reported < batches.count {

@@ -21,6 +21,8 @@ struct SearchRebuilds: Sendable {
     let database: any Database
     var lease: TimeInterval = Self.lease
     var batchSize = 1000
+    /// Batches filed at once; nil for the database's own choice (`SearchIndexing.rebuild`).
+    var lanes: Int? = nil
     /// Where claims are renewed: on SQLite, not the connection the rebuild keeps busy.
     var renewals: (any Database)? = nil
 
@@ -119,7 +121,7 @@ struct SearchRebuilds: Sendable {
         // soon as the claim is found gone (cancelled, or taken over).
         let pulse = Pulse()
         let work = Task { [self] in
-            try await SearchIndexing(database: database).rebuild(batchSize: batchSize, resuming: resuming) { done in
+            try await SearchIndexing(database: database).rebuild(batchSize: batchSize, lanes: lanes, resuming: resuming) { done in
                 try Task.checkCancellation()
                 try await record(done, of: id, claim: token)
                 pulse.beat()

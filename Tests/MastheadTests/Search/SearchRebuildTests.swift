@@ -86,12 +86,14 @@ struct SearchRebuildTests {
             let batch = 7
             #expect(try await displacements().contains { $0 >= 4 * batch }, "the site's rows were already near key order")
 
-            let rebuilds = SearchRebuilds(database: site.app.db, batchSize: batch)
+            // One batch at a time: two connections extending a table at once are handed blocks
+            // in bunches, whose order under load says nothing of which batch came first.
+            let rebuilds = SearchRebuilds(database: site.app.db, batchSize: batch, lanes: 1)
             _ = try await rebuilds.request(by: SearchRebuilds.commandLine)
             #expect(try await rebuilds.run(try #require(try await rebuilds.claim())) == .finished(articles: try await Self.published(site)))
 
-            // Two batches are filed at once, so a row may lie among the next batch's (a batch is one or two rows per article).
-            #expect(try await displacements().allSatisfy { $0 < 4 * batch })
+            // A row may go into the space left on the last page before the rebuild (a batch is one or two rows per article).
+            #expect(try await displacements().allSatisfy { $0 < 2 * batch })
         }
     }
 
